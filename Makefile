@@ -1,0 +1,81 @@
+# rql — build, tests, benchmarks.  `make` builds ./rql and build/*/librql.a;
+# `make check` installs missing Debian packages, builds and runs every suite;
+# `make check SANITIZE=1` does the same under ASan + UBSan; `make run` runs the
+# default experiment; `make bench` runs the benchmarks.
+CC      ?= gcc
+SANITIZE ?= 0
+PY      := /usr/bin/python3
+
+ifeq ($(SANITIZE),1)
+BUILD   := build/san
+OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+else
+BUILD   := build/rel
+OPT     := -O3 -march=native -g
+endif
+
+WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
+HDF5_CF  := $(shell pkg-config --cflags hdf5 2>/dev/null || echo -I/usr/include/hdf5/serial)
+HDF5_LD  := $(shell pkg-config --libs hdf5 2>/dev/null || echo -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5)
+BLAS_CF  := $(shell pkg-config --cflags openblas 2>/dev/null)
+BLAS_LD  := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
+CFLAGS   += -std=gnu11 $(OPT) $(WARN) -fopenmp $(HDF5_CF) $(BLAS_CF) -I.
+# GSL's "alternative CBLAS" recipe: -lgsl -lopenblas, never -lgslcblas.
+LDLIBS   := $(HDF5_LD) -lhdf5_hl -lconfig -lgsl $(BLAS_LD) -lm -lpthread
+CHECK_LD := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm)
+LDFLAGS  += -fopenmp $(OPT)
+
+MODULES  := nets envs agents experiments
+LIBSRC   := $(filter-out experiments/rql.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
+LIBOBJ   := $(LIBSRC:%.c=$(BUILD)/%.o)
+TESTSRC  := $(wildcard tests/check_*.c)
+TESTBIN  := $(TESTSRC:tests/%.c=$(BUILD)/tests/%)
+HEADERS  := $(foreach m,$(MODULES),$(wildcard $(m)/*.h)) $(wildcard tests/*.h)
+
+.PHONY: all deps check check-c check-sanitize bench run clean
+all: $(BUILD)/rql rql
+
+$(BUILD)/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/librql.a: $(LIBOBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# rql links every object directly (not through the archive) so that the
+# optional commands, declared weak in rql.c, are present when their file is.
+$(BUILD)/rql: $(BUILD)/experiments/rql.o $(LIBOBJ) $(BUILD)/librql.a
+	$(CC) $(LDFLAGS) -o $@ $(BUILD)/experiments/rql.o $(LIBOBJ) $(LDLIBS)
+
+rql: $(BUILD)/rql
+	@ln -sf $(BUILD)/rql rql
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/librql.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@ $(BUILD)/librql.a $(CHECK_LD) $(LDLIBS) $(LDFLAGS)
+
+deps:
+	@scripts/install-deps --quiet
+
+check: deps
+	@$(MAKE) --no-print-directory check-c
+
+check-c: $(BUILD)/rql $(TESTBIN)
+	@BUILD=$(BUILD) PY=$(PY) tests/run-tests $(TESTBIN)
+
+check-sanitize: deps
+	@$(MAKE) --no-print-directory SANITIZE=1 check-c
+
+bench: deps $(BUILD)/rql
+	$(BUILD)/rql bench all
+
+run: deps $(BUILD)/rql rql
+	$(BUILD)/rql train experiments/configs/tmaze_memory.cfg -o runs/tmaze_memory --force
+	@if $(PY) -c 'import h5py, pandas, matplotlib' 2>/dev/null; then \
+	  $(PY) scripts/plot_curves.py runs/tmaze_memory -o runs/tmaze_memory/curves && \
+	  echo "learning curves: runs/tmaze_memory/curves.png"; \
+	fi
+
+clean:
+	rm -rf build rql

@@ -1,0 +1,159 @@
+/* nets — small neural networks for recurrent RL, trained by BPTT.
+ *
+ * A network is a stack of layers (dense, Elman rnn, lstm, gru) over ONE flat
+ * float buffer of parameters, one of gradients (same layout) and one per
+ * optimizer moment, so Adam, clipping, copying to a target network, checksums
+ * and HDF5 I/O are each one loop over one buffer. Layers are views (offsets).
+ *
+ * Data layout is batch-major, as in Keras / PyTorch batch_first:
+ *   x  [B, T, in]    inputs of a sequence
+ *   y  [B, T, out]   outputs (return_sequences) or [B, out] (last valid step)
+ *   len[B]           valid steps per row (NULL: all T); steps t >= len[b]
+ *                    output zeros, leave the state untouched, get no gradient
+ * The recurrent state of a network is one float row per batch element:
+ *   state [B, S], S = net_state_size(); for each recurrent layer in order,
+ *   h [H] then (lstm only) c [H].
+ *
+ * LSTM: Gers et al. 2000 (forget gate), gate order i, f, g, o and PyTorch's
+ * shapes: weight_ih [4H, I], weight_hh [4H, H], bias_ih [4H], bias_hh [4H];
+ * forget bias starts at 1. GRU: PyTorch nn.GRU equations, gates r, z, n:
+ *   r = s(W_ir x + b_ir + W_hr h + b_hr), z = s(W_iz x + b_iz + W_hz h + b_hz)
+ *   n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h' = (1 - z) * n + z * h
+ * Elman: h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (PyTorch nn.RNN).
+ *
+ * Library code: functions return 0 or a negative NETS_E* code and never print;
+ * nets_error() gives the message of the last failure on this thread.
+ */
+#ifndef RQL_NETS_H
+#define RQL_NETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <gsl/gsl_rng.h>
+#include <hdf5.h>
+
+enum { NETS_OK = 0, NETS_EINVAL = -1, NETS_ENOMEM = -2, NETS_EIO = -3, NETS_ESHAPE = -4 };
+const char *nets_error(void);                 /* message of the last failure (thread-local) */
+int nets_set_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+typedef enum { LAYER_DENSE, LAYER_RNN, LAYER_LSTM, LAYER_GRU } layer_kind;
+typedef enum { ACT_NONE, ACT_RELU, ACT_TANH } act_kind;
+
+typedef struct {
+    layer_kind kind;
+    int units;        /* output size (dense) or hidden size H (recurrent) */
+    act_kind act;     /* dense only */
+    int learn_h0;     /* recurrent only: h0 (and c0) are learned parameters */
+} layer_spec;
+
+/* A named tensor: a view into the flat buffers, named and shaped as in
+ * PyTorch state_dict ("0.weight", "1.weight_ih_l0", "1.h0", ...). */
+typedef struct {
+    char name[48];
+    int ndim;
+    int shape[2];
+    size_t off;       /* offset into params / grads (floats) */
+    size_t size;      /* number of floats */
+    int layer;        /* index of the owning layer */
+} net_tensor;
+
+typedef struct {
+    layer_kind kind;
+    act_kind act;
+    int in, units;
+    int learn_h0;
+    size_t off_w_ih, off_w_hh, off_b_ih, off_b_hh; /* dense: w_ih = weight [units,in], b_ih = bias */
+    size_t off_h0, off_c0;                         /* learned initial state, if learn_h0 */
+    int state_off;                                 /* offset of this layer's h in a state row */
+} net_layer;
+
+typedef struct net_ws net_ws;                      /* private activations / scratch */
+
+typedef struct {
+    int in, out;                  /* input features, output features */
+    int nlayers;
+    net_layer *layers;
+    int ntensors;
+    net_tensor *tensors;
+    size_t nparams;
+    float *params;                /* [nparams] */
+    float *grads;                 /* [nparams], accumulated by net_backward */
+    int state_size;               /* S: floats of recurrent state per batch row */
+    int max_batch, max_time;      /* workspace capacity fixed at alloc */
+    net_ws *ws;
+} net;
+
+/* Build a network of nl layers on inputs of size in, with workspaces for up to
+ * max_batch rows of max_time steps. Parameters start at zero: call net_init. */
+net *net_alloc(int in, const layer_spec *layers, int nl, int max_batch, int max_time);
+void net_free(net *n);                         /* NULL is a no-op */
+/* Parse "dense:32:relu,lstm:64,dense:4" (act none|relu|tanh; recurrent
+ * layers accept ":h0" to learn the initial state) into specs; returns count. */
+int net_parse_spec(const char *s, layer_spec *out, int max);
+
+/* Glorot uniform for input weights, orthogonal for recurrent weights, zero
+ * biases except the LSTM forget gate (1). Only this net's tensors are touched. */
+int net_init(net *n, gsl_rng *r);
+int net_init_layer(net *n, int layer, gsl_rng *r);
+
+int net_state_size(const net *n);
+int net_hidden_size(const net *n);             /* H of the last recurrent layer, 0 if none */
+/* Set the state rows where reset[b] != 0 (all rows if reset == NULL) to the
+ * initial state: learned h0/c0 where enabled, zero otherwise. */
+void net_state_reset(const net *n, float *state, int B, const uint8_t *reset);
+
+/* Sequence forward, keeping activations for net_backward.
+ *   x [B, T, in]; len [B] or NULL; state0 [B, S] or NULL (NULL: the initial
+ *   state, learned or zero); y [B, T, out] if return_seq else [B, out] taken at
+ *   step len[b]-1; state_out [B, S] or NULL receives the state after the last
+ *   valid step of each row. B <= max_batch, T <= max_time. */
+int net_forward(net *n, const float *x, const int *len, int B, int T,
+                const float *state0, int return_seq, float *y, float *state_out);
+
+/* Backpropagation through time of the last net_forward. dy has y's shape.
+ * Gradients are ADDED into n->grads (zero them with net_zero_grad). If
+ * dstate0 != NULL it receives dL/dstate0 [B, S] (when state0 was given) -
+ * learned h0/c0 get their gradient in n->grads either way. */
+int net_backward(net *n, const float *dy, float *dstate0);
+void net_zero_grad(net *n);
+
+/* One step for acting: x [B, in], state [B, S] read and overwritten, y [B, out].
+ * Keeps no activations; uses no workspace beyond what alloc sized. */
+int net_step(net *n, const float *x, float *state, int B, float *y);
+
+/* Target networks: same architecture required. */
+int net_copy(net *dst, const net *src);
+int net_polyak(net *dst, const net *src, float tau);   /* dst = tau*src + (1-tau)*dst */
+uint64_t net_checksum(const net *n);                   /* FNV-1a over the param bytes */
+
+/* ---- optimizers over the flat buffers -------------------------------------- */
+typedef enum { OPT_SGD, OPT_RMSPROP, OPT_ADAM } opt_kind;
+typedef struct {
+    opt_kind kind;
+    float lr;
+    float momentum;          /* sgd */
+    float alpha;             /* rmsprop decay (PyTorch default 0.99) */
+    float beta1, beta2;      /* adam (0.9, 0.999) */
+    float eps;               /* rmsprop / adam (1e-8) */
+    float weight_decay;
+    long t;                  /* steps taken (adam bias correction) */
+    size_t n;
+    float *m, *v;            /* moments, [n] each (NULL where unused) */
+} optim;
+
+optim *optim_alloc(opt_kind kind, size_t n, float lr);  /* PyTorch defaults for the rest */
+void optim_free(optim *o);
+/* Update p in place from g, PyTorch semantics (torch.optim.SGD/RMSprop/Adam). */
+void optim_step(optim *o, float *p, const float *g);
+/* Scale g so that its global L2 norm is at most max_norm (if max_norm > 0);
+ * returns the norm before clipping (torch.nn.utils.clip_grad_norm_). */
+float nets_clip_grad_norm(float *g, size_t n, float max_norm);
+
+/* ---- weights in HDF5 -------------------------------------------------------
+ * One dataset per tensor in group g, named and shaped as in PyTorch, float32;
+ * attributes on g: layer kinds, sizes and "gate_order" ("ifgo" / "rzn").
+ * Loading refuses a group whose names or shapes differ from the network. */
+int net_save_h5(const net *n, hid_t g);
+int net_load_h5(net *n, hid_t g);
+
+#endif
