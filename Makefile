@@ -32,6 +32,8 @@ TESTSRC  := $(wildcard tests/check_*.c)
 TESTBIN  := $(TESTSRC:tests/%.c=$(BUILD)/tests/%)
 HEADERS  := $(foreach m,$(MODULES),$(wildcard $(m)/*.h)) $(wildcard tests/*.h)
 
+.SECONDEXPANSION:
+.SECONDARY:
 .PHONY: all deps check check-c check-sanitize bench run clean
 all: $(BUILD)/rql rql
 
@@ -43,6 +45,12 @@ $(BUILD)/librql.a: $(LIBOBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# One archive per module too, so a module's suite links only what it depends
+# on (experiments -> agents -> nets, experiments -> envs).
+$(BUILD)/lib%.a: $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(basename $$(wildcard $$*/*.c))))
+	@rm -f $@
+	ar rcs $@ $^
+
 # rql links every object directly (not through the archive) so that the
 # optional commands, declared weak in rql.c, are present when their file is.
 $(BUILD)/rql: $(BUILD)/experiments/rql.o $(LIBOBJ) $(BUILD)/librql.a
@@ -51,9 +59,13 @@ $(BUILD)/rql: $(BUILD)/experiments/rql.o $(LIBOBJ) $(BUILD)/librql.a
 rql: $(BUILD)/rql
 	@ln -sf $(BUILD)/rql rql
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/librql.a $(HEADERS)
+# tests/check_nets*.c link nets only; check_envs* envs only; check_agents*
+# agents and nets (and envs, for learning tests); anything else links it all.
+testlibs = $(if $(filter check_nets%,$(1)),$(BUILD)/libnets.a,$(if $(filter check_envs%,$(1)),$(BUILD)/libenvs.a,$(if $(filter check_agents%,$(1)),$(BUILD)/libagents.a $(BUILD)/libnets.a $(BUILD)/libenvs.a,$(BUILD)/librql.a)))
+
+$(BUILD)/tests/%: tests/%.c $$(call testlibs,$$*) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $< -o $@ $(BUILD)/librql.a $(CHECK_LD) $(LDLIBS) $(LDFLAGS)
+	$(CC) $(CFLAGS) $< -o $@ $(call testlibs,$*) $(CHECK_LD) $(LDLIBS) $(LDFLAGS)
 
 deps:
 	@scripts/install-deps --quiet
