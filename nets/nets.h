@@ -46,8 +46,13 @@ typedef struct {
     int learn_h0;     /* recurrent only: h0 (and c0) are learned parameters */
 } layer_spec;
 
-/* A named tensor: a view into the flat buffers, named and shaped as in
- * PyTorch state_dict ("0.weight", "1.weight_ih_l0", "1.h0", ...). */
+/* A named tensor: a view into the flat buffers, named and shaped as in a
+ * PyTorch state_dict where layer i is module i of a ModuleList:
+ *   dense      "i.weight" [out, in], "i.bias" [out]          (nn.Linear)
+ *   rnn/lstm/gru "i.weight_ih_l0" [G*H, in], "i.weight_hh_l0" [G*H, H],
+ *              "i.bias_ih_l0" [G*H], "i.bias_hh_l0" [G*H]    (G = 1, 4, 3)
+ *   learned initial state "i.h0" [H] and (lstm) "i.c0" [H].
+ * Tensors are laid out in the flat buffer in this order, layer by layer. */
 typedef struct {
     char name[48];
     int ndim;
