@@ -1,0 +1,758 @@
+/* config — libconfig files to a validated rql_config (see config.h). */
+#define _GNU_SOURCE
+#include "experiments/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <libconfig.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the harness keys ------------------------------------------------------ */
+typedef enum { F_LONG, F_INT, F_DOUBLE, F_STR, F_SEEDS } field_kind;
+typedef struct {
+    rql_key_desc d;
+    field_kind f;
+    size_t off;
+} key_row;
+
+#define OFF(m) offsetof(rql_config, m)
+static const key_row keys[] = {
+    {{"output", RQL_KEY_STR, "runs/out", 0, 0,
+      "output folder; each run logs to OUTPUT/<label>/seed<k>.h5 (rql train -o overrides it)"}, F_STR, OFF(output)},
+    {{"seeds", RQL_KEY_INTLIST, "[0]", 0, 9007199254740991.0,
+      "run seeds; every agent runs once per seed"}, F_SEEDS, 0},
+    {{"train.steps", RQL_KEY_INT, "0", 0, 1e13,
+      "training budget in env steps summed over the vector (0: no step limit)"}, F_LONG, OFF(train_steps)},
+    {{"train.episodes", RQL_KEY_INT, "1000", 0, 1e12,
+      "training budget in completed episodes (0: no episode limit); a run stops at the first limit reached"},
+     F_LONG, OFF(train_episodes)},
+    {{"train.n_envs", RQL_KEY_INT, "8", 1, 4096,
+      "envs stepped together in the training vector (one agent act per vector step)"}, F_INT, OFF(n_envs)},
+    {{"eval.every", RQL_KEY_INT, "100", 0, 1e12,
+      "training episodes between greedy evaluations (0: only the final one)"}, F_LONG, OFF(eval_every)},
+    {{"eval.episodes", RQL_KEY_INT, "100", 1, 100000,
+      "episodes per greedy evaluation (one env each, seeded from the run seed and evaluation index)"},
+     F_INT, OFF(eval_episodes)},
+    {{"eval.record", RQL_KEY_INT, "2", 0, 100000,
+      "episodes of a recorded evaluation written step by step to /steps (obs, actions, Q, hidden)"},
+     F_INT, OFF(eval_record)},
+    {{"eval.record_every", RQL_KEY_INT, "0", 0, 1e9,
+      "record every k-th evaluation (0: only the final evaluation)"}, F_INT, OFF(eval_record_every)},
+    {{"log.train_every", RQL_KEY_INT, "10", 0, 1e12,
+      "gradient updates between rows of /train (loss, q_mean, grad_norm; 0: none)"}, F_LONG, OFF(log_train_every)},
+    {{"log.weights_every", RQL_KEY_INT, "0", 0, 1e12,
+      "training episodes between weight snapshots in /weights (0: the final weights only)"},
+     F_LONG, OFF(log_weights_every)},
+    {{"log.flush_s", RQL_KEY_REAL, "2.0", 0, 86400,
+      "seconds between log flushes: a killed run loses at most this much (0: flush every vector step)"},
+     F_DOUBLE, OFF(log_flush_s)},
+    {{"checkpoint.every", RQL_KEY_INT, "500", 0, 1e12,
+      "training episodes between checkpoints (0: only at the end and on SIGINT/SIGTERM)"}, F_LONG, OFF(ckpt_every)},
+};
+#define NKEYS ((int)(sizeof keys / sizeof keys[0]))
+
+int rql_config_nkeys(void) { return NKEYS; }
+const rql_key_desc *rql_config_key(int i) { return i >= 0 && i < NKEYS ? &keys[i].d : NULL; }
+
+static const char *const sections[] = {"env", "agents", "train", "eval", "log", "checkpoint"};
+#define NSECTIONS ((int)(sizeof sections / sizeof sections[0]))
+
+/* ---- errors ---------------------------------------------------------------- */
+typedef struct {
+    const char *source;
+    char *err;
+    size_t cap;
+} ctx;
+
+/* Where a setting came from: "file:line", or the override that set it (an
+ * element of an overridden list carries the hook on its parent). */
+static void where(const ctx *c, const config_setting_t *s, char *buf, size_t n) {
+    for (const config_setting_t *p = s; p; p = config_setting_parent(p))
+        if (config_setting_get_hook(p)) {
+            snprintf(buf, n, "--set %s", (const char *)config_setting_get_hook(p));
+            return;
+        }
+    if (s && config_setting_source_line(s))
+        snprintf(buf, n, "%s:%u", c->source, config_setting_source_line(s));
+    else
+        snprintf(buf, n, "%s", c->source);
+}
+
+__attribute__((format(printf, 3, 4)))
+static int fail(const ctx *c, const config_setting_t *s, const char *fmt, ...) {
+    char loc[1200];
+    where(c, s, loc, sizeof loc);
+    int k = snprintf(c->err, c->cap, "%s: ", loc);
+    if (k < 0 || (size_t)k >= c->cap) return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->err + k, c->cap - k, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* A scalar's value as text: numbers with full precision, bools as 1 / 0. */
+static int scalar_text(const config_setting_t *s, char *buf, size_t n) {
+    switch (config_setting_type(s)) {
+    case CONFIG_TYPE_INT: case CONFIG_TYPE_INT64:
+        snprintf(buf, n, "%lld", config_setting_get_int64(s)); return 0;
+    case CONFIG_TYPE_FLOAT:
+        snprintf(buf, n, "%.17g", config_setting_get_float(s)); return 0;
+    case CONFIG_TYPE_BOOL:
+        snprintf(buf, n, "%d", config_setting_get_bool(s)); return 0;
+    case CONFIG_TYPE_STRING:
+        snprintf(buf, n, "%s", config_setting_get_string(s)); return 0;
+    default:
+        snprintf(buf, n, "%s", config_setting_is_group(s) ? "{...}" : "[...]"); return -1;
+    }
+}
+
+static const char *type_name(int t) {
+    switch (t) {
+    case CONFIG_TYPE_INT: case CONFIG_TYPE_INT64: return "an integer";
+    case CONFIG_TYPE_FLOAT: return "a real number";
+    case CONFIG_TYPE_BOOL: return "a boolean";
+    case CONFIG_TYPE_STRING: return "a string";
+    case CONFIG_TYPE_GROUP: return "a group";
+    case CONFIG_TYPE_ARRAY: return "an array";
+    default: return "a list";
+    }
+}
+
+/* ---- overrides ------------------------------------------------------------- */
+static int copy_setting(config_setting_t *dst, const config_setting_t *src) {
+    switch (config_setting_type(src)) {
+    case CONFIG_TYPE_INT: return config_setting_set_int(dst, config_setting_get_int(src)) ? 0 : -1;
+    case CONFIG_TYPE_INT64: return config_setting_set_int64(dst, config_setting_get_int64(src)) ? 0 : -1;
+    case CONFIG_TYPE_FLOAT: return config_setting_set_float(dst, config_setting_get_float(src)) ? 0 : -1;
+    case CONFIG_TYPE_BOOL: return config_setting_set_bool(dst, config_setting_get_bool(src)) ? 0 : -1;
+    case CONFIG_TYPE_STRING: return config_setting_set_string(dst, config_setting_get_string(src)) ? 0 : -1;
+    default:
+        for (int i = 0; i < config_setting_length(src); i++) {
+            const config_setting_t *e = config_setting_get_elem(src, i);
+            config_setting_t *d = config_setting_add(dst, config_setting_name(e), config_setting_type(e));
+            if (!d || copy_setting(d, e)) return -1;
+        }
+        return 0;
+    }
+}
+
+static int valid_name(const char *s) {
+    if (!isalpha((unsigned char)s[0])) return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '*') return 0;
+    return 1;
+}
+
+static int set_member(const ctx *c, config_setting_t *parent, const char *name,
+                      const config_setting_t *val, const char *set) {
+    if (!valid_name(name)) return fail(c, NULL, "--set %s: '%s' is not a valid key name", set, name);
+    config_setting_remove(parent, name);
+    config_setting_t *d = config_setting_add(parent, name, config_setting_type(val));
+    if (!d || copy_setting(d, val)) return fail(c, NULL, "--set %s: cannot store the value", set);
+    config_setting_set_hook(d, (void *)set);
+    return 0;
+}
+
+/* set is kept alive by the caller until validation is done (the hook points
+ * into it, so errors can name the override). */
+static int apply_set(const ctx *c, config_t *cf, const char *set) {
+    const char *eq = strchr(set, '=');
+    if (!eq || eq == set) {
+        snprintf(c->err, c->cap, "--set %s: expected KEY=VALUE (e.g. env.length=20)", set);
+        return -1;
+    }
+    char key[512];
+    size_t kl = (size_t)(eq - set);
+    if (kl >= sizeof key) { snprintf(c->err, c->cap, "--set %s: key too long", set); return -1; }
+    memcpy(key, set, kl);
+    key[kl] = 0;
+    const char *value = eq + 1;
+
+    /* Parse the value as libconfig; a bare word is a string (cell=gru). */
+    config_t tmp;
+    config_init(&tmp);
+    config_set_auto_convert(&tmp, CONFIG_TRUE);
+    size_t tl = strlen(value) + 16;
+    char *text = malloc(tl);
+    if (!text) { config_destroy(&tmp); snprintf(c->err, c->cap, "out of memory"); return -1; }
+    snprintf(text, tl, "v = %s;", value);
+    int ok = config_read_string(&tmp, text) == CONFIG_TRUE;
+    free(text);
+    if (!ok) {
+        if (!*value || strchr("[({\"", value[0]) || strpbrk(value, ";=")) {
+            snprintf(c->err, c->cap, "--set %s: cannot parse value '%s': %s", set, value,
+                     config_error_text(&tmp) ? config_error_text(&tmp) : "syntax error");
+            config_destroy(&tmp);
+            return -1;
+        }
+        config_destroy(&tmp);
+        config_init(&tmp);
+        config_setting_set_string(config_setting_add(config_root_setting(&tmp), "v", CONFIG_TYPE_STRING), value);
+    }
+    const config_setting_t *val = config_lookup(&tmp, "v");
+
+    char *tok[16];
+    int nt = 0;
+    for (char *p = strtok(key, "."); p && nt < 16; p = strtok(NULL, ".")) tok[nt++] = p;
+    int rc = 0;
+    config_setting_t *root = config_root_setting(cf);
+    if (nt == 0) {
+        snprintf(c->err, c->cap, "--set %s: empty key", set);
+        rc = -1;
+    } else if (!strcmp(tok[0], "agent") || (!strcmp(tok[0], "agents") && nt > 1)) {
+        if (nt != 3) {
+            snprintf(c->err, c->cap, "--set %s: agent keys are agent.LABEL.KEY (or agent.*.KEY)", set);
+            rc = -1;
+        } else {
+            config_setting_t *list = config_setting_get_member(root, "agents");
+            int n = list && config_setting_is_aggregate(list) ? config_setting_length(list) : 0, hit = 0;
+            char labels[512] = "";
+            for (int i = 0; i < n && !rc; i++) {
+                config_setting_t *g = config_setting_get_elem(list, i);
+                const char *label = NULL;
+                if (!config_setting_is_group(g) || !config_setting_lookup_string(g, "label", &label)) continue;
+                if (strlen(labels) + strlen(label) + 3 < sizeof labels)
+                    strcat(strcat(labels, labels[0] ? ", " : ""), label);
+                if (strcmp(tok[1], "*") && strcmp(tok[1], label)) continue;
+                hit = 1;
+                rc = set_member(c, g, tok[2], val, set);
+            }
+            if (!rc && !hit) {
+                snprintf(c->err, c->cap, "--set %s: no agent labelled '%s' (labels: %s)", set, tok[1],
+                         labels[0] ? labels : "none");
+                rc = -1;
+            }
+        }
+    } else {
+        config_setting_t *g = root;
+        for (int i = 0; i < nt - 1 && !rc; i++) {
+            config_setting_t *m = config_setting_get_member(g, tok[i]);
+            if (!m) {
+                if (!valid_name(tok[i])) {
+                    rc = fail(c, NULL, "--set %s: '%s' is not a valid key name", set, tok[i]);
+                    break;
+                }
+                m = config_setting_add(g, tok[i], CONFIG_TYPE_GROUP);
+            }
+            if (!config_setting_is_group(m)) {
+                snprintf(c->err, c->cap, "--set %s: '%s' is not a group", set, tok[i]);
+                rc = -1;
+            }
+            g = m;
+        }
+        if (!rc) rc = set_member(c, g, tok[nt - 1], val, set);
+    }
+    config_destroy(&tmp);
+    return rc;
+}
+
+/* ---- validation ------------------------------------------------------------ */
+static const env_param_desc *env_param_find(const env_spec *s, const char *key) {
+    const env_info *w = env_info_find(env_spec_world(s));
+    for (int i = 0; w && i < w->nparams; i++)
+        if (!strcmp(w->params[i].name, key)) return &w->params[i];
+    for (int j = 0; j < env_count(); j++) {
+        const env_info *x = env_info_at(j);
+        if (!x || !x->is_wrapper) continue;
+        for (int i = 0; i < x->nparams; i++)
+            if (!strcmp(x->params[i].name, key)) return &x->params[i];
+    }
+    return NULL;
+}
+
+static const agent_param_desc *agent_param_find(const agent_cfg *a, const char *key) {
+    const agent_info *t = agent_info_find(agent_cfg_type(a));
+    for (int i = 0; t && i < t->nparams; i++)
+        if (!strcmp(t->params[i].name, key)) return &t->params[i];
+    return NULL;
+}
+
+/* Type check of a module parameter against its declared type (0 int, 1 real,
+ * 2 bool, 3 string); the module then checks the range. */
+static int type_ok(int ptype, const config_setting_t *s) {
+    int t = config_setting_type(s);
+    switch (ptype) {
+    case 0: return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64 ||
+                   (t == CONFIG_TYPE_FLOAT && config_setting_get_float(s) == floor(config_setting_get_float(s)) &&
+                    fabs(config_setting_get_float(s)) < 9e15);
+    case 1: return config_setting_is_number(s);
+    case 2: return t == CONFIG_TYPE_BOOL || ((t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) &&
+                                            (config_setting_get_int64(s) == 0 || config_setting_get_int64(s) == 1));
+    default: return t == CONFIG_TYPE_STRING;
+    }
+}
+static const char *const ptype_names[] = {"an integer", "a number", "a boolean", "a string"};
+
+/* Value text for a module parameter: an integral real for an int parameter
+ * is written as an integer. */
+static void param_text(int ptype, const config_setting_t *s, char *buf, size_t n) {
+    if (ptype == 0 && config_setting_type(s) == CONFIG_TYPE_FLOAT)
+        snprintf(buf, n, "%lld", (long long)config_setting_get_float(s));
+    else
+        scalar_text(s, buf, n);
+}
+
+static int build_env(const ctx *c, rql_config *cfg, const config_setting_t *g) {
+    const char *world = "tmaze";
+    const config_setting_t *ns = g ? config_setting_get_member(g, "name") : NULL;
+    if (g && !config_setting_is_group(g))
+        return fail(c, g, "env: expected a group { name = \"tmaze\"; ... }, got %s",
+                    type_name(config_setting_type(g)));
+    if (ns) {
+        if (config_setting_type(ns) != CONFIG_TYPE_STRING)
+            return fail(c, ns, "env.name: expected a string, got %s", type_name(config_setting_type(ns)));
+        world = config_setting_get_string(ns);
+    }
+    cfg->env = env_spec_alloc(world);
+    if (!cfg->env) {
+        char known[512] = "";
+        for (int i = 0; i < env_count(); i++) {
+            const env_info *e = env_info_at(i);
+            if (e && !e->is_wrapper && strlen(known) + strlen(e->name) + 3 < sizeof known)
+                strcat(strcat(known, known[0] ? ", " : ""), e->name);
+        }
+        return fail(c, ns ? ns : g, "env.name = \"%s\": unknown env (known: %s)", world, known);
+    }
+    for (int i = 0; g && i < config_setting_length(g); i++) {
+        const config_setting_t *s = config_setting_get_elem(g, i);
+        const char *key = config_setting_name(s);
+        if (!strcmp(key, "name")) continue;
+        char val[512];
+        if (!config_setting_is_scalar(s))
+            return fail(c, s, "env.%s: expected a number, boolean or string, got %s", key,
+                        type_name(config_setting_type(s)));
+        const env_param_desc *d = env_param_find(cfg->env, key);
+        scalar_text(s, val, sizeof val);
+        if (d && !type_ok((int)d->type, s))
+            return fail(c, s, "env.%s = %s: expected %s, got %s", key, val, ptype_names[d->type],
+                        type_name(config_setting_type(s)));
+        if (d) param_text((int)d->type, s, val, sizeof val);
+        if (env_spec_set(cfg->env, key, val) < 0)
+            return fail(c, s, "env.%s = %s: %s", key, val, env_error());
+    }
+    return 0;
+}
+
+static int label_ok(const char *s) {
+    if (!*s || strlen(s) >= RQL_LABEL_MAX || !strcmp(s, ".") || !strcmp(s, "..")) return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr("_.+-", *s)) return 0;
+    return 1;
+}
+
+static int build_agents(const ctx *c, rql_config *cfg, const config_setting_t *list) {
+    if (!list)
+        return fail(c, NULL, "agents: missing; a config needs agents = ( { label = \"...\"; type = \"dqn\"; } );");
+    if (!config_setting_is_list(list) && !config_setting_is_array(list))
+        return fail(c, list, "agents: expected a list ( { label = ...; type = ...; }, ... ), got %s",
+                    type_name(config_setting_type(list)));
+    int n = config_setting_length(list);
+    if (n == 0) return fail(c, list, "agents: the list is empty");
+    cfg->agents = calloc((size_t)n, sizeof *cfg->agents);
+    if (!cfg->agents) return fail(c, list, "out of memory");
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *g = config_setting_get_elem(list, i);
+        if (!config_setting_is_group(g))
+            return fail(c, g, "agents[%d]: expected a group { label = ...; type = ...; }, got %s", i,
+                        type_name(config_setting_type(g)));
+        const config_setting_t *ls = config_setting_get_member(g, "label");
+        const config_setting_t *ts = config_setting_get_member(g, "type");
+        if (!ts) return fail(c, g, "agents[%d]: missing key 'type' (one of qtable, dqn, drqn)", i);
+        if (config_setting_type(ts) != CONFIG_TYPE_STRING)
+            return fail(c, ts, "agents[%d].type: expected a string, got %s", i, type_name(config_setting_type(ts)));
+        const char *type = config_setting_get_string(ts);
+        const char *label = type;
+        if (ls) {
+            if (config_setting_type(ls) != CONFIG_TYPE_STRING)
+                return fail(c, ls, "agents[%d].label: expected a string, got %s", i, type_name(config_setting_type(ls)));
+            label = config_setting_get_string(ls);
+        }
+        if (!label_ok(label))
+            return fail(c, ls ? ls : g, "agents[%d].label = \"%s\": a label is 1-%d characters of A-Z a-z 0-9 _ . + -",
+                        i, label, RQL_LABEL_MAX - 1);
+        for (int j = 0; j < i; j++)
+            if (!strcmp(cfg->agents[j].label, label))
+                return fail(c, ls ? ls : g, "agents[%d].label = \"%s\": already used by agents[%d] (line %d)", i,
+                            label, j, cfg->agents[j].line);
+        rql_agent_def *a = &cfg->agents[i];
+        snprintf(a->label, sizeof a->label, "%s", label);
+        a->line = (int)config_setting_source_line(g);
+        a->cfg = agent_cfg_alloc(type);
+        cfg->nagents = i + 1;
+        if (!a->cfg) {
+            char known[256] = "";
+            for (int t = 0; t < agent_type_count(); t++) {
+                const agent_info *ai = agent_info_at(t);
+                if (ai && strlen(known) + strlen(ai->name) + 3 < sizeof known)
+                    strcat(strcat(known, known[0] ? ", " : ""), ai->name);
+            }
+            return fail(c, ts, "agent.%s.type = \"%s\": unknown agent type (known: %s)", label, type, known);
+        }
+        for (int k = 0; k < config_setting_length(g); k++) {
+            const config_setting_t *s = config_setting_get_elem(g, k);
+            const char *key = config_setting_name(s);
+            if (!strcmp(key, "label") || !strcmp(key, "type")) continue;
+            char val[512];
+            if (!config_setting_is_scalar(s))
+                return fail(c, s, "agent.%s.%s: expected a number, boolean or string, got %s", label, key,
+                            type_name(config_setting_type(s)));
+            scalar_text(s, val, sizeof val);
+            const agent_param_desc *d = agent_param_find(a->cfg, key);
+            if (d && !type_ok((int)d->type, s))
+                return fail(c, s, "agent.%s.%s = %s: expected %s, got %s", label, key, val,
+                            ptype_names[d->type], type_name(config_setting_type(s)));
+            if (d) param_text((int)d->type, s, val, sizeof val);
+            if (agent_cfg_set(a->cfg, key, val) < 0)
+                return fail(c, s, "agent.%s.%s = %s: %s", label, key, val, agent_error());
+        }
+    }
+    return 0;
+}
+
+static int set_key(const ctx *c, rql_config *cfg, const key_row *k, const config_setting_t *s) {
+    char val[512];
+    scalar_text(s, val, sizeof val);
+    int t = config_setting_type(s);
+    const char *p = k->d.path;
+    switch (k->f) {
+    case F_STR:
+        if (t != CONFIG_TYPE_STRING)
+            return fail(c, s, "%s = %s: expected a string, got %s", p, val, type_name(t));
+        if (!config_setting_get_string(s)[0]) return fail(c, s, "%s: must not be empty", p);
+        free(*(char **)((char *)cfg + k->off));
+        *(char **)((char *)cfg + k->off) = strdup(config_setting_get_string(s));
+        return 0;
+    case F_SEEDS: {
+        if (!config_setting_is_array(s) && !config_setting_is_list(s))
+            return fail(c, s, "%s = %s: expected an array of integers, e.g. [0, 1, 2]", p, val);
+        int n = config_setting_length(s);
+        if (n == 0) return fail(c, s, "%s: the list is empty", p);
+        long *v = malloc((size_t)n * sizeof *v);
+        if (!v) return fail(c, s, "out of memory");
+        for (int i = 0; i < n; i++) {
+            const config_setting_t *e = config_setting_get_elem(s, i);
+            scalar_text(e, val, sizeof val);
+            if (config_setting_type(e) != CONFIG_TYPE_INT && config_setting_type(e) != CONFIG_TYPE_INT64) {
+                free(v);
+                return fail(c, e, "%s[%d] = %s: expected an integer, got %s", p, i, val,
+                            type_name(config_setting_type(e)));
+            }
+            long long x = config_setting_get_int64(e);
+            if (x < k->d.lo || (double)x > k->d.hi) {
+                free(v);
+                return fail(c, e, "%s[%d] = %lld: out of range [0, 2^53-1]", p, i, x);
+            }
+            for (int j = 0; j < i; j++)
+                if (v[j] == x) {
+                    free(v);
+                    return fail(c, e, "%s[%d] = %lld: seed listed twice", p, i, x);
+                }
+            v[i] = (long)x;
+        }
+        free(cfg->seeds);
+        cfg->seeds = v;
+        cfg->nseeds = n;
+        return 0;
+    }
+    case F_DOUBLE: {
+        if (!config_setting_is_number(s))
+            return fail(c, s, "%s = %s: expected a number, got %s", p, val, type_name(t));
+        double x = config_setting_get_float(s);
+        if (!(x >= k->d.lo && x <= k->d.hi))
+            return fail(c, s, "%s = %s: out of range [%g, %g]", p, val, k->d.lo, k->d.hi);
+        *(double *)((char *)cfg + k->off) = x;
+        return 0;
+    }
+    default: {
+        double x;
+        if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) x = (double)config_setting_get_int64(s);
+        else if (t == CONFIG_TYPE_FLOAT && config_setting_get_float(s) == floor(config_setting_get_float(s)))
+            x = config_setting_get_float(s);   /* steps = 1e6 */
+        else return fail(c, s, "%s = %s: expected an integer, got %s", p, val, type_name(t));
+        if (!(x >= k->d.lo && x <= k->d.hi))
+            return fail(c, s, "%s = %s: out of range [%.0f, %.0f]", p, val, k->d.lo, k->d.hi);
+        if (k->f == F_INT) *(int *)((char *)cfg + k->off) = (int)x;
+        else *(long *)((char *)cfg + k->off) = (long)x;
+        return 0;
+    }
+    }
+}
+
+static const key_row *key_find(const char *path) {
+    for (int i = 0; i < NKEYS; i++)
+        if (!strcmp(keys[i].d.path, path)) return &keys[i];
+    return NULL;
+}
+
+static int set_defaults(rql_config *cfg) {
+    config_t d;
+    config_init(&d);
+    int rc = 0;
+    for (int i = 0; i < NKEYS && !rc; i++) {
+        if (keys[i].f == F_STR) {
+            if (!(*(char **)((char *)cfg + keys[i].off) = strdup(keys[i].d.def))) rc = -1;
+            continue;
+        }
+        char text[256];
+        snprintf(text, sizeof text, "v = %s;", keys[i].d.def);
+        if (config_read_string(&d, text) != CONFIG_TRUE) { rc = -1; break; }
+        char err[64];
+        ctx c = {"<defaults>", err, sizeof err};
+        rc = set_key(&c, cfg, &keys[i], config_lookup(&d, "v"));
+    }
+    config_destroy(&d);
+    return rc;
+}
+
+static int build(const ctx *c, rql_config *cfg, config_t *cf) {
+    config_setting_t *root = config_root_setting(cf);
+    if (set_defaults(cfg)) return fail(c, NULL, "internal error: bad default in the key table");
+    for (int i = 0; i < config_setting_length(root); i++) {
+        const config_setting_t *s = config_setting_get_elem(root, i);
+        const char *name = config_setting_name(s);
+        const key_row *k = key_find(name);
+        if (k) {
+            if (set_key(c, cfg, k, s)) return -1;
+            continue;
+        }
+        int sec = -1;
+        for (int j = 0; j < NSECTIONS; j++)
+            if (!strcmp(sections[j], name)) sec = j;
+        if (sec < 0)
+            return fail(c, s, "unknown key '%s' (top-level keys: env, agents, seeds, train, eval, log, "
+                              "checkpoint, output)", name);
+        if (sec <= 1) continue;           /* env and agents are built below */
+        if (!config_setting_is_group(s))
+            return fail(c, s, "%s: expected a group { ... }, got %s", name, type_name(config_setting_type(s)));
+        for (int m = 0; m < config_setting_length(s); m++) {
+            const config_setting_t *e = config_setting_get_elem(s, m);
+            char path[256];
+            snprintf(path, sizeof path, "%s.%s", name, config_setting_name(e));
+            const key_row *ke = key_find(path);
+            if (!ke) {
+                char known[512] = "";
+                size_t nl = strlen(name);
+                for (int q = 0; q < NKEYS; q++)
+                    if (!strncmp(keys[q].d.path, name, nl) && keys[q].d.path[nl] == '.' &&
+                        strlen(known) + strlen(keys[q].d.path) + 3 < sizeof known)
+                        strcat(strcat(known, known[0] ? ", " : ""), keys[q].d.path + nl + 1);
+                return fail(c, e, "unknown key '%s' (keys of %s: %s)", path, name, known);
+            }
+            if (set_key(c, cfg, ke, e)) return -1;
+        }
+    }
+    if (build_env(c, cfg, config_setting_get_member(root, "env"))) return -1;
+    if (build_agents(c, cfg, config_setting_get_member(root, "agents"))) return -1;
+    if (cfg->train_steps == 0 && cfg->train_episodes == 0) {
+        const config_setting_t *t = config_lookup(cf, "train");
+        return fail(c, t, "train: no budget (train.steps and train.episodes are both 0)");
+    }
+    if (cfg->eval_record > cfg->eval_episodes)
+        return fail(c, config_lookup(cf, "eval.record"), "eval.record = %d: more than eval.episodes = %d",
+                    cfg->eval_record, cfg->eval_episodes);
+    return 0;
+}
+
+static rql_config *load(const char *path, const char *text, const char *source,
+                        const char *const *sets, int nsets, char *err, size_t cap) {
+    config_t cf;
+    config_init(&cf);
+    config_set_auto_convert(&cf, CONFIG_TRUE);
+    ctx c = {source, err, cap};
+    rql_config *cfg = NULL;
+    int ok = path ? config_read_file(&cf, path) : config_read_string(&cf, text);
+    if (ok != CONFIG_TRUE) {
+        if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
+            snprintf(err, cap, "%s: cannot read: %s", source, errno ? strerror(errno) : "I/O error");
+        else
+            snprintf(err, cap, "%s:%d: syntax error: %s", source, config_error_line(&cf),
+                     config_error_text(&cf) ? config_error_text(&cf) : "?");
+        goto out;
+    }
+    for (int i = 0; i < nsets; i++)
+        if (apply_set(&c, &cf, sets[i])) goto out;
+    cfg = calloc(1, sizeof *cfg);
+    if (!cfg || !(cfg->source = strdup(source))) {
+        snprintf(err, cap, "out of memory");
+        goto out;
+    }
+    if (build(&c, cfg, &cf)) {
+        rql_config_free(cfg);
+        cfg = NULL;
+    }
+out:
+    config_destroy(&cf);
+    return cfg;
+}
+
+rql_config *rql_config_load(const char *path, const char *const *sets, int nsets, char *err, size_t cap) {
+    errno = 0;
+    return load(path, NULL, path, sets, nsets, err, cap);
+}
+
+rql_config *rql_config_parse(const char *text, const char *source, const char *const *sets, int nsets,
+                             char *err, size_t cap) {
+    return load(NULL, text, source ? source : "<string>", sets, nsets, err, cap);
+}
+
+void rql_config_free(rql_config *c) {
+    if (!c) return;
+    env_spec_free(c->env);
+    for (int i = 0; i < c->nagents; i++) agent_cfg_free(c->agents[i].cfg);
+    free(c->agents);
+    free(c->seeds);
+    free(c->output);
+    free(c->source);
+    free(c);
+}
+
+int rql_config_find_agent(const rql_config *c, const char *label) {
+    for (int i = 0; i < c->nagents; i++)
+        if (!strcmp(c->agents[i].label, label)) return i;
+    return -1;
+}
+
+int rql_config_seeds_override(const char *list, char *out, size_t cap, char *err, size_t cap_err) {
+    size_t len = (size_t)snprintf(out, cap, "seeds=[");
+    const char *p = list;
+    if (*p == '[') p++;
+    int n = 0;
+    while (*p && *p != ']') {
+        char *end;
+        errno = 0;
+        long a = strtol(p, &end, 10), b;
+        if (end == p || a < 0 || errno) goto bad;
+        b = a;
+        p = end;
+        if (*p == '-') {
+            b = strtol(p + 1, &end, 10);
+            if (end == p + 1 || b < a || errno) goto bad;
+            p = end;
+        }
+        if (b - a > 100000) goto bad;
+        for (long s = a; s <= b; s++) {
+            int w = snprintf(out + len, cap - len, "%s%ld", n ? "," : "", s);
+            if (w < 0 || (size_t)w >= cap - len) goto bad;
+            len += (size_t)w;
+            n++;
+        }
+        while (*p == ',' || *p == ' ') p++;
+    }
+    if (!n || len + 2 > cap) goto bad;
+    snprintf(out + len, cap - len, "]");
+    return 0;
+bad:
+    snprintf(err, cap_err, "--seeds %s: expected a list like 0,1,2 or 0-4", list);
+    return -1;
+}
+
+/* ---- resolved text of one run ---------------------------------------------- */
+static void put_str(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') fputc('\\', f);
+        if (*s == '\n') { fputs("\\n", f); continue; }
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* A module parameter as libconfig: 0 int, 1 real, 2 bool, 3 string. */
+static void put_param(FILE *f, const char *indent, const char *name, int ptype, const char *v) {
+    fprintf(f, "%s%s = ", indent, name);
+    if (ptype == 3) put_str(f, v);
+    else if (ptype == 2) fputs(!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") ? "true" : "false", f);
+    else if (ptype == 1) {
+        /* a real stays real in libconfig even when integral (1 -> 1.0) */
+        char *end;
+        double x = strtod(v, &end);
+        if (*end || !isfinite(x)) put_str(f, v);
+        else fprintf(f, "%s%s", v, strpbrk(v, ".eEnN") ? "" : ".0");
+    } else fputs(v, f);
+    fputs(";\n", f);
+}
+
+char *rql_config_run_text(const rql_config *c, int a, long seed) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return NULL;
+    const env_info *w = env_info_find(env_spec_world(c->env));
+    fprintf(f, "# resolved config of run %s seed %ld (every value spelled out)\nenv = {\n  name = ",
+            c->agents[a].label, seed);
+    put_str(f, env_spec_world(c->env));
+    fputs(";\n", f);
+    for (int i = 0; w && i < w->nparams; i++) {
+        const char *v = env_spec_get(c->env, w->params[i].name);
+        if (v) put_param(f, "  ", w->params[i].name, (int)w->params[i].type, v);
+    }
+    for (int j = 0; j < env_count(); j++) {
+        const env_info *x = env_info_at(j);
+        for (int i = 0; x && x->is_wrapper && i < x->nparams; i++) {
+            const char *v = env_spec_get(c->env, x->params[i].name);
+            if (v) put_param(f, "  ", x->params[i].name, (int)x->params[i].type, v);
+        }
+    }
+    fputs("};\nagents = (\n  {\n    label = ", f);
+    put_str(f, c->agents[a].label);
+    fputs(";\n    type = ", f);
+    const agent_cfg *ac = c->agents[a].cfg;
+    put_str(f, agent_cfg_type(ac));
+    fputs(";\n", f);
+    const agent_info *t = agent_info_find(agent_cfg_type(ac));
+    for (int i = 0; t && i < t->nparams; i++) {
+        const char *v = agent_cfg_get(ac, t->params[i].name);
+        if (v) put_param(f, "    ", t->params[i].name, (int)t->params[i].type, v);
+    }
+    fprintf(f, "  }\n);\nseeds = [%ld];\n", seed);
+    const char *open = NULL;
+    for (int i = 0; i < NKEYS; i++) {
+        const key_row *k = &keys[i];
+        const char *dot = strchr(k->d.path, '.');
+        if (!dot) continue;                 /* output and seeds: per invocation, not per run */
+        size_t sl = (size_t)(dot - k->d.path);
+        if (!open || strncmp(open, k->d.path, sl) || open[sl] != '.') {
+            if (open) fputs("};\n", f);
+            fprintf(f, "%.*s = {\n", (int)sl, k->d.path);
+            open = k->d.path;
+        }
+        const char *field = (const char *)c + k->off;
+        switch (k->f) {
+        case F_LONG: fprintf(f, "  %s = %ld;\n", dot + 1, *(const long *)field); break;
+        case F_INT: fprintf(f, "  %s = %d;\n", dot + 1, *(const int *)field); break;
+        case F_DOUBLE: fprintf(f, "  %s = %.17g%s;\n", dot + 1, *(const double *)field,
+                               *(const double *)field == floor(*(const double *)field) ? ".0" : ""); break;
+        default: break;
+        }
+    }
+    if (open) fputs("};\n", f);
+    if (fclose(f)) { free(buf); return NULL; }
+    return buf;
+}
+
+int rql_config_expand(const rql_config *c, const char *dir, rql_run_spec **runs, int *nruns,
+                      char *err, size_t cap) {
+    int n = c->nagents * c->nseeds;
+    rql_run_spec *r = calloc((size_t)n, sizeof *r);
+    if (!r) { snprintf(err, cap, "out of memory"); return -1; }
+    for (int i = 0; i < n; i++) {
+        r[i].agent = i / c->nseeds;
+        r[i].seed = c->seeds[i % c->nseeds];
+        const char *label = c->agents[r[i].agent].label;
+        int a = snprintf(r[i].log_path, sizeof r[i].log_path, "%s/%s/seed%ld.h5", dir, label, r[i].seed);
+        int b = snprintf(r[i].ckpt_path, sizeof r[i].ckpt_path, "%s/%s/seed%ld.ckpt", dir, label, r[i].seed);
+        if (a < 0 || b < 0 || (size_t)a >= sizeof r[i].log_path || (size_t)b >= sizeof r[i].ckpt_path) {
+            free(r);
+            snprintf(err, cap, "output folder name too long: %s", dir);
+            return -1;
+        }
+    }
+    *runs = r;
+    *nruns = n;
+    return 0;
+}
