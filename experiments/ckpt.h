@@ -1,0 +1,53 @@
+/* ckpt — checkpoint files: everything a run needs to resume exactly.
+ *
+ * A checkpoint is a small HDF5 file beside the run's log. It is written to
+ * PATH.tmp, flushed and fsync'd, then renamed over PATH (and the folder
+ * fsync'd), so a crash or a kill during the write never replaces a good
+ * checkpoint with a torn one: the reader sees the old file or the new one.
+ *
+ *   ckpt_writer w;
+ *   if (ckpt_begin(&w, path, err, cap) == 0) {
+ *       ... write groups and datasets under w.file ...
+ *       ckpt_commit(&w, err, cap);       (or ckpt_abort(&w) on failure)
+ *   }
+ *
+ * The helpers store flat byte blobs (env states), named int64 / double
+ * scalars and strings as attributes, so what a checkpoint holds can be read
+ * with h5dump. Functions return 0 or -1 with a message naming the file.
+ */
+#ifndef RQL_CKPT_H
+#define RQL_CKPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <hdf5.h>
+
+#define CKPT_FORMAT "rql-checkpoint"
+#define CKPT_VERSION 1
+
+typedef struct {
+    hid_t file;
+    char path[1024];
+    char tmp[1040];
+} ckpt_writer;
+
+int ckpt_begin(ckpt_writer *w, const char *path, char *err, size_t cap);
+int ckpt_commit(ckpt_writer *w, char *err, size_t cap);
+void ckpt_abort(ckpt_writer *w);
+
+/* Opens a checkpoint read-only and checks its format attribute; returns the
+ * file id or a negative value with the reason in err. */
+hid_t ckpt_open(const char *path, char *err, size_t cap);
+
+/* Blobs: a 1-D uint8 dataset. read checks that the size matches n. */
+int ckpt_put_bytes(hid_t loc, const char *name, const void *buf, size_t n);
+int ckpt_get_bytes(hid_t loc, const char *name, void *buf, size_t n);
+/* Scalar attributes on an object. */
+int ckpt_put_i64(hid_t obj, const char *name, int64_t v);
+int ckpt_get_i64(hid_t obj, const char *name, int64_t *v);
+int ckpt_put_f64(hid_t obj, const char *name, double v);
+int ckpt_get_f64(hid_t obj, const char *name, double *v);
+int ckpt_put_str(hid_t obj, const char *name, const char *s);
+char *ckpt_get_str(hid_t obj, const char *name);     /* malloc'd, NULL if absent */
+
+#endif
