@@ -1,0 +1,404 @@
+#!/usr/bin/python3
+"""rqlog -- load rql HDF5 run logs into pandas DataFrames and numpy arrays.
+
+Import it (``sys.path.insert(0, "scripts"); import rqlog``) or run it:
+
+    scripts/rqlog.py RUN.h5|DIR      prints a summary of every run found
+
+    run = rqlog.load("runs/tmaze_memory/drqn_s1.h5")
+    run.curves    one row per episode  (episode, env_steps, return, length,
+                  success, epsilon, wall_s)
+    run.train     one row per logged update (update, loss, q_mean, grad_norm)
+    run.eval      one row per greedy evaluation (at_episode, env_steps,
+                  return_mean, success_rate, episodes)
+    run.steps     one row per recorded step: episode, t, actions, rewards,
+                  terminations, truncations, and the vector datasets expanded
+                  into columns obs_0.. (observations), q_0.. (q_values),
+                  h_0.. (hidden), c_0.. (cell)
+    run.weights            {tensor name: array} of the latest snapshot
+    run.weight_snapshots   {tensor name: array [K, ...]} of every snapshot
+    run.weight_episodes    at_episode [K] of the snapshots
+    run.attrs     root attributes (seed, env, agent, label, ...)
+    run.config    the config text of the root attribute parsed into a dict
+
+    df = rqlog.load_dir("runs/tmaze_memory")    # all runs, with label, seed
+    df.curves, df.train, df.eval, df.steps       # and run columns
+
+Booleans (HDF5 enum FALSE/TRUE) become bool columns; strings become str.
+A log whose format_version is newer than FORMAT_VERSION is refused.
+"""
+import argparse
+import os
+import re
+import sys
+
+import h5py
+import numpy as np
+import pandas as pd
+
+FORMAT = "rql-log"
+FORMAT_VERSION = 1          # the newest log format these scripts understand
+
+# Vector (2-D) datasets of /steps are expanded into PREFIX_i columns.
+VECTOR_PREFIX = {"observations": "obs", "q_values": "q", "hidden": "h", "cell": "c"}
+TABLES = ("curves", "train", "eval", "steps")
+
+
+class LogError(Exception):
+    """A file that is not a readable rql log (the message names the file)."""
+
+
+# ---------------------------------------------------------------------------
+# libconfig text -> dict
+# ---------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"""
+    (?P<ws>\s+|\#[^\n]*|//[^\n]*|/\*.*?\*/)
+  | (?P<str>"(?:[^"\\]|\\.)*")
+  | (?P<num>[-+]?(?:0[xX][0-9a-fA-F]+L{0,2}
+                  |(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?L{0,2}))
+  | (?P<name>[A-Za-z*][-A-Za-z0-9_*]*)
+  | (?P<punct>[=:;,{}()\[\]])
+""", re.VERBOSE | re.DOTALL)
+
+_ESC = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "\\": "\\", '"': '"'}
+
+
+def _tokens(text):
+    pos, line, out = 0, 1, []
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m:
+            raise ValueError("config line %d: unexpected %r" % (line, text[pos:pos + 20]))
+        kind = m.lastgroup
+        if kind != "ws":
+            out.append((kind, m.group(kind), line))
+        line += m.group(0).count("\n")
+        pos = m.end()
+    out.append(("end", "", line))
+    return out
+
+
+def parse_config(text):
+    """Parse libconfig text (settings, groups {}, lists (), arrays [],
+    strings with adjacent-literal concatenation, ints, hex, floats, booleans,
+    # // /* */ comments) into nested dicts and lists."""
+    toks = _tokens(text)
+    i = 0
+
+    def peek():
+        return toks[i]
+
+    def take(kind=None, value=None):
+        nonlocal i
+        t = toks[i]
+        if (kind and t[0] != kind) or (value and t[1] != value):
+            want = value or kind
+            raise ValueError("config line %d: expected %s, found %r" % (t[2], want, t[1] or "end"))
+        i += 1
+        return t
+
+    def settings(closer):
+        d = {}
+        while not (peek()[0] == "punct" and peek()[1] == closer) and peek()[0] != "end":
+            name = take("name")
+            t = take("punct")
+            if t[1] not in "=:":
+                raise ValueError("config line %d: expected '=' or ':' after %s" % (t[2], name[1]))
+            d[name[1]] = value()
+            if peek()[0] == "punct" and peek()[1] in ";,":
+                take()
+        return d
+
+    def value():
+        t = peek()
+        if t[0] == "str":
+            parts = []
+            while peek()[0] == "str":
+                s = take()[1][1:-1]
+                parts.append(re.sub(r"\\(x[0-9a-fA-F]{2}|.)",
+                                    lambda m: chr(int(m.group(1)[1:], 16)) if m.group(1)[0] == "x"
+                                    else _ESC.get(m.group(1), m.group(1)), s))
+            return "".join(parts)
+        if t[0] == "num":
+            take()
+            s = t[1].rstrip("L")
+            if re.fullmatch(r"[-+]?0[xX][0-9a-fA-F]+", s):
+                return int(s, 16)
+            if re.fullmatch(r"[-+]?\d+", s):
+                return int(s)
+            return float(s)
+        if t[0] == "name" and t[1].lower() in ("true", "false"):
+            take()
+            return t[1].lower() == "true"
+        if t[0] == "punct" and t[1] in "{([":
+            take()
+            if t[1] == "{":
+                d = settings("}")
+                take("punct", "}")
+                return d
+            closer = ")" if t[1] == "(" else "]"
+            items = []
+            while not (peek()[0] == "punct" and peek()[1] == closer):
+                items.append(value())
+                if peek()[0] == "punct" and peek()[1] == ",":
+                    take()
+                elif not (peek()[0] == "punct" and peek()[1] == closer):
+                    raise ValueError("config line %d: expected ',' or '%s'" % (peek()[2], closer))
+            take("punct", closer)
+            return items
+        raise ValueError("config line %d: unexpected %r" % (t[2], t[1] or "end of text"))
+
+    d = settings(None)
+    if peek()[0] != "end":
+        raise ValueError("config line %d: unexpected %r" % (peek()[2], peek()[1]))
+    return d
+
+
+# ---------------------------------------------------------------------------
+# reading
+# ---------------------------------------------------------------------------
+
+def _attr(v):
+    """HDF5 attribute -> plain Python value."""
+    if isinstance(v, bytes):
+        return v.decode("utf-8")
+    if isinstance(v, np.ndarray):
+        if v.dtype.kind in "OS":
+            return [x.decode("utf-8") if isinstance(x, bytes) else x for x in v.tolist()]
+        if v.shape == ():
+            return v.item()
+        return v
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _is_bool_enum(ds):
+    d = h5py.check_enum_dtype(ds.dtype)
+    return d is not None and set(k.upper() for k in d) == {"FALSE", "TRUE"}
+
+
+def _column(ds):
+    """Dataset -> numpy array with booleans and strings decoded."""
+    a = ds[()]
+    if _is_bool_enum(ds):
+        return a.astype(bool)
+    if h5py.check_string_dtype(ds.dtype) is not None:
+        return np.array([x.decode("utf-8") if isinstance(x, bytes) else x for x in a], dtype=object)
+    return a
+
+
+def _table(f, name, path):
+    """Group of equal-length 1-D / 2-D datasets -> DataFrame (2-D expanded)."""
+    if name not in f:
+        return pd.DataFrame()
+    g = f[name]
+    cols, n = {}, None
+    for key in g:                     # creation order if tracked, else alphabetical
+        ds = g[key]
+        if not isinstance(ds, h5py.Dataset):
+            continue
+        a = _column(ds)
+        if a.ndim == 0:
+            continue
+        if n is None:
+            n = a.shape[0]
+        elif a.shape[0] != n:
+            # a writer killed mid-row leaves ragged tables: keep complete rows
+            n = min(n, a.shape[0])
+        if a.ndim == 1:
+            cols[key] = a
+        else:
+            a = a.reshape(a.shape[0], -1)
+            p = VECTOR_PREFIX.get(key, key)
+            for j in range(a.shape[1]):
+                cols["%s_%d" % (p, j)] = a[:, j]
+    if not cols:
+        return pd.DataFrame()
+    return pd.DataFrame({k: v[:n] for k, v in cols.items()})
+
+
+def _open(path):
+    try:
+        return h5py.File(path, "r", swmr=True)    # readable while rql still writes it
+    except (OSError, ValueError):
+        pass
+    try:
+        return h5py.File(path, "r")
+    except OSError as e:
+        raise LogError("%s: cannot open as HDF5 (%s)" % (path, e)) from None
+
+
+def check_format(f, path):
+    fmt = _attr(f.attrs.get("format", None))
+    if fmt != FORMAT:
+        raise LogError("%s: not an rql run log (root attribute format is %r, want %r)"
+                       % (path, fmt, FORMAT))
+    ver = _attr(f.attrs.get("format_version", None))
+    if ver is None:
+        raise LogError("%s: rql log without a format_version attribute" % path)
+    if int(ver) > FORMAT_VERSION:
+        raise LogError("%s: log format_version %d is newer than these scripts know (%d); "
+                       "update scripts/ from the rql that wrote it" % (path, int(ver), FORMAT_VERSION))
+    return int(ver)
+
+
+class Run:
+    """One run log, fully loaded into memory (see the module docstring)."""
+
+    def __init__(self, path):
+        self.path = path
+        with _open(path) as f:
+            self.format_version = check_format(f, path)
+            self.attrs = {k: _attr(v) for k, v in f.attrs.items()}
+            text = self.attrs.get("config", "")
+            try:
+                self.config = parse_config(text) if text else {}
+            except ValueError as e:
+                raise LogError("%s: root attribute config: %s" % (path, e)) from None
+            self.curves = _table(f, "curves", path)
+            self.train = _table(f, "train", path)
+            self.eval = _table(f, "eval", path)
+            self.steps = _table(f, "steps", path)
+            self.group_attrs = {}
+            for name in TABLES + ("weights",):
+                if name in f:
+                    self.group_attrs[name] = {k: _attr(v) for k, v in f[name].attrs.items()}
+            self.weight_snapshots, self.weights = {}, {}
+            self.weight_episodes = np.zeros(0, dtype=np.int64)
+            self.weights_attrs = self.group_attrs.get("weights", {})
+            if "weights" in f:
+                self._load_weights(f["weights"])
+
+    def _load_weights(self, g):
+        if "at_episode" in g:
+            self.weight_episodes = g["at_episode"][()]
+        k = len(self.weight_episodes)
+
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset) and name != "at_episode":
+                a = obj[()]
+                if "at_episode" in g:
+                    a = a[:k]            # rows past at_episode are a torn append
+                self.weight_snapshots[name.replace("/", ".")] = a
+        g.visititems(visit)
+        if k:
+            self.weights = {n: a[-1] for n, a in self.weight_snapshots.items()}
+
+    @property
+    def label(self):
+        return self.attrs.get("label") or self.attrs.get("agent") or os.path.basename(self.path)
+
+    @property
+    def seed(self):
+        return self.attrs.get("seed")
+
+    def episodes(self):
+        """Recorded episodes: {episode number: DataFrame of its steps, ordered by t}."""
+        if self.steps.empty:
+            return {}
+        return {int(e): d.sort_values("t").reset_index(drop=True)
+                for e, d in self.steps.groupby("episode", sort=True)}
+
+    def columns(self, prefix):
+        """Expanded vector columns of steps with that prefix, in index order."""
+        c = [x for x in self.steps.columns if re.fullmatch(re.escape(prefix) + r"_\d+", x)]
+        return sorted(c, key=lambda x: int(x.rsplit("_", 1)[1]))
+
+    def __repr__(self):
+        return "<rqlog.Run %s label=%s seed=%s: %d episodes, %d updates, %d evals, %d steps, %d snapshots>" % (
+            self.path, self.label, self.seed, len(self.curves), len(self.train), len(self.eval),
+            len(self.steps), len(self.weight_episodes))
+
+
+def load(path):
+    """Load one run log."""
+    if not os.path.isfile(path):
+        raise LogError("%s: no such file" % path)
+    return Run(path)
+
+
+def is_run_log(path):
+    """True for an HDF5 file whose root says format = rql-log (so checkpoints,
+    exports and other HDF5 files are skipped)."""
+    if not path.endswith((".h5", ".hdf5")):
+        return False
+    try:
+        with _open(path) as f:
+            return _attr(f.attrs.get("format", None)) == FORMAT
+    except LogError:
+        return False
+
+
+def find_runs(path):
+    """A run file, or every run log under a folder (recursively, sorted)."""
+    if os.path.isfile(path):
+        return [path]
+    if not os.path.isdir(path):
+        raise LogError("%s: no such file or folder" % path)
+    out = []
+    for root, dirs, files in os.walk(path):
+        dirs.sort()
+        for n in sorted(files):
+            p = os.path.join(root, n)
+            if is_run_log(p):
+                out.append(p)
+    if not out:
+        raise LogError("%s: no rql run logs (*.h5 with format = %s) found" % (path, FORMAT))
+    return out
+
+
+class RunSet:
+    """Runs concatenated: every table gets columns run (file), label, seed."""
+
+    def __init__(self, runs):
+        self.runs = runs
+        for name in TABLES:
+            parts = []
+            for r in runs:
+                d = getattr(r, name)
+                if d.empty:
+                    continue
+                d = d.copy()
+                d.insert(0, "seed", r.seed)
+                d.insert(0, "label", r.label)
+                d.insert(0, "run", r.path)
+                parts.append(d)
+            setattr(self, name, pd.concat(parts, ignore_index=True) if parts else pd.DataFrame())
+
+    def labels(self):
+        seen = []
+        for r in self.runs:
+            if r.label not in seen:
+                seen.append(r.label)
+        return seen
+
+
+def load_dir(path):
+    """Load every run under a folder (or one file) into a RunSet."""
+    return RunSet([load(p) for p in find_runs(path)])
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Summarise rql run logs (a run .h5 or a folder of runs).")
+    ap.add_argument("path", nargs="+", help="run log (.h5) or folder searched recursively")
+    a = ap.parse_args(argv)
+    try:
+        for p in a.path:
+            for f in find_runs(p):
+                r = load(f)
+                print(r)
+                if not r.curves.empty:
+                    c = r.curves
+                    tail = c.tail(max(1, len(c) // 10))
+                    print("   last %d episodes: return %.3f, success %.3f" % (
+                        len(tail), tail["return"].mean(), tail["success"].mean()))
+    except LogError as e:
+        print("rqlog: %s" % e, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

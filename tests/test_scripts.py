@@ -1,0 +1,434 @@
+#!/usr/bin/python3
+"""Tests of scripts/ (rqlog, plot_curves, plot_memory), stdlib unittest.
+
+    RQL_RUNDIR=DIR /usr/bin/python3 tests/test_scripts.py   # runs under DIR (from rql train)
+    /usr/bin/python3 tests/test_scripts.py                    # on logs it synthesises itself
+
+tests/e2e_scripts.sh runs it on a real log that `rql train` wrote; without
+RQL_RUNDIR the tests use logs written here with h5py following the schema of
+docs/log-format.md (write_log), which is also how the scripts were developed.
+"""
+import io
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+from contextlib import redirect_stderr, redirect_stdout
+
+import h5py
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCRIPTS = os.path.join(os.path.dirname(HERE), "scripts")
+sys.path.insert(0, SCRIPTS)
+import rqlog  # noqa: E402
+import plot_curves  # noqa: E402
+import plot_memory  # noqa: E402
+
+PY = "/usr/bin/python3"
+
+
+# ---------------------------------------------------------------------------
+# a schema-exact synthetic log: dense:8:relu, lstm:6, dense:3 on a T-maze-like
+# observation of 4 floats whose bits 0/1 at t = 0 are the sign
+# ---------------------------------------------------------------------------
+
+BOOL = h5py.enum_dtype({"FALSE": 0, "TRUE": 1}, basetype="i1")
+STR = h5py.string_dtype("utf-8")
+CONFIG = """# synthetic
+seed = 1;
+output = "runs/synth";
+env = { name = "tmaze"; length = 3; };
+train = { episodes = 40; record_episodes = 4; };
+agents = ( { label = "drqn_lstm"; type = "drqn"; core = "lstm"; hidden = 6; } );
+"""
+
+
+def _sig(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def lstm_forward(obs, W, h0=None, c0=None):
+    """Reference forward of the synthetic net: obs [T, 4] -> q [T, 3], h, c."""
+    H = W["1.weight_hh_l0"].shape[1]
+    h = np.zeros(H) if h0 is None else h0.copy()
+    c = np.zeros(H) if c0 is None else c0.copy()
+    qs, hs, cs = [], [], []
+    for x in obs:
+        e = np.maximum(W["0.weight"] @ x + W["0.bias"], 0.0)
+        g = W["1.weight_ih_l0"] @ e + W["1.bias_ih_l0"] + W["1.weight_hh_l0"] @ h + W["1.bias_hh_l0"]
+        i, f, gg, o = _sig(g[:H]), _sig(g[H:2 * H]), np.tanh(g[2 * H:3 * H]), _sig(g[3 * H:])
+        c = f * c + i * gg
+        h = o * np.tanh(c)
+        qs.append(W["2.weight"] @ h + W["2.bias"])
+        hs.append(h)
+        cs.append(c)
+    return np.array(qs), np.array(hs), np.array(cs)
+
+
+def write_log(path, seed=1, label="drqn_lstm", episodes=40, version=None):
+    rng = np.random.default_rng(seed)
+    W = {"0.weight": rng.normal(0, 0.5, (8, 4)), "0.bias": rng.normal(0, 0.1, 8),
+         "1.weight_ih_l0": rng.normal(0, 0.5, (24, 8)), "1.weight_hh_l0": rng.normal(0, 0.5, (24, 6)),
+         "1.bias_ih_l0": rng.normal(0, 0.1, 24), "1.bias_hh_l0": rng.normal(0, 0.1, 24),
+         "2.weight": rng.normal(0, 0.5, (3, 6)), "2.bias": rng.normal(0, 0.1, 3)}
+    W = {k: v.astype(np.float32) for k, v in W.items()}
+    f = h5py.File(path, "w", libver="latest")
+    f.attrs["format"] = "rql-log"
+    f.attrs["format_version"] = np.int32(rqlog.FORMAT_VERSION if version is None else version)
+    f.attrs["rql_version"] = "synthetic"
+    f.attrs["seed"] = np.int64(seed)
+    f.attrs["env"] = "tmaze"
+    f.attrs["agent"] = "drqn"
+    f.attrs["label"] = label
+    f.attrs["created"] = "2026-01-01T00:00:00Z"
+    f.attrs["config"] = CONFIG
+    length = rng.integers(4, 9, episodes)
+    success = rng.random(episodes) < np.linspace(0.2, 0.9, episodes)
+    g = f.create_group("curves")
+    g["episode"] = np.arange(episodes, dtype=np.int64)
+    g["env_steps"] = np.cumsum(length).astype(np.int64)
+    g["return"] = np.where(success, 4.0, -0.1 * length).astype(np.float32)
+    g["length"] = length.astype(np.int32)
+    g.create_dataset("success", data=success.astype(np.int8), dtype=BOOL)
+    g["epsilon"] = np.linspace(1, 0.1, episodes).astype(np.float32)
+    g["wall_s"] = np.linspace(0.01, 1, episodes)
+    g = f.create_group("train")
+    g["update"] = np.arange(1, 31, dtype=np.int64)
+    g["loss"] = rng.random(30).astype(np.float32)
+    g["q_mean"] = rng.random(30).astype(np.float32)
+    g["grad_norm"] = rng.random(30).astype(np.float32)
+    g = f.create_group("eval")
+    g["at_episode"] = np.array([10, 20, 30, 40], dtype=np.int64)
+    g["env_steps"] = np.array([60, 120, 180, 240], dtype=np.int64)
+    g["return_mean"] = rng.random(4).astype(np.float32)
+    g["success_rate"] = np.array([0.2, 0.5, 0.6, 0.9], dtype=np.float32)
+    g["episodes"] = np.full(4, 10, dtype=np.int32)
+    cols = {k: [] for k in ("episode", "t", "observations", "actions", "rewards", "terminations",
+                            "truncations", "q_values", "hidden", "cell")}
+    for e in range(episodes - 4, episodes):
+        T = 5
+        obs = np.zeros((T, 4), dtype=np.float32)
+        obs[0, e % 2] = 1.0
+        obs[1:-1, 2] = 1.0
+        obs[-1, 3] = 1.0
+        q, h, c = lstm_forward(obs.astype(np.float64), {k: v.astype(np.float64) for k, v in W.items()})
+        cols["episode"] += [e] * T
+        cols["t"] += list(range(T))
+        cols["observations"].append(obs)
+        cols["actions"] += list(np.argmax(q, axis=1))
+        cols["rewards"] += [-0.1] * (T - 1) + [4.0]
+        cols["terminations"] += [0] * (T - 1) + [1]
+        cols["truncations"] += [0] * T
+        cols["q_values"].append(q)
+        cols["hidden"].append(h)
+        cols["cell"].append(c)
+    g = f.create_group("steps")
+    g["episode"] = np.array(cols["episode"], dtype=np.int64)
+    g["t"] = np.array(cols["t"], dtype=np.int32)
+    g["observations"] = np.vstack(cols["observations"]).astype(np.float32)
+    g["actions"] = np.array(cols["actions"], dtype=np.int32)
+    g["rewards"] = np.array(cols["rewards"], dtype=np.float32)
+    g.create_dataset("terminations", data=np.array(cols["terminations"], dtype=np.int8), dtype=BOOL)
+    g.create_dataset("truncations", data=np.array(cols["truncations"], dtype=np.int8), dtype=BOOL)
+    g["q_values"] = np.vstack(cols["q_values"]).astype(np.float32)
+    g["hidden"] = np.vstack(cols["hidden"]).astype(np.float32)
+    g["cell"] = np.vstack(cols["cell"]).astype(np.float32)
+    g = f.create_group("weights")
+    g["at_episode"] = np.array([20, 40], dtype=np.int64)
+    g.attrs["layer_kinds"] = "dense,lstm,dense"
+    g.attrs["layer_acts"] = "relu,none,none"
+    for k, v in W.items():
+        g[k] = np.stack([v * 0.5, v])
+    f.close()
+    return path
+
+
+# ---------------------------------------------------------------------------
+
+def runs_dir():
+    return os.environ.get("RQL_RUNDIR")
+
+
+class Fixture(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="rql_scripts_")
+        d = runs_dir()
+        if d:
+            cls.dir = d
+        else:
+            cls.dir = os.path.join(cls.tmp, "runs")
+            os.makedirs(os.path.join(cls.dir, "sub"))
+            for s in (1, 2, 3):
+                write_log(os.path.join(cls.dir, "drqn_s%d.h5" % s), seed=s)
+            write_log(os.path.join(cls.dir, "sub", "dqn_s1.h5"), seed=1, label="dqn_k1")
+            with h5py.File(os.path.join(cls.dir, "sub", "dqn_s1.ckpt.h5"), "w") as f:
+                f.attrs["format"] = "rql-checkpoint"
+        cls.files = rqlog.find_runs(cls.dir)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def recorded_file(self):
+        """A run whose /steps has rows and hidden state (a recurrent agent)."""
+        for p in self.files:
+            with h5py.File(p, "r") as f:
+                if "steps" in f and "hidden" in f["steps"] and f["steps/hidden"].shape[0] > 0 \
+                        and f["steps/hidden"].ndim == 2 and f["steps/hidden"].shape[1] > 0:
+                    return p
+        self.fail("no run under %s recorded steps with hidden state" % self.dir)
+
+
+class TestConfigParser(unittest.TestCase):
+    def test_subset(self):
+        text = '''# comment
+        a = 1; b = -2.5e-1; c = "x\\"y" " z";  // trailing
+        /* block
+           comment */
+        g : { h = true; i = [1, 2, 3]; big = 12L; hx = 0x1F; };
+        l = ( { k = "v"; }, 3, "s" );
+        e = ();
+        '''
+        d = rqlog.parse_config(text)
+        self.assertEqual(d, {"a": 1, "b": -0.25, "c": 'x"y z',
+                             "g": {"h": True, "i": [1, 2, 3], "big": 12, "hx": 31},
+                             "l": [{"k": "v"}, 3, "s"], "e": []})
+
+    def test_error_names_line(self):
+        with self.assertRaisesRegex(ValueError, "line 3"):
+            rqlog.parse_config("a = 1;\nb = 2;\nc = = 3;\n")
+
+
+class TestT(unittest.TestCase):
+    def test_known_quantiles(self):
+        # t(0.975, df) from standard tables
+        for df, want in [(1, 12.7062047362), (2, 4.30265272975), (3, 3.18244630528),
+                         (5, 2.57058183661), (10, 2.22813885196), (29, 2.04522964213),
+                         (120, 1.97993040505)]:
+            self.assertAlmostEqual(plot_curves.t_ppf(0.975, df), want, places=7, msg="df=%d" % df)
+        self.assertAlmostEqual(plot_curves.t_ppf(0.95, 4), 2.13184678633, places=7)
+        self.assertAlmostEqual(plot_curves.t_ppf(0.025, 7), -2.36462425159, places=7)
+
+    def test_band(self):
+        xs = [np.array([0.0, 10.0]), np.array([0.0, 5.0, 20.0])]
+        ys = [np.array([0.0, 1.0]), np.array([1.0, 1.0, 1.0])]
+        g, m, lo, hi, n = plot_curves.mean_band(xs, ys, points=11)
+        self.assertEqual(n, 2)
+        self.assertEqual((g[0], g[-1]), (0.0, 10.0))   # the range both seeds cover
+        np.testing.assert_allclose(m, (g / 10.0 + 1.0) / 2.0)
+        half = 12.7062047362 * np.abs(g / 10.0 - 1.0) / math.sqrt(2) / math.sqrt(2)
+        np.testing.assert_allclose(hi - m, half, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(m - lo, half, rtol=1e-9, atol=1e-12)
+
+
+class TestLoad(Fixture):
+    def test_finds_runs_skips_checkpoints(self):
+        self.assertTrue(self.files)
+        for p in self.files:
+            with h5py.File(p, "r") as f:
+                self.assertEqual(f.attrs["format"], "rql-log", p)
+        for root, _, names in os.walk(self.dir):
+            for n in names:
+                p = os.path.join(root, n)
+                if n.endswith(".h5") and p not in self.files:
+                    with h5py.File(p, "r") as f:
+                        self.assertNotEqual(f.attrs.get("format"), "rql-log", p)
+
+    def test_tables_equal_h5py(self):
+        for p in self.files:
+            run = rqlog.load(p)
+            with h5py.File(p, "r") as f:
+                for name in rqlog.TABLES:
+                    df = getattr(run, name)
+                    if name not in f:
+                        self.assertTrue(df.empty)
+                        continue
+                    g = f[name]
+                    n = min(g[k].shape[0] for k in g)
+                    self.assertEqual(len(df), n, "%s /%s rows" % (p, name))
+                    want_cols = []
+                    for k in g:
+                        ds = g[k]
+                        a = ds[()]
+                        if a.ndim == 1:
+                            want_cols.append(k)
+                            got = df[k].to_numpy()
+                            if h5py.check_enum_dtype(ds.dtype) is not None:
+                                self.assertEqual(got.dtype, bool, "%s /%s/%s" % (p, name, k))
+                                np.testing.assert_array_equal(got, a[:n] != 0)
+                            else:
+                                np.testing.assert_array_equal(got, a[:n], "%s /%s/%s" % (p, name, k))
+                        else:
+                            pre = rqlog.VECTOR_PREFIX.get(k, k)
+                            for j in range(a.shape[1]):
+                                want_cols.append("%s_%d" % (pre, j))
+                            got = df[["%s_%d" % (pre, j) for j in range(a.shape[1])]].to_numpy()
+                            np.testing.assert_array_equal(got, a[:n], "%s /%s/%s" % (p, name, k))
+                    self.assertEqual(sorted(df.columns), sorted(want_cols), "%s /%s" % (p, name))
+
+    def test_expected_columns(self):
+        run = rqlog.load(self.files[0])
+        for c in ("episode", "env_steps", "return", "length", "success", "epsilon", "wall_s"):
+            self.assertIn(c, run.curves.columns)
+        self.assertGreater(len(run.curves), 0)
+        np.testing.assert_array_equal(np.diff(run.curves["episode"].to_numpy()) > 0, True)
+        run = rqlog.load(self.recorded_file())
+        for c in ("episode", "t", "actions", "rewards", "terminations", "truncations",
+                  "obs_0", "q_0", "h_0"):
+            self.assertIn(c, run.steps.columns)
+        self.assertEqual(len(run.columns("q")), len(run.steps.filter(regex=r"^q_\d+$").columns))
+
+    def test_weights_and_attrs(self):
+        for p in self.files:
+            run = rqlog.load(p)
+            with h5py.File(p, "r") as f:
+                for k, v in f.attrs.items():
+                    got = run.attrs[k]
+                    if isinstance(v, (bytes, str)):
+                        self.assertEqual(got, v.decode() if isinstance(v, bytes) else v)
+                    else:
+                        np.testing.assert_array_equal(got, v)
+                self.assertEqual(run.seed, int(f.attrs["seed"]))
+                if "weights" not in f:
+                    continue
+                g = f["weights"]
+                np.testing.assert_array_equal(run.weight_episodes, g["at_episode"][()])
+                k = len(run.weight_episodes)
+                names = []
+                g.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) and n != "at_episode" else None)
+                self.assertEqual(sorted(run.weight_snapshots), sorted(n.replace("/", ".") for n in names))
+                for n in names:
+                    key = n.replace("/", ".")
+                    np.testing.assert_array_equal(run.weight_snapshots[key], g[n][:k])
+                    if k:
+                        np.testing.assert_array_equal(run.weights[key], g[n][k - 1])
+
+    def test_config_parsed(self):
+        run = rqlog.load(self.files[0])
+        self.assertIsInstance(run.config, dict)
+        self.assertTrue(run.config, "config attribute parsed to an empty dict")
+        self.assertEqual(rqlog.parse_config(run.attrs["config"]), run.config)
+
+    def test_load_dir(self):
+        rs = rqlog.load_dir(self.dir)
+        self.assertEqual(len(rs.runs), len(self.files))
+        total = sum(len(rqlog.load(p).curves) for p in self.files)
+        self.assertEqual(len(rs.curves), total)
+        for c in ("run", "label", "seed"):
+            self.assertIn(c, rs.curves.columns)
+        for r in rs.runs:
+            sub = rs.curves[rs.curves["run"] == r.path]
+            self.assertEqual(set(sub["label"]), {r.label})
+            self.assertEqual(set(sub["seed"]), {r.seed})
+            np.testing.assert_array_equal(sub["return"].to_numpy(), r.curves["return"].to_numpy())
+
+    def test_newer_version_refused(self):
+        bad = os.path.join(self.tmp, "newer.h5")
+        shutil.copy(self.files[0], bad)
+        newer = rqlog.FORMAT_VERSION + 1
+        with h5py.File(bad, "r+") as f:
+            f.attrs["format_version"] = np.int32(newer)
+        with self.assertRaises(rqlog.LogError) as cm:
+            rqlog.load(bad)
+        msg = str(cm.exception)
+        self.assertIn(bad, msg)
+        self.assertIn("format_version %d" % newer, msg)
+        self.assertIn("(%d)" % rqlog.FORMAT_VERSION, msg)
+        for script in ("rqlog.py", "plot_curves.py", "plot_memory.py", "torch_check.py"):
+            args = [PY, os.path.join(SCRIPTS, script), bad]
+            if script.startswith("plot"):
+                args += ["-o", os.path.join(self.tmp, "never")]
+            r = subprocess.run(args, capture_output=True, text=True)
+            self.assertNotIn(r.returncode, (0, 77), script)
+            self.assertIn("newer than these scripts know", r.stderr, script)
+            self.assertIn(bad, r.stderr, script)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "never.png")))
+
+    def test_not_a_log(self):
+        other = os.path.join(self.tmp, "other.h5")
+        with h5py.File(other, "w") as f:
+            f["x"] = 1
+        with self.assertRaisesRegex(rqlog.LogError, "not an rql run log"):
+            rqlog.load(other)
+
+
+def check_png(tc, p):
+    tc.assertTrue(os.path.isfile(p), p)
+    with open(p, "rb") as fh:
+        data = fh.read()
+    tc.assertTrue(data.startswith(b"\x89PNG\r\n\x1a\n"), p)
+    tc.assertGreater(len(data), 5000, p)
+
+
+def check_svg(tc, p):
+    tc.assertTrue(os.path.isfile(p), p)
+    with open(p) as fh:
+        data = fh.read()
+    tc.assertIn("<svg", data, p)
+    tc.assertIn("</svg>", data, p)
+    tc.assertGreater(len(data), 5000, p)
+
+
+class TestPlots(Fixture):
+    def test_curves(self):
+        out = os.path.join(self.tmp, "plots", "curves")
+        buf = io.StringIO()
+        with redirect_stdout(buf):
+            rc = plot_curves.main([self.dir, "-o", out])
+        self.assertEqual(rc, 0)
+        check_png(self, out + ".png")
+        check_svg(self, out + ".svg")
+        labels = rqlog.load_dir(self.dir).labels()
+        for lab in labels:
+            self.assertIn(lab, buf.getvalue())
+        with open(out + ".svg") as fh:
+            svg = fh.read()
+        for lab in labels:
+            self.assertIn(lab, svg)
+
+    def test_curves_single_file(self):
+        out = os.path.join(self.tmp, "one")
+        r = subprocess.run([PY, os.path.join(SCRIPTS, "plot_curves.py"), self.files[0], "-o", out],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        check_png(self, out + ".png")
+
+    def test_memory(self):
+        p = self.recorded_file()
+        run = rqlog.load(p)
+        res = plot_memory.analyse(run, top=2)
+        self.assertEqual(sum(len(v) for v in res["groups"].values()), len(run.episodes()))
+        # the separation equals a direct computation from h5py for the top unit
+        keys = list(res["groups"])
+        if len(keys) >= 2:
+            with h5py.File(p, "r") as f:
+                ep = f["steps/episode"][()]
+                t = f["steps/t"][()]
+                hid = f["steps/hidden"][()].astype(float)
+            tr = {k: [hid[ep == e][np.argsort(t[ep == e])] for e in res["groups"][k]] for k in keys[:2]}
+            T = min(x.shape[0] for v in tr.values() for x in v)
+            m = [np.mean([x[:T] for x in tr[k]], axis=0) for k in keys[:2]]
+            sep = np.abs(m[0] - m[1]).mean(axis=0)
+            np.testing.assert_allclose(res["sep"]["h"], sep, rtol=1e-12)
+            self.assertEqual(res["top"]["h"][0], int(np.argmax(sep)))
+        out = os.path.join(self.tmp, "memory")
+        r = subprocess.run([PY, os.path.join(SCRIPTS, "plot_memory.py"), p, "-o", out],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        check_png(self, out + ".png")
+        check_svg(self, out + ".svg")
+
+    def test_help(self):
+        for s in ("rqlog.py", "plot_curves.py", "plot_memory.py", "torch_check.py"):
+            r = subprocess.run([PY, os.path.join(SCRIPTS, s), "--help"], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, s)
+            self.assertIn("usage:", r.stdout, s)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
