@@ -157,8 +157,16 @@ def main(argv=None):
         ap.error("--top must be >= 0 (got %d)" % a.top)
     try:
         files = rqlog.find_runs(a.path)
-        for f in files:
-            run = rqlog.load(f)
+        runs = [rqlog.load(f) for f in files]
+    except rqlog.LogError as e:
+        print("plot_memory: %s" % e, file=sys.stderr)
+        return 2
+    done = 0
+    try:
+        for f, run in zip(files, runs):
+            if len(files) > 1 and (run.steps.empty or not run.columns("h")):
+                print("%s: skipped (no recorded recurrent state)" % f)
+                continue
             res = analyse(run, a.top, a.episodes)
             out = a.out if len(files) == 1 else "%s_%s_%s" % (
                 a.out, run.label, os.path.splitext(os.path.basename(f))[0])
@@ -172,8 +180,12 @@ def main(argv=None):
                 else:
                     print("  %s: a single sign was recorded, nothing to separate" % p)
             print("wrote %s" % " ".join(paths))
+            done += 1
     except rqlog.LogError as e:
         print("plot_memory: %s" % e, file=sys.stderr)
+        return 2
+    if not done:
+        print("plot_memory: no run under %s recorded a recurrent state" % a.path, file=sys.stderr)
         return 2
     return 0
 
