@@ -1,0 +1,643 @@
+/* net — a network as a stack of layer views over flat buffers: allocation,
+ * the layer spec parser, initialisation, the recurrent state, the sequence
+ * forward / backward (BPTT) and the acting step, target-network helpers and
+ * the error facility. The per-layer arithmetic lives in dense.c, rnn.c,
+ * lstm.c and gru.c; this file moves data between the caller's batch-major
+ * layout and the time-major layout the kernels use (see nets_internal.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <gsl/gsl_randist.h>
+#include "nets/nets_internal.h"
+
+struct net_ws {
+    void *mem;              /* every float buffer below, one allocation */
+    net_lws *lw;            /* [nlayers] sequence buffers (max_batch x max_time) */
+    net_lws *sw;            /* [nlayers] acting-step buffers (max_batch x 1) */
+    float *xt;              /* [max_time * max_batch, in] time-major input */
+    int *len;               /* [max_batch] valid steps of the last forward */
+    int B, T;               /* shape of the last forward */
+    int masked;             /* some row of the last forward had len < T */
+    int have_fwd;           /* a forward was run since alloc */
+    int return_seq;
+    int state0_given;       /* the last forward started from a caller's state */
+};
+
+/* ---- errors ---------------------------------------------------------------- */
+static __thread char nets_errbuf[512];
+
+const char *nets_error(void) { return nets_errbuf; }
+
+int nets_set_error(int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(nets_errbuf, sizeof nets_errbuf, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+static const char *kind_name(layer_kind k) {
+    switch (k) {
+    case LAYER_DENSE: return "dense";
+    case LAYER_RNN: return "rnn";
+    case LAYER_LSTM: return "lstm";
+    case LAYER_GRU: return "gru";
+    }
+    return "?";
+}
+
+/* ---- spec parser ----------------------------------------------------------- */
+static int parse_int(const char *s, size_t n, int *out) {
+    if (n == 0 || n > 9) return -1;
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+static int field_is(const char *s, size_t n, const char *word) {
+    return strlen(word) == n && !strncmp(s, word, n);
+}
+
+int net_parse_spec(const char *s, layer_spec *out, int max) {
+    if (!s) return nets_set_error(NETS_EINVAL, "net_parse_spec: spec string is NULL");
+    int count = 0;
+    const char *p = s;
+    for (;;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        while (n && (*p == ' ' || *p == '\t')) p++, n--;
+        while (n && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
+        if (n == 0)
+            return nets_set_error(NETS_EINVAL, "net spec \"%s\": layer %d is empty", s, count);
+        if (count >= max)
+            return nets_set_error(NETS_EINVAL, "net spec \"%s\": more than %d layers", s, max);
+        /* split the item into up to 3 fields at ':' */
+        const char *f[4] = {0};
+        size_t fl[4] = {0};
+        int nf = 0;
+        const char *q = p, *qe = p + n;
+        while (nf < 4) {
+            const char *c = memchr(q, ':', (size_t)(qe - q));
+            f[nf] = q;
+            fl[nf] = c ? (size_t)(c - q) : (size_t)(qe - q);
+            nf++;
+            if (!c) break;
+            q = c + 1;
+        }
+        layer_spec L = {LAYER_DENSE, 0, ACT_NONE, 0};
+        if (field_is(f[0], fl[0], "dense")) L.kind = LAYER_DENSE;
+        else if (field_is(f[0], fl[0], "rnn")) L.kind = LAYER_RNN;
+        else if (field_is(f[0], fl[0], "lstm")) L.kind = LAYER_LSTM;
+        else if (field_is(f[0], fl[0], "gru")) L.kind = LAYER_GRU;
+        else
+            return nets_set_error(NETS_EINVAL,
+                                  "net spec \"%s\": layer %d \"%.*s\": unknown kind \"%.*s\" "
+                                  "(dense, rnn, lstm, gru)", s, count, (int)n, p, (int)fl[0], f[0]);
+        if (nf < 2 || parse_int(f[1], fl[1], &L.units) || L.units < 1)
+            return nets_set_error(NETS_EINVAL,
+                                  "net spec \"%s\": layer %d \"%.*s\": units \"%.*s\" is not a "
+                                  "positive integer", s, count, (int)n, p,
+                                  nf < 2 ? 0 : (int)fl[1], nf < 2 ? "" : f[1]);
+        if (nf > 3)
+            return nets_set_error(NETS_EINVAL, "net spec \"%s\": layer %d \"%.*s\": too many fields",
+                                  s, count, (int)n, p);
+        if (nf == 3) {
+            if (L.kind == LAYER_DENSE) {
+                if (field_is(f[2], fl[2], "none")) L.act = ACT_NONE;
+                else if (field_is(f[2], fl[2], "relu")) L.act = ACT_RELU;
+                else if (field_is(f[2], fl[2], "tanh")) L.act = ACT_TANH;
+                else
+                    return nets_set_error(NETS_EINVAL,
+                                          "net spec \"%s\": layer %d \"%.*s\": unknown activation "
+                                          "\"%.*s\" (none, relu, tanh)", s, count, (int)n, p,
+                                          (int)fl[2], f[2]);
+            } else {
+                if (field_is(f[2], fl[2], "h0")) L.learn_h0 = 1;
+                else
+                    return nets_set_error(NETS_EINVAL,
+                                          "net spec \"%s\": layer %d \"%.*s\": unknown option "
+                                          "\"%.*s\" (a recurrent layer takes only \"h0\")", s, count,
+                                          (int)n, p, (int)fl[2], f[2]);
+            }
+        }
+        out[count++] = L;
+        if (!end) break;
+        p = end + 1;
+    }
+    return count;
+}
+
+/* ---- allocation ------------------------------------------------------------ */
+static void add_tensor(net *n, int layer, const char *suffix, int ndim, int d0, int d1,
+                       size_t *off, size_t *field) {
+    net_tensor *t = &n->tensors[n->ntensors++];
+    snprintf(t->name, sizeof t->name, "%d.%s", layer, suffix);
+    t->ndim = ndim;
+    t->shape[0] = d0;
+    t->shape[1] = ndim == 2 ? d1 : 1;
+    t->size = (size_t)d0 * (ndim == 2 ? (size_t)d1 : 1);
+    t->off = *off;
+    t->layer = layer;
+    *field = *off;
+    *off += t->size;
+}
+
+/* Lays out (or, with base == NULL, just counts) the workspace of one set of
+ * layer buffers for Bm rows and Tm steps. Each buffer starts on a 64-byte
+ * boundary so the gate loops vectorise on aligned rows. */
+static size_t carve(float *base, size_t at, float **dst, size_t nfloats) {
+    at = (at + 15) & ~(size_t)15;
+    if (dst) *dst = base ? base + at : NULL;
+    return at + nfloats;
+}
+
+static size_t layout_lws(const net *n, net_lws *lw, float *base, size_t at, int Bm, int Tm,
+                         int backward) {
+    for (int l = 0; l < n->nlayers; l++) {
+        const net_layer *L = &n->layers[l];
+        net_lws *w = &lw[l];
+        memset(w, 0, sizeof *w);
+        size_t U = (size_t)L->units, BT = (size_t)Bm * Tm, G = (size_t)nets_gates(L->kind) * U;
+        if (L->kind == LAYER_DENSE) {
+            at = carve(base, at, &w->out, BT * U);
+            if (backward) at = carve(base, at, &w->dout, BT * U);
+            continue;
+        }
+        at = carve(base, at, &w->out, BT * U + (size_t)Bm * U);
+        at = carve(base, at, &w->gates, BT * G);
+        at = carve(base, at, &w->bsum, G);
+        if (L->kind == LAYER_LSTM) {
+            at = carve(base, at, &w->cs, BT * U + (size_t)Bm * U);
+            at = carve(base, at, &w->tc, BT * U);
+        }
+        if (L->kind == LAYER_GRU) {
+            at = carve(base, at, &w->hn, BT * U);
+            at = carve(base, at, &w->ghh, (size_t)Bm * G);
+        }
+        if (!backward) continue;
+        at = carve(base, at, &w->dout, BT * U);
+        at = carve(base, at, &w->dg, BT * G);
+        at = carve(base, at, &w->dh, (size_t)Bm * U);
+        if (L->kind == LAYER_LSTM) at = carve(base, at, &w->dc, (size_t)Bm * U);
+        if (L->kind == LAYER_GRU) at = carve(base, at, &w->dg2, BT * G);
+    }
+    return at;
+}
+
+net *net_alloc(int in, const layer_spec *layers, int nl, int max_batch, int max_time) {
+    if (in < 1) { nets_set_error(NETS_EINVAL, "net_alloc: input size %d must be >= 1", in); return NULL; }
+    if (nl < 1 || !layers) { nets_set_error(NETS_EINVAL, "net_alloc: %d layers (need >= 1)", nl); return NULL; }
+    if (max_batch < 1 || max_time < 1) {
+        nets_set_error(NETS_EINVAL, "net_alloc: max_batch %d and max_time %d must be >= 1",
+                       max_batch, max_time);
+        return NULL;
+    }
+    for (int l = 0; l < nl; l++) {
+        const layer_spec *s = &layers[l];
+        if (s->kind < LAYER_DENSE || s->kind > LAYER_GRU) {
+            nets_set_error(NETS_EINVAL, "net_alloc: layer %d has unknown kind %d", l, (int)s->kind);
+            return NULL;
+        }
+        if (s->units < 1) {
+            nets_set_error(NETS_EINVAL, "net_alloc: layer %d (%s) has %d units (need >= 1)", l,
+                           kind_name(s->kind), s->units);
+            return NULL;
+        }
+        if (s->kind == LAYER_DENSE && s->learn_h0) {
+            nets_set_error(NETS_EINVAL, "net_alloc: layer %d (dense): learn_h0 applies to "
+                           "recurrent layers only", l);
+            return NULL;
+        }
+        if (s->kind == LAYER_DENSE && (s->act < ACT_NONE || s->act > ACT_TANH)) {
+            nets_set_error(NETS_EINVAL, "net_alloc: layer %d (dense) has unknown activation %d",
+                           l, (int)s->act);
+            return NULL;
+        }
+    }
+    net *n = calloc(1, sizeof *n);
+    if (!n) goto nomem;
+    n->in = in;
+    n->nlayers = nl;
+    n->max_batch = max_batch;
+    n->max_time = max_time;
+    n->layers = calloc((size_t)nl, sizeof *n->layers);
+    n->tensors = calloc((size_t)nl * 6, sizeof *n->tensors);
+    n->ws = calloc(1, sizeof *n->ws);
+    if (!n->layers || !n->tensors || !n->ws) goto nomem;
+
+    size_t off = 0;
+    int width = in, S = 0;
+    for (int l = 0; l < nl; l++) {
+        net_layer *L = &n->layers[l];
+        const layer_spec *s = &layers[l];
+        L->kind = s->kind;
+        L->act = s->kind == LAYER_DENSE ? s->act : ACT_NONE;
+        L->in = width;
+        L->units = s->units;
+        L->learn_h0 = s->kind != LAYER_DENSE && s->learn_h0;
+        L->state_off = -1;
+        int H = s->units, G = nets_gates(s->kind) * H;
+        if (L->kind == LAYER_DENSE) {
+            add_tensor(n, l, "weight", 2, H, width, &off, &L->off_w_ih);
+            add_tensor(n, l, "bias", 1, H, 0, &off, &L->off_b_ih);
+        } else {
+            add_tensor(n, l, "weight_ih_l0", 2, G, width, &off, &L->off_w_ih);
+            add_tensor(n, l, "weight_hh_l0", 2, G, H, &off, &L->off_w_hh);
+            add_tensor(n, l, "bias_ih_l0", 1, G, 0, &off, &L->off_b_ih);
+            add_tensor(n, l, "bias_hh_l0", 1, G, 0, &off, &L->off_b_hh);
+            if (L->learn_h0) {
+                add_tensor(n, l, "h0", 1, H, 0, &off, &L->off_h0);
+                if (L->kind == LAYER_LSTM) add_tensor(n, l, "c0", 1, H, 0, &off, &L->off_c0);
+            }
+            L->state_off = S;
+            S += L->kind == LAYER_LSTM ? 2 * H : H;
+        }
+        width = H;
+    }
+    n->out = width;
+    n->nparams = off;
+    n->state_size = S;
+    n->params = calloc(off, sizeof(float));
+    n->grads = calloc(off, sizeof(float));
+    if (!n->params || !n->grads) goto nomem;
+
+    net_ws *ws = n->ws;
+    ws->lw = calloc((size_t)nl, sizeof *ws->lw);
+    ws->sw = calloc((size_t)nl, sizeof *ws->sw);
+    ws->len = calloc((size_t)max_batch, sizeof *ws->len);
+    if (!ws->lw || !ws->sw || !ws->len) goto nomem;
+    size_t at = carve(NULL, 0, NULL, (size_t)max_time * max_batch * in);
+    at = layout_lws(n, ws->lw, NULL, at, max_batch, max_time, 1);
+    at = layout_lws(n, ws->sw, NULL, at, max_batch, 1, 0);
+    ws->mem = aligned_alloc(64, ((at * sizeof(float)) + 63) & ~(size_t)63);
+    if (!ws->mem) goto nomem;
+    memset(ws->mem, 0, at * sizeof(float));
+    at = carve(ws->mem, 0, &ws->xt, (size_t)max_time * max_batch * in);
+    at = layout_lws(n, ws->lw, ws->mem, at, max_batch, max_time, 1);
+    layout_lws(n, ws->sw, ws->mem, at, max_batch, 1, 0);
+    return n;
+nomem:
+    net_free(n);
+    nets_set_error(NETS_ENOMEM, "net_alloc: out of memory (%d inputs, %d layers, batch %d x %d steps)",
+                   in, nl, max_batch, max_time);
+    return NULL;
+}
+
+void net_free(net *n) {
+    if (!n) return;
+    if (n->ws) {
+        free(n->ws->mem);
+        free(n->ws->lw);
+        free(n->ws->sw);
+        free(n->ws->len);
+        free(n->ws);
+    }
+    free(n->layers);
+    free(n->tensors);
+    free(n->params);
+    free(n->grads);
+    free(n);
+}
+
+/* ---- initialisation -------------------------------------------------------- */
+static void glorot_uniform(float *w, size_t count, int fan_in, int fan_out, gsl_rng *r) {
+    double a = sqrt(6.0 / (fan_in + fan_out));
+    for (size_t k = 0; k < count; k++) w[k] = (float)(a * (2.0 * gsl_rng_uniform(r) - 1.0));
+}
+
+/* A random H x H orthogonal matrix (Haar measure): Gram-Schmidt on the
+ * columns of a Gaussian matrix, which is QR with R's diagonal made positive.
+ * Each column is orthogonalised twice ("twice is enough") for float-level
+ * orthogonality at any H. */
+static int orthogonal(float *w, int H, gsl_rng *r) {
+    double *a = malloc(sizeof(double) * H * H);
+    if (!a) return nets_set_error(NETS_ENOMEM, "net_init: out of memory for a %dx%d orthogonal block", H, H);
+    for (int k = 0; k < H * H; k++) a[k] = gsl_ran_gaussian(r, 1.0);
+    for (int j = 0; j < H; j++) {
+        for (int pass = 0; pass < 2; pass++)
+            for (int k = 0; k < j; k++) {
+                double d = 0;
+                for (int i = 0; i < H; i++) d += a[i * H + k] * a[i * H + j];
+                for (int i = 0; i < H; i++) a[i * H + j] -= d * a[i * H + k];
+            }
+        double nrm = 0;
+        for (int i = 0; i < H; i++) nrm += a[i * H + j] * a[i * H + j];
+        nrm = sqrt(nrm);
+        if (nrm < 1e-12) { /* probability zero for Gaussian draws */
+            free(a);
+            return nets_set_error(NETS_EINVAL, "net_init: degenerate %dx%d Gaussian draw", H, H);
+        }
+        for (int i = 0; i < H; i++) a[i * H + j] /= nrm;
+    }
+    for (int k = 0; k < H * H; k++) w[k] = (float)a[k];
+    free(a);
+    return 0;
+}
+
+int net_init_layer(net *n, int layer, gsl_rng *r) {
+    if (!n || !r) return nets_set_error(NETS_EINVAL, "net_init_layer: network or rng is NULL");
+    if (layer < 0 || layer >= n->nlayers)
+        return nets_set_error(NETS_EINVAL, "net_init_layer: layer %d out of range [0, %d)", layer,
+                              n->nlayers);
+    const net_layer *L = &n->layers[layer];
+    float *p = n->params;
+    int H = L->units, G = nets_gates(L->kind) * H;
+    if (L->kind == LAYER_DENSE) {
+        glorot_uniform(p + L->off_w_ih, (size_t)H * L->in, L->in, H, r);
+        memset(p + L->off_b_ih, 0, sizeof(float) * H);
+        return 0;
+    }
+    /* Keras' view: the input kernel is one [I, G*H] matrix for Glorot's fan */
+    glorot_uniform(p + L->off_w_ih, (size_t)G * L->in, L->in, G, r);
+    for (int k = 0; k < nets_gates(L->kind); k++) {
+        int rc = orthogonal(p + L->off_w_hh + (size_t)k * H * H, H, r);
+        if (rc) return rc;
+    }
+    memset(p + L->off_b_ih, 0, sizeof(float) * G);
+    memset(p + L->off_b_hh, 0, sizeof(float) * G);
+    /* forget bias 1 (Gers et al.; Jozefowicz et al. 2015): PyTorch adds b_ih
+     * and b_hh, so the 1 goes in b_ih only and the sum is 1 as in Keras */
+    if (L->kind == LAYER_LSTM)
+        for (int j = H; j < 2 * H; j++) p[L->off_b_ih + j] = 1.0f;
+    if (L->learn_h0) {
+        memset(p + L->off_h0, 0, sizeof(float) * H);
+        if (L->kind == LAYER_LSTM) memset(p + L->off_c0, 0, sizeof(float) * H);
+    }
+    return 0;
+}
+
+int net_init(net *n, gsl_rng *r) {
+    if (!n || !r) return nets_set_error(NETS_EINVAL, "net_init: network or rng is NULL");
+    for (int l = 0; l < n->nlayers; l++) {
+        int rc = net_init_layer(n, l, r);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* ---- recurrent state ------------------------------------------------------- */
+int net_state_size(const net *n) { return n->state_size; }
+
+int net_hidden_size(const net *n) {
+    for (int l = n->nlayers - 1; l >= 0; l--)
+        if (n->layers[l].kind != LAYER_DENSE) return n->layers[l].units;
+    return 0;
+}
+
+/* Writes the initial state of layer L into h [B rows, stride] (and c). */
+static void initial_state(const net *n, const net_layer *L, float *h, float *c, size_t stride,
+                          int B, const uint8_t *reset) {
+    size_t bytes = sizeof(float) * L->units;
+    for (int b = 0; b < B; b++) {
+        if (reset && !reset[b]) continue;
+        float *hb = h + b * stride;
+        if (L->learn_h0) memcpy(hb, n->params + L->off_h0, bytes);
+        else memset(hb, 0, bytes);
+        if (L->kind != LAYER_LSTM) continue;
+        float *cb = c + b * stride;
+        if (L->learn_h0) memcpy(cb, n->params + L->off_c0, bytes);
+        else memset(cb, 0, bytes);
+    }
+}
+
+void net_state_reset(const net *n, float *state, int B, const uint8_t *reset) {
+    const size_t S = (size_t)n->state_size;
+    for (int l = 0; l < n->nlayers; l++) {
+        const net_layer *L = &n->layers[l];
+        if (L->kind == LAYER_DENSE) continue;
+        float *h = state + L->state_off;
+        initial_state(n, L, h, h + L->units, S, B, reset);
+    }
+}
+
+/* state rows [B, S] <-> the layer's state block [B, H] (+ cell block) */
+static void state_get(const net *n, const net_layer *L, const float *state, float *h, float *c, int B) {
+    size_t S = (size_t)n->state_size, bytes = sizeof(float) * L->units;
+    for (int b = 0; b < B; b++) {
+        const float *row = state + b * S + L->state_off;
+        memcpy(h + (size_t)b * L->units, row, bytes);
+        if (L->kind == LAYER_LSTM) memcpy(c + (size_t)b * L->units, row + L->units, bytes);
+    }
+}
+
+static void state_put(const net *n, const net_layer *L, float *state, const float *h,
+                      const float *c, int B) {
+    size_t S = (size_t)n->state_size, bytes = sizeof(float) * L->units;
+    for (int b = 0; b < B; b++) {
+        float *row = state + b * S + L->state_off;
+        memcpy(row, h + (size_t)b * L->units, bytes);
+        if (L->kind == LAYER_LSTM) memcpy(row + L->units, c + (size_t)b * L->units, bytes);
+    }
+}
+
+/* The output rows of layer l for a B x T pass: step t at row t*B + b. */
+static float *layer_output(const net_layer *L, const net_lws *w, int B) {
+    return L->kind == LAYER_DENSE ? w->out : w->out + (size_t)B * L->units;
+}
+
+/* ---- forward / backward ---------------------------------------------------- */
+static void run_layer_forward(const net *n, int l, net_lws *w, const float *in, const int *len,
+                              int B, int T) {
+    const net_layer *L = &n->layers[l];
+    switch (L->kind) {
+    case LAYER_DENSE: dense_forward(L, n->params, w, in, T * B); break;
+    case LAYER_RNN: rnn_forward(L, n->params, w, in, len, B, T); break;
+    case LAYER_LSTM: lstm_forward(L, n->params, w, in, len, B, T); break;
+    case LAYER_GRU: gru_forward(L, n->params, w, in, len, B, T); break;
+    }
+}
+
+int net_forward(net *n, const float *x, const int *len, int B, int T,
+                const float *state0, int return_seq, float *y, float *state_out) {
+    if (!n || !x || !y) return nets_set_error(NETS_EINVAL, "net_forward: network, x or y is NULL");
+    if (B < 1 || B > n->max_batch)
+        return nets_set_error(NETS_EINVAL, "net_forward: batch %d outside [1, max_batch %d]", B,
+                              n->max_batch);
+    if (T < 1 || T > n->max_time)
+        return nets_set_error(NETS_EINVAL, "net_forward: %d steps outside [1, max_time %d]", T,
+                              n->max_time);
+    net_ws *ws = n->ws;
+    ws->masked = 0;
+    for (int b = 0; b < B; b++) {
+        int lb = len ? len[b] : T;
+        if (lb < 0 || lb > T)
+            return nets_set_error(NETS_EINVAL, "net_forward: len[%d] = %d outside [0, %d]", b, lb, T);
+        ws->len[b] = lb;
+        ws->masked |= lb < T;
+    }
+    ws->B = B;
+    ws->T = T;
+    ws->return_seq = return_seq;
+    ws->state0_given = state0 != NULL;
+    const int *lens = ws->masked ? ws->len : NULL;
+
+    /* batch-major x -> time-major, zeros at masked steps so that whatever the
+     * caller left there (even NaN) cannot reach a gradient */
+    const int In = n->in;
+    for (int t = 0; t < T; t++)
+        for (int b = 0; b < B; b++) {
+            float *dst = ws->xt + ((size_t)t * B + b) * In;
+            if (t < ws->len[b]) memcpy(dst, x + ((size_t)b * T + t) * In, sizeof(float) * In);
+            else memset(dst, 0, sizeof(float) * In);
+        }
+
+    const float *in = ws->xt;
+    for (int l = 0; l < n->nlayers; l++) {
+        const net_layer *L = &n->layers[l];
+        net_lws *w = &ws->lw[l];
+        if (L->kind != LAYER_DENSE) {
+            if (state0) state_get(n, L, state0, w->out, w->cs, B);
+            else initial_state(n, L, w->out, w->cs, (size_t)L->units, B, NULL);
+        }
+        run_layer_forward(n, l, w, in, lens, B, T);
+        in = layer_output(L, w, B);
+    }
+
+    const int O = n->out;
+    size_t ob = sizeof(float) * O;
+    for (int b = 0; b < B; b++) {
+        int lb = ws->len[b];
+        if (return_seq) {
+            for (int t = 0; t < T; t++) {
+                float *dst = y + ((size_t)b * T + t) * O;
+                if (t < lb) memcpy(dst, in + ((size_t)t * B + b) * O, ob);
+                else memset(dst, 0, ob);
+            }
+        } else if (lb > 0) {
+            memcpy(y + (size_t)b * O, in + ((size_t)(lb - 1) * B + b) * O, ob);
+        } else {
+            memset(y + (size_t)b * O, 0, ob);
+        }
+    }
+    if (state_out)
+        for (int l = 0; l < n->nlayers; l++) {
+            const net_layer *L = &n->layers[l];
+            if (L->kind == LAYER_DENSE) continue;
+            const net_lws *w = &ws->lw[l];
+            size_t last = (size_t)T * B * L->units;
+            state_put(n, L, state_out, w->out + last, w->cs ? w->cs + last : NULL, B);
+        }
+    ws->have_fwd = 1;
+    return 0;
+}
+
+int net_backward(net *n, const float *dy, float *dstate0) {
+    if (!n || !dy) return nets_set_error(NETS_EINVAL, "net_backward: network or dy is NULL");
+    net_ws *ws = n->ws;
+    if (!ws->have_fwd)
+        return nets_set_error(NETS_EINVAL, "net_backward: no net_forward to differentiate");
+    const int B = ws->B, T = ws->T, O = n->out;
+    const int *lens = ws->masked ? ws->len : NULL;
+    net_lws *top = &ws->lw[n->nlayers - 1];
+    size_t ob = sizeof(float) * O;
+    /* dy (batch-major, all steps or the last valid one) -> time-major dout */
+    if (!ws->return_seq) memset(top->dout, 0, ob * T * B);
+    for (int b = 0; b < B; b++) {
+        int lb = ws->len[b];
+        if (ws->return_seq) {
+            for (int t = 0; t < T; t++) {
+                float *dst = top->dout + ((size_t)t * B + b) * O;
+                if (t < lb) memcpy(dst, dy + ((size_t)b * T + t) * O, ob);
+                else memset(dst, 0, ob);
+            }
+        } else if (lb > 0) {
+            memcpy(top->dout + ((size_t)(lb - 1) * B + b) * O, dy + (size_t)b * O, ob);
+        }
+    }
+    for (int l = n->nlayers - 1; l >= 0; l--) {
+        const net_layer *L = &n->layers[l];
+        net_lws *w = &ws->lw[l];
+        const float *in = l ? layer_output(&n->layers[l - 1], &ws->lw[l - 1], B) : ws->xt;
+        float *din = l ? ws->lw[l - 1].dout : NULL;
+        switch (L->kind) {
+        case LAYER_DENSE: dense_backward(L, n->params, n->grads, w, in, din, T * B); break;
+        case LAYER_RNN: rnn_backward(L, n->params, n->grads, w, in, din, lens, B, T); break;
+        case LAYER_LSTM: lstm_backward(L, n->params, n->grads, w, in, din, lens, B, T); break;
+        case LAYER_GRU: gru_backward(L, n->params, n->grads, w, in, din, lens, B, T); break;
+        }
+        if (L->kind == LAYER_DENSE) continue;
+        if (dstate0) state_put(n, L, dstate0, w->dh, w->dc, B);
+        if (L->learn_h0 && !ws->state0_given) {
+            const int H = L->units;
+            float *gh = n->grads + L->off_h0, *gc = L->kind == LAYER_LSTM ? n->grads + L->off_c0 : NULL;
+            for (int b = 0; b < B; b++)
+                for (int j = 0; j < H; j++) {
+                    gh[j] += w->dh[(size_t)b * H + j];
+                    if (gc) gc[j] += w->dc[(size_t)b * H + j];
+                }
+        }
+    }
+    return 0;
+}
+
+void net_zero_grad(net *n) { memset(n->grads, 0, sizeof(float) * n->nparams); }
+
+int net_step(net *n, const float *x, float *state, int B, float *y) {
+    if (!n || !x || !y || (!state && n->state_size))
+        return nets_set_error(NETS_EINVAL, "net_step: network, x, state or y is NULL");
+    if (B < 1 || B > n->max_batch)
+        return nets_set_error(NETS_EINVAL, "net_step: batch %d outside [1, max_batch %d]", B,
+                              n->max_batch);
+    const float *in = x;
+    for (int l = 0; l < n->nlayers; l++) {
+        const net_layer *L = &n->layers[l];
+        net_lws *w = &n->ws->sw[l];
+        if (L->kind != LAYER_DENSE) state_get(n, L, state, w->out, w->cs, B);
+        run_layer_forward(n, l, w, in, NULL, B, 1);
+        in = layer_output(L, w, B);
+        if (L->kind != LAYER_DENSE)
+            state_put(n, L, state, in, w->cs ? w->cs + (size_t)B * L->units : NULL, B);
+    }
+    memcpy(y, in, sizeof(float) * B * n->out);
+    return 0;
+}
+
+/* ---- target networks ------------------------------------------------------- */
+static int same_arch(const net *a, const net *b, const char *who) {
+    if (a->in != b->in || a->nlayers != b->nlayers || a->nparams != b->nparams)
+        return nets_set_error(NETS_ESHAPE, "%s: networks differ (%d inputs, %d layers, %zu params "
+                              "vs %d, %d, %zu)", who, a->in, a->nlayers, a->nparams, b->in,
+                              b->nlayers, b->nparams);
+    for (int l = 0; l < a->nlayers; l++) {
+        const net_layer *x = &a->layers[l], *y = &b->layers[l];
+        if (x->kind != y->kind || x->units != y->units || x->act != y->act ||
+            x->learn_h0 != y->learn_h0)
+            return nets_set_error(NETS_ESHAPE, "%s: layer %d differs (%s %d vs %s %d)", who, l,
+                                  kind_name(x->kind), x->units, kind_name(y->kind), y->units);
+    }
+    return 0;
+}
+
+int net_copy(net *dst, const net *src) {
+    if (!dst || !src) return nets_set_error(NETS_EINVAL, "net_copy: network is NULL");
+    int rc = same_arch(dst, src, "net_copy");
+    if (rc) return rc;
+    memcpy(dst->params, src->params, sizeof(float) * src->nparams);
+    return 0;
+}
+
+int net_polyak(net *dst, const net *src, float tau) {
+    if (!dst || !src) return nets_set_error(NETS_EINVAL, "net_polyak: network is NULL");
+    if (!(tau >= 0.0f && tau <= 1.0f))
+        return nets_set_error(NETS_EINVAL, "net_polyak: tau %g outside [0, 1]", (double)tau);
+    int rc = same_arch(dst, src, "net_polyak");
+    if (rc) return rc;
+    for (size_t k = 0; k < src->nparams; k++)
+        dst->params[k] = tau * src->params[k] + (1.0f - tau) * dst->params[k];
+    return 0;
+}
+
+uint64_t net_checksum(const net *n) {
+    uint64_t h = 14695981039346656037ULL;
+    const unsigned char *p = (const unsigned char *)n->params;
+    for (size_t k = 0; k < n->nparams * sizeof(float); k++) {
+        h ^= p[k];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}

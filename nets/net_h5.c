@@ -1,0 +1,192 @@
+/* net_h5 — a network's weights in an HDF5 group: one float32 dataset per
+ * tensor of the tensor table, named and shaped as in a PyTorch state_dict
+ * ("1.weight_ih_l0" [4H, I], ...), so h5py + torch.from_numpy loads them
+ * into an nn.ModuleList with no reshuffling. Attributes on the group describe
+ * the architecture: format "rql-net", input_size, layer_kinds
+ * ("dense,lstm,dense"), layer_units, layer_acts, learn_h0 and gate_order (the
+ * gate orders of the recurrent layers, comma-joined: "ifgo", "rzn", "h");
+ * each recurrent weight dataset carries its own gate_order too.
+ * Strings are variable-length UTF-8 as h5py writes them. HDF5's automatic
+ * error printing is suspended around every call: library code never prints. */
+#include <stdio.h>
+#include <stdlib.h>
+#include "nets/nets_internal.h"
+
+static const char *kind_str(layer_kind k) {
+    return k == LAYER_DENSE ? "dense" : k == LAYER_RNN ? "rnn" : k == LAYER_LSTM ? "lstm" : "gru";
+}
+static const char *gate_str(layer_kind k) {
+    return k == LAYER_LSTM ? "ifgo" : k == LAYER_GRU ? "rzn" : "h";
+}
+static const char *act_str(act_kind a) {
+    return a == ACT_RELU ? "relu" : a == ACT_TANH ? "tanh" : "none";
+}
+
+static void group_name(hid_t g, char *buf, size_t n) {
+    ssize_t k = -1;
+    H5E_BEGIN_TRY { k = H5Iget_name(g, buf, n); } H5E_END_TRY;
+    if (k <= 0) snprintf(buf, n, "(unnamed group)");
+}
+
+static int attr_write(hid_t obj, const char *name, hid_t ftype, hid_t mtype, int ndim,
+                      hsize_t count, const void *data) {
+    int ok = 0;
+    H5E_BEGIN_TRY {
+        if (H5Aexists(obj, name) > 0) H5Adelete(obj, name);
+        hid_t sp = ndim ? H5Screate_simple(1, &count, NULL) : H5Screate(H5S_SCALAR);
+        hid_t a = sp >= 0 ? H5Acreate2(obj, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT) : -1;
+        ok = a >= 0 && H5Awrite(a, mtype, data) >= 0;
+        if (a >= 0) H5Aclose(a);
+        if (sp >= 0) H5Sclose(sp);
+    } H5E_END_TRY;
+    return ok ? 0 : -1;
+}
+
+static int attr_str(hid_t obj, const char *name, const char *s) {
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    int rc = attr_write(obj, name, t, t, 0, 1, &s);
+    H5Tclose(t);
+    return rc;
+}
+
+int net_save_h5(const net *n, hid_t g) {
+    if (!n) return nets_set_error(NETS_EINVAL, "net_save_h5: network is NULL");
+    char gname[256];
+    group_name(g, gname, sizeof gname);
+    for (int k = 0; k < n->ntensors; k++) {
+        const net_tensor *t = &n->tensors[k];
+        hsize_t dims[2] = {(hsize_t)t->shape[0], (hsize_t)t->shape[1]};
+        int ok = 0;
+        H5E_BEGIN_TRY {
+            hid_t d = -1;
+            if (H5Lexists(g, t->name, H5P_DEFAULT) > 0) {
+                /* overwrite in place, but only a dataset of the same shape */
+                d = H5Dopen2(g, t->name, H5P_DEFAULT);
+                hid_t sp = d >= 0 ? H5Dget_space(d) : -1;
+                hsize_t fd[2] = {0, 0};
+                int nd = sp >= 0 ? H5Sget_simple_extent_dims(sp, fd, NULL) : -1;
+                if (sp >= 0) H5Sclose(sp);
+                if (nd != t->ndim || fd[0] != dims[0] || (nd == 2 && fd[1] != dims[1])) {
+                    if (d >= 0) H5Dclose(d);
+                    d = -2;
+                }
+            } else {
+                hid_t sp = H5Screate_simple(t->ndim, dims, NULL);
+                d = sp >= 0 ? H5Dcreate2(g, t->name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT,
+                                         H5P_DEFAULT) : -1;
+                if (sp >= 0) H5Sclose(sp);
+            }
+            if (d == -2) {
+                ok = -2;
+            } else if (d >= 0) {
+                ok = H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                              n->params + t->off) >= 0;
+                if (ok && n->layers[t->layer].kind != LAYER_DENSE && strstr(t->name, "weight_"))
+                    ok = attr_str(d, "gate_order", gate_str(n->layers[t->layer].kind)) == 0;
+                H5Dclose(d);
+            }
+        } H5E_END_TRY;
+        if (ok == -2)
+            return nets_set_error(NETS_ESHAPE, "net_save_h5: %s/%s exists with another shape", gname,
+                                  t->name);
+        if (!ok) return nets_set_error(NETS_EIO, "net_save_h5: cannot write %s/%s", gname, t->name);
+    }
+    char kinds[512] = "", acts[512] = "", gates[512] = "";
+    int units[256], h0[256], L = n->nlayers < 256 ? n->nlayers : 256;
+    for (int l = 0; l < L; l++) {
+        const net_layer *ly = &n->layers[l];
+        size_t k = strlen(kinds), a = strlen(acts), q = strlen(gates);
+        snprintf(kinds + k, sizeof kinds - k, "%s%s", l ? "," : "", kind_str(ly->kind));
+        snprintf(acts + a, sizeof acts - a, "%s%s", l ? "," : "",
+                 ly->kind == LAYER_DENSE ? act_str(ly->act) : "-");
+        if (ly->kind != LAYER_DENSE)
+            snprintf(gates + q, sizeof gates - q, "%s%s", q ? "," : "", gate_str(ly->kind));
+        units[l] = ly->units;
+        h0[l] = ly->learn_h0;
+    }
+    int in = n->in;
+    if (attr_str(g, "format", "rql-net") || attr_str(g, "layer_kinds", kinds) ||
+        attr_str(g, "layer_acts", acts) || attr_str(g, "gate_order", gates) ||
+        attr_write(g, "input_size", H5T_STD_I32LE, H5T_NATIVE_INT, 0, 1, &in) ||
+        attr_write(g, "layer_units", H5T_STD_I32LE, H5T_NATIVE_INT, 1, (hsize_t)L, units) ||
+        attr_write(g, "learn_h0", H5T_STD_I32LE, H5T_NATIVE_INT, 1, (hsize_t)L, h0))
+        return nets_set_error(NETS_EIO, "net_save_h5: cannot write the attributes of %s", gname);
+    return 0;
+}
+
+/* H5Literate callback: the first dataset whose name is not a tensor */
+typedef struct { const net *n; char extra[256]; } extra_ctx;
+
+static herr_t find_extra(hid_t g, const char *name, const H5L_info_t *info, void *op) {
+    extra_ctx *c = op;
+    H5O_info_t oi;
+    if (H5Oget_info_by_name(g, name, &oi, H5P_DEFAULT) < 0 || oi.type != H5O_TYPE_DATASET) return 0;
+    for (int k = 0; k < c->n->ntensors; k++)
+        if (!strcmp(c->n->tensors[k].name, name)) return 0;
+    snprintf(c->extra, sizeof c->extra, "%s", name);
+    return 1;
+}
+
+static void shape_str(char *buf, size_t n, int ndim, const hsize_t *d) {
+    if (ndim == 1) snprintf(buf, n, "[%llu]", (unsigned long long)d[0]);
+    else if (ndim == 2) snprintf(buf, n, "[%llu, %llu]", (unsigned long long)d[0], (unsigned long long)d[1]);
+    else snprintf(buf, n, "(%d dimensions)", ndim);
+}
+
+int net_load_h5(net *n, hid_t g) {
+    if (!n) return nets_set_error(NETS_EINVAL, "net_load_h5: network is NULL");
+    char gname[256];
+    group_name(g, gname, sizeof gname);
+    /* check every name and shape before reading anything: a refused group
+     * leaves the network as it was */
+    for (int k = 0; k < n->ntensors; k++) {
+        const net_tensor *t = &n->tensors[k];
+        hsize_t want[2] = {(hsize_t)t->shape[0], (hsize_t)t->shape[1]}, got[32] = {0};
+        int nd = -1, exists = 0;
+        H5E_BEGIN_TRY {
+            exists = H5Lexists(g, t->name, H5P_DEFAULT) > 0;
+            hid_t d = exists ? H5Dopen2(g, t->name, H5P_DEFAULT) : -1;
+            hid_t sp = d >= 0 ? H5Dget_space(d) : -1;
+            if (sp >= 0 && H5Sget_simple_extent_ndims(sp) <= 32)
+                nd = H5Sget_simple_extent_dims(sp, got, NULL);
+            if (sp >= 0) H5Sclose(sp);
+            if (d >= 0) H5Dclose(d);
+        } H5E_END_TRY;
+        if (!exists)
+            return nets_set_error(NETS_ESHAPE, "net_load_h5: %s has no tensor '%s' (the network "
+                                  "has %d tensors; was it saved from another architecture?)",
+                                  gname, t->name, n->ntensors);
+        if (nd < 0)
+            return nets_set_error(NETS_EIO, "net_load_h5: cannot read the shape of %s/%s", gname,
+                                  t->name);
+        if (nd != t->ndim || got[0] != want[0] || (nd == 2 && got[1] != want[1])) {
+            char a[64], b[64];
+            shape_str(a, sizeof a, nd, got);
+            shape_str(b, sizeof b, t->ndim, want);
+            return nets_set_error(NETS_ESHAPE, "net_load_h5: tensor '%s' in %s has shape %s, the "
+                                  "network expects %s", t->name, gname, a, b);
+        }
+    }
+    extra_ctx c = {n, ""};
+    herr_t it = 0;
+    H5E_BEGIN_TRY { it = H5Literate(g, H5_INDEX_NAME, H5_ITER_NATIVE, NULL, find_extra, &c); } H5E_END_TRY;
+    if (it < 0) return nets_set_error(NETS_EIO, "net_load_h5: cannot list %s", gname);
+    if (it > 0)
+        return nets_set_error(NETS_ESHAPE, "net_load_h5: %s holds a tensor '%s' that the network "
+                              "does not have", gname, c.extra);
+    for (int k = 0; k < n->ntensors; k++) {
+        const net_tensor *t = &n->tensors[k];
+        int ok = 0;
+        H5E_BEGIN_TRY {
+            hid_t d = H5Dopen2(g, t->name, H5P_DEFAULT);
+            if (d >= 0) {
+                ok = H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, n->params + t->off) >= 0;
+                H5Dclose(d);
+            }
+        } H5E_END_TRY;
+        if (!ok) return nets_set_error(NETS_EIO, "net_load_h5: cannot read %s/%s", gname, t->name);
+    }
+    return 0;
+}
