@@ -599,17 +599,17 @@ int net_step(net *n, const float *x, float *state, int B, float *y) {
 
 /* ---- target networks ------------------------------------------------------- */
 static int same_arch(const net *a, const net *b, const char *who) {
-    if (a->in != b->in || a->nlayers != b->nlayers || a->nparams != b->nparams)
-        return nets_set_error(NETS_ESHAPE, "%s: networks differ (%d inputs, %d layers, %zu params "
-                              "vs %d, %d, %zu)", who, a->in, a->nlayers, a->nparams, b->in,
-                              b->nlayers, b->nparams);
-    for (int l = 0; l < a->nlayers; l++) {
+    for (int l = 0; l < a->nlayers && l < b->nlayers; l++) {
         const net_layer *x = &a->layers[l], *y = &b->layers[l];
-        if (x->kind != y->kind || x->units != y->units || x->act != y->act ||
+        if (x->kind != y->kind || x->units != y->units || x->in != y->in || x->act != y->act ||
             x->learn_h0 != y->learn_h0)
-            return nets_set_error(NETS_ESHAPE, "%s: layer %d differs (%s %d vs %s %d)", who, l,
-                                  kind_name(x->kind), x->units, kind_name(y->kind), y->units);
+            return nets_set_error(NETS_ESHAPE, "%s: layer %d differs (%s %d -> %d vs %s %d -> %d)",
+                                  who, l, kind_name(x->kind), x->in, x->units, kind_name(y->kind),
+                                  y->in, y->units);
     }
+    if (a->nlayers != b->nlayers || a->nparams != b->nparams)
+        return nets_set_error(NETS_ESHAPE, "%s: networks differ (%d layers, %zu params vs %d, %zu)",
+                              who, a->nlayers, a->nparams, b->nlayers, b->nparams);
     return 0;
 }
 

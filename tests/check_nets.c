@@ -165,6 +165,351 @@ START_TEST(grad_stack) {
 }
 END_TEST
 
+/* ---- sequence semantics ----------------------------------------------------- */
+/* net_step, fed one step at a time, gives the outputs and the final state of
+ * the sequence forward. */
+START_TEST(step_equals_forward) {
+    static const char *specs[] = {"rnn:5:h0", "lstm:5:h0", "gru:5:h0", "dense:4:relu,lstm:6,gru:3:h0,dense:2"};
+    const int B = 3, T = 6, in = 4;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 7);
+    for (int s = 0; s < 4; s++) {
+        net *n = make_net(specs[s], in, B, T, 11 + s);
+        fill_uniform(n->params, n->nparams, 0.5, r);
+        int S = net_state_size(n), O = n->out;
+        float x[3 * 6 * 4], y[3 * 6 * 8], xs[3 * 4], ys[3 * 8], st[3 * 64], sout[3 * 64];
+        fill_uniform(x, sizeof x / sizeof *x, 1.0, r);
+        ck_assert_int_eq(net_forward(n, x, NULL, B, T, NULL, 1, y, sout), 0);
+        net_state_reset(n, st, B, NULL);
+        for (int t = 0; t < T; t++) {
+            for (int b = 0; b < B; b++) memcpy(xs + b * in, x + (b * T + t) * in, sizeof(float) * in);
+            ck_assert_int_eq(net_step(n, xs, st, B, ys), 0);
+            for (int b = 0; b < B; b++)
+                for (int j = 0; j < O; j++)
+                    ck_assert_msg(fabsf(ys[b * O + j] - y[(b * T + t) * O + j]) < 1e-6f,
+                                  "%s: step %d row %d out %d: step %g, forward %g", specs[s], t, b, j,
+                                  ys[b * O + j], y[(b * T + t) * O + j]);
+        }
+        for (int k = 0; k < B * S; k++)
+            ck_assert_msg(fabsf(st[k] - sout[k]) < 1e-6f, "%s: state[%d] step %g forward %g",
+                          specs[s], k, st[k], sout[k]);
+        net_free(n);
+    }
+    gsl_rng_free(r);
+}
+END_TEST
+
+/* Rows of different lengths: masked steps output zeros, leave the state as
+ * it was after the last valid step, and never let their input (here NaN)
+ * reach an output or a gradient; the last-output mode picks step len-1. */
+START_TEST(masked_rows) {
+    const int B = 3, T = 6, in = 3;
+    const int len[3] = {6, 3, 0};
+    net *n = make_net("dense:3:tanh,lstm:4:h0,gru:3,dense:2", in, B, T, 5);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 9);
+    fill_uniform(n->params, n->nparams, 0.5, r);
+    int S = net_state_size(n), O = n->out;
+    float x[3 * 6 * 3], y[3 * 6 * 2], ylast[3 * 2], sout[3 * 16], s1[16], y1[6 * 2], init[3 * 16];
+    fill_uniform(x, sizeof x / sizeof *x, 1.0, r);
+    for (int b = 0; b < B; b++)
+        for (int t = len[b]; t < T; t++)
+            for (int i = 0; i < in; i++) x[(b * T + t) * in + i] = NAN;
+    ck_assert_int_eq(net_forward(n, x, len, B, T, NULL, 0, ylast, NULL), 0);
+    ck_assert_int_eq(net_forward(n, x, len, B, T, NULL, 1, y, sout), 0);
+    net_state_reset(n, init, B, NULL);
+    for (int b = 0; b < B; b++) {
+        for (int t = 0; t < T; t++)
+            for (int j = 0; j < O; j++) {
+                float v = y[(b * T + t) * O + j];
+                ck_assert_msg(isfinite(v), "row %d step %d: y = %g", b, t, v);
+                if (t >= len[b]) ck_assert_msg(v == 0.0f, "row %d masked step %d: y = %g", b, t, v);
+            }
+        for (int j = 0; j < O; j++)
+            ck_assert_msg(ylast[b * O + j] == (len[b] ? y[(b * T + len[b] - 1) * O + j] : 0.0f),
+                          "row %d: last output %g", b, ylast[b * O + j]);
+        if (len[b] == 0) {   /* nothing consumed: the state is the initial one */
+            for (int k = 0; k < S; k++) ck_assert(sout[b * S + k] == init[b * S + k]);
+            continue;
+        }
+        /* the same row alone, cut to its length, ends in the same state */
+        net *m = make_net("dense:3:tanh,lstm:4:h0,gru:3,dense:2", in, 1, T, 5);
+        memcpy(m->params, n->params, sizeof(float) * n->nparams);
+        ck_assert_int_eq(net_forward(m, x + b * T * in, NULL, 1, len[b], NULL, 1, y1, s1), 0);
+        for (int k = 0; k < S; k++)
+            ck_assert_msg(fabsf(s1[k] - sout[b * S + k]) < 1e-6f, "row %d state %d: %g vs %g", b, k,
+                          s1[k], sout[b * S + k]);
+        net_free(m);
+    }
+    float dy[3 * 6 * 2];
+    fill_uniform(dy, sizeof dy / sizeof *dy, 1.0, r);
+    net_zero_grad(n);
+    ck_assert_int_eq(net_backward(n, dy, NULL), 0);
+    for (size_t k = 0; k < n->nparams; k++) ck_assert_msg(isfinite(n->grads[k]), "grad %zu = %g", k, n->grads[k]);
+    gsl_rng_free(r);
+    net_free(n);
+}
+END_TEST
+
+/* net_state_reset: only flagged rows, to the learned h0/c0 where enabled. */
+START_TEST(state_reset) {
+    net *n = make_net("lstm:3:h0,rnn:2", 2, 2, 2, 1);
+    ck_assert_int_eq(net_state_size(n), 3 + 3 + 2);
+    ck_assert_int_eq(net_hidden_size(n), 2);
+    const net_layer *L = &n->layers[0];
+    for (int j = 0; j < 3; j++) {
+        n->params[L->off_h0 + j] = 0.5f + j;
+        n->params[L->off_c0 + j] = -1.0f - j;
+    }
+    float st[2 * 8];
+    for (int k = 0; k < 16; k++) st[k] = 9.0f;
+    uint8_t reset[2] = {0, 1};
+    net_state_reset(n, st, 2, reset);
+    for (int k = 0; k < 8; k++) ck_assert(st[k] == 9.0f);
+    const float want[8] = {0.5f, 1.5f, 2.5f, -1.0f, -2.0f, -3.0f, 0.0f, 0.0f};
+    for (int k = 0; k < 8; k++) ck_assert_msg(st[8 + k] == want[k], "state[%d] = %g", k, st[8 + k]);
+    net_free(n);
+    net *d = make_net("dense:3", 2, 2, 2, 1);
+    ck_assert_int_eq(net_state_size(d), 0);
+    ck_assert_int_eq(net_hidden_size(d), 0);
+    net_free(d);
+}
+END_TEST
+
+/* A given state0 is used instead of h0, learned h0 then gets no gradient. */
+START_TEST(state0_overrides_h0) {
+    net *n = make_net("gru:3:h0", 2, 2, 3, 2);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 3);
+    fill_uniform(n->params, n->nparams, 0.5, r);
+    float x[2 * 3 * 2], y[2 * 3], y2[2 * 3], s0[2 * 3], dy[2 * 3], ds0[2 * 3];
+    fill_uniform(x, 12, 1.0, r);
+    fill_uniform(dy, 6, 1.0, r);
+    net_state_reset(n, s0, 2, NULL);
+    ck_assert_int_eq(net_forward(n, x, NULL, 2, 3, NULL, 0, y, NULL), 0);
+    ck_assert_int_eq(net_forward(n, x, NULL, 2, 3, s0, 0, y2, NULL), 0);
+    for (int k = 0; k < 6; k++) ck_assert(y[k] == y2[k]);
+    net_zero_grad(n);
+    ck_assert_int_eq(net_backward(n, dy, ds0), 0);
+    const net_layer *L = &n->layers[0];
+    for (int j = 0; j < 3; j++) ck_assert(n->grads[L->off_h0 + j] == 0.0f);
+    /* the same backward without state0 puts sum_b dstate0 into h0 */
+    ck_assert_int_eq(net_forward(n, x, NULL, 2, 3, NULL, 0, y, NULL), 0);
+    net_zero_grad(n);
+    ck_assert_int_eq(net_backward(n, dy, NULL), 0);
+    for (int j = 0; j < 3; j++)
+        ck_assert_msg(fabsf(n->grads[L->off_h0 + j] - (ds0[j] + ds0[3 + j])) < 1e-6f, "h0[%d]", j);
+    gsl_rng_free(r);
+    net_free(n);
+}
+END_TEST
+
+/* Backward adds into grads: two backwards give twice one. */
+START_TEST(backward_accumulates) {
+    net *n = make_net("dense:3:tanh,lstm:4", 2, 2, 3, 4);
+    float x[12], y[2 * 3 * 4], dy[2 * 3 * 4];
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 4);
+    fill_uniform(x, 12, 1.0, r);
+    fill_uniform(dy, 24, 1.0, r);
+    ck_assert_int_eq(net_forward(n, x, NULL, 2, 3, NULL, 1, y, NULL), 0);
+    net_zero_grad(n);
+    ck_assert_int_eq(net_backward(n, dy, NULL), 0);
+    float *g1 = malloc(sizeof(float) * n->nparams);
+    memcpy(g1, n->grads, sizeof(float) * n->nparams);
+    ck_assert_int_eq(net_backward(n, dy, NULL), 0);
+    int nonzero = 0;
+    for (size_t k = 0; k < n->nparams; k++) {
+        /* bias sums accumulate row by row into grads: rounding, not 2x exactly */
+        ck_assert_msg(fabsf(n->grads[k] - 2 * g1[k]) <= 1e-5f * fabsf(g1[k]) + 1e-6f, "grad %zu: %g vs 2 x %g",
+                      k, n->grads[k], g1[k]);
+        nonzero += g1[k] != 0.0f;
+    }
+    ck_assert_int_gt(nonzero, (int)n->nparams / 2);
+    net_zero_grad(n);
+    for (size_t k = 0; k < n->nparams; k++) ck_assert(n->grads[k] == 0.0f);
+    free(g1);
+    gsl_rng_free(r);
+    net_free(n);
+}
+END_TEST
+
+/* ---- optimizers ------------------------------------------------------------- */
+/* Updates worked out by hand from torch.optim's rules for gradients
+ * g1 = (0.5, -2), g2 = (-0.25, 1) from p0 = (1, -1), lr 0.1. */
+static void two_steps(optim *o, float *p) {
+    const float g1[2] = {0.5f, -2.0f}, g2[2] = {-0.25f, 1.0f};
+    optim_step(o, p, g1);
+    optim_step(o, p, g2);
+}
+
+START_TEST(opt_sgd) {
+    float p[2] = {1.0f, -1.0f};
+    optim *o = optim_alloc(OPT_SGD, 2, 0.1f);
+    two_steps(o, p);               /* no momentum: p0 - lr (g1 + g2) */
+    ck_assert_float_eq_tol(p[0], 1.0f - 0.1f * 0.25f, 1e-7f);
+    ck_assert_float_eq_tol(p[1], -1.0f - 0.1f * -1.0f, 1e-7f);
+    optim_free(o);
+    float q[2] = {1.0f, -1.0f};
+    o = optim_alloc(OPT_SGD, 2, 0.1f);
+    o->momentum = 0.9f;            /* buf1 = g1; buf2 = 0.9 g1 + g2 */
+    two_steps(o, q);
+    ck_assert_float_eq_tol(q[0], 1.0f - 0.1f * 0.5f - 0.1f * (0.45f - 0.25f), 1e-6f);   /* 0.93 */
+    ck_assert_float_eq_tol(q[1], -1.0f + 0.2f - 0.1f * (-1.8f + 1.0f), 1e-6f);       /* -0.72 */
+    ck_assert_float_eq_tol(q[0], 0.93f, 1e-6f);
+    ck_assert_float_eq_tol(q[1], -0.72f, 1e-6f);
+    optim_free(o);
+    float w[1] = {2.0f}, gw[1] = {0.0f};
+    o = optim_alloc(OPT_SGD, 1, 0.1f);
+    o->weight_decay = 0.5f;        /* g + wd p = 1: p = 2 - 0.1 */
+    optim_step(o, w, gw);
+    ck_assert_float_eq_tol(w[0], 1.9f, 1e-6f);
+    optim_free(o);
+}
+END_TEST
+
+START_TEST(opt_rmsprop) {
+    float p[2] = {1.0f, -1.0f};
+    optim *o = optim_alloc(OPT_RMSPROP, 2, 0.1f);
+    ck_assert_float_eq(o->alpha, 0.99f);
+    ck_assert_ptr_null(o->m);
+    two_steps(o, p);
+    /* v1 = 0.01 g1^2 -> step 1 = lr g1 / (0.1 |g1|) = 1 * sign(g1)
+     * v2 = 0.99 v1 + 0.01 g2^2: for x: 0.0099*0.25 + 0.01*0.0625 = 0.003100
+     * step 2 = 0.1 * -0.25 / sqrt(0.0031) = -0.449013 */
+    ck_assert_float_eq_tol(p[0], 1.0f - 1.0f + 0.4490133f, 1e-5f);
+    /* y: v2 = 0.0099*4 + 0.01*1 = 0.0496, step2 = 0.1 / sqrt(0.0496) = 0.449013 */
+    ck_assert_float_eq_tol(p[1], -1.0f + 1.0f - 0.4490133f, 1e-5f);
+    optim_free(o);
+}
+END_TEST
+
+START_TEST(opt_adam) {
+    float p[2] = {1.0f, -1.0f};
+    optim *o = optim_alloc(OPT_ADAM, 2, 0.1f);
+    const float g1[2] = {0.5f, -2.0f}, g2[2] = {-0.25f, 1.0f};
+    optim_step(o, p, g1);
+    /* bias-corrected first step: m^ = g, v^ = g^2, so p -= lr sign(g) */
+    ck_assert_float_eq_tol(p[0], 0.9f, 1e-6f);
+    ck_assert_float_eq_tol(p[1], -0.9f, 1e-6f);
+    optim_step(o, p, g2);
+    /* x: m = 0.9*0.05 + 0.1*-0.25 = 0.02, v = 0.999*0.00025 + 0.001*0.0625 = 0.00031225
+     * m^ = 0.02 / 0.19 = 0.105263, v^ = 0.00031225 / 0.001999 = 0.156203
+     * step = 0.1 * 0.105263 / 0.395225 = 0.0266337 */
+    ck_assert_float_eq_tol(p[0], 0.9f - 0.0266337f, 2e-6f);
+    /* y: m = 0.9*-0.2 + 0.1*1 = -0.08, v = 0.999*0.004 + 0.001 = 0.004996
+     * m^ = -0.421053, v^ = 2.499250, step = 0.1 * -0.421053 / 1.580902 = -0.0266337 */
+    ck_assert_float_eq_tol(p[1], -0.9f + 0.0266337f, 2e-6f);
+    ck_assert_int_eq(o->t, 2);
+    optim_free(o);
+}
+END_TEST
+
+START_TEST(clip_norm) {
+    float g[2] = {3.0f, 4.0f};
+    ck_assert_float_eq_tol(nets_clip_grad_norm(g, 2, 10.0f), 5.0f, 1e-6f);
+    ck_assert(g[0] == 3.0f && g[1] == 4.0f);
+    ck_assert_float_eq_tol(nets_clip_grad_norm(g, 2, 0.0f), 5.0f, 1e-6f);
+    ck_assert(g[0] == 3.0f && g[1] == 4.0f);
+    ck_assert_float_eq_tol(nets_clip_grad_norm(g, 2, 1.0f), 5.0f, 1e-6f);
+    ck_assert_float_eq_tol(g[0], 0.6f, 1e-6f);
+    ck_assert_float_eq_tol(g[1], 0.8f, 1e-6f);
+    ck_assert_float_eq_tol(nets_clip_grad_norm(g, 2, 1.0f), 1.0f, 1e-6f);
+}
+END_TEST
+
+/* ---- target networks -------------------------------------------------------- */
+START_TEST(copy_polyak_checksum) {
+    net *a = make_net("dense:4:relu,lstm:5", 3, 2, 2, 1), *b = make_net("dense:4:relu,lstm:5", 3, 2, 2, 2);
+    ck_assert(net_checksum(a) != net_checksum(b));
+    float *pb = malloc(sizeof(float) * b->nparams);
+    memcpy(pb, b->params, sizeof(float) * b->nparams);
+    ck_assert_int_eq(net_polyak(b, a, 0.25f), 0);
+    for (size_t k = 0; k < a->nparams; k++)
+        ck_assert_float_eq_tol(b->params[k], 0.25f * a->params[k] + 0.75f * pb[k], 1e-7f);
+    ck_assert_int_eq(net_copy(b, a), 0);
+    ck_assert(net_checksum(a) == net_checksum(b));
+    ck_assert(memcmp(a->params, b->params, sizeof(float) * a->nparams) == 0);
+    a->params[3] += 1.0f;
+    ck_assert(net_checksum(a) != net_checksum(b));
+    ck_assert_int_eq(net_polyak(b, a, 1.5f), NETS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(nets_error(), "tau"));
+    net *c = make_net("dense:4:relu,gru:5", 3, 2, 2, 1);
+    ck_assert_int_eq(net_copy(c, a), NETS_ESHAPE);
+    ck_assert_ptr_nonnull(strstr(nets_error(), "layer 1"));
+    ck_assert_int_eq(net_polyak(c, a, 0.5f), NETS_ESHAPE);
+    free(pb);
+    net_free(a); net_free(b); net_free(c);
+}
+END_TEST
+
+/* ---- initialisation --------------------------------------------------------- */
+START_TEST(init_stats) {
+    net *n = make_net("dense:64:relu,lstm:64,gru:32,rnn:16", 32, 1, 1, 42);
+    for (int ti = 0; ti < n->ntensors; ti++) {
+        const net_tensor *t = &n->tensors[ti];
+        const net_layer *L = &n->layers[t->layer];
+        const float *w = n->params + t->off;
+        int H = L->units;
+        if (strstr(t->name, "weight_hh")) {
+            int G = t->shape[0] / H;
+            for (int k = 0; k < G; k++) {   /* each gate block is orthogonal */
+                const float *q = w + (size_t)k * H * H;
+                double worst = 0;
+                for (int i = 0; i < H; i++)
+                    for (int j = 0; j < H; j++) {
+                        double d = 0;
+                        for (int r = 0; r < H; r++) d += (double)q[r * H + i] * q[r * H + j];
+                        worst = fmax(worst, fabs(d - (i == j)));
+                    }
+                ck_assert_msg(worst < 1e-5, "%s block %d: |W^T W - I| = %g", t->name, k, worst);
+            }
+        } else if (t->ndim == 2) {          /* Glorot uniform, Keras fans */
+            int fan_out = L->kind == LAYER_DENSE ? H : t->shape[0];
+            double a = sqrt(6.0 / (t->shape[1] + fan_out)), mx = 0, m = 0, v = 0;
+            for (size_t k = 0; k < t->size; k++) {
+                mx = fmax(mx, fabs(w[k]));
+                m += w[k];
+                v += (double)w[k] * w[k];
+            }
+            m /= t->size;
+            v = v / t->size - m * m;
+            ck_assert_msg(mx <= a && mx > 0.95 * a, "%s: max |w| %g, bound %g", t->name, mx, a);
+            ck_assert_msg(fabs(m) < 0.05 * a, "%s: mean %g", t->name, m);
+            ck_assert_msg(fabs(v / (a * a / 3) - 1) < 0.1, "%s: var %g, want %g", t->name, v, a * a / 3);
+        } else {                            /* biases: zero but the LSTM forget gate of b_ih */
+            for (size_t k = 0; k < t->size; k++) {
+                float want = L->kind == LAYER_LSTM && strstr(t->name, "bias_ih") &&
+                             (int)k >= H && (int)k < 2 * H ? 1.0f : 0.0f;
+                ck_assert_msg(w[k] == want, "%s[%zu] = %g, want %g", t->name, k, w[k], want);
+            }
+        }
+    }
+    /* net_init_layer draws from the given rng and touches its layer only */
+    float *before = malloc(sizeof(float) * n->nparams);
+    memcpy(before, n->params, sizeof(float) * n->nparams);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 99);
+    ck_assert_int_eq(net_init_layer(n, 2, r), 0);
+    int changed = 0;
+    for (int ti = 0; ti < n->ntensors; ti++) {
+        const net_tensor *t = &n->tensors[ti];
+        int diff = memcmp(before + t->off, n->params + t->off, sizeof(float) * t->size) != 0;
+        if (t->layer != 2) ck_assert_msg(!diff, "net_init_layer(2) changed %s", t->name);
+        else changed += diff;
+    }
+    ck_assert_int_eq(changed, 2);          /* both weight matrices; biases stay zero */
+    /* same seed, same weights */
+    net *m = make_net("dense:64:relu,lstm:64,gru:32,rnn:16", 32, 1, 1, 42);
+    net *o = make_net("dense:64:relu,lstm:64,gru:32,rnn:16", 32, 1, 1, 43);
+    ck_assert(memcmp(m->params, before, sizeof(float) * m->nparams) == 0);
+    ck_assert(net_checksum(m) != net_checksum(o));
+    free(before);
+    gsl_rng_free(r);
+    net_free(n); net_free(m); net_free(o);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("nets");
     TCase *tc = tcase_create("grad");
@@ -175,6 +520,19 @@ int main(void) {
     tcase_add_test(tc, grad_gru);
     tcase_add_test(tc, grad_stack);
     suite_add_tcase(s, tc);
+    TCase *tm = tcase_create("semantics");
+    tcase_add_test(tm, step_equals_forward);
+    tcase_add_test(tm, masked_rows);
+    tcase_add_test(tm, state_reset);
+    tcase_add_test(tm, state0_overrides_h0);
+    tcase_add_test(tm, backward_accumulates);
+    tcase_add_test(tm, opt_sgd);
+    tcase_add_test(tm, opt_rmsprop);
+    tcase_add_test(tm, opt_adam);
+    tcase_add_test(tm, clip_norm);
+    tcase_add_test(tm, copy_polyak_checksum);
+    tcase_add_test(tm, init_stats);
+    suite_add_tcase(s, tm);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int nf = srunner_ntests_failed(sr);
