@@ -510,6 +510,159 @@ START_TEST(init_stats) {
 }
 END_TEST
 
+/* ---- HDF5 weight I/O -------------------------------------------------------- */
+static hid_t temp_h5(char *path) {
+    strcpy(path, "/tmp/check_nets_XXXXXX");
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    ck_assert_int_ge(f, 0);
+    return f;
+}
+
+static void read_str_attr(hid_t g, const char *name, char *buf, size_t n) {
+    hid_t a = H5Aopen(g, name, H5P_DEFAULT);
+    ck_assert_int_ge(a, 0);
+    hid_t t = H5Aget_type(a);
+    ck_assert(H5Tis_variable_str(t) > 0);
+    char *v = NULL;
+    ck_assert_int_ge(H5Aread(a, t, &v), 0);
+    snprintf(buf, n, "%s", v);
+    H5free_memory(v);
+    H5Tclose(t);
+    H5Aclose(a);
+}
+
+START_TEST(h5_round_trip) {
+    char path[64];
+    hid_t f = temp_h5(path);
+    hid_t g = H5Gcreate2(f, "net", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    net *a = make_net("dense:4:relu,lstm:5:h0,gru:3,dense:2", 3, 2, 2, 1);
+    for (size_t k = 0; k < a->nparams; k++) a->params[k] += 0.001f * (float)k;  /* h0 nonzero too */
+    ck_assert_int_eq(net_save_h5(a, g), 0);
+    ck_assert_int_eq(net_save_h5(a, g), 0);          /* saving again overwrites in place */
+    char buf[128];
+    read_str_attr(g, "gate_order", buf, sizeof buf);
+    ck_assert_str_eq(buf, "ifgo,rzn");
+    read_str_attr(g, "layer_kinds", buf, sizeof buf);
+    ck_assert_str_eq(buf, "dense,lstm,gru,dense");
+    /* PyTorch names and shapes */
+    hid_t d = H5Dopen2(g, "1.weight_hh_l0", H5P_DEFAULT);
+    ck_assert_int_ge(d, 0);
+    hsize_t dims[2];
+    hid_t sp = H5Dget_space(d);
+    ck_assert_int_eq(H5Sget_simple_extent_dims(sp, dims, NULL), 2);
+    ck_assert(dims[0] == 20 && dims[1] == 5);
+    hid_t ty = H5Dget_type(d);
+    ck_assert(H5Tequal(ty, H5T_IEEE_F32LE) > 0);
+    H5Tclose(ty); H5Sclose(sp); H5Dclose(d);
+    ck_assert(H5Lexists(g, "1.c0", H5P_DEFAULT) > 0);
+    ck_assert(H5Lexists(g, "3.bias", H5P_DEFAULT) > 0);
+
+    net *b = make_net("dense:4:relu,lstm:5:h0,gru:3,dense:2", 3, 2, 2, 2);
+    ck_assert_int_eq(net_load_h5(b, g), 0);
+    ck_assert(memcmp(a->params, b->params, sizeof(float) * a->nparams) == 0);
+
+    /* another architecture is refused, naming the tensor and both shapes,
+     * and the network is left as it was */
+    net *c = make_net("dense:4:relu,lstm:6:h0,gru:3,dense:2", 3, 2, 2, 3);
+    uint64_t before = net_checksum(c);
+    ck_assert_int_eq(net_load_h5(c, g), NETS_ESHAPE);
+    ck_assert_msg(strstr(nets_error(), "'1.weight_ih_l0'") && strstr(nets_error(), "[20, 4]") &&
+                  strstr(nets_error(), "[24, 4]"), "%s", nets_error());
+    ck_assert(net_checksum(c) == before);
+    net *e = make_net("dense:4:relu,lstm:5,gru:3,dense:2", 3, 2, 2, 3);   /* no h0 */
+    ck_assert_int_eq(net_load_h5(e, g), NETS_ESHAPE);
+    ck_assert_msg(strstr(nets_error(), "'1.c0' that the network does not have"), "%s", nets_error());
+    net *m = make_net("dense:4:relu,lstm:5:h0,gru:3,dense:2,dense:2", 3, 2, 2, 3);  /* missing */
+    ck_assert_int_eq(net_load_h5(m, g), NETS_ESHAPE);
+    ck_assert_msg(strstr(nets_error(), "no tensor '4.weight'"), "%s", nets_error());
+    H5Gclose(g);
+    H5Fclose(f);
+    unlink(path);
+    net_free(a); net_free(b); net_free(c); net_free(e); net_free(m);
+}
+END_TEST
+
+/* ---- error paths ------------------------------------------------------------ */
+START_TEST(spec_parse) {
+    layer_spec ls[4];
+    ck_assert_int_eq(net_parse_spec("dense:32:relu, lstm:64:h0,dense:4", ls, 4), 3);
+    ck_assert(ls[0].kind == LAYER_DENSE && ls[0].units == 32 && ls[0].act == ACT_RELU);
+    ck_assert(ls[1].kind == LAYER_LSTM && ls[1].units == 64 && ls[1].learn_h0);
+    ck_assert(ls[2].kind == LAYER_DENSE && ls[2].units == 4 && ls[2].act == ACT_NONE);
+    ck_assert_int_eq(net_parse_spec("gru:8,rnn:3:h0,dense:2:tanh", ls, 4), 3);
+    ck_assert(ls[0].kind == LAYER_GRU && !ls[0].learn_h0 && ls[1].kind == LAYER_RNN && ls[2].act == ACT_TANH);
+    static const struct { const char *spec, *msg; } bad[] = {
+        {"conv:3", "unknown kind \"conv\""},
+        {"dense:x", "units \"x\""},
+        {"dense:0", "units \"0\""},
+        {"dense", "units \"\""},
+        {"dense:3:sigmoid", "unknown activation \"sigmoid\""},
+        {"dense:3:h0", "unknown activation \"h0\""},
+        {"lstm:3:relu", "unknown option \"relu\""},
+        {"lstm:3:h0:x", "too many fields"},
+        {"dense:3,,dense:2", "layer 1 is empty"},
+        {"", "layer 0 is empty"},
+        {"dense:1,dense:1,dense:1,dense:1,dense:1", "more than 4 layers"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        ck_assert_msg(net_parse_spec(bad[k].spec, ls, 4) == NETS_EINVAL, "\"%s\" accepted", bad[k].spec);
+        ck_assert_msg(strstr(nets_error(), bad[k].msg) != NULL, "\"%s\": message \"%s\" lacks \"%s\"",
+                      bad[k].spec, nets_error(), bad[k].msg);
+    }
+    ck_assert_int_eq(net_parse_spec(NULL, ls, 4), NETS_EINVAL);
+}
+END_TEST
+
+START_TEST(call_errors) {
+    layer_spec ls[2] = {{LAYER_LSTM, 4, ACT_NONE, 0}, {LAYER_DENSE, 2, ACT_NONE, 0}};
+    ck_assert_ptr_null(net_alloc(0, ls, 2, 4, 4));
+    ck_assert_ptr_nonnull(strstr(nets_error(), "input size 0"));
+    ck_assert_ptr_null(net_alloc(3, ls, 2, 0, 4));
+    ck_assert_ptr_nonnull(strstr(nets_error(), "max_batch 0"));
+    ck_assert_ptr_null(net_alloc(3, ls, 0, 4, 4));
+    layer_spec bad = {LAYER_DENSE, 3, ACT_NONE, 1};
+    ck_assert_ptr_null(net_alloc(3, &bad, 1, 4, 4));
+    ck_assert_ptr_nonnull(strstr(nets_error(), "learn_h0"));
+    bad.learn_h0 = 0; bad.units = -1;
+    ck_assert_ptr_null(net_alloc(3, &bad, 1, 4, 4));
+    ck_assert_ptr_nonnull(strstr(nets_error(), "-1 units"));
+    net_free(NULL);
+    optim_free(NULL);
+
+    net *n = net_alloc(3, ls, 2, 4, 5);
+    ck_assert_ptr_nonnull(n);
+    float x[6 * 5 * 3] = {0}, y[6 * 5 * 2], st[6 * 8];
+    ck_assert_int_eq(net_backward(n, y, NULL), NETS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(nets_error(), "no net_forward"));
+    ck_assert_int_eq(net_forward(n, x, NULL, 5, 5, NULL, 1, y, NULL), NETS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(nets_error(), "batch 5 outside [1, max_batch 4]"));
+    ck_assert_int_eq(net_forward(n, x, NULL, 2, 6, NULL, 1, y, NULL), NETS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(nets_error(), "6 steps outside [1, max_time 5]"));
+    int len[2] = {3, 6};
+    ck_assert_int_eq(net_forward(n, x, len, 2, 5, NULL, 1, y, NULL), NETS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(nets_error(), "len[1] = 6"));
+    len[1] = -1;
+    ck_assert_int_eq(net_forward(n, x, len, 2, 5, NULL, 1, y, NULL), NETS_EINVAL);
+    ck_assert_int_eq(net_forward(n, NULL, NULL, 2, 5, NULL, 1, y, NULL), NETS_EINVAL);
+    ck_assert_int_eq(net_step(n, x, st, 5, y), NETS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(nets_error(), "batch 5"));
+    ck_assert_int_eq(net_step(n, x, NULL, 2, y), NETS_EINVAL);
+    ck_assert_int_eq(net_init_layer(n, 2, NULL), NETS_EINVAL);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    ck_assert_int_eq(net_init_layer(n, 2, r), NETS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(nets_error(), "layer 2 out of range"));
+    gsl_rng_free(r);
+    ck_assert_ptr_null(optim_alloc((opt_kind)7, 10, 0.1f));
+    ck_assert_ptr_nonnull(strstr(nets_error(), "kind 7"));
+    ck_assert_ptr_null(optim_alloc(OPT_ADAM, 10, -1.0f));
+    ck_assert_ptr_nonnull(strstr(nets_error(), "lr -1"));
+    net_free(n);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("nets");
     TCase *tc = tcase_create("grad");
@@ -533,6 +686,11 @@ int main(void) {
     tcase_add_test(tm, copy_polyak_checksum);
     tcase_add_test(tm, init_stats);
     suite_add_tcase(s, tm);
+    TCase *te = tcase_create("io_errors");
+    tcase_add_test(te, h5_round_trip);
+    tcase_add_test(te, spec_parse);
+    tcase_add_test(te, call_errors);
+    suite_add_tcase(s, te);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int nf = srunner_ntests_failed(sr);
