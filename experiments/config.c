@@ -180,7 +180,13 @@ static int apply_set(const ctx *c, config_t *cf, const char *set) {
     size_t tl = strlen(value) + 16;
     char *text = malloc(tl);
     if (!text) { config_destroy(&tmp); snprintf(c->err, c->cap, "out of memory"); return -1; }
-    snprintf(text, tl, "v = %s;", value);
+    /* libconfig 1.5 silently wraps integer literals beyond 32 bits unless
+     * they carry the L suffix: add it for a plain integer that needs it. */
+    char *iend;
+    errno = 0;
+    long long iv = strtoll(value, &iend, 10);
+    int wide = *value && !*iend && !errno && (iv > 2147483647LL || iv < -2147483648LL);
+    snprintf(text, tl, "v = %s%s;", value, wide ? "L" : "");
     int ok = config_read_string(&tmp, text) == CONFIG_TRUE;
     free(text);
     if (!ok) {
@@ -709,7 +715,7 @@ char *rql_config_run_text(const rql_config *c, int a, long seed) {
         const char *v = agent_cfg_get(ac, t->params[i].name);
         if (v) put_param(f, "    ", t->params[i].name, (int)t->params[i].type, v);
     }
-    fprintf(f, "  }\n);\nseeds = [%ld];\n", seed);
+    fprintf(f, "  }\n);\nseeds = [%ld%s];\n", seed, seed > 2147483647L ? "L" : "");
     const char *open = NULL;
     for (int i = 0; i < NKEYS; i++) {
         const key_row *k = &keys[i];
@@ -723,7 +729,8 @@ char *rql_config_run_text(const rql_config *c, int a, long seed) {
         }
         const char *field = (const char *)c + k->off;
         switch (k->f) {
-        case F_LONG: fprintf(f, "  %s = %ld;\n", dot + 1, *(const long *)field); break;
+        case F_LONG: fprintf(f, "  %s = %ld%s;\n", dot + 1, *(const long *)field,
+                             *(const long *)field > 2147483647L ? "L" : ""); break;
         case F_INT: fprintf(f, "  %s = %d;\n", dot + 1, *(const int *)field); break;
         case F_DOUBLE: fprintf(f, "  %s = %.17g%s;\n", dot + 1, *(const double *)field,
                                *(const double *)field == floor(*(const double *)field) ? ".0" : ""); break;
