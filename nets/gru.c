@@ -30,6 +30,7 @@ void gru_forward(const net_layer *L, const float *p, net_lws *w, const float *in
             float *hb = h + (size_t)b * H, *hnb = hn + (size_t)b * H;
             if (len && t >= len[b]) { memcpy(hb, hpb, sizeof(float) * H); continue; }
             float *gr = gt + (size_t)b * G, *gz = gr + H, *gn = gz + H;
+            #pragma GCC ivdep  /* the rows of distinct buffers never overlap */
             for (int j = 0; j < H; j++) {
                 float r = nets_sigmoidf(gr[j] + gh[j] + bs[j]);
                 float z = nets_sigmoidf(gz[j] + gh[H + j] + bs[H + j]);
@@ -63,6 +64,7 @@ void gru_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
             const float *hnb = hn + (size_t)b * H, *hpb = hp + (size_t)b * H;
             const float *db = dout + (size_t)b * H;
             float *dhb = dh + (size_t)b * H;
+            #pragma GCC ivdep  /* the rows of distinct buffers never overlap */
             for (int j = 0; j < H; j++) {
                 float r = gr[j], z = gz[j], n = gn[j];
                 float dhj = dhb[j] + db[j];

@@ -35,6 +35,7 @@ void lstm_forward(const net_layer *L, const float *p, net_lws *w, const float *i
             }
             float *gi = gt + (size_t)b * G, *gf = gi + H, *gg = gf + H, *go = gg + H;
             float *tcb = tc + (size_t)b * H;
+            #pragma GCC ivdep  /* the rows of distinct buffers never overlap */
             for (int j = 0; j < H; j++) {
                 float i = nets_sigmoidf(gi[j] + bs[j]);
                 float f = nets_sigmoidf(gf[j] + bs[H + j]);
@@ -70,6 +71,7 @@ void lstm_backward(const net_layer *L, const float *p, float *g, net_lws *w, con
             const float *tcb = tc + (size_t)b * H, *cpb = cp + (size_t)b * H;
             const float *db = dout + (size_t)b * H;
             float *dhb = dh + (size_t)b * H, *dcb = dc + (size_t)b * H;
+            #pragma GCC ivdep  /* the rows of distinct buffers never overlap */
             for (int j = 0; j < H; j++) {
                 float i = gi[j], f = gf[j], gg_ = gg[j], o = go[j], th = tcb[j];
                 float dhj = dhb[j] + db[j];

@@ -78,13 +78,18 @@ void nets_bias_grad2(float *db1, float *db2, float *tmp, const float *dy, int N,
  * sigmoid and tanh within about 1e-7 absolute. */
 static inline float nets_expf(float x) {
     x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
-    float k = floorf(x * 1.44269504088896341f + 0.5f);
+    /* k = round(x / ln 2) by the 1.5 * 2^23 trick (floorf does not
+     * vectorise here); k is then also the low bits of t */
+    float t = x * 1.44269504088896341f + 12582912.0f;
+    float k = t - 12582912.0f;
     float r = x - k * 0.693359375f + k * 2.12194440e-4f;
     float r2 = r * r;
     float q = ((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r
                 + 4.1665795894e-2f) * r + 1.6666665459e-1f) * r + 5.0000001201e-1f;
     float e = q * r2 + r + 1.0f;
-    int32_t bits = ((int32_t)k + 127) << 23;
+    int32_t ti, bits;
+    memcpy(&ti, &t, sizeof ti);
+    bits = (ti - 0x4B400000 + 127) << 23;
     float s;
     memcpy(&s, &bits, sizeof s);
     return e * s;

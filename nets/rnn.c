@@ -11,6 +11,7 @@ void rnn_forward(const net_layer *L, const float *p, net_lws *w, const float *in
     const float *Wih = p + L->off_w_ih, *Whh = p + L->off_w_hh;
     const float *bih = p + L->off_b_ih, *bhh = p + L->off_b_hh;
     float *bs = w->bsum;
+    #pragma GCC ivdep  /* the rows of distinct buffers never overlap */
     for (int j = 0; j < H; j++) bs[j] = bih[j] + bhh[j];
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T * B, H, In, 1.0f, in, In, Wih, In,
                 0.0f, w->gates, H);
@@ -23,6 +24,7 @@ void rnn_forward(const net_layer *L, const float *p, net_lws *w, const float *in
             const float *hpb = hp + (size_t)b * H, *gb = gt + (size_t)b * H;
             float *hb = h + (size_t)b * H;
             if (len && t >= len[b]) { memcpy(hb, hpb, sizeof(float) * H); continue; }
+            #pragma GCC ivdep  /* the rows of distinct buffers never overlap */
             for (int j = 0; j < H; j++) hb[j] = nets_tanhf(gb[j] + bs[j]);
         }
     }
@@ -42,6 +44,7 @@ void rnn_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
             if (len && t >= len[b]) { memset(dgb, 0, sizeof(float) * H); continue; }
             const float *hb = h + (size_t)b * H, *db = dout + (size_t)b * H;
             float *dhb = dh + (size_t)b * H;
+            #pragma GCC ivdep  /* the rows of distinct buffers never overlap */
             for (int j = 0; j < H; j++) {
                 dgb[j] = (dhb[j] + db[j]) * (1.0f - hb[j] * hb[j]);
                 dhb[j] = 0.0f;            /* refilled by the GEMM below */
