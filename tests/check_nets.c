@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <gsl/gsl_rng.h>
 #include "nets/nets.h"
+#include "nets/nets_internal.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
 static net *make_net(const char *spec, int in, int max_batch, int max_time, unsigned long seed) {
@@ -663,6 +664,66 @@ START_TEST(call_errors) {
 }
 END_TEST
 
+/* The vectorisable exp / sigmoid / tanh of nets_internal.h against libm in
+ * double, over the whole range the gates see. */
+START_TEST(fast_math_accuracy) {
+    double me = 0, ms = 0, mt = 0, mtr = 0;
+    for (double x = -87.0; x <= 88.0; x += 1.7e-4) {
+        float xf = (float)x;
+        double e = exp((double)xf);
+        me = fmax(me, fabs(nets_expf(xf) - e) / e);
+        if (fabs(x) > 40) continue;
+        ms = fmax(ms, fabs(nets_sigmoidf(xf) - 1.0 / (1.0 + exp(-(double)xf))));
+        double t = tanh((double)xf);
+        mt = fmax(mt, fabs(nets_tanhf(xf) - t));
+        if (t != 0) mtr = fmax(mtr, fabs(nets_tanhf(xf) - t) / fabs(t));
+    }
+    for (double x = 1e-30; x < 1; x *= 1.1) {   /* tiny arguments: relative accuracy */
+        double t = tanh((double)(float)x);
+        mtr = fmax(mtr, fabs(nets_tanhf((float)x) - t) / t);
+    }
+    ck_assert_msg(me < 2.5e-7, "exp: max rel err %g", me);
+    ck_assert_msg(ms < 1.5e-7, "sigmoid: max abs err %g", ms);
+    ck_assert_msg(mt < 1.5e-7, "tanh: max abs err %g", mt);
+    ck_assert_msg(mtr < 3e-7, "tanh: max rel err %g", mtr);
+    ck_assert(nets_expf(-1000.0f) >= 0.0f && isfinite(nets_expf(1000.0f)));
+    ck_assert(nets_sigmoidf(-1000.0f) == 0.0f || nets_sigmoidf(-1000.0f) < 1e-37f);
+    ck_assert(nets_sigmoidf(1000.0f) == 1.0f && nets_tanhf(1000.0f) == 1.0f && nets_tanhf(-1000.0f) == -1.0f);
+}
+END_TEST
+
+/* Acting between a forward and its backward changes nothing, and state_out
+ * may be the state0 buffer itself. */
+START_TEST(step_keeps_activations) {
+    net *n = make_net("dense:3:relu,gru:4:h0,dense:2", 3, 2, 4, 8);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 8);
+    float x[2 * 4 * 3], y[2 * 4 * 2], dy[2 * 4 * 2], st[2 * 4], ys[2 * 2], s0[2 * 4], s1[2 * 4];
+    fill_uniform(x, 24, 1.0, r);
+    fill_uniform(dy, 16, 1.0, r);
+    ck_assert_int_eq(net_forward(n, x, NULL, 2, 4, NULL, 1, y, NULL), 0);
+    net_zero_grad(n);
+    ck_assert_int_eq(net_backward(n, dy, NULL), 0);
+    float *g1 = malloc(sizeof(float) * n->nparams);
+    memcpy(g1, n->grads, sizeof(float) * n->nparams);
+    ck_assert_int_eq(net_forward(n, x, NULL, 2, 4, NULL, 1, y, NULL), 0);
+    net_state_reset(n, st, 2, NULL);
+    for (int k = 0; k < 3; k++) ck_assert_int_eq(net_step(n, x + 6 * k, st, 2, ys), 0);
+    net_zero_grad(n);
+    ck_assert_int_eq(net_backward(n, dy, NULL), 0);
+    ck_assert(memcmp(g1, n->grads, sizeof(float) * n->nparams) == 0);
+    fill_uniform(s0, 8, 1.0, r);
+    memcpy(s1, s0, sizeof s0);
+    float y2[16];
+    ck_assert_int_eq(net_forward(n, x, NULL, 2, 4, s0, 1, y, s0), 0);   /* in place */
+    ck_assert_int_eq(net_forward(n, x, NULL, 2, 4, s1, 1, y2, st), 0);
+    ck_assert(memcmp(y, y2, sizeof y) == 0 && memcmp(s0, st, sizeof s0) == 0);
+    free(g1);
+    gsl_rng_free(r);
+    net_free(n);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("nets");
     TCase *tc = tcase_create("grad");
@@ -685,6 +746,8 @@ int main(void) {
     tcase_add_test(tm, clip_norm);
     tcase_add_test(tm, copy_polyak_checksum);
     tcase_add_test(tm, init_stats);
+    tcase_add_test(tm, fast_math_accuracy);
+    tcase_add_test(tm, step_keeps_activations);
     suite_add_tcase(s, tm);
     TCase *te = tcase_create("io_errors");
     tcase_add_test(te, h5_round_trip);
