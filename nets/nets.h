@@ -23,6 +23,14 @@
  *
  * Library code: functions return 0 or a negative NETS_E* code and never print;
  * nets_error() gives the message of the last failure on this thread.
+ *
+ * Threads: a net (its workspace included) is used by one thread at a time;
+ * distinct nets may run concurrently. The matrix work is cblas_sgemm from
+ * OpenBLAS: inside an OpenMP parallel region call openblas_set_num_threads(1)
+ * first, or the two thread pools fight over the cores.
+ * Files: net.c (alloc, spec, init, state, forward/backward/step, target nets,
+ * errors), dense.c, rnn.c, lstm.c, gru.c (kernels, forward and backward side
+ * by side), optim.c, net_h5.c; nets_internal.h is private to the module.
  */
 #ifndef RQL_NETS_H
 #define RQL_NETS_H
@@ -56,7 +64,7 @@ typedef struct {
 typedef struct {
     char name[48];
     int ndim;
-    int shape[2];
+    int shape[2];     /* 1-D tensors: shape[1] == 1 */
     size_t off;       /* offset into params / grads (floats) */
     size_t size;      /* number of floats */
     int layer;        /* index of the owning layer */
@@ -97,7 +105,13 @@ void net_free(net *n);                         /* NULL is a no-op */
 int net_parse_spec(const char *s, layer_spec *out, int max);
 
 /* Glorot uniform for input weights, orthogonal for recurrent weights, zero
- * biases except the LSTM forget gate (1). Only this net's tensors are touched. */
+ * biases except the LSTM forget gate (1). Only this net's tensors are touched.
+ * Details: dense weight [out, in] ~ U(+-sqrt(6 / (in + out))); recurrent
+ * weight_ih [G*H, I] ~ U(+-sqrt(6 / (I + G*H))) (Keras' fans of the [I, G*H]
+ * kernel); weight_hh: each [H, H] gate block an independent random orthogonal
+ * matrix; the forget bias 1 sits in bias_ih (bias_hh stays 0, so the sum that
+ * PyTorch uses is 1); learned h0 / c0 start at 0. net_init_layer touches only
+ * the tensors of that layer. Draws come from r only, in tensor order. */
 int net_init(net *n, gsl_rng *r);
 int net_init_layer(net *n, int layer, gsl_rng *r);
 
@@ -111,22 +125,33 @@ void net_state_reset(const net *n, float *state, int B, const uint8_t *reset);
  *   x [B, T, in]; len [B] or NULL; state0 [B, S] or NULL (NULL: the initial
  *   state, learned or zero); y [B, T, out] if return_seq else [B, out] taken at
  *   step len[b]-1; state_out [B, S] or NULL receives the state after the last
- *   valid step of each row. B <= max_batch, T <= max_time. */
+ *   valid step of each row. B <= max_batch, T <= max_time.
+ * 0 <= len[b] <= T; a row of length 0 outputs zeros and keeps its state0.
+ * Inputs at masked steps are never read (NaN there is harmless). state_out
+ * may be the state0 buffer itself. */
 int net_forward(net *n, const float *x, const int *len, int B, int T,
                 const float *state0, int return_seq, float *y, float *state_out);
 
 /* Backpropagation through time of the last net_forward. dy has y's shape.
  * Gradients are ADDED into n->grads (zero them with net_zero_grad). If
  * dstate0 != NULL it receives dL/dstate0 [B, S] (when state0 was given) -
- * learned h0/c0 get their gradient in n->grads either way. */
+ * learned h0/c0 get their gradient in n->grads either way.
+ * Precisely: dstate0, when not NULL, receives dL/d(initial state) of every
+ * row whether or not state0 was given; when no state0 was given, learned
+ * h0/c0 receive its sum over rows; when one was given, they receive nothing
+ * (they were not used). Backward does not consume the forward: it may run
+ * again (gradients add up), and net_step in between disturbs nothing. */
 int net_backward(net *n, const float *dy, float *dstate0);
 void net_zero_grad(net *n);
 
 /* One step for acting: x [B, in], state [B, S] read and overwritten, y [B, out].
- * Keeps no activations; uses no workspace beyond what alloc sized. */
+ * Keeps no activations; uses no workspace beyond what alloc sized. The same
+ * kernels as net_forward with T = 1: stepping through a sequence reproduces
+ * net_forward's outputs and final state (to float rounding of the GEMMs). */
 int net_step(net *n, const float *x, float *state, int B, float *y);
 
-/* Target networks: same architecture required. */
+/* Target networks: same architecture required (else NETS_ESHAPE naming the
+ * first layer that differs). Only params are copied or averaged. */
 int net_copy(net *dst, const net *src);
 int net_polyak(net *dst, const net *src, float tau);   /* dst = tau*src + (1-tau)*dst */
 uint64_t net_checksum(const net *n);                   /* FNV-1a over the param bytes */
@@ -157,7 +182,16 @@ float nets_clip_grad_norm(float *g, size_t n, float max_norm);
 /* ---- weights in HDF5 -------------------------------------------------------
  * One dataset per tensor in group g, named and shaped as in PyTorch, float32;
  * attributes on g: layer kinds, sizes and "gate_order" ("ifgo" / "rzn").
- * Loading refuses a group whose names or shapes differ from the network. */
+ * Loading refuses a group whose names or shapes differ from the network.
+ * Attributes written: format "rql-net", input_size (int), layer_kinds
+ * ("dense,lstm,dense"), layer_units (int[L]), layer_acts ("none,-,relu"),
+ * learn_h0 (int[L]), gate_order (recurrent layers in order, comma-joined:
+ * "ifgo" lstm, "rzn" gru, "h" rnn); each recurrent weight dataset also has a
+ * gate_order attribute. Saving into a group that already holds the tensors
+ * overwrites them in place (same shapes required). Loading checks every name
+ * and shape first (NETS_ESHAPE names the tensor and both shapes; a dataset
+ * the network lacks is refused too; sub-groups are ignored) and leaves the
+ * network untouched when it refuses. */
 int net_save_h5(const net *n, hid_t g);
 int net_load_h5(net *n, hid_t g);
 
