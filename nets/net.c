@@ -462,13 +462,14 @@ int net_forward(net *n, const float *x, const int *len, int B, int T,
         return nets_set_error(NETS_EINVAL, "net_forward: %d steps outside [1, max_time %d]", T,
                               n->max_time);
     net_ws *ws = n->ws;
+    for (int b = 0; len && b < B; b++)   /* validate before touching the kept forward */
+        if (len[b] < 0 || len[b] > T)
+            return nets_set_error(NETS_EINVAL, "net_forward: len[%d] = %d outside [0, %d]", b,
+                                  len[b], T);
     ws->masked = 0;
     for (int b = 0; b < B; b++) {
-        int lb = len ? len[b] : T;
-        if (lb < 0 || lb > T)
-            return nets_set_error(NETS_EINVAL, "net_forward: len[%d] = %d outside [0, %d]", b, lb, T);
-        ws->len[b] = lb;
-        ws->masked |= lb < T;
+        ws->len[b] = len ? len[b] : T;
+        ws->masked |= ws->len[b] < T;
     }
     ws->B = B;
     ws->T = T;

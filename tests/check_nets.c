@@ -724,6 +724,27 @@ START_TEST(step_keeps_activations) {
 }
 END_TEST
 
+/* A refused forward leaves the kept forward intact for net_backward. */
+START_TEST(refused_forward_keeps_state) {
+    net *n = make_net("lstm:3,dense:2", 2, 2, 4, 6);
+    const int len[2] = {4, 2}, bad[2] = {1, 9};
+    float x[16], y[16], dy[16];
+    for (int k = 0; k < 16; k++) { x[k] = 0.1f * k - 0.7f; dy[k] = 0.05f * k - 0.3f; }
+    ck_assert_int_eq(net_forward(n, x, len, 2, 4, NULL, 1, y, NULL), 0);
+    net_zero_grad(n);
+    ck_assert_int_eq(net_backward(n, dy, NULL), 0);
+    float *g1 = malloc(sizeof(float) * n->nparams);
+    memcpy(g1, n->grads, sizeof(float) * n->nparams);
+    ck_assert_int_eq(net_forward(n, x, bad, 2, 4, NULL, 1, y, NULL), NETS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(nets_error(), "len[1] = 9 outside [0, 4]"));
+    net_zero_grad(n);
+    ck_assert_int_eq(net_backward(n, dy, NULL), 0);
+    ck_assert(memcmp(g1, n->grads, sizeof(float) * n->nparams) == 0);
+    free(g1);
+    net_free(n);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("nets");
     TCase *tc = tcase_create("grad");
@@ -753,6 +774,7 @@ int main(void) {
     tcase_add_test(te, h5_round_trip);
     tcase_add_test(te, spec_parse);
     tcase_add_test(te, call_errors);
+    tcase_add_test(te, refused_forward_keeps_state);
     suite_add_tcase(s, te);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
