@@ -28,6 +28,13 @@ static void group_name(hid_t g, char *buf, size_t n) {
     if (k <= 0) snprintf(buf, n, "(unnamed group)");
 }
 
+/* "group/tensor" for messages, without a double slash under the root */
+static const char *path_of(char *buf, size_t n, const char *gname, const char *tname) {
+    size_t k = strlen(gname);
+    snprintf(buf, n, "%s%s%s", gname, k && gname[k - 1] == '/' ? "" : "/", tname);
+    return buf;
+}
+
 static int attr_write(hid_t obj, const char *name, hid_t ftype, hid_t mtype, int ndim,
                       hsize_t count, const void *data) {
     int ok = 0;
@@ -53,7 +60,7 @@ static int attr_str(hid_t obj, const char *name, const char *s) {
 
 int net_save_h5(const net *n, hid_t g) {
     if (!n) return nets_set_error(NETS_EINVAL, "net_save_h5: network is NULL");
-    char gname[256];
+    char gname[256], pbuf[320];
     group_name(g, gname, sizeof gname);
     for (int k = 0; k < n->ntensors; k++) {
         const net_tensor *t = &n->tensors[k];
@@ -89,9 +96,10 @@ int net_save_h5(const net *n, hid_t g) {
             }
         } H5E_END_TRY;
         if (ok == -2)
-            return nets_set_error(NETS_ESHAPE, "net_save_h5: %s/%s exists with another shape", gname,
-                                  t->name);
-        if (!ok) return nets_set_error(NETS_EIO, "net_save_h5: cannot write %s/%s", gname, t->name);
+            return nets_set_error(NETS_ESHAPE, "net_save_h5: %s exists with another shape",
+                                  path_of(pbuf, sizeof pbuf, gname, t->name));
+        if (!ok) return nets_set_error(NETS_EIO, "net_save_h5: cannot write %s",
+                                 path_of(pbuf, sizeof pbuf, gname, t->name));
     }
     char kinds[512] = "", acts[512] = "", gates[512] = "";
     int units[256], h0[256], L = n->nlayers < 256 ? n->nlayers : 256;
@@ -137,7 +145,7 @@ static void shape_str(char *buf, size_t n, int ndim, const hsize_t *d) {
 
 int net_load_h5(net *n, hid_t g) {
     if (!n) return nets_set_error(NETS_EINVAL, "net_load_h5: network is NULL");
-    char gname[256];
+    char gname[256], pbuf[320];
     group_name(g, gname, sizeof gname);
     /* check every name and shape before reading anything: a refused group
      * leaves the network as it was */
@@ -159,8 +167,8 @@ int net_load_h5(net *n, hid_t g) {
                                   "has %d tensors; was it saved from another architecture?)",
                                   gname, t->name, n->ntensors);
         if (nd < 0)
-            return nets_set_error(NETS_EIO, "net_load_h5: cannot read the shape of %s/%s", gname,
-                                  t->name);
+            return nets_set_error(NETS_EIO, "net_load_h5: cannot read the shape of %s",
+                                  path_of(pbuf, sizeof pbuf, gname, t->name));
         if (nd != t->ndim || got[0] != want[0] || (nd == 2 && got[1] != want[1])) {
             char a[64], b[64];
             shape_str(a, sizeof a, nd, got);
@@ -186,7 +194,8 @@ int net_load_h5(net *n, hid_t g) {
                 H5Dclose(d);
             }
         } H5E_END_TRY;
-        if (!ok) return nets_set_error(NETS_EIO, "net_load_h5: cannot read %s/%s", gname, t->name);
+        if (!ok) return nets_set_error(NETS_EIO, "net_load_h5: cannot read %s",
+                                 path_of(pbuf, sizeof pbuf, gname, t->name));
     }
     return 0;
 }

@@ -581,6 +581,14 @@ START_TEST(h5_round_trip) {
     ck_assert_msg(strstr(nets_error(), "no tensor '4.weight'"), "%s", nets_error());
     H5Gclose(g);
     H5Fclose(f);
+    /* a read-only file cannot take weights: NETS_EIO naming the dataset */
+    f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    ck_assert_int_ge(f, 0);
+    g = H5Gopen2(f, "/", H5P_DEFAULT);
+    ck_assert_int_eq(net_save_h5(a, g), NETS_EIO);
+    ck_assert_msg(strstr(nets_error(), "cannot write /0.weight"), "%s", nets_error());
+    H5Gclose(g);
+    H5Fclose(f);
     unlink(path);
     net_free(a); net_free(b); net_free(c); net_free(e); net_free(m);
 }
