@@ -80,6 +80,13 @@ def layer_specs(run, weights):
                 raise rqlog.LogError("%s: unknown activation %r of layer %d" % (run.path, act, i))
         specs.append({"kind": kind, "in": int(fan_in), "units": int(units), "act": act or "none",
                       "learn_h0": "%d.h0" % i in weights})
+    units = _list_attr(wa, "layer_units")
+    if units is not None and [int(u) for u in units] != [s["units"] for s in specs]:
+        raise rqlog.LogError("%s: /weights layer_units %s disagree with the tensor shapes %s"
+                             % (run.path, [int(u) for u in units], [s["units"] for s in specs]))
+    if "input_size" in wa and int(wa["input_size"]) != specs[0]["in"]:
+        raise rqlog.LogError("%s: /weights input_size %d but %s takes %d inputs"
+                             % (run.path, int(wa["input_size"]), "0.*", specs[0]["in"]))
     for a, b in zip(specs, specs[1:]):
         if a["units"] != b["in"]:
             raise rqlog.LogError("%s: layer sizes do not chain (%d units into %d inputs)"
@@ -151,7 +158,49 @@ def window_inputs(obs, k):
     return np.hstack([pad[j:j + T] for j in range(k)])
 
 
-def check(run, tol=1e-5, dtype_name="float64", snapshot=-1, verbose=True):
+def recorded_evals(run):
+    """[(recorded episode ids, at_episode)] of the evaluations that recorded
+    /steps: rql records eval.record episodes of every eval.record_every-th
+    evaluation (record_every 0: the final one only), numbering the recorded
+    episodes 0, 1, ... across evaluations."""
+    ev = run.config.get("eval", {})
+    n_rec, every = int(ev.get("record", 0)), int(ev.get("record_every", 0))
+    if n_rec <= 0 or run.eval.empty:
+        return []
+    rows = list(range(len(run.eval)))
+    rows = [k for k in rows if k % every == 0] if every > 0 else rows[-1:]
+    at = run.eval["at_episode"].to_numpy()
+    return [(list(range(j * n_rec, (j + 1) * n_rec)), int(at[k])) for j, k in enumerate(rows)]
+
+
+def plan(run, snapshot=None):
+    """{snapshot index: [recorded episode ids]}: each recorded evaluation is
+    replayed with the snapshot taken at the same training episode (the agent
+    does not learn between the two); snapshot given: every episode with it."""
+    eps = run.episodes()
+    K = len(run.weight_episodes)
+    if snapshot is not None:
+        if not -K <= snapshot < K:
+            raise rqlog.LogError("%s: snapshot %d out of range (the log has %d)" % (run.path, snapshot, K))
+        return {snapshot % K: sorted(eps)}, []
+    out, unmatched = {}, []
+    groups = recorded_evals(run)
+    if not groups:
+        raise rqlog.LogError("%s: the config attribute has no eval.record/eval.record_every, or /eval is "
+                             "empty: cannot tell which weights recorded /steps (use --snapshot)" % run.path)
+    for ids, at_ep in groups:
+        ids = [e for e in ids if e in eps]
+        if not ids:
+            continue
+        match = np.flatnonzero(run.weight_episodes == at_ep)
+        if len(match):
+            out.setdefault(int(match[-1]), []).extend(ids)
+        else:
+            unmatched.append((ids, at_ep))
+    return out, unmatched
+
+
+def check(run, tol=1e-5, dtype_name="float64", snapshot=None, verbose=True):
     import torch
     if not run.weight_snapshots:
         raise rqlog.LogError("%s: no /weights snapshots (agent %s has no network?)"
@@ -159,10 +208,25 @@ def check(run, tol=1e-5, dtype_name="float64", snapshot=-1, verbose=True):
     eps = run.episodes()
     if not eps:
         raise rqlog.LogError("%s: no recorded steps in /steps: nothing to replay" % run.path)
-    K = len(run.weight_episodes)
-    if not -K <= snapshot < K:
-        raise rqlog.LogError("%s: snapshot %d out of range (the log has %d)" % (run.path, snapshot, K))
-    weights = {k: v[snapshot] for k, v in run.weight_snapshots.items()}
+    todo, unmatched = plan(run, snapshot)
+    for ids, at_ep in unmatched:
+        print("%s: episodes %d-%d recorded at training episode %d: no weight snapshot then, not checked"
+              % (run.path, ids[0], ids[-1], at_ep))
+    if not todo:
+        raise rqlog.LogError("%s: no recorded evaluation has a weight snapshot of the same episode "
+                             "(snapshots at %s)" % (run.path, list(run.weight_episodes)))
+    err = {"q": 0.0, "h": 0.0, "c": 0.0}
+    n = ne = 0
+    for snap, ids in sorted(todo.items()):
+        weights = {k: v[snap] for k, v in run.weight_snapshots.items()}
+        specs, k, m = _check_snapshot(torch, run, weights, dtype_name, {e: eps[e] for e in ids}, err, verbose,
+                                      "snapshot %d (episode %d)" % (snap, run.weight_episodes[snap]))
+        n += m
+        ne += len(ids)
+    return specs, k, ne, n, err
+
+
+def _check_snapshot(torch, run, weights, dtype_name, eps, err, verbose, what):
     specs = layer_specs(run, weights)
     dtype = getattr(torch, dtype_name)
     net = build(torch, specs, weights, dtype)
@@ -173,7 +237,6 @@ def check(run, tol=1e-5, dtype_name="float64", snapshot=-1, verbose=True):
         raise rqlog.LogError("%s: first layer takes %d inputs, not a multiple of the %d observation entries"
                              % (run.path, specs[0]["in"], n_obs))
     k = specs[0]["in"] // n_obs
-    err = {"q": 0.0, "h": 0.0, "c": 0.0}
     n = 0
     with torch.no_grad():
         for e, d in eps.items():
@@ -181,7 +244,7 @@ def check(run, tol=1e-5, dtype_name="float64", snapshot=-1, verbose=True):
             q, h, c = forward(torch, net, specs, torch.from_numpy(x).to(dtype).unsqueeze(0))
             eq = float(np.max(np.abs(q.double().numpy() - d[q_cols].to_numpy(dtype=np.float64))))
             err["q"] = max(err["q"], eq)
-            line = "episode %d: %d steps, max |dQ| %.3g" % (e, len(d), eq)
+            line = "episode %d with %s: %d steps, max |dQ| %.3g" % (e, what, len(d), eq)
             if h is not None and h_cols:
                 eh = float(np.max(np.abs(h.double().numpy() - d[h_cols].to_numpy(dtype=np.float64))))
                 err["h"] = max(err["h"], eh)
@@ -193,7 +256,7 @@ def check(run, tol=1e-5, dtype_name="float64", snapshot=-1, verbose=True):
             n += len(d)
             if verbose:
                 print(line)
-    return specs, k, len(eps), n, err
+    return specs, k, n
 
 
 def main(argv=None):
@@ -205,8 +268,10 @@ def main(argv=None):
     ap.add_argument("--tol", type=float, default=1e-5, help="max abs error allowed (default 1e-5)")
     ap.add_argument("--dtype", choices=("float32", "float64"), default="float64",
                     help="PyTorch dtype of the replay (default float64)")
-    ap.add_argument("--snapshot", type=int, default=-1,
-                    help="weight snapshot to load (default -1: the latest)")
+    ap.add_argument("--snapshot", type=int, default=None,
+                    help="replay every recorded episode with this weight snapshot (index into "
+                         "/weights/at_episode, -1 the latest; default: each recorded evaluation with "
+                         "the snapshot taken at its training episode)")
     ap.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     a = ap.parse_args(argv)
     try:

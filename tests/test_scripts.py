@@ -42,7 +42,8 @@ CONFIG = """# synthetic
 seed = 1;
 output = "runs/synth";
 env = { name = "tmaze"; length = 3; };
-train = { episodes = 40; record_episodes = 4; };
+train = { episodes = 40; n_envs = 1; };
+eval = { every = 10; episodes = 10; record = 4; record_every = 0; };
 agents = ( { label = "drqn_lstm"; type = "drqn"; core = "lstm"; hidden = 6; } );
 """
 
@@ -109,7 +110,7 @@ def write_log(path, seed=1, label="drqn_lstm", episodes=40, version=None):
     g["episodes"] = np.full(4, 10, dtype=np.int32)
     cols = {k: [] for k in ("episode", "t", "observations", "actions", "rewards", "terminations",
                             "truncations", "q_values", "hidden", "cell")}
-    for e in range(episodes - 4, episodes):
+    for e in range(4):          # the final evaluation records 4 episodes, ids 0..3
         T = 5
         obs = np.zeros((T, 4), dtype=np.float32)
         obs[0, e % 2] = 1.0
@@ -139,8 +140,14 @@ def write_log(path, seed=1, label="drqn_lstm", episodes=40, version=None):
     g["cell"] = np.vstack(cols["cell"]).astype(np.float32)
     g = f.create_group("weights")
     g["at_episode"] = np.array([20, 40], dtype=np.int64)
+    # the architecture attributes of nets' net_save_h5
+    g.attrs["format"] = "rql-net"
     g.attrs["layer_kinds"] = "dense,lstm,dense"
-    g.attrs["layer_acts"] = "relu,none,none"
+    g.attrs["layer_acts"] = "relu,-,none"
+    g.attrs["gate_order"] = "ifgo"
+    g.attrs["input_size"] = np.int32(4)
+    g.attrs["layer_units"] = np.array([8, 6, 3], dtype=np.int32)
+    g.attrs["learn_h0"] = np.array([0, 0, 0], dtype=np.int32)
     for k, v in W.items():
         g[k] = np.stack([v * 0.5, v])
     f.close()
@@ -355,6 +362,40 @@ class TestLoad(Fixture):
             f["x"] = 1
         with self.assertRaisesRegex(rqlog.LogError, "not an rql run log"):
             rqlog.load(other)
+
+
+def have_torch():
+    try:
+        import torch  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+@unittest.skipUnless(have_torch(), "python3-torch not installed")
+class TestTorchCheck(Fixture):
+    def run_check(self, p):
+        return subprocess.run([PY, os.path.join(SCRIPTS, "torch_check.py"), "-q", p],
+                              capture_output=True, text=True)
+
+    def test_passes_on_log(self):
+        r = self.run_check(self.recorded_file())
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("max abs error Q", r.stdout)
+
+    def test_detects_perturbed_weights(self):
+        bad = os.path.join(self.tmp, "perturbed.h5")
+        shutil.copy(self.recorded_file(), bad)
+        with h5py.File(bad, "r+") as f:
+            names = []
+            f["weights"].visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset)
+                                    and n != "at_episode" and n.endswith("weight_hh_l0") else None)
+            self.assertTrue(names, "no recurrent weight in /weights of %s" % bad)
+            d = f["weights"][names[0]]
+            d[...] = d[()] + np.float32(0.05)
+        r = self.run_check(bad)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("MISMATCH", r.stdout)
 
 
 def check_png(tc, p):
