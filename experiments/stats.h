@@ -1,0 +1,141 @@
+/* stats — comparing agents across seeds, from their run logs, with GSL.
+ *
+ * The numbers `rql compare`, the end of `rql train` and `rql sweep` print:
+ * runs are grouped by their label (root attribute label); for each group,
+ * across its seeds:
+ *   - final greedy success and return: the last /eval row of each run;
+ *     mean with a 95% confidence interval from Student's t distribution
+ *     (half-width t_{0.975, n-1} * s / sqrt(n), s the sample sd);
+ *   - episodes to solve: the at_episode of the first /eval row whose
+ *     success_rate >= threshold (default 1.0); a run that never gets there
+ *     counts as +infinity ("never"), so the median and the interquartile
+ *     range (quantiles interpolated as numpy's default, type 7) say
+ *     "never" when enough seeds failed; n_solved / n is shown beside it;
+ *   - area under the learning curve: the trapezoidal integral of eval
+ *     success_rate over at_episode divided by the span from the first to the
+ *     last evaluation, i.e. the time-averaged greedy success in [0, 1]
+ *     (a single evaluation: its success rate);
+ * and between each pair of groups, Welch's t test on final success
+ * (two-sided, Welch-Satterthwaite degrees of freedom, p from gsl_cdf_tdist_Q).
+ *
+ * Degenerate cases, decided explicitly:
+ *   - n = 1: mean is the value; sd and the CI half-width are NaN (printed
+ *     "n/a"): one seed gives no spread;
+ *   - all values equal (sd = 0, n >= 2): half-width 0;
+ *   - Welch with n < 2 in either group: t, df, p NaN (no variance estimate);
+ *   - Welch with both variances 0: the groups are constants; equal means give
+ *     t = 0, p = 1, different means give t = +-inf, p = 0; df is NaN;
+ *   - one variance 0: the ordinary formula (df = n - 1 of the other group).
+ * The pure functions take arrays and fill result structs, so tests assert
+ * numbers and other commands print the same table.
+ */
+#ifndef RQL_STATS_H
+#define RQL_STATS_H
+
+#include <stdio.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- pure statistics --------------------------------------------------------- */
+
+typedef struct {
+    int n;
+    double mean, sd;          /* sd: sample standard deviation (n - 1); NaN if n < 2 */
+    double half;              /* CI half-width; mean +- half; NaN if n < 2 */
+    double level;             /* e.g. 0.95 */
+} stats_ci;
+
+/* Mean and t-based confidence interval at level (0 < level < 1) of x[n].
+ * n = 0: everything NaN. Returns 0, or -1 for a bad level or n < 0. */
+int stats_mean_ci(const double *x, int n, double level, stats_ci *out);
+
+typedef struct {
+    double mean_a, mean_b, var_a, var_b;   /* sample variances */
+    int n_a, n_b;
+    double t;                 /* (mean_a - mean_b) / sqrt(var_a/n_a + var_b/n_b) */
+    double df;                /* Welch-Satterthwaite */
+    double p;                 /* two-sided */
+} stats_welch_result;
+
+/* Welch's unequal-variance t test of a[na] against b[nb] (see the top for
+ * the degenerate cases). Returns 0, or -1 if na or nb < 0. */
+int stats_welch(const double *a, int na, const double *b, int nb, stats_welch_result *out);
+
+/* Quantile p in [0, 1] of x[n] (n >= 1), interpolated as numpy's default
+ * (type 7); +inf values are allowed and sort last (a quantile that touches
+ * one is +inf). ws[n] is scratch (no allocation). NaN if n == 0. */
+double stats_quantile(const double *x, int n, double p, double *ws);
+
+/* Median and quartiles (q1, q3) of x[n] with stats_quantile. */
+void stats_median_iqr(const double *x, int n, double *ws, double *median, double *q1, double *q3);
+
+/* Normalised area under a learning curve y(x) given at k points with
+ * increasing x: trapezoidal integral / (x[k-1] - x[0]); k = 1: y[0]; k = 0:
+ * NaN. Returns NaN also when x does not increase. */
+double stats_auc(const double *x, const double *y, int k);
+
+/* Episodes to solve: x of the first point with y >= threshold, +inf if none. */
+double stats_first_reach(const double *x, const double *y, int k, double threshold);
+
+/* ---- comparing run logs ----------------------------------------------------- */
+
+typedef struct {
+    char *path;
+    char *label, *agent, *env;
+    int64_t seed;
+    int64_t episodes;         /* rows of /curves */
+    int n_evals;
+    double final_success, final_return;
+    double solve_episode;     /* +inf: never solved */
+    double auc;
+} stats_run;
+
+typedef struct {
+    char *label, *agent, *env;
+    int n;                    /* runs (seeds) */
+    int n_solved;
+    stats_ci success, ret;    /* final greedy success and return */
+    double solve_median, solve_q1, solve_q3;   /* +inf: "never" */
+    stats_ci auc;
+    int *runs;                /* [n] indices into stats_comparison.runs */
+} stats_group;
+
+typedef struct {
+    int a, b;                 /* group indices, a < b */
+    stats_welch_result w;     /* a against b, on final success */
+} stats_pair;
+
+typedef struct {
+    double threshold;         /* success rate that counts as solved */
+    double level;             /* confidence level of the intervals */
+    int nruns, ngroups, npairs;
+    stats_run *runs;          /* in the order given */
+    stats_group *groups;      /* in order of first appearance */
+    stats_pair *pairs;        /* (0,1), (0,2), ..., (1,2), ... */
+} stats_comparison;
+
+typedef enum { STATS_FMT_TABLE, STATS_FMT_CSV, STATS_FMT_JSON } stats_fmt;
+
+/* Reads every log of paths[n] (files; see stats_collect_paths for folders)
+ * and computes the comparison at threshold (<= 0: 1.0). NULL on failure
+ * with the reason (file and dataset at fault) in err. A run with no /eval
+ * rows is an error: it has no greedy result to compare. */
+stats_comparison *stats_compare(const char *const *paths, int n, double threshold, char *err, size_t cap);
+void stats_comparison_free(stats_comparison *c);
+
+/* Writes the comparison as a readable table, CSV or JSON. */
+int stats_print(const stats_comparison *c, stats_fmt fmt, FILE *out);
+
+/* stats_compare + stats_print at the default threshold (what `rql train`
+ * prints at its end). Returns 0 or -1 with err set. */
+int stats_compare_print(const char *const *paths, int n, stats_fmt fmt, FILE *out, char *err, size_t cap);
+
+/* Expands files and folders into run log paths: a file is taken as is; a
+ * folder is searched recursively (sorted) for *.h5 whose root attribute
+ * format is "rql-log" (checkpoints and exports are skipped). *out is a
+ * malloc'd array of malloc'd strings (free with stats_free_paths). Returns the
+ * count, or -1 with err set (a missing path, or no logs found). */
+int stats_collect_paths(const char *const *args, int nargs, char ***out, char *err, size_t cap);
+void stats_free_paths(char **paths, int n);
+
+#endif
