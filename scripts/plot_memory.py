@@ -73,7 +73,8 @@ def analyse(run, top=3, max_episodes=None):
         eps = {e: eps[e] for e in keep}
     bits = signal_bits(run, eps)
     groups = group_by_sign(run, eps, bits)
-    kinds = [p for p in ("h", "c") if run.columns(p)]
+    # a GRU or Elman core logs no cell state (its columns, if any, are NaN)
+    kinds = [p for p in ("h", "c") if run.columns(p) and not run.steps[run.columns(p)].isna().all().all()]
     keys = list(groups)
     res = {"groups": groups, "bits": bits, "kinds": kinds, "sep": {}, "top": {}}
     for p in kinds:

@@ -40,7 +40,8 @@ FORMAT = "rql-log"
 FORMAT_VERSION = 1          # the newest log format these scripts understand
 
 # Vector (2-D) datasets of /steps are expanded into PREFIX_i columns.
-VECTOR_PREFIX = {"observations": "obs", "q_values": "q", "hidden": "h", "cell": "c"}
+VECTOR_PREFIX = {"observations": "obs", "next_observations": "next_obs", "q_values": "q",
+                 "hidden": "h", "cell": "c"}
 TABLES = ("curves", "train", "eval", "steps")
 
 

@@ -150,6 +150,13 @@ def forward(torch, net, specs, x):
     return x[0], h_last, c_last
 
 
+def maxerr(computed, logged):
+    """Max abs difference; a NaN in the log (a value rql did not record)
+    counts as an infinite error, never as a match."""
+    diff = np.abs(computed.double().numpy() - logged.to_numpy(dtype=np.float64))
+    return float("inf") if np.isnan(diff).any() else float(np.max(diff, initial=0.0))
+
+
 def window_inputs(obs, k):
     """[T, obs] -> [T, k*obs]: the last k observations, oldest first, zeros
     before the episode's first step."""
@@ -188,7 +195,9 @@ def plan(run, snapshot=None):
     if not groups:
         raise rqlog.LogError("%s: the config attribute has no eval.record/eval.record_every, or /eval is "
                              "empty: cannot tell which weights recorded /steps (use --snapshot)" % run.path)
+    covered = set()
     for ids, at_ep in groups:
+        covered.update(ids)
         ids = [e for e in ids if e in eps]
         if not ids:
             continue
@@ -196,7 +205,16 @@ def plan(run, snapshot=None):
         if len(match):
             out.setdefault(int(match[-1]), []).extend(ids)
         else:
-            unmatched.append((ids, at_ep))
+            unmatched.append((ids, "training episode %d" % at_ep))
+    # ids past those of training: appended by `rql eval --record` with the
+    # checkpoint's weights, the final ones once the run is complete
+    extra = sorted(e for e in eps if e not in covered)
+    if extra:
+        if run.attrs.get("status") == "complete" and K:
+            out.setdefault(K - 1, []).extend(extra)
+        else:
+            unmatched.append((extra, "rql eval --record of an unfinished run (status %s)"
+                              % run.attrs.get("status", "?")))
     return out, unmatched
 
 
@@ -209,9 +227,9 @@ def check(run, tol=1e-5, dtype_name="float64", snapshot=None, verbose=True):
     if not eps:
         raise rqlog.LogError("%s: no recorded steps in /steps: nothing to replay" % run.path)
     todo, unmatched = plan(run, snapshot)
-    for ids, at_ep in unmatched:
-        print("%s: episodes %d-%d recorded at training episode %d: no weight snapshot then, not checked"
-              % (run.path, ids[0], ids[-1], at_ep))
+    for ids, when in unmatched:
+        print("%s: episodes %d-%d recorded at %s: no weight snapshot of then, not checked"
+              % (run.path, ids[0], ids[-1], when))
     if not todo:
         raise rqlog.LogError("%s: no recorded evaluation has a weight snapshot of the same episode "
                              "(snapshots at %s)" % (run.path, list(run.weight_episodes)))
@@ -242,15 +260,15 @@ def _check_snapshot(torch, run, weights, dtype_name, eps, err, verbose, what):
         for e, d in eps.items():
             x = window_inputs(d[obs_cols].to_numpy(dtype=np.float64), k)
             q, h, c = forward(torch, net, specs, torch.from_numpy(x).to(dtype).unsqueeze(0))
-            eq = float(np.max(np.abs(q.double().numpy() - d[q_cols].to_numpy(dtype=np.float64))))
+            eq = maxerr(q, d[q_cols])
             err["q"] = max(err["q"], eq)
             line = "episode %d with %s: %d steps, max |dQ| %.3g" % (e, what, len(d), eq)
             if h is not None and h_cols:
-                eh = float(np.max(np.abs(h.double().numpy() - d[h_cols].to_numpy(dtype=np.float64))))
+                eh = maxerr(h, d[h_cols])
                 err["h"] = max(err["h"], eh)
                 line += ", max |dh| %.3g" % eh
             if c is not None and c_cols:
-                ec = float(np.max(np.abs(c.double().numpy() - d[c_cols].to_numpy(dtype=np.float64))))
+                ec = maxerr(c, d[c_cols])
                 err["c"] = max(err["c"], ec)
                 line += ", max |dc| %.3g" % ec
             n += len(d)
