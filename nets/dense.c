@@ -2,7 +2,18 @@
  * (nn.Linear semantics: y = act(x W^T + b), W [out, in]). The T*B rows of a
  * sequence are one GEMM; backward adds dW, db and writes dx. */
 #include <cblas.h>
+#include <pthread.h>
 #include "nets/nets_internal.h"
+
+/* OpenBLAS's threaded sgemm rounds differently from its one-thread sgemm
+ * (measured: C differs in the last bits for most shapes over ~64^3), and
+ * OpenBLAS takes its thread count from OMP_NUM_THREADS, so results would
+ * depend on it. rql parallelises over runs and envs instead, and the GEMMs
+ * here are small: the first net_alloc pins OpenBLAS to one thread, once, so
+ * that concurrent allocations do not race on the setting. */
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+static void blas_pin(void) { openblas_set_num_threads(1); }
+void nets_blas_one_thread(void) { pthread_once(&blas_once, blas_pin); }
 
 void dense_forward(const net_layer *L, const float *p, net_lws *w, const float *in, int N) {
     const int In = L->in, O = L->units;

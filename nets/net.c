@@ -190,6 +190,7 @@ static size_t layout_lws(const net *n, net_lws *lw, float *base, size_t at, int 
 }
 
 net *net_alloc(int in, const layer_spec *layers, int nl, int max_batch, int max_time) {
+    nets_blas_one_thread();
     if (in < 1) { nets_set_error(NETS_EINVAL, "net_alloc: input size %d must be >= 1", in); return NULL; }
     if (nl < 1 || !layers) { nets_set_error(NETS_EINVAL, "net_alloc: %d layers (need >= 1)", nl); return NULL; }
     if (max_batch < 1 || max_time < 1) {

@@ -26,8 +26,10 @@
  *
  * Threads: a net (its workspace included) is used by one thread at a time;
  * distinct nets may run concurrently. The matrix work is cblas_sgemm from
- * OpenBLAS: inside an OpenMP parallel region call openblas_set_num_threads(1)
- * first, or the two thread pools fight over the cores.
+ * OpenBLAS, whose threaded path rounds differently from its one-thread path
+ * and whose thread count follows OMP_NUM_THREADS: the first net_alloc pins
+ * OpenBLAS to one thread (openblas_set_num_threads(1), once) so that results
+ * do not depend on the thread count; do not raise it again.
  * Files: net.c (alloc, spec, init, state, forward/backward/step, target nets,
  * errors), dense.c, rnn.c, lstm.c, gru.c (kernels, forward and backward side
  * by side), optim.c, net_h5.c; nets_internal.h is private to the module.

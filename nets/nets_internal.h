@@ -57,6 +57,9 @@ void gru_forward(const net_layer *L, const float *p, net_lws *w, const float *in
 void gru_backward(const net_layer *L, const float *p, float *g, net_lws *w, const float *in,
                   float *din, const int *len, int B, int T);
 
+/* Pins OpenBLAS to one thread, once per process (see dense.c). */
+void nets_blas_one_thread(void);
+
 /* Gates per unit: 1 (dense, rnn), 4 (lstm), 3 (gru). */
 static inline int nets_gates(layer_kind k) {
     return k == LAYER_LSTM ? 4 : k == LAYER_GRU ? 3 : 1;

@@ -4,6 +4,7 @@
  * lengths, the acting step against the sequence forward, optimizers against
  * hand-computed updates, clipping, target-network helpers, initialisation,
  * HDF5 weight I/O and every error path. */
+#include <cblas.h>
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -753,6 +754,18 @@ START_TEST(refused_forward_keeps_state) {
 }
 END_TEST
 
+/* Results must not depend on OMP_NUM_THREADS, which OpenBLAS also reads
+ * and whose threaded sgemm rounds differently: net_alloc pins OpenBLAS to
+ * one thread. */
+START_TEST(blas_single_thread) {
+    openblas_set_num_threads(2);
+    ck_assert_int_eq(openblas_get_num_threads(), 2);
+    net *n = make_net("dense:16:relu,lstm:64,dense:4", 8, 32, 24, 3);
+    ck_assert_int_eq(openblas_get_num_threads(), 1);
+    net_free(n);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("nets");
     TCase *tc = tcase_create("grad");
@@ -777,6 +790,7 @@ int main(void) {
     tcase_add_test(tm, init_stats);
     tcase_add_test(tm, fast_math_accuracy);
     tcase_add_test(tm, step_keeps_activations);
+    tcase_add_test(tm, blas_single_thread);
     suite_add_tcase(s, tm);
     TCase *te = tcase_create("io_errors");
     tcase_add_test(te, h5_round_trip);
