@@ -32,7 +32,8 @@ typedef struct {
     float *dg;     /* recurrent: dL/d(gate pre-activations) [T*B, G*H] */
     float *dg2;    /* gru: dL/d(W_hh h + b_hh) [T*B, 3H] (differs from dg in n) */
     float *dh, *dc;/* recurrent: running dL/dh, dL/dc [B, H]; dL/dstate0 at the end */
-    float *bsum;   /* lstm/rnn: b_ih + b_hh [G*H]; gru: b_ih + b_hh for r,z, b_ih for n */
+    float *bsum;   /* lstm/rnn: b_ih + b_hh [G*H]; gru: b_ih + b_hh for r,z, b_ih for n;
+                      backward reuses it as scratch for the bias column sums */
     float *ghh;    /* gru: W_hh h for one step [B, 3H] */
 } net_lws;
 
