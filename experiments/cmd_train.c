@@ -1,0 +1,207 @@
+/* rql train — run every (agent, seed) of an experiment config in parallel,
+ * one HDF5 log and one checkpoint per run, a live display while it runs, and
+ * the comparison table at the end. SIGINT / SIGTERM stop every run at the
+ * end of its current step with a checkpoint; --resume continues them. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "experiments/cmd.h"
+#include "experiments/config.h"
+#include "experiments/progress.h"
+#include "experiments/run.h"
+#include "experiments/stats.h"
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig) {
+    stop_flag = sig;
+    /* A second signal takes the default action: a user can always get out. */
+    signal(sig, SIG_DFL);
+}
+
+static void usage(FILE *f) {
+    rql_usage_of("train", f);
+    fprintf(f,
+            "\n  CONFIG        experiment config (libconfig; 'rql help config' lists every key)\n"
+            "  -o DIR        output folder (default: the config's output key)\n"
+            "  -j N          runs in parallel (default: OMP_NUM_THREADS or the core count)\n"
+            "  --seeds LIST  override the seeds: 0,1,2 or 0-4\n"
+            "  --set K=V     override a key: env.length=20, train.episodes=500, agent.LABEL.KEY=V\n"
+            "  --resume      continue the runs from their checkpoints (finished runs are kept)\n"
+            "  --force       overwrite existing logs of these runs\n"
+            "  --quiet       no progress display\n"
+            "\nEach run logs to DIR/<label>/seed<k>.h5 with its checkpoint in DIR/<label>/seed<k>.ckpt.\n");
+}
+
+static int mkdirs(const char *path) {
+    char buf[1200];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return -1;
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(buf, 0777) && errno != EEXIST) return -1;
+            *p = '/';
+        }
+    return mkdir(buf, 0777) && errno != EEXIST ? -1 : 0;
+}
+
+int cmd_train(int argc, char **argv) {
+    const char *cfg_path = NULL, *out = NULL;
+    int threads = 0, resume = 0, force = 0, quiet = 0, nsets = 0;
+    const char **sets = calloc((size_t)argc + 1, sizeof *sets);
+    char seeds_set[4096];
+    char err[2048];
+    if (!sets) return 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); free(sets); return 0; }
+        else if (!strcmp(a, "-o") && more) out = argv[++i];
+        else if (!strcmp(a, "-j") && more) {
+            char *end;
+            threads = (int)strtol(argv[++i], &end, 10);
+            if (*end || threads < 1) {
+                fprintf(stderr, "rql train: -j %s: expected a positive number of threads\n", argv[i]);
+                free(sets);
+                return 2;
+            }
+        } else if (!strcmp(a, "--seeds") && more) {
+            if (rql_config_seeds_override(argv[++i], seeds_set, sizeof seeds_set, err, sizeof err)) {
+                fprintf(stderr, "rql train: %s\n", err);
+                free(sets);
+                return 2;
+            }
+            sets[nsets++] = seeds_set;
+        } else if (!strcmp(a, "--set") && more) sets[nsets++] = argv[++i];
+        else if (!strncmp(a, "--set=", 6)) sets[nsets++] = a + 6;
+        else if (!strcmp(a, "--resume")) resume = 1;
+        else if (!strcmp(a, "--force")) force = 1;
+        else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) quiet = 1;
+        else if (a[0] == '-' || cfg_path) {
+            fprintf(stderr, "rql train: unexpected argument '%s'%s\n", a,
+                    a[0] == '-' && !more ? " (missing its value?)" : "");
+            usage(stderr);
+            free(sets);
+            return 2;
+        } else cfg_path = a;
+    }
+    if (!cfg_path) { usage(stderr); free(sets); return 2; }
+    if (resume && force) {
+        fprintf(stderr, "rql train: --resume and --force exclude each other\n");
+        free(sets);
+        return 2;
+    }
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);   /* our messages say what failed, HDF5's stack would not help */
+
+    rql_config *c = rql_config_load(cfg_path, sets, nsets, err, sizeof err);
+    if (!c) {
+        fprintf(stderr, "rql train: %s\n", err);
+        free(sets);
+        return 2;
+    }
+    if (!out) out = c->output;
+    rql_run_spec *runs = NULL;
+    int n = 0, rc = 0;
+    if (rql_config_expand(c, out, &runs, &n, err, sizeof err)) {
+        fprintf(stderr, "rql train: %s\n", err);
+        rc = 2;
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        struct stat st;
+        int exists = !stat(runs[i].log_path, &st) || !stat(runs[i].ckpt_path, &st);
+        if (exists && !resume && !force) {
+            fprintf(stderr, "rql train: %s already exists: add --resume to continue these runs, "
+                            "--force to start them over, or choose another -o\n",
+                    !stat(runs[i].log_path, &st) ? runs[i].log_path : runs[i].ckpt_path);
+            rc = 2;
+            goto done;
+        }
+        if (force) {
+            unlink(runs[i].log_path);
+            unlink(runs[i].ckpt_path);
+        }
+        char dir[1100];
+        snprintf(dir, sizeof dir, "%s/%s", out, c->agents[runs[i].agent].label);
+        if (mkdirs(dir)) {
+            fprintf(stderr, "rql train: cannot create %s: %s\n", dir, strerror(errno));
+            rc = 1;
+            goto done;
+        }
+    }
+
+    char **names = calloc(n > 0 ? (size_t)n : 1, sizeof *names);
+    for (int i = 0; names && i < n; i++) {
+        names[i] = malloc(96);
+        if (names[i]) snprintf(names[i], 96, "%s/seed%ld", c->agents[runs[i].agent].label, runs[i].seed);
+    }
+    int tty = isatty(fileno(stderr));
+    progress *prog = quiet || !names ? NULL : progress_alloc(n, (const char *const *)names, stderr, tty, tty ? 0.5 : 10);
+    run_result *res = calloc(n > 0 ? (size_t)n : 1, sizeof *res);
+    if (!res) { rc = 1; goto cleanup; }
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    fprintf(stderr, "rql train: %d runs (%d agents x %d seeds) -> %s/\n", n, c->nagents, c->nseeds, out);
+    run_opts o = {.stop = &stop_flag, .resume = resume, .prog = prog};
+    int failed = run_all(c, runs, n, threads, &o, res);
+    progress_finish(prog);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+
+    int stopped = 0;
+    for (int i = 0; i < n; i++) {
+        if (res[i].status == RUN_FAILED)
+            fprintf(stderr, "rql train: %s failed: %s\n", runs[i].log_path, res[i].err);
+        stopped += res[i].status == RUN_STOPPED;
+    }
+    if (stop_flag || stopped) {
+        fprintf(stderr, "\nrql train: stopped by %s; %d of %d runs interrupted, checkpoints written.\n"
+                        "resume with:\n  rql train %s -o %s",
+                stop_flag == SIGTERM ? "SIGTERM" : stop_flag == SIGINT ? "SIGINT" : "request", stopped, n,
+                cfg_path, out);
+        for (int i = 1; i < argc; i++)
+            if (!strcmp(argv[i], "--set") || !strcmp(argv[i], "--seeds") || !strcmp(argv[i], "-j"))
+                fprintf(stderr, " %s '%s'", argv[i], i + 1 < argc ? argv[i + 1] : "");
+            else if (!strncmp(argv[i], "--set=", 6)) fprintf(stderr, " '%s'", argv[i]);
+        fprintf(stderr, " --resume\n");
+        rc = stop_flag ? 128 + (int)stop_flag : 1;
+        goto cleanup;
+    }
+    if (failed) rc = 1;
+
+    /* The comparison of the finished runs, as `rql compare DIR` prints it. */
+    const char **paths = calloc(n > 0 ? (size_t)n : 1, sizeof *paths);
+    int np = 0;
+    for (int i = 0; paths && i < n; i++)
+        if (res[i].status == RUN_FINISHED || res[i].status == RUN_SKIPPED) paths[np++] = runs[i].log_path;
+    if (np > 0) {
+        printf("\n");
+        if (stats_compare_print(paths, np, STATS_FMT_TABLE, stdout, err, sizeof err) < 0) {
+            fprintf(stderr, "rql train: comparison: %s\n", err);
+            rc = 1;
+        }
+    }
+    free(paths);
+cleanup:
+    progress_free(prog);
+    for (int i = 0; names && i < n; i++) free(names[i]);
+    free(names);
+    free(res);
+done:
+    free(runs);
+    rql_config_free(c);
+    free(sets);
+    return rc;
+}

@@ -1,0 +1,481 @@
+/* run — one (agent, seed) run, resumable; all runs in parallel (see run.h). */
+#define _GNU_SOURCE
+#include "experiments/run.h"
+
+#include <cblas.h>
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <omp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "experiments/ckpt.h"
+#include "experiments/rlog.h"
+
+/* Stream tags hashed with the run seed: the agent's RNG and the evaluation
+ * vectors draw from streams that never coincide with the training envs'. */
+#define AGENT_STREAM 0x6167656e74ULL   /* "agent" */
+#define EVAL_STREAM  0x6576616cULL     /* "eval" */
+#define SUCCESS_WINDOW 100             /* episodes in the displayed success rate */
+#define EVAL_MAX_STEPS 1000000L        /* an evaluation that never ends is an error */
+
+extern void openblas_set_num_threads(int);
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+__attribute__((format(printf, 3, 4)))
+static int failf(char *err, size_t cap, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, cap, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* ---- greedy evaluation ----------------------------------------------------- */
+int run_evaluate(agent *a, const env_spec *s, int episodes, uint64_t seed, double *success_rate,
+                 double *return_mean, rlog *rec, int64_t rec_base, int rec_n, char *err, size_t cap) {
+    if (rec_n > episodes) rec_n = episodes;
+    env_vec *v = env_vec_alloc(s, episodes, seed);
+    agent_actor *ac = v ? agent_actor_alloc(a, episodes) : NULL;
+    int *actions = malloc((size_t)episodes * sizeof *actions);
+    int32_t *t = calloc((size_t)episodes, sizeof *t);
+    uint8_t *done = calloc((size_t)episodes, 1);
+    size_t os = v ? (size_t)v->obs_size : 0;
+    float *prev_obs = rec_n > 0 && v ? malloc((size_t)rec_n * os * sizeof *prev_obs) : NULL;
+    int rc = 0;
+    if (!v || !ac || !actions || !t || !done || (rec_n > 0 && !prev_obs)) {
+        rc = failf(err, cap, "evaluation: cannot allocate %d envs (%s)", episodes, v ? agent_error() : env_error());
+        goto out;
+    }
+    if (env_vec_reset(v) < 0) { rc = failf(err, cap, "evaluation: env reset: %s", env_error()); goto out; }
+    double sum_ret = 0;
+    int n_done = 0, n_success = 0;
+    /* Each env runs exactly one episode; rows that finished keep stepping
+     * (their vector auto-resets) but are no longer counted or recorded. */
+    for (long step = 0; n_done < episodes; step++) {
+        if (step >= EVAL_MAX_STEPS) {
+            rc = failf(err, cap, "evaluation: %d of %d episodes still running after %ld steps (no time limit?)",
+                       episodes - n_done, episodes, step);
+            goto out;
+        }
+        if (agent_act(a, ac, v->obs, v->episode_start, 1, actions) < 0) {
+            rc = failf(err, cap, "evaluation: agent_act: %s", agent_error());
+            goto out;
+        }
+        if (rec_n > 0) memcpy(prev_obs, v->obs, (size_t)rec_n * os * sizeof *prev_obs);
+        if (env_vec_step(v, actions) < 0) { rc = failf(err, cap, "evaluation: env step: %s", env_error()); goto out; }
+        for (int i = 0; i < episodes; i++) {
+            if (done[i]) continue;
+            int end = v->terminated[i] || v->truncated[i];
+            if (i < rec_n) {
+                rlog_step_row st = {
+                    .episode = rec_base + i, .t = t[i],
+                    .observation = prev_obs + i * os,
+                    .next_observation = (end ? v->final_obs : v->obs) + i * os,
+                    .action = actions[i], .reward = v->rewards[i],
+                    .terminated = v->terminated[i], .truncated = v->truncated[i],
+                    .q = ac->q + (size_t)i * ac->n_actions,
+                    .hidden = ac->hidden ? ac->hidden + (size_t)i * ac->hidden_size : NULL,
+                    .cell = ac->cell ? ac->cell + (size_t)i * ac->hidden_size : NULL,
+                };
+                if (rlog_append_step(rec, &st) < 0) { rc = failf(err, cap, "%s", rlog_error()); goto out; }
+            }
+            t[i]++;
+            if (end) {
+                done[i] = 1;
+                n_done++;
+                n_success += v->success[i] != 0;
+                sum_ret += v->ep_return[i];
+            }
+        }
+    }
+    *success_rate = (double)n_success / episodes;
+    *return_mean = sum_ret / episodes;
+out:
+    free(prev_obs);
+    free(done);
+    free(t);
+    free(actions);
+    agent_actor_free(ac);
+    env_vec_free(v);
+    return rc;
+}
+
+/* ---- one run ---------------------------------------------------------------- */
+
+/* Counters of a run, all saved in the checkpoint. Every cadence is decided
+ * on these, never on wall time, so a resumed run takes the same decisions. */
+typedef struct {
+    int64_t vsteps;          /* vector steps */
+    int64_t env_steps;
+    int64_t episodes;
+    int64_t evals;           /* evaluations done */
+    int64_t rec_episodes;    /* episodes recorded in /steps so far */
+    int64_t next_eval, next_ckpt, next_weights;
+    int64_t train_mark;      /* updates / log.train_every at the last /train row */
+    double wall_prev;        /* wall seconds spent before this session */
+    double final_success, final_return;
+} counters;
+
+#define CF(m) {#m, offsetof(counters, m)}
+static const struct { const char *name; size_t off; } counter_fields[] = {
+    CF(vsteps), CF(env_steps), CF(episodes), CF(evals), CF(rec_episodes),
+    CF(next_eval), CF(next_ckpt), CF(next_weights), CF(train_mark),
+};
+#undef CF
+#define NCOUNTERS ((int)(sizeof counter_fields / sizeof counter_fields[0]))
+#define COUNTER(k, i) ((int64_t *)((char *)(k) + counter_fields[i].off))
+
+typedef struct {
+    const rql_config *c;
+    const rql_run_spec *r;
+    const run_opts *o;
+    char *text;              /* resolved config of this run */
+    env_vec *v;
+    agent *ag;
+    agent_actor *ac;
+    rlog *log;
+    int *actions;            /* [n] */
+    float *next_obs;         /* [n, obs] */
+    uint8_t *recent;         /* [SUCCESS_WINDOW] successes for the display */
+    int nrecent, recent_pos;
+    counters k;
+    double t0;               /* start of this session */
+    double last_flush, last_prog;
+    int64_t steps_at_prog;
+} run_state;
+
+static int save_ckpt(run_state *s, int done, char *err, size_t cap) {
+    if (rlog_flush(s->log) < 0) return failf(err, cap, "%s", rlog_error());
+    ckpt_writer w;
+    if (ckpt_begin(&w, s->r->ckpt_path, err, cap)) return -1;
+    int rc = 0;
+    hid_t run = H5Gcreate2(w.file, "run", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t ag = H5Gcreate2(w.file, "agent", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (run < 0 || ag < 0) rc = failf(err, cap, "%s: cannot create groups", w.tmp);
+    for (int i = 0; !rc && i < NCOUNTERS; i++)
+        if (ckpt_put_i64(run, counter_fields[i].name, *COUNTER(&s->k, i))) rc = failf(err, cap, "%s: cannot write /run", w.tmp);
+    double wall = s->k.wall_prev + (now_s() - s->t0);
+    if (!rc && (ckpt_put_f64(run, "wall_s", wall) || ckpt_put_f64(run, "final_success", s->k.final_success) ||
+                ckpt_put_f64(run, "final_return", s->k.final_return) || ckpt_put_i64(run, "done", done) ||
+                ckpt_put_i64(run, "seed", s->r->seed) || ckpt_put_str(run, "label", s->c->agents[s->r->agent].label) ||
+                ckpt_put_str(run, "config", s->text)))
+        rc = failf(err, cap, "%s: cannot write /run attributes", w.tmp);
+    if (!rc) {
+        rlog_counts n;
+        rlog_get_counts(s->log, &n);
+        if (ckpt_put_bytes(run, "log_counts", &n, sizeof n)) rc = failf(err, cap, "%s: cannot write log counts", w.tmp);
+    }
+    if (!rc) {
+        size_t nb = env_vec_state_bytes(s->v);
+        void *buf = malloc(nb ? nb : 1);
+        if (!buf || env_vec_save_state(s->v, buf) < 0 || ckpt_put_bytes(run, "env_vec", buf, nb))
+            rc = failf(err, cap, "%s: cannot save the env vector: %s", w.tmp, buf ? env_error() : "out of memory");
+        free(buf);
+    }
+    if (!rc && agent_save(s->ag, s->ac, ag) < 0)
+        rc = failf(err, cap, "%s: cannot save the agent: %s", w.tmp, agent_error());
+    if (ag >= 0) H5Gclose(ag);
+    if (run >= 0) H5Gclose(run);
+    if (rc) { ckpt_abort(&w); return rc; }
+    return ckpt_commit(&w, err, cap);
+}
+
+/* Restore from the checkpoint; the log is reopened truncated to the rows it
+ * had when the checkpoint was written. *done is set for a finished run. */
+static int load_ckpt(run_state *s, int *done, char *err, size_t cap) {
+    hid_t f = ckpt_open(s->r->ckpt_path, err, cap);
+    if (f < 0) return -1;
+    int rc = 0;
+    hid_t run = -1, ag = -1;
+    H5E_BEGIN_TRY {
+        run = H5Gopen2(f, "run", H5P_DEFAULT);
+        ag = H5Gopen2(f, "agent", H5P_DEFAULT);
+    } H5E_END_TRY;
+    char *text = run >= 0 ? ckpt_get_str(run, "config") : NULL;
+    int64_t d = 0;
+    if (run < 0 || ag < 0 || !text) rc = failf(err, cap, "%s: checkpoint lacks /run or /agent", s->r->ckpt_path);
+    else if (strcmp(text, s->text))
+        rc = failf(err, cap, "%s: the checkpoint was written with a different config; "
+                             "rerun without --resume (with --force) or restore the config", s->r->ckpt_path);
+    for (int i = 0; !rc && i < NCOUNTERS; i++)
+        if (ckpt_get_i64(run, counter_fields[i].name, COUNTER(&s->k, i)))
+            rc = failf(err, cap, "%s: /run lacks '%s'", s->r->ckpt_path, counter_fields[i].name);
+    if (!rc && (ckpt_get_f64(run, "wall_s", &s->k.wall_prev) || ckpt_get_i64(run, "done", &d) ||
+                ckpt_get_f64(run, "final_success", &s->k.final_success) ||
+                ckpt_get_f64(run, "final_return", &s->k.final_return)))
+        rc = failf(err, cap, "%s: /run lacks wall_s, done or final results", s->r->ckpt_path);
+    rlog_counts n;
+    if (!rc && ckpt_get_bytes(run, "log_counts", &n, sizeof n))
+        rc = failf(err, cap, "%s: /run/log_counts missing or of another size", s->r->ckpt_path);
+    if (!rc) {
+        size_t nb = env_vec_state_bytes(s->v);
+        void *buf = malloc(nb ? nb : 1);
+        if (!buf || ckpt_get_bytes(run, "env_vec", buf, nb))
+            rc = failf(err, cap, "%s: /run/env_vec missing or not %zu bytes", s->r->ckpt_path, nb);
+        else if (env_vec_load_state(s->v, buf) < 0)
+            rc = failf(err, cap, "%s: env state: %s", s->r->ckpt_path, env_error());
+        free(buf);
+    }
+    if (!rc && agent_load(s->ag, s->ac, ag) < 0)
+        rc = failf(err, cap, "%s: agent: %s", s->r->ckpt_path, agent_error());
+    free(text);
+    if (ag >= 0) H5Gclose(ag);
+    if (run >= 0) H5Gclose(run);
+    H5Fclose(f);
+    if (rc) return rc;
+    *done = (int)d;
+    if (*done) return 0;
+    s->log = rlog_reopen(s->r->log_path, &n);
+    if (!s->log) return failf(err, cap, "%s", rlog_error());
+    return 0;
+}
+
+static void report(run_state *s, progress_state st, int force) {
+    if (!s->o->prog || !s->ag) return;
+    double t = now_s();
+    if (!force && t - s->last_prog < 0.25) return;
+    agent_stats as;
+    agent_get_stats(s->ag, &as);
+    progress_row row = {
+        .state = st, .episodes = s->k.episodes, .env_steps = s->k.env_steps,
+        .epsilon = as.epsilon, .eval_success = s->k.evals ? s->k.final_success : NAN,
+    };
+    double f1 = s->c->train_episodes ? (double)s->k.episodes / s->c->train_episodes : 0;
+    double f2 = s->c->train_steps ? (double)s->k.env_steps / s->c->train_steps : 0;
+    row.frac = fmin(1.0, fmax(f1, f2));
+    int ns = 0;
+    for (int i = 0; i < s->nrecent; i++) ns += s->recent[i];
+    row.success = s->nrecent ? (double)ns / s->nrecent : 0;
+    if (t > s->last_prog && s->last_prog > 0) row.steps_per_s = (s->k.env_steps - s->steps_at_prog) / (t - s->last_prog);
+    s->last_prog = t;
+    s->steps_at_prog = s->k.env_steps;
+    progress_update(s->o->prog, s->o->prog_index, &row);
+}
+
+static int eval_now(run_state *s, int final, char *err, size_t cap) {
+    const rql_config *c = s->c;
+    /* Record when the cadence says so, and always at the final evaluation
+     * when record_every is 0. */
+    int rec = 0;
+    if (c->eval_record > 0) {
+        if (c->eval_record_every > 0) rec = s->k.evals % c->eval_record_every == 0;
+        else rec = final;
+    }
+    uint64_t seed = env_seed(env_seed((uint64_t)s->r->seed, EVAL_STREAM), (uint64_t)s->k.evals);
+    double sr, rm;
+    if (run_evaluate(s->ag, c->env, c->eval_episodes, seed, &sr, &rm, s->log, s->k.rec_episodes,
+                     rec ? c->eval_record : 0, err, cap))
+        return -1;
+    if (rec) s->k.rec_episodes += c->eval_record;
+    rlog_eval_row e = {.at_episode = s->k.episodes, .env_steps = s->k.env_steps, .return_mean = rm,
+                       .success_rate = sr, .episodes = c->eval_episodes};
+    if (rlog_append_eval(s->log, &e) < 0) return failf(err, cap, "%s", rlog_error());
+    s->k.evals++;
+    s->k.final_success = sr;
+    s->k.final_return = rm;
+    return 0;
+}
+
+static int snapshot(run_state *s, char *err, size_t cap) {
+    const net *n = agent_net(s->ag);
+    if (!n) return 0;              /* qtable: no network to snapshot */
+    if (rlog_append_weights(s->log, s->k.episodes, n) < 0) return failf(err, cap, "%s", rlog_error());
+    return 0;
+}
+
+static int budget_left(const run_state *s) {
+    const rql_config *c = s->c;
+    if (c->train_steps && s->k.env_steps >= c->train_steps) return 0;
+    if (c->train_episodes && s->k.episodes >= c->train_episodes) return 0;
+    return 1;
+}
+
+/* One vector step of training and everything due after it. */
+static int train_step(run_state *s, char *err, size_t cap) {
+    const rql_config *c = s->c;
+    env_vec *v = s->v;
+    if (agent_act(s->ag, s->ac, v->obs, v->episode_start, 0, s->actions) < 0)
+        return failf(err, cap, "agent_act: %s", agent_error());
+    if (env_vec_step(v, s->actions) < 0) return failf(err, cap, "env step: %s", env_error());
+    /* The agent learns from the true next observation: the final one where an
+     * episode ended (obs already holds the next episode's first). */
+    size_t os = (size_t)v->obs_size;
+    for (int i = 0; i < v->n; i++) {
+        const float *src = v->terminated[i] || v->truncated[i] ? v->final_obs : v->obs;
+        memcpy(s->next_obs + i * os, src + i * os, os * sizeof(float));
+    }
+    if (agent_observe(s->ag, s->ac, v->rewards, v->terminated, v->truncated, s->next_obs) < 0)
+        return failf(err, cap, "agent_observe: %s", agent_error());
+    s->k.vsteps++;
+    s->k.env_steps += v->n;
+    agent_stats as;
+    agent_get_stats(s->ag, &as);
+    if (!isfinite(as.loss) && as.updates > 0)
+        return failf(err, cap, "training diverged: loss is %g after %ld updates", as.loss, as.updates);
+    double wall = s->k.wall_prev + (now_s() - s->t0);
+    for (int i = 0; i < v->n; i++) {
+        if (!v->terminated[i] && !v->truncated[i]) continue;
+        rlog_curve_row row = {.episode = s->k.episodes, .env_steps = s->k.env_steps, .ret = v->ep_return[i],
+                              .length = v->ep_length[i], .success = v->success[i] != 0,
+                              .epsilon = as.epsilon, .wall_s = wall};
+        if (rlog_append_curve(s->log, &row) < 0) return failf(err, cap, "%s", rlog_error());
+        s->k.episodes++;
+        s->recent[s->recent_pos] = v->success[i] != 0;
+        s->recent_pos = (s->recent_pos + 1) % SUCCESS_WINDOW;
+        if (s->nrecent < SUCCESS_WINDOW) s->nrecent++;
+    }
+    if (c->log_train_every > 0 && as.updates / c->log_train_every > s->k.train_mark) {
+        s->k.train_mark = as.updates / c->log_train_every;
+        rlog_train_row row = {.update = as.updates, .loss = as.loss, .q_mean = as.q_mean, .grad_norm = as.grad_norm};
+        if (rlog_append_train(s->log, &row) < 0) return failf(err, cap, "%s", rlog_error());
+    }
+    /* The step that exhausts the budget always evaluates (the final,
+     * recorded evaluation) and snapshots the final weights. */
+    int last = !budget_left(s);
+    int due = c->eval_every > 0 && s->k.episodes >= s->k.next_eval;
+    while (c->eval_every > 0 && s->k.next_eval <= s->k.episodes) s->k.next_eval += c->eval_every;
+    if ((due || last) && eval_now(s, last, err, cap)) return -1;
+    due = c->log_weights_every > 0 && s->k.episodes >= s->k.next_weights;
+    while (c->log_weights_every > 0 && s->k.next_weights <= s->k.episodes) s->k.next_weights += c->log_weights_every;
+    if ((due || last) && snapshot(s, err, cap)) return -1;
+    return 0;
+}
+
+static void free_state(run_state *s) {
+    if (s->log) rlog_close(s->log);
+    agent_actor_free(s->ac);
+    agent_free(s->ag);
+    env_vec_free(s->v);
+    free(s->actions);
+    free(s->next_obs);
+    free(s->recent);
+    free(s->text);
+}
+
+int run_execute(const rql_config *c, const rql_run_spec *r, const run_opts *o, run_result *res) {
+    memset(res, 0, sizeof *res);
+    res->status = RUN_FAILED;
+    char *err = res->err;
+    size_t cap = sizeof res->err;
+    run_state s = {.c = c, .r = r, .o = o, .t0 = now_s()};
+    s.k.final_success = s.k.final_return = NAN;
+    s.k.next_eval = c->eval_every;
+    s.k.next_ckpt = c->ckpt_every;
+    s.k.next_weights = c->log_weights_every;
+    const rql_agent_def *ad = &c->agents[r->agent];
+    uint64_t seed = (uint64_t)r->seed;
+    int rc = 0, done = 0;
+
+    s.text = rql_config_run_text(c, r->agent, r->seed);
+    s.v = env_vec_alloc(c->env, c->n_envs, seed);
+    if (!s.text || !s.v) { failf(err, cap, "%s: cannot create the env: %s", r->log_path, env_error()); goto out; }
+    s.ag = agent_alloc(ad->cfg, s.v->obs_size, s.v->n_actions, c->n_envs, env_seed(seed, AGENT_STREAM));
+    s.ac = s.ag ? agent_actor_alloc(s.ag, c->n_envs) : NULL;
+    if (!s.ag || !s.ac) { failf(err, cap, "%s: cannot create agent %s: %s", r->log_path, ad->label, agent_error()); goto out; }
+    s.actions = calloc((size_t)c->n_envs, sizeof *s.actions);
+    s.next_obs = calloc((size_t)c->n_envs * s.v->obs_size, sizeof *s.next_obs);
+    s.recent = calloc(SUCCESS_WINDOW, 1);
+    if (!s.actions || !s.next_obs || !s.recent) { failf(err, cap, "out of memory"); goto out; }
+
+    struct stat st;
+    if (o->resume && stat(r->ckpt_path, &st) == 0) {
+        if (load_ckpt(&s, &done, err, cap)) goto out;
+        if (done) {
+            res->status = RUN_SKIPPED;
+            goto finish;
+        }
+    } else {
+        if (env_vec_reset(s.v) < 0) { failf(err, cap, "env reset: %s", env_error()); goto out; }
+        rlog_meta m = {.seed = r->seed, .env = env_spec_world(c->env), .agent = agent_cfg_type(ad->cfg),
+                       .label = ad->label, .config = s.text, .obs_size = s.v->obs_size,
+                       .n_actions = s.v->n_actions, .hidden_size = s.ac->hidden_size, .net = agent_net(s.ag)};
+        unlink(r->ckpt_path);       /* a fresh start must not leave an older run's checkpoint beside it */
+        s.log = rlog_create(r->log_path, &m);
+        if (!s.log) { failf(err, cap, "%s", rlog_error()); goto out; }
+    }
+    report(&s, PROG_RUNNING, 1);
+    s.last_flush = now_s();
+    while (budget_left(&s)) {
+        if ((o->stop && *o->stop) || (o->stop_after_steps && s.k.vsteps >= o->stop_after_steps)) {
+            if (save_ckpt(&s, 0, err, cap)) goto out;
+            res->status = RUN_STOPPED;
+            goto finish;
+        }
+        if (train_step(&s, err, cap)) goto out;
+        if (c->ckpt_every > 0 && s.k.episodes >= s.k.next_ckpt && budget_left(&s)) {
+            while (s.k.next_ckpt <= s.k.episodes) s.k.next_ckpt += c->ckpt_every;
+            if (save_ckpt(&s, 0, err, cap)) goto out;
+        }
+        double t = now_s();
+        if (t - s.last_flush >= c->log_flush_s) {
+            if (rlog_flush(s.log) < 0) { failf(err, cap, "%s", rlog_error()); goto out; }
+            s.last_flush = t;
+        }
+        report(&s, PROG_RUNNING, 0);
+    }
+    /* The last step ran the final evaluation and snapshot; the checkpoint
+     * marked done is what `rql eval` loads and --resume skips. */
+    if (save_ckpt(&s, 1, err, cap)) goto out;
+    rlog_set_complete(s.log);
+    res->status = RUN_FINISHED;
+finish:
+    if (s.log) {
+        rc = rlog_close(s.log);
+        s.log = NULL;
+        if (rc < 0) { failf(err, cap, "%s", rlog_error()); res->status = RUN_FAILED; }
+    }
+out:
+    if (res->status == RUN_FAILED && !err[0]) failf(err, cap, "%s: failed", r->log_path);
+    res->episodes = s.k.episodes;
+    res->env_steps = s.k.env_steps;
+    res->wall_s = s.k.wall_prev + (now_s() - s.t0);
+    res->final_success = s.k.final_success;
+    res->final_return = s.k.final_return;
+    if (s.ag) {
+        agent_stats as;
+        agent_get_stats(s.ag, &as);
+        res->updates = as.updates;
+    }
+    report(&s, res->status == RUN_FINISHED ? PROG_DONE : res->status == RUN_SKIPPED ? PROG_SKIPPED
+                 : res->status == RUN_STOPPED ? PROG_STOPPED : PROG_FAILED, 1);
+    free_state(&s);
+    return res->status;
+}
+
+int run_all(const rql_config *c, const rql_run_spec *runs, int n, int threads, const run_opts *o,
+            run_result *res) {
+    if (threads <= 0) threads = omp_get_max_threads();
+    if (threads > n) threads = n;
+    /* One run per thread, each run's envs stepped on that thread: OpenBLAS
+     * single-threaded and no nested OpenMP, so the pools never fight. */
+    openblas_set_num_threads(1);
+    int nested = omp_get_max_active_levels();
+    if (threads > 1) omp_set_max_active_levels(1);
+    int failed = 0;
+    #pragma omp parallel for num_threads(threads) schedule(dynamic, 1) reduction(+ : failed)
+    for (int i = 0; i < n; i++) {
+        run_opts mine = *o;
+        mine.prog_index = i;
+        if (o->stop && *o->stop) {
+            memset(&res[i], 0, sizeof res[i]);
+            res[i].status = RUN_STOPPED;
+            snprintf(res[i].err, sizeof res[i].err, "not started");
+            continue;
+        }
+        failed += run_execute(c, &runs[i], &mine, &res[i]) == RUN_FAILED;
+    }
+    omp_set_max_active_levels(nested);
+    return failed;
+}

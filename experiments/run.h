@@ -1,0 +1,70 @@
+/* run — execute the runs of an experiment: one (agent, seed) pair each.
+ *
+ * run_execute does one run from start (or from its checkpoint) to the end of
+ * its budget: a training env_vec stepped with the agent's batched actor,
+ * every finished episode appended to the log's learning curve, training
+ * statistics every log.train_every updates, greedy evaluations every
+ * eval.every episodes on a fresh vector seeded from (seed, evaluation index),
+ * trajectories of some evaluations recorded step by step, weight snapshots,
+ * and checkpoints every checkpoint.every episodes and at the end.
+ *
+ * Everything random is seeded from the run seed (envs from (seed, i), the
+ * agent from a hash of the seed, evaluations from (seed, index)), and the
+ * checkpoint holds the env vector's state, the agent (agent_save), the
+ * counters and the log's row counts, so a resumed run reproduces the
+ * uninterrupted one bit for bit, whatever the thread count.
+ *
+ * run_all executes many runs with OpenMP over runs (-j threads, dynamic
+ * schedule); each run steps its envs on its own thread, so results do not
+ * depend on the thread count.
+ *
+ * A stop flag (set by a SIGINT/SIGTERM handler) makes every run finish its
+ * current vector step, write a checkpoint, close its log and return
+ * RUN_STOPPED.
+ */
+#ifndef RQL_RUN_H
+#define RQL_RUN_H
+
+#include <signal.h>
+#include <stddef.h>
+#include "experiments/config.h"
+#include "experiments/progress.h"
+#include "experiments/rlog.h"
+
+enum { RUN_FINISHED = 0, RUN_STOPPED = 1, RUN_SKIPPED = 2, RUN_FAILED = -1 };
+
+typedef struct {
+    volatile sig_atomic_t *stop;  /* nonzero: checkpoint and return RUN_STOPPED (NULL: never) */
+    int resume;                   /* continue from the checkpoint where there is one */
+    progress *prog;               /* NULL: no display */
+    int prog_index;               /* this run's row in prog */
+    /* Stop after this many vector steps as if the stop flag were set (0: no
+     * limit): lets tests interrupt a run at an exact, repeatable point. */
+    long stop_after_steps;
+} run_opts;
+
+typedef struct {
+    int status;                   /* RUN_* */
+    long episodes, env_steps, updates;
+    double wall_s;
+    double final_success, final_return;   /* of the last greedy evaluation */
+    char err[1024];               /* the reason when status == RUN_FAILED */
+} run_result;
+
+/* One run. The log and checkpoint paths come from r; their folder must exist.
+ * Returns res->status. */
+int run_execute(const rql_config *c, const rql_run_spec *r, const run_opts *o, run_result *res);
+
+/* All runs, threads at a time (<= 0: one per run up to the OpenMP default).
+ * opts.prog_index is set per run. Returns the number of runs that failed. */
+int run_all(const rql_config *c, const rql_run_spec *runs, int n, int threads, const run_opts *o,
+            run_result *res);
+
+/* Greedy evaluation of agent a on env spec s: `episodes` episodes, one env
+ * each, on a vector seeded with seed; success rate and mean return out. The
+ * first rec_n episodes are appended step by step to log's /steps with
+ * episode ids rec_base, rec_base + 1, ... (rec_n = 0: nothing recorded). */
+int run_evaluate(agent *a, const env_spec *s, int episodes, uint64_t seed, double *success_rate,
+                 double *return_mean, rlog *log, int64_t rec_base, int rec_n, char *err, size_t cap);
+
+#endif
