@@ -68,7 +68,8 @@ static void gc_note(gc_result *g, double a, double num, const char *what, int id
 static gc_result gradcheck(const char *spec, int in, int B, int T, const int *len, int seq,
                            int use_state0, unsigned long seed) {
     const double eps = 1e-3;
-    net *n = make_net(spec, in, B, T, seed);
+    /* workspaces larger than the pass: the compact B x T layout is used */
+    net *n = make_net(spec, in, B + 3, T + 2, seed);
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(r, seed + 1);
     fill_uniform(n->params, n->nparams, 0.6, r);
