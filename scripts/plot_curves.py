@@ -8,7 +8,8 @@ Student-t confidence band, written to OUT.png and OUT.svg.
 Each seed's per-episode success and return are smoothed with a trailing
 moving average (--window episodes), interpolated onto a common grid that every
 seed of the label covers, then averaged; the band is mean +- t(0.975, n-1) *
-sd / sqrt(n) over the n seeds (no band for a single seed).
+sd / sqrt(n) over the n seeds (no band for a single seed). With --source
+eval the greedy evaluations of /eval are plotted instead (not smoothed).
 """
 import argparse
 import math
@@ -123,10 +124,20 @@ def mean_band(xs, ys, points=200, level=0.95):
     return grid, mean, mean - half, mean + half, n
 
 
-def curves_by_label(rs, window):
-    """{label: [(curves DataFrame, smoothed success, smoothed return), ...]}"""
+def curves_by_label(rs, window, source="train"):
+    """{label: [(table with episode/env_steps columns, success, return), ...]}:
+    smoothed training episodes (source "train") or the greedy evaluations
+    (source "eval", as logged)."""
     out = {}
     for r in rs.runs:
+        if source == "eval":
+            e = r.eval
+            if e.empty:
+                continue
+            e = e.sort_values("at_episode").rename(columns={"at_episode": "episode"})
+            out.setdefault(r.label, []).append(
+                (e, e["success_rate"].to_numpy(dtype=float), e["return_mean"].to_numpy(dtype=float)))
+            continue
         c = r.curves
         if c.empty:
             continue
@@ -136,17 +147,18 @@ def curves_by_label(rs, window):
     return out
 
 
-def plot(rs, out, window=None, points=200, title=None):
+def plot(rs, out, window=None, points=200, title=None, source="train"):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    n_eps = max((len(r.curves) for r in rs.runs), default=0)
+    table = "curves" if source == "train" else "eval"
+    n_eps = max((len(getattr(r, table)) for r in rs.runs), default=0)
     if n_eps == 0:
-        raise rqlog.LogError("no episodes in %s" % ", ".join(r.path for r in rs.runs))
+        raise rqlog.LogError("no rows in /%s of %s" % (table, ", ".join(r.path for r in rs.runs)))
     if window is None:
         window = max(1, min(100, n_eps // 20))
-    by = curves_by_label(rs, window)
+    by = curves_by_label(rs, window, source)
     fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), sharey="row")
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     summary = []
@@ -174,8 +186,9 @@ def plot(rs, out, window=None, points=200, title=None):
     axes[0][0].set_ylim(-0.05, 1.05)
     axes[0][0].legend(loc="best", fontsize=9)
     env = sorted({str(r.attrs.get("env", "")) for r in rs.runs} - {""})
-    fig.suptitle(title or "%s: mean over seeds, 95%% t band, %d-episode moving average"
-                 % (", ".join(env) or "rql", window))
+    what = ("%d-episode moving average of training episodes" % window if source == "train"
+            else "greedy evaluations")
+    fig.suptitle(title or "%s: mean over seeds, 95%% t band, %s" % (", ".join(env) or "rql", what))
     fig.tight_layout()
     d = os.path.dirname(out)
     if d:
@@ -196,6 +209,9 @@ def main(argv=None):
     ap.add_argument("-w", "--window", type=int, default=None,
                     help="moving-average window in episodes (default: episodes/20, at most 100)")
     ap.add_argument("--points", type=int, default=200, help="points of the common grid (default 200)")
+    ap.add_argument("--source", choices=("train", "eval"), default="train",
+                    help="train: every training episode of /curves, smoothed (default); "
+                         "eval: the greedy evaluations of /eval")
     ap.add_argument("--title", default=None, help="figure title")
     a = ap.parse_args(argv)
     if a.window is not None and a.window < 1:
@@ -206,7 +222,7 @@ def main(argv=None):
         runs = []
         for p in a.path:
             runs += [rqlog.load(f) for f in rqlog.find_runs(p)]
-        paths, summary = plot(rqlog.RunSet(runs), a.out, a.window, a.points, a.title)
+        paths, summary = plot(rqlog.RunSet(runs), a.out, a.window, a.points, a.title, a.source)
     except rqlog.LogError as e:
         print("plot_curves: %s" % e, file=sys.stderr)
         return 2

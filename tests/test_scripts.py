@@ -461,6 +461,24 @@ class TestPlots(Fixture):
         for lab in labels:
             self.assertIn(lab, svg)
 
+    def test_curves_eval_source(self):
+        out = os.path.join(self.tmp, "evalcurves")
+        r = subprocess.run([PY, os.path.join(SCRIPTS, "plot_curves.py"), self.dir, "-o", out,
+                            "--source", "eval"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        check_png(self, out + ".png")
+        check_svg(self, out + ".svg")
+        # the printed final success of each label is the mean over its seeds of
+        # /eval success_rate at the last episode that every seed reached
+        rs = rqlog.load_dir(self.dir)
+        for lab in rs.labels():
+            evs = [r.eval for r in rs.runs if r.label == lab and not r.eval.empty]
+            end = min(e["at_episode"].max() for e in evs)
+            last = [np.interp(end, e["at_episode"], e["success_rate"]) for e in evs]
+            line = [x for x in r.stdout.splitlines() if x.startswith(lab + " ")]
+            self.assertEqual(len(line), 1, r.stdout)
+            self.assertIn("final success %.3f" % np.mean(last), line[0])
+
     def test_curves_single_file(self):
         out = os.path.join(self.tmp, "one")
         r = subprocess.run([PY, os.path.join(SCRIPTS, "plot_curves.py"), self.files[0], "-o", out],
