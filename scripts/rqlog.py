@@ -13,8 +13,9 @@ Import it (``sys.path.insert(0, "scripts"); import rqlog``) or run it:
                   return_mean, success_rate, episodes)
     run.steps     one row per recorded step: episode, t, actions, rewards,
                   terminations, truncations, and the vector datasets expanded
-                  into columns obs_0.. (observations), q_0.. (q_values),
-                  h_0.. (hidden), c_0.. (cell)
+                  into columns obs_0.. (observations), next_obs_0..
+                  (next_observations), q_0.. (q_values), h_0.. (hidden),
+                  c_0.. (cell); run.episodes() splits it by episode
     run.weights            {tensor name: array} of the latest snapshot
     run.weight_snapshots   {tensor name: array [K, ...]} of every snapshot
     run.weight_episodes    at_episode [K] of the snapshots
