@@ -25,8 +25,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rqlog  # noqa: E402
 
 
-def signal_bits(run, eps):
+def signal_bits(run, eps, given=None):
     """Indices of the observation entries that carry the sign."""
+    if given is not None:
+        n = len(run.columns("obs"))
+        bad = [b for b in given if not 0 <= b < n]
+        if bad:
+            raise rqlog.LogError("%s: --bits %s out of range: observations have %d entries"
+                                 % (run.path, ",".join(map(str, bad)), n))
+        return list(given)
     for where in (run.group_attrs.get("steps", {}), run.attrs):
         v = where.get("signal_bits")
         if v is not None:
@@ -60,7 +67,7 @@ def separation(a, b):
     return np.abs(ma - mb).mean(axis=0)
 
 
-def analyse(run, top=3, max_episodes=None):
+def analyse(run, top=3, max_episodes=None, bits=None):
     eps = run.episodes()
     if not eps:
         raise rqlog.LogError("%s: no recorded steps (/steps is empty): enable trajectory "
@@ -71,7 +78,7 @@ def analyse(run, top=3, max_episodes=None):
     if max_episodes:
         keep = sorted(eps)[-max_episodes:]
         eps = {e: eps[e] for e in keep}
-    bits = signal_bits(run, eps)
+    bits = signal_bits(run, eps, bits)
     groups = group_by_sign(run, eps, bits)
     # a GRU or Elman core logs no cell state (its columns, if any, are NaN)
     kinds = [p for p in ("h", "c") if run.columns(p) and not run.steps[run.columns(p)].isna().all().all()]
@@ -152,10 +159,19 @@ def main(argv=None):
     ap.add_argument("--top", type=int, default=3, help="units to highlight (default 3)")
     ap.add_argument("--episodes", type=int, default=None,
                     help="use only the last N recorded episodes (default: all)")
+    ap.add_argument("--bits", default=None,
+                    help="observation entries that carry the sign, e.g. 0,2 (default: those that "
+                         "differ between the first observations of the recorded episodes)")
     ap.add_argument("--title", default=None, help="figure title")
     a = ap.parse_args(argv)
     if a.top < 0:
         ap.error("--top must be >= 0 (got %d)" % a.top)
+    bits = None
+    if a.bits is not None:
+        try:
+            bits = [int(x) for x in a.bits.split(",") if x.strip()]
+        except ValueError:
+            ap.error("--bits wants comma-separated integers (got %r)" % a.bits)
     try:
         files = rqlog.find_runs(a.path)
         runs = [rqlog.load(f) for f in files]
@@ -168,7 +184,7 @@ def main(argv=None):
             if len(files) > 1 and (run.steps.empty or not run.columns("h")):
                 print("%s: skipped (no recorded recurrent state)" % f)
                 continue
-            res = analyse(run, a.top, a.episodes)
+            res = analyse(run, a.top, a.episodes, bits)
             out = a.out if len(files) == 1 else "%s_%s_%s" % (
                 a.out, run.label, os.path.splitext(os.path.basename(f))[0])
             paths = plot(run, res, out, a.title)
