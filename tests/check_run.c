@@ -6,7 +6,6 @@
 #define _GNU_SOURCE
 #include <check.h>
 #include <hdf5.h>
-#include <hdf5_hl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "experiments/config.h"
+#include "experiments/rlog.h"
 #include "experiments/run.h"
 
 static char err[2048];
@@ -68,25 +68,26 @@ static rql_run_spec *run_into(const rql_config *c, const char *sub, int threads,
     return r;
 }
 
-static long long ds_len(hid_t f, const char *name) {
-    int rank;
-    ck_assert_msg(H5LTget_dataset_ndims(f, name, &rank) >= 0, "%s missing", name);
-    hsize_t dims[4];
-    ck_assert(H5LTget_dataset_info(f, name, dims, NULL, NULL) >= 0);
-    return (long long)dims[0];
+/* Reads go through the log module's reader: booleans (HDF5 enums) come
+ * back as 0 / 1, shapes are checked. */
+static long long ds_len(rlog_file *f, const char *name) {
+    int64_t n = rlog_rows(f, name);
+    ck_assert_msg(n >= 0, "%s missing: %s", name, rlog_error());
+    return (long long)n;
 }
 
-static double *ds_read(hid_t f, const char *name, long long *n) {
-    *n = ds_len(f, name);
-    int rank;
-    H5LTget_dataset_ndims(f, name, &rank);
-    hsize_t dims[4] = {1, 1, 1, 1};
-    H5LTget_dataset_info(f, name, dims, NULL, NULL);
-    size_t total = 1;
-    for (int i = 0; i < rank; i++) total *= dims[i];
-    double *v = malloc((total ? total : 1) * sizeof *v);
-    ck_assert(H5LTread_dataset_double(f, name, v) >= 0);
+static double *ds_read(rlog_file *f, const char *name, long long *n) {
+    double *v = NULL;
+    int64_t m = 0;
+    ck_assert_msg(rlog_read_f64(f, name, &v, &m) == 0, "%s", rlog_error());
+    *n = (long long)m;
     return v;
+}
+
+static char *attr_str(rlog_file *f, const char *name) {
+    char *s = NULL;
+    ck_assert_msg(rlog_attr_str(f, name, &s) == 0, "%s", rlog_error());
+    return s;
 }
 
 START_TEST(test_short_run_log) {
@@ -99,44 +100,31 @@ START_TEST(test_short_run_log) {
         ck_assert_msg(res[k].status == RUN_FINISHED, "%s", res[k].err);
         ck_assert_int_ge(res[k].episodes, 40);
         ck_assert_int_lt(res[k].episodes, 40 + c->n_envs);
-        hid_t f = H5Fopen(r[k].log_path, H5F_ACC_RDONLY, H5P_DEFAULT);
-        ck_assert_msg(f >= 0, "%s", r[k].log_path);
+        rlog_file *f = rlog_file_open(r[k].log_path);
+        ck_assert_msg(f != NULL, "%s", rlog_error());
         /* root attributes */
-        char s[256];
-        ck_assert(H5LTget_attribute_string(f, "/", "format", (char *)s) >= 0 || 1);
-        hid_t a = H5Aopen(f, "config", H5P_DEFAULT);
-        ck_assert(a >= 0);
-        hid_t t = H5Aget_type(a);
-        ck_assert(H5Tget_class(t) == H5T_STRING);
-        char *text = NULL;
-        hid_t mt = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mt, H5T_VARIABLE);
-        if (H5Tis_variable_str(t) > 0) {
-            ck_assert(H5Aread(a, mt, &text) >= 0);
-        } else {
-            size_t sz = H5Tget_size(t);
-            text = calloc(1, sz + 1);
-            ck_assert(H5Aread(a, t, text) >= 0);
-        }
+        char *fmt = attr_str(f, "format"), *label = attr_str(f, "label"), *text = attr_str(f, "config");
+        ck_assert_str_eq(fmt, "rql-log");
+        ck_assert_str_eq(label, c->agents[r[k].agent].label);
         char *want = rql_config_run_text(c, r[k].agent, r[k].seed);
         ck_assert_str_eq(text, want);
         free(want);
-        H5Tclose(mt);
-        H5Tclose(t);
-        H5Aclose(a);
-        long long seed = -1;
-        ck_assert(H5LTget_attribute_long_long(f, "/", "seed", &seed) >= 0);
+        free(fmt);
+        free(label);
+        free(text);
+        int64_t seed = -1;
+        ck_assert(rlog_attr_i64(f, "seed", &seed) == 0);
         ck_assert_int_eq(seed, 5);
         /* /curves: one row per finished episode, columns of one length */
         long long ne;
-        double *ep = ds_read(f, "/curves/episode", &ne);
+        double *ep = ds_read(f, "curves/episode", &ne);
         ck_assert_int_eq(ne, res[k].episodes);
-        double *st = ds_read(f, "/curves/env_steps", &ne);
-        double *len = ds_read(f, "/curves/length", &ne);
-        double *suc = ds_read(f, "/curves/success", &ne);
-        double *ret = ds_read(f, "/curves/return", &ne);
-        const char *cols[] = {"/curves/epsilon", "/curves/wall_s"};
-        for (int i = 0; i < 2; i++) ck_assert_int_eq(ds_len(f, cols[i]), ne);
+        double *st = ds_read(f, "curves/env_steps", &ne);
+        double *len = ds_read(f, "curves/length", &ne);
+        double *suc = ds_read(f, "curves/success", &ne);
+        double *ret = ds_read(f, "curves/return", &ne);
+        const char *more[] = {"curves/epsilon", "curves/wall_s"};
+        for (int i = 0; i < 2; i++) ck_assert_int_eq(ds_len(f, more[i]), ne);
         double lensum = 0;
         for (long long i = 0; i < ne; i++) {
             ck_assert(ep[i] == (double)i);
@@ -153,9 +141,9 @@ START_TEST(test_short_run_log) {
         free(ep); free(st); free(len); free(suc); free(ret);
         /* /eval: at 16, 32 and the final one at the end of the budget */
         long long nv;
-        double *at = ds_read(f, "/eval/at_episode", &nv);
-        double *sr = ds_read(f, "/eval/success_rate", &nv);
-        double *eps = ds_read(f, "/eval/episodes", &nv);
+        double *at = ds_read(f, "eval/at_episode", &nv);
+        double *sr = ds_read(f, "eval/success_rate", &nv);
+        double *eps = ds_read(f, "eval/episodes", &nv);
         ck_assert_int_eq(nv, 3);
         ck_assert(at[0] >= 16 && at[0] < 16 + c->n_envs && at[1] >= 32 && at[2] == res[k].episodes);
         for (int i = 0; i < nv; i++) ck_assert(sr[i] >= 0 && sr[i] <= 1 && eps[i] == 6);
@@ -163,10 +151,10 @@ START_TEST(test_short_run_log) {
         free(at); free(sr); free(eps);
         /* /steps: the final evaluation's first 2 episodes, step by step */
         long long ns;
-        double *sep = ds_read(f, "/steps/episode", &ns);
-        double *stt = ds_read(f, "/steps/t", &ns);
-        double *term = ds_read(f, "/steps/terminations", &ns);
-        double *trunc = ds_read(f, "/steps/truncations", &ns);
+        double *sep = ds_read(f, "steps/episode", &ns);
+        double *stt = ds_read(f, "steps/t", &ns);
+        double *term = ds_read(f, "steps/terminations", &ns);
+        double *trunc = ds_read(f, "steps/truncations", &ns);
         ck_assert_int_ge(ns, 2 * 4);   /* at least 4 steps per episode on a corridor of 3 */
         int episodes_seen = 0;
         for (long long i = 0; i < ns; i++) {
@@ -177,26 +165,30 @@ START_TEST(test_short_run_log) {
             episodes_seen += first;
         }
         ck_assert_int_eq(episodes_seen, 2);
-        hsize_t dims[2];
-        ck_assert(H5LTget_dataset_info(f, "/steps/observations", dims, NULL, NULL) >= 0);
-        ck_assert(dims[0] == (hsize_t)ns && dims[1] == 3);
-        ck_assert(H5LTget_dataset_info(f, "/steps/q_values", dims, NULL, NULL) >= 0);
-        ck_assert(dims[0] == (hsize_t)ns && dims[1] == 4);
-        ck_assert_int_eq(ds_len(f, "/steps/actions"), ns);
+        float *m = NULL;
+        int64_t rows;
+        int cols;
+        ck_assert_msg(rlog_read_f32_2d(f, "steps/observations", 3, &m, &rows, &cols) == 0, "%s", rlog_error());
+        ck_assert(rows == ns && cols == 3);
+        free(m);
+        ck_assert_msg(rlog_read_f32_2d(f, "steps/q_values", 4, &m, &rows, &cols) == 0, "%s", rlog_error());
+        ck_assert(rows == ns && cols == 4);
+        free(m);
+        ck_assert_int_eq(ds_len(f, "steps/actions"), ns);
         free(sep); free(stt); free(term); free(trunc);
         /* /train: rows every 3 updates, update numbers increasing */
         long long nt;
-        double *up = ds_read(f, "/train/update", &nt);
+        double *up = ds_read(f, "train/update", &nt);
         ck_assert_int_eq(nt, (long long)(res[k].updates / 3));
         for (long long i = 1; i < nt; i++) ck_assert(up[i] > up[i - 1]);
         free(up);
         /* /weights: snapshots at 20 and at the end */
         long long nw;
-        double *wa = ds_read(f, "/weights/at_episode", &nw);
+        double *wa = ds_read(f, "weights/at_episode", &nw);
         ck_assert_int_eq(nw, 2);
         ck_assert(wa[1] == res[k].episodes);
         free(wa);
-        H5Fclose(f);
+        rlog_file_close(f);
         struct stat sb;
         ck_assert_int_eq(stat(r[k].ckpt_path, &sb), 0);
     }
