@@ -6,6 +6,8 @@
  * ("dense,lstm,dense"), layer_units, layer_acts, learn_h0 and gate_order (the
  * gate orders of the recurrent layers, comma-joined: "ifgo", "rzn", "h");
  * each recurrent weight dataset carries its own gate_order too.
+ * optim_save_h5 / optim_load_h5 do the same for an optimizer's moments, so
+ * that HDF5 stays in this one file below experiments/.
  * Strings are variable-length UTF-8 as h5py writes them. HDF5's automatic
  * error printing is suspended around every call: library code never prints. */
 #include <stdio.h>
@@ -197,5 +199,123 @@ int net_load_h5(net *n, hid_t g) {
         if (!ok) return nets_set_error(NETS_EIO, "net_load_h5: cannot read %s",
                                  path_of(pbuf, sizeof pbuf, gname, t->name));
     }
+    return 0;
+}
+
+/* ---- optimizer state ------------------------------------------------------- */
+static const char *opt_str(opt_kind k) {
+    return k == OPT_SGD ? "sgd" : k == OPT_RMSPROP ? "rmsprop" : "adam";
+}
+
+/* Writes (or overwrites, same length required) a 1-D float32 dataset. */
+static int vec_write(hid_t g, const char *name, const float *v, size_t n) {
+    int ok = 0;
+    hsize_t dim = n;
+    H5E_BEGIN_TRY {
+        hid_t d = -1;
+        if (H5Lexists(g, name, H5P_DEFAULT) > 0) {
+            d = H5Dopen2(g, name, H5P_DEFAULT);
+            hid_t sp = d >= 0 ? H5Dget_space(d) : -1;
+            hsize_t fd = 0;
+            int nd = sp >= 0 ? H5Sget_simple_extent_dims(sp, &fd, NULL) : -1;
+            if (sp >= 0) H5Sclose(sp);
+            if (nd != 1 || fd != dim) { if (d >= 0) H5Dclose(d); d = -1; }
+        } else {
+            hid_t sp = H5Screate_simple(1, &dim, NULL);
+            d = sp >= 0 ? H5Dcreate2(g, name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT,
+                                     H5P_DEFAULT) : -1;
+            if (sp >= 0) H5Sclose(sp);
+        }
+        if (d >= 0) {
+            ok = H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0;
+            H5Dclose(d);
+        }
+    } H5E_END_TRY;
+    return ok ? 0 : -1;
+}
+
+int optim_save_h5(const optim *o, hid_t g) {
+    if (!o) return nets_set_error(NETS_EINVAL, "optim_save_h5: optimizer is NULL");
+    char gname[256];
+    group_name(g, gname, sizeof gname);
+    long long n = (long long)o->n, t = o->t;
+    float hp[7] = {o->lr, o->momentum, o->alpha, o->beta1, o->beta2, o->eps, o->weight_decay};
+    const char *hpn[7] = {"lr", "momentum", "alpha", "beta1", "beta2", "eps", "weight_decay"};
+    if ((o->m && vec_write(g, "m", o->m, o->n)) || (o->v && vec_write(g, "v", o->v, o->n)))
+        return nets_set_error(NETS_EIO, "optim_save_h5: cannot write the moments in %s", gname);
+    int bad = attr_str(g, "kind", opt_str(o->kind)) ||
+              attr_write(g, "n", H5T_STD_I64LE, H5T_NATIVE_LLONG, 0, 1, &n) ||
+              attr_write(g, "t", H5T_STD_I64LE, H5T_NATIVE_LLONG, 0, 1, &t);
+    for (int k = 0; k < 7 && !bad; k++)
+        bad = attr_write(g, hpn[k], H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 0, 1, &hp[k]);
+    if (bad) return nets_set_error(NETS_EIO, "optim_save_h5: cannot write the attributes of %s", gname);
+    return 0;
+}
+
+static int attr_read(hid_t g, const char *name, hid_t mtype, void *out) {
+    int ok = 0;
+    H5E_BEGIN_TRY {
+        hid_t a = H5Aexists(g, name) > 0 ? H5Aopen(g, name, H5P_DEFAULT) : -1;
+        if (a >= 0) {
+            ok = H5Aread(a, mtype, out) >= 0;
+            H5Aclose(a);
+        }
+    } H5E_END_TRY;
+    return ok ? 0 : -1;
+}
+
+static int vec_read(hid_t g, const char *name, float *v, size_t n, const char *gname) {
+    int nd = -1, ok = 0;
+    hsize_t dim = 0;
+    H5E_BEGIN_TRY {
+        hid_t d = H5Lexists(g, name, H5P_DEFAULT) > 0 ? H5Dopen2(g, name, H5P_DEFAULT) : -1;
+        hid_t sp = d >= 0 ? H5Dget_space(d) : -1;
+        if (sp >= 0 && H5Sget_simple_extent_ndims(sp) == 1) nd = H5Sget_simple_extent_dims(sp, &dim, NULL);
+        if (sp >= 0) H5Sclose(sp);
+        if (nd == 1 && dim == n)   /* v == NULL: only check the shape */
+            ok = !v || H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0;
+        if (d >= 0) H5Dclose(d);
+    } H5E_END_TRY;
+    if (nd == 1 && dim != n)
+        return nets_set_error(NETS_ESHAPE, "optim_load_h5: %s/%s has %llu values, the optimizer %zu",
+                              gname, name, (unsigned long long)dim, n);
+    if (!ok) return nets_set_error(NETS_EIO, "optim_load_h5: cannot read %s/%s", gname, name);
+    return 0;
+}
+
+int optim_load_h5(optim *o, hid_t g) {
+    if (!o) return nets_set_error(NETS_EINVAL, "optim_load_h5: optimizer is NULL");
+    char gname[256], *kind = NULL;
+    group_name(g, gname, sizeof gname);
+    long long n = -1, t = -1;
+    int rc = -1;
+    H5E_BEGIN_TRY {   /* read with the file's own string type (UTF-8 or ASCII) */
+        hid_t a = H5Aexists(g, "kind") > 0 ? H5Aopen(g, "kind", H5P_DEFAULT) : -1;
+        hid_t ty = a >= 0 ? H5Aget_type(a) : -1;
+        if (ty >= 0 && H5Tis_variable_str(ty) > 0 && H5Aread(a, ty, &kind) >= 0) rc = 0;
+        if (ty >= 0) H5Tclose(ty);
+        if (a >= 0) H5Aclose(a);
+    } H5E_END_TRY;
+    if (rc || attr_read(g, "n", H5T_NATIVE_LLONG, &n) || attr_read(g, "t", H5T_NATIVE_LLONG, &t)) {
+        if (kind) H5free_memory(kind);
+        return nets_set_error(NETS_EIO, "optim_load_h5: %s lacks the kind, n or t attribute", gname);
+    }
+    int same = !strcmp(kind, opt_str(o->kind));
+    char kbuf[32];
+    snprintf(kbuf, sizeof kbuf, "%s", kind);
+    H5free_memory(kind);
+    if (!same)
+        return nets_set_error(NETS_ESHAPE, "optim_load_h5: %s holds %s state, the optimizer is %s",
+                              gname, kbuf, opt_str(o->kind));
+    if (n != (long long)o->n)
+        return nets_set_error(NETS_ESHAPE, "optim_load_h5: %s is for %lld parameters, the optimizer "
+                              "has %zu", gname, n, o->n);
+    if (t < 0) return nets_set_error(NETS_EINVAL, "optim_load_h5: %s has step count t = %lld", gname, t);
+    /* check both moments before reading either: a refusal changes nothing */
+    if (o->m && (rc = vec_read(g, "m", NULL, o->n, gname))) return rc;
+    if (o->v && (rc = vec_read(g, "v", NULL, o->n, gname))) return rc;
+    if (o->m && (rc = vec_read(g, "m", o->m, o->n, gname))) return rc;
+    if (o->v && (rc = vec_read(g, "v", o->v, o->n, gname))) return rc;
+    o->t = (long)t;
     return 0;
 }

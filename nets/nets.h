@@ -197,4 +197,12 @@ float nets_clip_grad_norm(float *g, size_t n, float max_norm);
 int net_save_h5(const net *n, hid_t g);
 int net_load_h5(net *n, hid_t g);
 
+/* Optimizer state for checkpoints, so that a resume continues bit-exactly:
+ * datasets "m" and "v" [n] float32 (those the optimizer has), attributes
+ * kind ("sgd" / "rmsprop" / "adam"), n, t (steps taken) and, for reading
+ * only, the hyperparameters. Loading restores t, m and v (the
+ * hyperparameters stay as configured) and refuses another kind or size. */
+int optim_save_h5(const optim *o, hid_t g);
+int optim_load_h5(optim *o, hid_t g);
+
 #endif

@@ -596,6 +596,41 @@ START_TEST(h5_round_trip) {
 }
 END_TEST
 
+/* Optimizer state round trip: a resumed Adam continues bit-exactly. */
+START_TEST(h5_optim_round_trip) {
+    char path[64];
+    hid_t f = temp_h5(path);
+    hid_t g = H5Gcreate2(f, "opt", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    float p[5] = {1, -2, 3, -4, 5}, q[5], gr[5] = {0.1f, -0.3f, 0.2f, 0.5f, -0.05f};
+    optim *a = optim_alloc(OPT_ADAM, 5, 0.01f);
+    for (int k = 0; k < 3; k++) optim_step(a, p, gr);
+    ck_assert_int_eq(optim_save_h5(a, g), 0);
+    ck_assert_int_eq(optim_save_h5(a, g), 0);         /* overwrite in place */
+    optim *b = optim_alloc(OPT_ADAM, 5, 0.01f);
+    ck_assert_int_eq(optim_load_h5(b, g), 0);
+    ck_assert_int_eq(b->t, 3);
+    memcpy(q, p, sizeof p);
+    optim_step(a, p, gr);
+    optim_step(b, q, gr);
+    ck_assert(memcmp(p, q, sizeof p) == 0);
+    optim *c = optim_alloc(OPT_RMSPROP, 5, 0.01f);
+    ck_assert_int_eq(optim_load_h5(c, g), NETS_ESHAPE);
+    ck_assert_msg(strstr(nets_error(), "holds adam state, the optimizer is rmsprop"), "%s", nets_error());
+    optim *d = optim_alloc(OPT_ADAM, 6, 0.01f);
+    ck_assert_int_eq(optim_load_h5(d, g), NETS_ESHAPE);
+    ck_assert_msg(strstr(nets_error(), "for 5 parameters, the optimizer has 6"), "%s", nets_error());
+    ck_assert_int_eq(d->t, 0);
+    hid_t e = H5Gcreate2(f, "empty", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    ck_assert_int_eq(optim_load_h5(b, e), NETS_EIO);
+    ck_assert_msg(strstr(nets_error(), "/empty lacks"), "%s", nets_error());
+    H5Gclose(e);
+    H5Gclose(g);
+    H5Fclose(f);
+    unlink(path);
+    optim_free(a); optim_free(b); optim_free(c); optim_free(d);
+}
+END_TEST
+
 /* ---- error paths ------------------------------------------------------------ */
 START_TEST(spec_parse) {
     layer_spec ls[4];
@@ -795,6 +830,7 @@ int main(void) {
     suite_add_tcase(s, tm);
     TCase *te = tcase_create("io_errors");
     tcase_add_test(te, h5_round_trip);
+    tcase_add_test(te, h5_optim_round_trip);
     tcase_add_test(te, spec_parse);
     tcase_add_test(te, call_errors);
     tcase_add_test(te, refused_forward_keeps_state);
