@@ -71,8 +71,14 @@ void env_free(env *e);
 int env_obs_size(const env *e);
 int env_num_actions(const env *e);
 const char *env_action_name(const env *e, int a);     /* "N", "E", "left", ... */
-/* obs [obs_size] receives the first observation. */
+/* obs [obs_size] receives the first observation. The instance's RNG is
+ * re-seeded from seed (hashed with SplitMix64: any 64-bit value is fine). */
 int env_reset(env *e, uint64_t seed, float *obs);
+/* Starts a new episode drawing from the RNG where it is, without re-seeding:
+ * what a vector's auto-reset does, so N single instances driven with
+ * env_reset(e_i, env_seed(seed, i)) then env_restart after each episode
+ * reproduce a vector bit for bit. */
+int env_restart(env *e, float *obs);
 /* Steps one action; terminated/truncated as in Gymnasium; success is set
  * when the episode ends in the world's goal (T-maze: the right arm). */
 int env_step(env *e, int action, float *obs, float *reward,

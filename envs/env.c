@@ -1,0 +1,608 @@
+/* env.c — the generic layer: errors, the registry of worlds and wrappers,
+ * specs (parameters set by name and validated), single instances with the
+ * wrappers applied, vectors of instances stepped with OpenMP, seeds and
+ * checkpoint state. The worlds themselves live in tmaze.c, grid.c, sum.c.
+ *
+ * Wrappers (applied in this order to every observation an instance emits,
+ * first ones included, drawing from the instance's own gsl_rng):
+ *   obs_noise  adds N(0, std^2) to every observation entry (Gaussian
+ *              observation noise, as in the noisy-observation POMDP variants
+ *              of e.g. Meng, Gorbet & Kulic 2021, "Memory-based deep RL for
+ *              POMDPs"); 0 disables it.
+ *   flicker    zeroes the whole observation with probability p, as the
+ *              flickering Pong of Hausknecht & Stone 2015, "Deep Recurrent
+ *              Q-Learning for Partially Observable MDPs" (they use p = 0.5);
+ *              0 disables it.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_randist.h>
+#include "envs/env_internal.h"
+
+/* ---- errors ------------------------------------------------------------------ */
+static __thread char env_errbuf[1024];
+
+const char *env_error(void) { return env_errbuf; }
+
+int env_set_error(int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(env_errbuf, sizeof env_errbuf, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+void env_bufcat(char *buf, size_t cap, size_t *pos, const char *fmt, ...) {
+    if (*pos + 1 >= cap) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(buf + *pos, cap - *pos, fmt, ap);
+    va_end(ap);
+    if (k > 0) *pos = *pos + (size_t)k < cap ? *pos + (size_t)k : cap - 1;
+}
+
+/* ---- registry ---------------------------------------------------------------- */
+static const env_param_desc flicker_params[] = {
+    {"flicker", ENV_PARAM_REAL, "0", 0, 1, "probability that an observation is zeroed (DRQN's flickering; 0 = off)"},
+};
+static const env_param_desc noise_params[] = {
+    {"obs_noise", ENV_PARAM_REAL, "0", 0, 100, "std of Gaussian noise added to every observation entry (0 = off)"},
+};
+static const env_info wrapper_infos[] = {
+    {"flicker", "zero the whole observation with probability p (Hausknecht & Stone 2015)",
+     "Each observation the world emits (the first one of an episode included) is replaced by zeros "
+     "with probability flicker, drawn from the instance's own RNG after any noise. Hausknecht & Stone "
+     "(2015), 'Deep Recurrent Q-Learning for Partially Observable MDPs', flickering Pong, p = 0.5. "
+     "Applies to any world: set flicker = P alongside the world's parameters.",
+     flicker_params, 1, 1},
+    {"obs_noise", "add Gaussian noise N(0, std^2) to every observation entry",
+     "Each entry of each observation the world emits gets independent Gaussian noise of standard "
+     "deviation obs_noise (GSL ziggurat sampler, the instance's own RNG), before flicker. Applies to "
+     "any world: set obs_noise = STD alongside the world's parameters.",
+     noise_params, 1, 1},
+};
+#define N_WRAPPERS ((int)(sizeof wrapper_infos / sizeof wrapper_infos[0]))
+
+static const env_class *const worlds[] = {&tmaze_class, &sum_class};
+#define N_WORLDS ((int)(sizeof worlds / sizeof worlds[0]))
+
+int env_count(void) { return N_WORLDS + N_WRAPPERS; }
+
+const env_info *env_info_at(int i) {
+    if (i < 0 || i >= env_count()) return NULL;
+    return i < N_WORLDS ? worlds[i]->info : &wrapper_infos[i - N_WORLDS];
+}
+
+const env_info *env_info_find(const char *name) {
+    for (int i = 0; name && i < env_count(); i++)
+        if (!strcmp(env_info_at(i)->name, name)) return env_info_at(i);
+    return NULL;
+}
+
+static const env_class *class_find(const char *name) {
+    for (int i = 0; name && i < N_WORLDS; i++)
+        if (!strcmp(worlds[i]->info->name, name)) return worlds[i];
+    return NULL;
+}
+
+/* ---- specs ------------------------------------------------------------------- */
+#define ENV_MAXP 40
+
+struct env_spec {
+    const env_class *cls;
+    int np;                                /* world parameters, then wrappers' */
+    const env_param_desc *desc[ENV_MAXP];
+    char *val[ENV_MAXP];                   /* current text of each */
+    char *aux;                             /* derived data of a check hook (map text) */
+};
+
+void env_spec_free(env_spec *s) {
+    if (!s) return;
+    for (int i = 0; i < s->np; i++) free(s->val[i]);
+    free(s->aux);
+    free(s);
+}
+
+env_spec *env_spec_alloc(const char *world) {
+    const env_class *c = class_find(world);
+    if (!c) {
+        const env_info *w = env_info_find(world);
+        if (w && w->is_wrapper) {
+            env_set_error(ENV_EINVAL, "'%s' is a wrapper, not a world: set %s = VALUE on a world "
+                          "(worlds: tmaze, gridworld, memory_room, sum)", world, w->params[0].name);
+            return NULL;
+        }
+        char known[256] = "";
+        size_t pos = 0;
+        for (int i = 0; i < N_WORLDS; i++) env_bufcat(known, sizeof known, &pos, "%s%s", i ? ", " : "", worlds[i]->info->name);
+        env_set_error(ENV_EINVAL, "unknown world '%s' (worlds: %s)", world ? world : "(null)", known);
+        return NULL;
+    }
+    env_spec *s = calloc(1, sizeof *s);
+    if (!s) { env_set_error(ENV_ENOMEM, "env_spec_alloc: out of memory"); return NULL; }
+    s->cls = c;
+    for (int i = 0; i < c->info->nparams; i++) s->desc[s->np++] = &c->info->params[i];
+    for (int w = 0; w < N_WRAPPERS; w++)
+        for (int i = 0; i < wrapper_infos[w].nparams; i++) s->desc[s->np++] = &wrapper_infos[w].params[i];
+    for (int i = 0; i < s->np; i++)
+        if (!(s->val[i] = strdup(s->desc[i]->def))) {
+            env_spec_free(s);
+            env_set_error(ENV_ENOMEM, "env_spec_alloc: out of memory");
+            return NULL;
+        }
+    /* The default map of a gridworld is loaded like any other value. */
+    for (int i = 0; c->check && i < c->info->nparams; i++)
+        if (c->check(s, s->desc[i]->name, s->val[i]) < 0) { env_spec_free(s); return NULL; }
+    return s;
+}
+
+env_spec *env_spec_clone(const env_spec *s) {
+    if (!s) return NULL;
+    env_spec *d = calloc(1, sizeof *d);
+    if (!d) { env_set_error(ENV_ENOMEM, "env_spec_clone: out of memory"); return NULL; }
+    *d = *s;
+    d->aux = NULL;
+    for (int i = 0; i < d->np; i++) d->val[i] = NULL;
+    int bad = s->aux && !(d->aux = strdup(s->aux));
+    for (int i = 0; i < d->np; i++) bad |= !(d->val[i] = strdup(s->val[i]));
+    if (bad) { env_spec_free(d); env_set_error(ENV_ENOMEM, "env_spec_clone: out of memory"); return NULL; }
+    return d;
+}
+
+static int slot_of(const env_spec *s, const char *key) {
+    for (int i = 0; key && i < s->np; i++)
+        if (!strcmp(s->desc[i]->name, key)) return i;
+    return -1;
+}
+
+/* Validates text for a parameter; *num gets the number (bool: 0/1). */
+static int parse_value(const char *world, const env_param_desc *d, const char *value, double *num) {
+    char *end;
+    *num = 0;
+    switch (d->type) {
+    case ENV_PARAM_INT: {
+        errno = 0;
+        long long x = strtoll(value, &end, 10);
+        if (end == value || *end || errno)
+            return env_set_error(ENV_EINVAL, "%s: %s = '%s' is not an integer", world, d->name, value);
+        if (x < d->lo || x > d->hi)
+            return env_set_error(ENV_EINVAL, "%s: %s = %lld out of range [%g, %g]", world, d->name, x, d->lo, d->hi);
+        *num = (double)x;
+        return 0;
+    }
+    case ENV_PARAM_REAL: {
+        errno = 0;
+        double x = strtod(value, &end);
+        if (end == value || *end || errno || !isfinite(x))
+            return env_set_error(ENV_EINVAL, "%s: %s = '%s' is not a finite number", world, d->name, value);
+        if (x < d->lo || x > d->hi)
+            return env_set_error(ENV_EINVAL, "%s: %s = %s out of range [%g, %g]", world, d->name, value, d->lo, d->hi);
+        *num = x;
+        return 0;
+    }
+    case ENV_PARAM_BOOL:
+        if (!strcmp(value, "true") || !strcmp(value, "1") || !strcmp(value, "yes")) { *num = 1; return 0; }
+        if (!strcmp(value, "false") || !strcmp(value, "0") || !strcmp(value, "no")) return 0;
+        return env_set_error(ENV_EINVAL, "%s: %s = '%s' is not a boolean (true or false)", world, d->name, value);
+    default:
+        return 0;   /* strings: the world's check hook decides */
+    }
+}
+
+int env_spec_set(env_spec *s, const char *key, const char *value) {
+    if (!s || !key || !value) return env_set_error(ENV_EINVAL, "env_spec_set: NULL argument");
+    const char *world = s->cls->info->name;
+    int i = slot_of(s, key);
+    if (i < 0) {
+        char known[512] = "";
+        size_t pos = 0;
+        for (int j = 0; j < s->np; j++) env_bufcat(known, sizeof known, &pos, "%s%s", j ? ", " : "", s->desc[j]->name);
+        return env_set_error(ENV_EINVAL, "unknown parameter '%s' for world '%s' (parameters: %s)", key, world, known);
+    }
+    double num;
+    int rc = parse_value(world, s->desc[i], value, &num);
+    if (rc < 0) return rc;
+    if (i < s->cls->info->nparams && s->cls->check && (rc = s->cls->check(s, key, value)) < 0) return rc;
+    char *v = strdup(value);
+    if (!v) return env_set_error(ENV_ENOMEM, "env_spec_set: out of memory");
+    free(s->val[i]);
+    s->val[i] = v;
+    return 0;
+}
+
+const char *env_spec_get(const env_spec *s, const char *key) {
+    int i = s ? slot_of(s, key) : -1;
+    return i < 0 ? NULL : s->val[i];
+}
+
+const char *env_spec_world(const env_spec *s) { return s ? s->cls->info->name : NULL; }
+
+const char *env_spec_aux(const env_spec *s) { return s->aux; }
+
+int env_spec_set_aux(env_spec *s, const char *text) {
+    char *t = text ? strdup(text) : NULL;
+    if (text && !t) return env_set_error(ENV_ENOMEM, "env_spec_set_aux: out of memory");
+    free(s->aux);
+    s->aux = t;
+    return 0;
+}
+
+long env_param_long(const env_spec *s, const char *key) {
+    int i = slot_of(s, key);
+    double x = 0;
+    if (i >= 0) parse_value(s->cls->info->name, s->desc[i], s->val[i], &x);
+    return (long)x;
+}
+
+double env_param_real(const env_spec *s, const char *key) {
+    int i = slot_of(s, key);
+    double x = 0;
+    if (i >= 0) parse_value(s->cls->info->name, s->desc[i], s->val[i], &x);
+    return x;
+}
+
+/* ---- seeds ------------------------------------------------------------------- */
+/* SplitMix64 (Steele, Lea & Flood 2014; Vigna's reference constants): a
+ * bijective mixer, so distinct (seed, index) pairs give unrelated streams
+ * without any shared generator (GSL has no jump-ahead). */
+uint64_t env_splitmix64(uint64_t x) {
+    uint64_t z = x + 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+uint64_t env_seed(uint64_t seed, uint64_t index) { return env_splitmix64(env_splitmix64(seed) ^ index); }
+
+/* gsl_rng_set takes an unsigned long, but taus2 keeps only 32 bits of it:
+ * fold the hash so every bit of the 64-bit seed matters. */
+static void rng_seed(gsl_rng *r, uint64_t seed) {
+    uint64_t h = env_splitmix64(seed);
+    gsl_rng_set(r, (unsigned long)((h ^ (h >> 32)) & 0xffffffffUL));
+}
+
+/* taus2 (L'Ecuyer 1999, maximally equidistributed Tausworthe): 24 bytes of
+ * state and a few ns per draw; a vector of 4096 instances holds 96 KiB of
+ * RNG state instead of 10 MiB for mt19937. */
+#define ENV_RNG gsl_rng_taus2
+
+/* ---- instances --------------------------------------------------------------- */
+struct env {
+    const env_class *cls;
+    void *cfg;
+    void *st;          /* dims.state_bytes */
+    gsl_rng *rng;
+    env_dims d;
+    double flicker, noise;
+    int owner;         /* frees cfg and st (single instances; a vector owns them otherwise) */
+};
+
+static void wrap_obs(const env *e, float *o) {
+    if (e->noise > 0)
+        for (int k = 0; k < e->d.obs_size; k++) o[k] += (float)gsl_ran_gaussian_ziggurat(e->rng, e->noise);
+    if (e->flicker > 0 && gsl_rng_uniform(e->rng) < e->flicker) memset(o, 0, sizeof(float) * (size_t)e->d.obs_size);
+}
+
+env *env_make(const env_spec *s) {
+    if (!s) { env_set_error(ENV_EINVAL, "env_make: NULL spec"); return NULL; }
+    env *e = calloc(1, sizeof *e);
+    if (!e) { env_set_error(ENV_ENOMEM, "env_make: out of memory"); return NULL; }
+    e->cls = s->cls;
+    e->owner = 1;
+    if (s->cls->make(s, &e->cfg, &e->d) < 0) { free(e); return NULL; }
+    e->st = calloc(1, e->d.state_bytes);
+    e->rng = gsl_rng_alloc(ENV_RNG);
+    if (!e->st || !e->rng) { env_free(e); env_set_error(ENV_ENOMEM, "env_make: out of memory"); return NULL; }
+    e->flicker = env_param_real(s, "flicker");
+    e->noise = env_param_real(s, "obs_noise");
+    return e;
+}
+
+void env_free(env *e) {
+    if (!e || !e->owner) return;
+    if (e->cfg) e->cls->free_cfg(e->cfg);
+    free(e->st);
+    gsl_rng_free(e->rng);
+    free(e);
+}
+
+int env_obs_size(const env *e) { return e->d.obs_size; }
+int env_num_actions(const env *e) { return e->d.n_actions; }
+
+const char *env_action_name(const env *e, int a) {
+    if (a < 0 || a >= e->d.n_actions) return NULL;
+    return e->cls->action_name(e->cfg, a);
+}
+
+int env_reset(env *e, uint64_t seed, float *obs) {
+    rng_seed(e->rng, seed);
+    return env_restart(e, obs);
+}
+
+int env_restart(env *e, float *obs) {
+    e->cls->reset(e->cfg, e->st, e->rng, obs);
+    wrap_obs(e, obs);
+    return 0;
+}
+
+int env_step(env *e, int action, float *obs, float *reward, uint8_t *terminated, uint8_t *truncated,
+             uint8_t *success) {
+    if (action < 0 || action >= e->d.n_actions)
+        return env_set_error(ENV_EINVAL, "%s: action %d out of range [0, %d]", e->cls->info->name, action,
+                             e->d.n_actions - 1);
+    int f = e->cls->step(e->cfg, e->st, e->rng, action, obs, reward);
+    wrap_obs(e, obs);
+    *terminated = (f & ENV_F_TERM) != 0;
+    *truncated = (f & ENV_F_TRUNC) != 0;
+    *success = (f & ENV_F_SUCCESS) != 0;
+    return 0;
+}
+
+int env_render(const env *e, char *buf, size_t cap) {
+    if (!buf || !cap) return env_set_error(ENV_EINVAL, "env_render: no buffer");
+    buf[0] = 0;
+    return e->cls->render(e->cfg, e->st, buf, cap);
+}
+
+int env_signal_bits(const env *e, int *idx, int cap) {
+    return e->cls->signal_bits ? e->cls->signal_bits(e->cfg, idx, cap) : 0;
+}
+
+/* State layout: a header (magic, world state bytes, RNG bytes), the world
+ * state, the RNG state (gsl_rng_state: plain words for taus2). */
+#define ENV_MAGIC 0x31564e45u   /* "ENV1" */
+typedef struct { uint32_t magic, state_bytes, rng_bytes, obs_size; } state_hdr;
+
+size_t env_state_bytes(const env *e) { return sizeof(state_hdr) + e->d.state_bytes + gsl_rng_size(e->rng); }
+
+int env_save_state(const env *e, void *buf) {
+    state_hdr h = {ENV_MAGIC, (uint32_t)e->d.state_bytes, (uint32_t)gsl_rng_size(e->rng), (uint32_t)e->d.obs_size};
+    unsigned char *p = buf;
+    memcpy(p, &h, sizeof h);
+    memcpy(p + sizeof h, e->st, e->d.state_bytes);
+    memcpy(p + sizeof h + e->d.state_bytes, gsl_rng_state(e->rng), gsl_rng_size(e->rng));
+    return 0;
+}
+
+static int hdr_check(const state_hdr *h, const env *e, const char *what) {
+    if (h->magic != ENV_MAGIC || h->state_bytes != e->d.state_bytes || h->rng_bytes != gsl_rng_size(e->rng) ||
+        h->obs_size != (uint32_t)e->d.obs_size)
+        return env_set_error(ENV_EINVAL, "%s: saved state does not fit this %s (saved: magic %08x, %u state bytes, "
+                             "%u RNG bytes, obs %u; this env: %zu, %zu, %d)", what, e->cls->info->name, h->magic,
+                             h->state_bytes, h->rng_bytes, h->obs_size, e->d.state_bytes, gsl_rng_size(e->rng),
+                             e->d.obs_size);
+    return 0;
+}
+
+int env_load_state(env *e, const void *buf) {
+    state_hdr h;
+    const unsigned char *p = buf;
+    memcpy(&h, p, sizeof h);
+    int rc = hdr_check(&h, e, "env_load_state");
+    if (rc < 0) return rc;
+    memcpy(e->st, p + sizeof h, e->d.state_bytes);
+    memcpy(gsl_rng_state(e->rng), p + sizeof h + e->d.state_bytes, gsl_rng_size(e->rng));
+    return 0;
+}
+
+/* ---- vectors ----------------------------------------------------------------- */
+/* Blocks of 256 instances are the unit of OpenMP work: their rows of the
+ * uint8 flag arrays span whole cache lines, so threads never share a line. */
+#define ENV_BLOCK 256
+
+typedef struct {
+    const env_class *cls;
+    void *cfg;
+    unsigned char *states;   /* [n, state_bytes] */
+    env *inst;               /* [n] */
+    gsl_rng **rngs;          /* [n] */
+    uint64_t seed;
+    int wrapped;             /* a wrapper is active: generic path */
+} vec_priv;
+
+void env_vec_free(env_vec *v) {
+    if (!v) return;
+    vec_priv *p = v->priv;
+    if (p) {
+        for (int i = 0; p->rngs && i < v->n; i++) gsl_rng_free(p->rngs[i]);
+        free(p->rngs);
+        if (p->cfg) p->cls->free_cfg(p->cfg);
+        free(p->states);
+        free(p->inst);
+        free(p);
+    }
+    free(v->envs);
+    free(v->obs); free(v->final_obs); free(v->rewards); free(v->terminated); free(v->truncated);
+    free(v->success); free(v->episode_start); free(v->ep_return); free(v->ep_length);
+    free(v);
+}
+
+env_vec *env_vec_alloc(const env_spec *s, int n, uint64_t seed) {
+    if (!s) { env_set_error(ENV_EINVAL, "env_vec_alloc: NULL spec"); return NULL; }
+    if (n < 1 || n > (1 << 24)) { env_set_error(ENV_EINVAL, "env_vec_alloc: n = %d out of range [1, %d]", n, 1 << 24); return NULL; }
+    env_vec *v = calloc(1, sizeof *v);
+    vec_priv *p = calloc(1, sizeof *p);
+    if (!v || !p) { free(v); free(p); env_set_error(ENV_ENOMEM, "env_vec_alloc: out of memory"); return NULL; }
+    v->priv = p;
+    v->n = n;
+    p->cls = s->cls;
+    p->seed = seed;
+    env_dims d;
+    if (s->cls->make(s, &p->cfg, &d) < 0) { env_vec_free(v); return NULL; }
+    v->obs_size = d.obs_size;
+    v->n_actions = d.n_actions;
+    size_t os = (size_t)d.obs_size * (size_t)n;
+    p->states = calloc((size_t)n, d.state_bytes);
+    p->inst = calloc((size_t)n, sizeof *p->inst);
+    p->rngs = calloc((size_t)n, sizeof *p->rngs);
+    v->envs = calloc((size_t)n, sizeof *v->envs);
+    v->obs = calloc(os, sizeof(float));
+    v->final_obs = calloc(os, sizeof(float));
+    v->rewards = calloc((size_t)n, sizeof(float));
+    v->terminated = calloc((size_t)n, 1);
+    v->truncated = calloc((size_t)n, 1);
+    v->success = calloc((size_t)n, 1);
+    v->episode_start = calloc((size_t)n, 1);
+    v->ep_return = calloc((size_t)n, sizeof(float));
+    v->ep_length = calloc((size_t)n, sizeof(int));
+    if (!p->states || !p->inst || !p->rngs || !v->envs || !v->obs || !v->final_obs || !v->rewards ||
+        !v->terminated || !v->truncated || !v->success || !v->episode_start || !v->ep_return || !v->ep_length) {
+        env_vec_free(v);
+        env_set_error(ENV_ENOMEM, "env_vec_alloc: out of memory for %d instances", n);
+        return NULL;
+    }
+    double flicker = env_param_real(s, "flicker"), noise = env_param_real(s, "obs_noise");
+    p->wrapped = flicker > 0 || noise > 0;
+    for (int i = 0; i < n; i++) {
+        if (!(p->rngs[i] = gsl_rng_alloc(ENV_RNG))) {
+            env_vec_free(v);
+            env_set_error(ENV_ENOMEM, "env_vec_alloc: out of memory for %d RNGs", n);
+            return NULL;
+        }
+        env *e = &p->inst[i];
+        *e = (env){.cls = s->cls, .cfg = p->cfg, .st = p->states + (size_t)i * d.state_bytes, .rng = p->rngs[i],
+                   .d = d, .flicker = flicker, .noise = noise, .owner = 0};
+        v->envs[i] = e;
+    }
+    if (env_vec_reset(v) < 0) { env_vec_free(v); return NULL; }
+    return v;
+}
+
+int env_vec_reset(env_vec *v) {
+    vec_priv *p = v->priv;
+    size_t os = (size_t)v->obs_size;
+    for (int i = 0; i < v->n; i++) {
+        env_reset(&p->inst[i], env_seed(p->seed, (uint64_t)i), v->obs + i * os);
+        v->rewards[i] = 0;
+        v->terminated[i] = v->truncated[i] = v->success[i] = 0;
+        v->episode_start[i] = 1;
+        v->ep_return[i] = 0;
+        v->ep_length[i] = 0;
+    }
+    return 0;
+}
+
+/* Any world, wrappers included: one indirect call per step. */
+static void vec_block_generic(env_vec *v, vec_priv *p, const int *actions, int lo, int hi) {
+    size_t os = (size_t)v->obs_size;
+    for (int i = lo; i < hi; i++) {
+        env *e = &p->inst[i];
+        float *o = v->obs + i * os;
+        if (v->episode_start[i]) { v->ep_return[i] = 0; v->ep_length[i] = 0; }
+        float r;
+        int f = p->cls->step(p->cfg, e->st, e->rng, actions[i], o, &r);
+        wrap_obs(e, o);
+        v->rewards[i] = r;
+        v->ep_return[i] += r;
+        v->ep_length[i]++;
+        v->terminated[i] = (f & ENV_F_TERM) != 0;
+        v->truncated[i] = (f & ENV_F_TRUNC) != 0;
+        v->success[i] = (f & ENV_F_SUCCESS) != 0;
+        v->episode_start[i] = (f & (ENV_F_TERM | ENV_F_TRUNC)) != 0;
+        if (v->episode_start[i]) {
+            memcpy(v->final_obs + i * os, o, os * sizeof(float));
+            p->cls->reset(p->cfg, e->st, e->rng, o);
+            wrap_obs(e, o);
+        }
+    }
+}
+
+static void vec_block(env_vec *v, vec_priv *p, const int *actions, int lo, int hi) {
+    if (p->cls->step_vec && !p->wrapped) {
+        size_t os = (size_t)v->obs_size;
+        env_rows rows = {v->obs + lo * os, v->final_obs + lo * os, v->rewards + lo, v->ep_return + lo,
+                         v->terminated + lo, v->truncated + lo, v->success + lo, v->episode_start + lo,
+                         v->ep_length + lo};
+        p->cls->step_vec(p->cfg, p->states + (size_t)lo * p->inst[0].d.state_bytes, p->rngs + lo, actions + lo,
+                         hi - lo, rows);
+    } else {
+        vec_block_generic(v, p, actions, lo, hi);
+    }
+}
+
+int env_vec_step(env_vec *v, const int *actions) {
+    vec_priv *p = v->priv;
+    /* Check every action before touching any instance: a bad one leaves the
+     * vector as it was. The OR-reduction vectorises; the search runs only on
+     * failure. */
+    unsigned bad = 0, na = (unsigned)v->n_actions;
+    for (int i = 0; i < v->n; i++) bad |= (unsigned)actions[i] >= na;
+    if (bad)
+        for (int i = 0; i < v->n; i++)
+            if ((unsigned)actions[i] >= na)
+                return env_set_error(ENV_EINVAL, "env_vec_step: action %d of instance %d out of range [0, %d] (%s)",
+                                     actions[i], i, v->n_actions - 1, p->cls->info->name);
+    int nb = (v->n + ENV_BLOCK - 1) / ENV_BLOCK;
+    /* Instances are independent and each draws only from its own RNG, so the
+     * split across threads cannot change any result. */
+#pragma omp parallel for schedule(static) if (nb > 1)
+    for (int b = 0; b < nb; b++) {
+        int lo = b * ENV_BLOCK, hi = lo + ENV_BLOCK < v->n ? lo + ENV_BLOCK : v->n;
+        vec_block(v, p, actions, lo, hi);
+    }
+    return 0;
+}
+
+/* Vector state: header, world states, RNG states, then every public row. */
+typedef struct { uint32_t magic, n, obs_size, state_bytes, rng_bytes, pad; uint64_t seed; } vec_hdr;
+#define VEC_MAGIC 0x31434556u   /* "VEC1" */
+
+size_t env_vec_state_bytes(const env_vec *v) {
+    const vec_priv *p = v->priv;
+    size_t n = (size_t)v->n, os = (size_t)v->obs_size;
+    return sizeof(vec_hdr) + n * p->inst[0].d.state_bytes + n * gsl_rng_size(p->rngs[0]) +
+           2 * n * os * sizeof(float) + 2 * n * sizeof(float) + n * sizeof(int) + 4 * n;
+}
+
+#define PUT(src, bytes) (memcpy(q, (src), (bytes)), q += (bytes))
+#define GET(dst, bytes) (memcpy((dst), q, (bytes)), q += (bytes))
+
+int env_vec_save_state(const env_vec *v, void *buf) {
+    const vec_priv *p = v->priv;
+    size_t n = (size_t)v->n, os = (size_t)v->obs_size, sb = p->inst[0].d.state_bytes, rb = gsl_rng_size(p->rngs[0]);
+    vec_hdr h = {VEC_MAGIC, (uint32_t)n, (uint32_t)os, (uint32_t)sb, (uint32_t)rb, 0, p->seed};
+    unsigned char *q = buf;
+    PUT(&h, sizeof h);
+    PUT(p->states, n * sb);
+    for (size_t i = 0; i < n; i++) PUT(gsl_rng_state(p->rngs[i]), rb);
+    PUT(v->obs, n * os * sizeof(float));
+    PUT(v->final_obs, n * os * sizeof(float));
+    PUT(v->rewards, n * sizeof(float));
+    PUT(v->ep_return, n * sizeof(float));
+    PUT(v->ep_length, n * sizeof(int));
+    PUT(v->terminated, n);
+    PUT(v->truncated, n);
+    PUT(v->success, n);
+    PUT(v->episode_start, n);
+    return 0;
+}
+
+int env_vec_load_state(env_vec *v, const void *buf) {
+    vec_priv *p = v->priv;
+    size_t n = (size_t)v->n, os = (size_t)v->obs_size, sb = p->inst[0].d.state_bytes, rb = gsl_rng_size(p->rngs[0]);
+    vec_hdr h;
+    const unsigned char *q = buf;
+    GET(&h, sizeof h);
+    if (h.magic != VEC_MAGIC || h.n != n || h.obs_size != os || h.state_bytes != sb || h.rng_bytes != rb)
+        return env_set_error(ENV_EINVAL, "env_vec_load_state: saved state does not fit this vector of %zu %s "
+                             "(saved: magic %08x, n %u, obs %u, %u state bytes, %u RNG bytes; this vector: "
+                             "obs %zu, %zu, %zu)", n, p->cls->info->name, h.magic, h.n, h.obs_size,
+                             h.state_bytes, h.rng_bytes, os, sb, rb);
+    p->seed = h.seed;
+    GET(p->states, n * sb);
+    for (size_t i = 0; i < n; i++) GET(gsl_rng_state(p->rngs[i]), rb);
+    GET(v->obs, n * os * sizeof(float));
+    GET(v->final_obs, n * os * sizeof(float));
+    GET(v->rewards, n * sizeof(float));
+    GET(v->ep_return, n * sizeof(float));
+    GET(v->ep_length, n * sizeof(int));
+    GET(v->terminated, n);
+    GET(v->truncated, n);
+    GET(v->success, n);
+    GET(v->episode_start, n);
+    return 0;
+}

@@ -1,0 +1,566 @@
+/* check_envs — the envs module: hand-computed episodes of every world,
+ * seeding, vectors against single instances, thread-count independence,
+ * checkpoint round trips, wrappers and every parameter error path. */
+#include <check.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <gsl/gsl_rng.h>
+#include "envs/env.h"
+
+enum { N_ = 0, E_ = 1, S_ = 2, W_ = 3 };
+
+static env *make_env(const char *world, const char *const *kv) {
+    env_spec *s = env_spec_alloc(world);
+    ck_assert_msg(s != NULL, "%s", env_error());
+    for (int i = 0; kv && kv[i]; i += 2) ck_assert_msg(env_spec_set(s, kv[i], kv[i + 1]) == 0, "%s", env_error());
+    env *e = env_make(s);
+    ck_assert_msg(e != NULL, "%s", env_error());
+    env_spec_free(s);
+    return e;
+}
+
+static void obs_eq(const float *o, const float *want, int n) {
+    for (int k = 0; k < n; k++) ck_assert_msg(o[k] == want[k], "obs[%d] = %g, want %g", k, o[k], want[k]);
+}
+
+typedef struct { float r; uint8_t term, trunc, succ; } stepres;
+
+static stepres step(env *e, int a, float *obs) {
+    stepres s;
+    ck_assert_int_eq(env_step(e, a, obs, &s.r, &s.term, &s.trunc, &s.succ), 0);
+    return s;
+}
+
+/* A seed whose first T-maze episode has the given sign (0 north, 1 south). */
+static uint64_t seed_with_sign(env *e, int sign) {
+    float o[3];
+    for (uint64_t seed = 1; seed < 100; seed++) {
+        env_reset(e, seed, o);
+        if ((sign == 0 && o[0] == 0) || (sign == 1 && o[0] == 1)) return seed;
+    }
+    ck_abort_msg("no seed with sign %d", sign);
+    return 0;
+}
+
+static const float START_N[3] = {0, 1, 1}, START_S[3] = {1, 1, 0}, CORR[3] = {1, 0, 1}, JUNC[3] = {0, 1, 0};
+
+START_TEST(tmaze_episode_by_hand) {
+    const char *kv[] = {"length", "3", NULL};
+    env *e = make_env("tmaze", kv);
+    ck_assert_int_eq(env_obs_size(e), 3);
+    ck_assert_int_eq(env_num_actions(e), 4);
+    ck_assert_str_eq(env_action_name(e, 0), "N");
+    ck_assert_str_eq(env_action_name(e, 3), "W");
+    ck_assert_ptr_null(env_action_name(e, 4));
+    float o[3];
+    env_reset(e, seed_with_sign(e, 0), o);
+    obs_eq(o, START_N, 3);
+    /* walls at the start: W, N, S stay with -0.1 */
+    int walls[] = {W_, N_, S_};
+    for (int k = 0; k < 3; k++) {
+        stepres r = step(e, walls[k], o);
+        ck_assert_float_eq(r.r, -0.1f);
+        ck_assert(!r.term && !r.trunc && !r.succ);
+        obs_eq(o, START_N, 3);
+    }
+    stepres r = step(e, E_, o);                      /* x = 1 */
+    ck_assert_float_eq(r.r, 0.0f);
+    obs_eq(o, CORR, 3);
+    r = step(e, N_, o);                              /* wall in the corridor */
+    ck_assert_float_eq(r.r, -0.1f);
+    obs_eq(o, CORR, 3);
+    r = step(e, W_, o);                              /* back to the start: the sign again */
+    ck_assert_float_eq(r.r, 0.0f);
+    obs_eq(o, START_N, 3);
+    step(e, E_, o);
+    r = step(e, E_, o);                              /* x = 2 */
+    obs_eq(o, CORR, 3);
+    r = step(e, E_, o);                              /* x = 3: junction */
+    ck_assert_float_eq(r.r, 0.0f);
+    obs_eq(o, JUNC, 3);
+    r = step(e, E_, o);                              /* wall east of the junction */
+    ck_assert_float_eq(r.r, -0.1f);
+    obs_eq(o, JUNC, 3);
+    ck_assert(!r.term);
+    r = step(e, N_, o);                              /* the right arm */
+    ck_assert_float_eq(r.r, 4.0f);
+    ck_assert(r.term && !r.trunc && r.succ);
+    obs_eq(o, JUNC, 3);
+    char buf[512];
+    ck_assert_int_eq(env_render(e, buf, sizeof buf), 0);
+    ck_assert_msg(strstr(buf, "sign 011 (goal north)") != NULL, "%s", buf);
+    int idx[4];
+    ck_assert_int_eq(env_signal_bits(e, idx, 4), 2);
+    ck_assert_int_eq(idx[0], 0);
+    ck_assert_int_eq(idx[1], 2);
+    env_free(e);
+}
+END_TEST
+
+START_TEST(tmaze_junction_choices) {
+    const char *kv[] = {"length", "1", NULL};
+    env *e = make_env("tmaze", kv);
+    float o[3];
+    for (int sign = 0; sign < 2; sign++)
+        for (int a = N_; a <= S_; a += 2) {
+            env_reset(e, seed_with_sign(e, sign), o);
+            obs_eq(o, sign ? START_S : START_N, 3);
+            stepres r = step(e, E_, o);
+            obs_eq(o, JUNC, 3);
+            r = step(e, a, o);
+            int right = (a == N_) == (sign == 0);
+            ck_assert_float_eq(r.r, right ? 4.0f : -0.1f);
+            ck_assert(r.term && !r.trunc);
+            ck_assert_int_eq(r.succ, right);
+        }
+    env_free(e);
+}
+END_TEST
+
+START_TEST(tmaze_custom_rewards_and_time_limit) {
+    const char *kv[] = {"length", "2", "max_steps", "5", "reward_wall", "-1", "reward_step", "-0.5",
+                        "reward_goal", "10", "reward_wrong", "-3", NULL};
+    env *e = make_env("tmaze", kv);
+    float o[3];
+    env_reset(e, 7, o);
+    for (int t = 1; t <= 5; t++) {
+        stepres r = step(e, W_, o);
+        ck_assert_float_eq(r.r, -1.0f);
+        ck_assert(!r.term);
+        ck_assert_int_eq(r.trunc, t == 5);
+    }
+    /* an episode ending exactly at the limit is terminated, not truncated */
+    env_reset(e, seed_with_sign(e, 1), o);
+    step(e, W_, o);
+    step(e, W_, o);
+    ck_assert_float_eq(step(e, E_, o).r, -0.5f);
+    step(e, E_, o);
+    stepres r = step(e, N_, o);
+    ck_assert(r.term && !r.trunc && !r.succ);
+    ck_assert_float_eq(r.r, -3.0f);
+    env_free(e);
+    /* default limit: 10 (length + 1) */
+    const char *kv2[] = {"length", "4", NULL};
+    e = make_env("tmaze", kv2);
+    env_reset(e, 1, o);
+    for (int t = 1; t <= 50; t++) ck_assert_int_eq(step(e, W_, o).trunc, t == 50);
+    env_free(e);
+}
+END_TEST
+
+START_TEST(tmaze_corridor_noise) {
+    const char *kv[] = {"length", "3", "corridor_noise", "1", NULL};
+    env *e = make_env("tmaze", kv);
+    float o[3];
+    env_reset(e, seed_with_sign(e, 1), o);
+    obs_eq(o, START_S, 3);                           /* start stays clean */
+    step(e, E_, o);
+    const float flipped[3] = {0, 1, 0};
+    obs_eq(o, flipped, 3);                           /* p = 1: every corridor bit flipped */
+    step(e, E_, o);
+    step(e, E_, o);
+    obs_eq(o, JUNC, 3);                              /* junction stays clean */
+    env_free(e);
+}
+END_TEST
+
+START_TEST(same_seed_same_trajectory) {
+    const char *worlds[] = {"tmaze", "sum"};
+    for (int w = 0; w < 2; w++) {
+        const char *kv[] = {"obs_noise", "0.3", "flicker", "0.2", NULL};
+        env *a = make_env(worlds[w], kv), *b = make_env(worlds[w], kv), *c = make_env(worlds[w], kv);
+        int os = env_obs_size(a), na = env_num_actions(a), differ = 0;
+        float oa[64], ob[64], oc[64];
+        env_reset(a, 42, oa);
+        env_reset(b, 42, ob);
+        env_reset(c, 43, oc);
+        for (int t = 0; t < 300; t++) {
+            ck_assert(!memcmp(oa, ob, sizeof(float) * os));
+            differ |= memcmp(oa, oc, sizeof(float) * os) != 0;
+            int act = (t * 7 + t / 3) % na;
+            stepres ra = step(a, act, oa), rb = step(b, act, ob), rc = step(c, act, oc);
+            ck_assert(ra.r == rb.r && ra.term == rb.term && ra.trunc == rb.trunc && ra.succ == rb.succ);
+            if (ra.term || ra.trunc) { env_restart(a, oa); env_restart(b, ob); }
+            if (rc.term || rc.trunc) env_restart(c, oc);
+        }
+        ck_assert_msg(differ, "%s: seeds 42 and 43 gave the same observations", worlds[w]);
+        env_free(a); env_free(b); env_free(c);
+    }
+}
+END_TEST
+
+/* A vector of n against n single instances, field by field, with random
+ * actions; kv holds world and wrapper parameters. */
+static void vec_vs_singles(const char *world, const char *const *kv, int n, int steps) {
+    env_spec *s = env_spec_alloc(world);
+    for (int i = 0; kv && kv[i]; i += 2) ck_assert_msg(env_spec_set(s, kv[i], kv[i + 1]) == 0, "%s", env_error());
+    env_vec *v = env_vec_alloc(s, n, 99);
+    ck_assert_msg(v != NULL, "%s", env_error());
+    int os = v->obs_size;
+    env **e = calloc(n, sizeof *e);
+    float *o = calloc((size_t)n * os, sizeof(float)), *ret = calloc(n, sizeof(float));
+    int *len = calloc(n, sizeof(int)), *act = calloc(n, sizeof(int));
+    for (int i = 0; i < n; i++) {
+        e[i] = env_make(s);
+        env_reset(e[i], env_seed(99, i), o + i * os);
+        ck_assert(v->episode_start[i]);
+    }
+    ck_assert(!memcmp(o, v->obs, sizeof(float) * n * os));
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
+    gsl_rng_set(r, 5);
+    int episodes = 0;
+    for (int t = 0; t < steps; t++) {
+        for (int i = 0; i < n; i++) act[i] = (int)gsl_rng_uniform_int(r, v->n_actions);
+        ck_assert_int_eq(env_vec_step(v, act), 0);
+        for (int i = 0; i < n; i++) {
+            float *oi = o + i * os;
+            stepres x = step(e[i], act[i], oi);
+            ret[i] += x.r;
+            len[i]++;
+            ck_assert(x.r == v->rewards[i]);
+            ck_assert_int_eq(x.term, v->terminated[i]);
+            ck_assert_int_eq(x.trunc, v->truncated[i]);
+            ck_assert_int_eq(x.succ, v->success[i]);
+            ck_assert(ret[i] == v->ep_return[i]);
+            ck_assert_int_eq(len[i], v->ep_length[i]);
+            ck_assert_int_eq(v->episode_start[i], x.term || x.trunc);
+            if (x.term || x.trunc) {
+                ck_assert(!memcmp(oi, v->final_obs + i * os, sizeof(float) * os));
+                env_restart(e[i], oi);
+                ret[i] = 0;
+                len[i] = 0;
+                episodes++;
+            }
+            ck_assert(!memcmp(oi, v->obs + i * os, sizeof(float) * os));
+        }
+    }
+    ck_assert_msg(episodes > n, "only %d episodes ended", episodes);
+    for (int i = 0; i < n; i++) env_free(e[i]);
+    free(e); free(o); free(ret); free(len); free(act);
+    gsl_rng_free(r);
+    env_vec_free(v);
+    env_spec_free(s);
+}
+
+START_TEST(vec_equals_singles_tmaze) {
+    const char *kv[] = {"length", "2", "max_steps", "9", NULL};
+    vec_vs_singles("tmaze", kv, 7, 400);
+    const char *kv2[] = {"length", "3", "corridor_noise", "0.3", NULL};
+    vec_vs_singles("tmaze", kv2, 300, 100);
+}
+END_TEST
+
+START_TEST(vec_equals_singles_wrapped) {
+    const char *kv[] = {"length", "2", "flicker", "0.5", "obs_noise", "0.1", NULL};
+    vec_vs_singles("tmaze", kv, 5, 300);
+    const char *kv2[] = {"length", "3", "flicker", "0.3", NULL};
+    vec_vs_singles("sum", kv2, 5, 300);
+}
+END_TEST
+
+/* Everything a vector exposes after `steps` steps, as one byte string. */
+static size_t vec_run(const char *world, const char *const *kv, int n, int steps, int threads, unsigned char **out) {
+    omp_set_num_threads(threads);
+    env_spec *s = env_spec_alloc(world);
+    for (int i = 0; kv && kv[i]; i += 2) ck_assert_msg(env_spec_set(s, kv[i], kv[i + 1]) == 0, "%s", env_error());
+    env_vec *v = env_vec_alloc(s, n, 2024);
+    ck_assert_msg(v != NULL, "%s", env_error());
+    int *act = malloc(sizeof(int) * n);
+    size_t per = (size_t)n * (2 * v->obs_size + 2) * sizeof(float) + (size_t)n * (sizeof(int) + 4);
+    unsigned char *buf = malloc(per * steps), *q = buf;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
+    for (int t = 0; t < steps; t++) {
+        for (int i = 0; i < n; i++) act[i] = (int)gsl_rng_uniform_int(r, v->n_actions);
+        ck_assert_int_eq(env_vec_step(v, act), 0);
+        size_t ob = sizeof(float) * n * v->obs_size;
+        for (int i = 0; i < n; i++)   /* final_obs rows are defined only where an episode ended */
+            if (!v->terminated[i] && !v->truncated[i]) memset(v->final_obs + i * v->obs_size, 0, sizeof(float) * v->obs_size);
+        memcpy(q, v->obs, ob); q += ob;
+        memcpy(q, v->final_obs, ob); q += ob;
+        memcpy(q, v->rewards, sizeof(float) * n); q += sizeof(float) * n;
+        memcpy(q, v->ep_return, sizeof(float) * n); q += sizeof(float) * n;
+        memcpy(q, v->ep_length, sizeof(int) * n); q += sizeof(int) * n;
+        memcpy(q, v->terminated, n); q += n;
+        memcpy(q, v->truncated, n); q += n;
+        memcpy(q, v->success, n); q += n;
+        memcpy(q, v->episode_start, n); q += n;
+    }
+    gsl_rng_free(r);
+    free(act);
+    env_vec_free(v);
+    env_spec_free(s);
+    *out = buf;
+    return per * steps;
+}
+
+static void threads_agree(const char *world, const char *const *kv, int n, int steps) {
+    unsigned char *a, *b;
+    size_t na = vec_run(world, kv, n, steps, 1, &a), nb = vec_run(world, kv, n, steps, 2, &b);
+    ck_assert_uint_eq(na, nb);
+    ck_assert_msg(!memcmp(a, b, na), "%s: 1 and 2 threads differ", world);
+    free(a);
+    free(b);
+}
+
+START_TEST(threads_bit_identical) {
+    const char *kv[] = {"length", "4", NULL};
+    threads_agree("tmaze", kv, 1000, 60);
+    const char *kv2[] = {"length", "3", "flicker", "0.3", "obs_noise", "0.5", "corridor_noise", "0.1", NULL};
+    threads_agree("tmaze", kv2, 777, 40);
+    threads_agree("sum", NULL, 600, 40);
+}
+END_TEST
+
+START_TEST(vec_bookkeeping) {
+    /* length 1: E then the arm: every episode lasts 2 steps */
+    env_spec *s = env_spec_alloc("tmaze");
+    env_spec_set(s, "length", "1");
+    env_vec *v = env_vec_alloc(s, 3, 1);
+    int e[3] = {E_, E_, E_}, n[3] = {N_, N_, N_};
+    ck_assert_int_eq(env_vec_step(v, e), 0);
+    for (int i = 0; i < 3; i++) {
+        ck_assert(!v->episode_start[i] && v->ep_length[i] == 1 && v->ep_return[i] == 0);
+        obs_eq(v->obs + 3 * i, JUNC, 3);
+    }
+    ck_assert_int_eq(env_vec_step(v, n), 0);
+    for (int i = 0; i < 3; i++) {
+        ck_assert(v->terminated[i] && v->episode_start[i] && v->ep_length[i] == 2);
+        ck_assert(v->ep_return[i] == v->rewards[i]);
+        ck_assert(v->success[i] == (v->rewards[i] == 4.0f));
+        obs_eq(v->final_obs + 3 * i, JUNC, 3);
+        ck_assert(v->obs[3 * i + 1] == 1 && v->obs[3 * i] != v->obs[3 * i + 2]);   /* a start cell */
+    }
+    ck_assert_int_eq(env_vec_step(v, e), 0);
+    for (int i = 0; i < 3; i++) ck_assert(v->ep_length[i] == 1 && v->ep_return[i] == 0 && !v->terminated[i]);
+    /* a bad action is refused before any instance moves */
+    int bad[3] = {E_, 4, E_};
+    ck_assert_int_eq(env_vec_step(v, bad), ENV_EINVAL);
+    ck_assert_msg(strstr(env_error(), "action 4 of instance 1 out of range [0, 3]") != NULL, "%s", env_error());
+    ck_assert_int_eq(v->ep_length[0], 1);
+    env_vec_free(v);
+    env_spec_free(s);
+}
+END_TEST
+
+START_TEST(state_round_trip) {
+    const char *worlds[] = {"tmaze", "sum"};
+    for (int w = 0; w < 2; w++) {
+        env_spec *s = env_spec_alloc(worlds[w]);
+        env_spec_set(s, "obs_noise", "0.2");
+        env_vec *v = env_vec_alloc(s, 33, 8), *u = env_vec_alloc(s, 33, 1234);
+        int act[33];
+        gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
+        for (int t = 0; t < 50; t++) {
+            for (int i = 0; i < 33; i++) act[i] = (int)gsl_rng_uniform_int(r, v->n_actions);
+            env_vec_step(v, act);
+        }
+        size_t nb = env_vec_state_bytes(v);
+        unsigned char *buf = malloc(nb);
+        ck_assert_int_eq(env_vec_save_state(v, buf), 0);
+        ck_assert_int_eq(env_vec_load_state(u, buf), 0);
+        for (int t = 0; t < 80; t++) {
+            for (int i = 0; i < 33; i++) act[i] = (int)gsl_rng_uniform_int(r, v->n_actions);
+            env_vec_step(v, act);
+            env_vec_step(u, act);
+            ck_assert(!memcmp(v->obs, u->obs, sizeof(float) * 33 * v->obs_size));
+            ck_assert(!memcmp(v->rewards, u->rewards, sizeof(float) * 33));
+            ck_assert(!memcmp(v->ep_length, u->ep_length, sizeof(int) * 33));
+            ck_assert(!memcmp(v->episode_start, u->episode_start, 33));
+        }
+        /* single instance */
+        env *a = env_make(s), *b = env_make(s);
+        float oa[16], ob[16];
+        env_reset(a, 5, oa);
+        for (int t = 0; t < 7; t++) step(a, t % env_num_actions(a), oa);
+        unsigned char *sb = malloc(env_state_bytes(a));
+        env_save_state(a, sb);
+        env_reset(b, 77, ob);
+        ck_assert_int_eq(env_load_state(b, sb), 0);
+        for (int t = 0; t < 60; t++) {
+            stepres x = step(a, t % 3, oa), y = step(b, t % 3, ob);
+            ck_assert(x.r == y.r && x.term == y.term && !memcmp(oa, ob, sizeof(float) * env_obs_size(a)));
+            if (x.term || x.trunc) { env_restart(a, oa); env_restart(b, ob); }
+        }
+        free(sb);
+        env_free(a); env_free(b);
+        free(buf);
+        gsl_rng_free(r);
+        env_vec_free(v); env_vec_free(u);
+        env_spec_free(s);
+    }
+    /* a state of another shape is refused with both shapes named */
+    env_spec *s = env_spec_alloc("tmaze");
+    env_vec *v = env_vec_alloc(s, 4, 1), *u = env_vec_alloc(s, 5, 1);
+    unsigned char *buf = malloc(env_vec_state_bytes(v));
+    env_vec_save_state(v, buf);
+    ck_assert_int_eq(env_vec_load_state(u, buf), ENV_EINVAL);
+    ck_assert_msg(strstr(env_error(), "n 4") != NULL, "%s", env_error());
+    free(buf);
+    env_vec_free(v); env_vec_free(u);
+    env_spec_free(s);
+}
+END_TEST
+
+START_TEST(wrappers) {
+    const char *kv[] = {"flicker", "1", NULL};
+    env *e = make_env("tmaze", kv);
+    float o[3] = {9, 9, 9}, zero[3] = {0, 0, 0};
+    env_reset(e, 3, o);
+    obs_eq(o, zero, 3);
+    step(e, E_, o);
+    obs_eq(o, zero, 3);
+    env_free(e);
+    /* noise: mean and spread over many draws of the corridor observation */
+    const char *kv2[] = {"obs_noise", "0.5", "length", "1000", NULL};
+    e = make_env("tmaze", kv2);
+    env_reset(e, 3, o);
+    double sum = 0, sq = 0;
+    int m = 0;
+    step(e, E_, o);
+    for (int t = 0; t < 2000; t++) {
+        step(e, t % 2 ? W_ : E_, o);   /* x stays in 1..2: corridor cells */
+        for (int k = 0; k < 3; k++) {
+            double d = o[k] - CORR[k];
+            sum += d; sq += d * d; m++;
+        }
+    }
+    ck_assert_msg(fabs(sum / m) < 0.03, "noise mean %g", sum / m);
+    ck_assert_msg(fabs(sqrt(sq / m) - 0.5) < 0.03, "noise std %g", sqrt(sq / m));
+    env_free(e);
+}
+END_TEST
+
+START_TEST(sum_episode_by_hand) {
+    const char *kv[] = {"length", "3", "modulo", "4", NULL};
+    env *e = make_env("sum", kv);
+    ck_assert_int_eq(env_obs_size(e), 11);
+    ck_assert_int_eq(env_num_actions(e), 4);
+    ck_assert_str_eq(env_action_name(e, 3), "3");
+    float o[11];
+    for (int right = 0; right < 2; right++) {
+        env_reset(e, 10 + right, o);
+        int total = 0;
+        for (int t = 0; t < 3; t++) {
+            int d = -1, ones = 0;
+            for (int k = 0; k < 10; k++) if (o[k] == 1) { d = k; ones++; } else ck_assert(o[k] == 0);
+            ck_assert_int_eq(ones, 1);
+            total += d;
+            ck_assert(o[10] == (t == 2));
+            int a = t < 2 ? 3 : right ? total % 4 : (total + 1) % 4;
+            stepres r = step(e, a, o);
+            if (t < 2) { ck_assert(r.r == 0 && !r.term); continue; }
+            ck_assert(r.term && !r.trunc);
+            ck_assert_int_eq(r.succ, right);
+            ck_assert_float_eq(r.r, right ? 1.0f : -1.0f);
+            for (int k = 0; k < 11; k++) ck_assert(o[k] == 0);
+        }
+    }
+    env_free(e);
+}
+END_TEST
+
+static void expect_set_error(const char *world, const char *key, const char *value, const char *want) {
+    env_spec *s = env_spec_alloc(world);
+    ck_assert(s != NULL);
+    ck_assert_int_eq(env_spec_set(s, key, value), ENV_EINVAL);
+    ck_assert_msg(strstr(env_error(), want) != NULL, "expected '%s' in '%s'", want, env_error());
+    env_spec_free(s);
+}
+
+START_TEST(parameter_errors) {
+    ck_assert_ptr_null(env_spec_alloc("tmaz"));
+    ck_assert_msg(strstr(env_error(), "unknown world 'tmaz' (worlds: tmaze, ") != NULL, "%s", env_error());
+    ck_assert_ptr_null(env_spec_alloc("flicker"));
+    ck_assert_msg(strstr(env_error(), "'flicker' is a wrapper, not a world") != NULL, "%s", env_error());
+    expect_set_error("tmaze", "lenght", "6", "unknown parameter 'lenght' for world 'tmaze'");
+    expect_set_error("tmaze", "length", "0", "tmaze: length = 0 out of range [1, 1000]");
+    expect_set_error("tmaze", "length", "1001", "tmaze: length = 1001 out of range [1, 1000]");
+    expect_set_error("tmaze", "length", "six", "tmaze: length = 'six' is not an integer");
+    expect_set_error("tmaze", "length", "6.5", "tmaze: length = '6.5' is not an integer");
+    expect_set_error("tmaze", "corridor_noise", "1.5", "tmaze: corridor_noise = 1.5 out of range [0, 1]");
+    expect_set_error("tmaze", "reward_goal", "nan", "tmaze: reward_goal = 'nan' is not a finite number");
+    expect_set_error("tmaze", "flicker", "-0.1", "tmaze: flicker = -0.1 out of range [0, 1]");
+    expect_set_error("sum", "modulo", "1", "sum: modulo = 1 out of range [2, 1000]");
+    /* a refused value leaves the previous one */
+    env_spec *s = env_spec_alloc("tmaze");
+    ck_assert_int_eq(env_spec_set(s, "length", "6"), 0);
+    ck_assert_int_eq(env_spec_set(s, "length", "0"), ENV_EINVAL);
+    ck_assert_str_eq(env_spec_get(s, "length"), "6");
+    ck_assert_str_eq(env_spec_get(s, "flicker"), "0");
+    ck_assert_ptr_null(env_spec_get(s, "nope"));
+    env_spec *c = env_spec_clone(s);
+    env_spec_set(s, "length", "8");
+    ck_assert_str_eq(env_spec_get(c, "length"), "6");
+    ck_assert_str_eq(env_spec_world(c), "tmaze");
+    env_spec_free(c);
+    env *e = env_make(s);
+    float o[3], r;
+    uint8_t a, b, d;
+    ck_assert_int_eq(env_step(e, 4, o, &r, &a, &b, &d), ENV_EINVAL);
+    ck_assert_msg(strstr(env_error(), "tmaze: action 4 out of range [0, 3]") != NULL, "%s", env_error());
+    ck_assert_int_eq(env_step(e, -1, o, &r, &a, &b, &d), ENV_EINVAL);
+    env_free(e);
+    env_spec_free(s);
+    env_spec_free(NULL);
+    env_free(NULL);
+    env_vec_free(NULL);
+}
+END_TEST
+
+START_TEST(registry) {
+    ck_assert_int_ge(env_count(), 4);
+    int wrappers = 0;
+    for (int i = 0; i < env_count(); i++) {
+        const env_info *x = env_info_at(i);
+        ck_assert(x && x->name && x->summary && x->doc && x->nparams >= 1);
+        ck_assert_ptr_eq(env_info_find(x->name), x);
+        wrappers += x->is_wrapper;
+        /* every default is valid */
+        if (!x->is_wrapper) {
+            env_spec *s = env_spec_alloc(x->name);
+            for (int k = 0; k < x->nparams; k++)
+                ck_assert_msg(env_spec_set(s, x->params[k].name, x->params[k].def) == 0, "%s", env_error());
+            env_spec_free(s);
+        }
+    }
+    ck_assert_int_eq(wrappers, 2);
+    ck_assert_ptr_null(env_info_at(-1));
+    ck_assert_ptr_null(env_info_find("nope"));
+    ck_assert(env_seed(1, 0) != env_seed(1, 1) && env_seed(1, 0) != env_seed(2, 0));
+    ck_assert(env_splitmix64(0) == 0xe220a8397b1dcdafULL);   /* Vigna's reference output for state 0 */
+}
+END_TEST
+
+static Suite *envs_suite(void) {
+    Suite *s = suite_create("envs");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, tmaze_episode_by_hand);
+    tcase_add_test(tc, tmaze_junction_choices);
+    tcase_add_test(tc, tmaze_custom_rewards_and_time_limit);
+    tcase_add_test(tc, tmaze_corridor_noise);
+    tcase_add_test(tc, same_seed_same_trajectory);
+    tcase_add_test(tc, vec_equals_singles_tmaze);
+    tcase_add_test(tc, vec_equals_singles_wrapped);
+    tcase_add_test(tc, threads_bit_identical);
+    tcase_add_test(tc, vec_bookkeeping);
+    tcase_add_test(tc, state_round_trip);
+    tcase_add_test(tc, wrappers);
+    tcase_add_test(tc, sum_episode_by_hand);
+    tcase_add_test(tc, parameter_errors);
+    tcase_add_test(tc, registry);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    SRunner *sr = srunner_create(envs_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int nf = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return nf != 0;
+}
