@@ -11,6 +11,8 @@
 #include <gsl/gsl_randist.h>
 #include "nets/nets_internal.h"
 
+enum { NETS_MAX_UNITS = 1 << 16, NETS_MAX_ROWS = 1 << 20 };
+
 struct net_ws {
     void *mem;              /* every float buffer below, one allocation */
     net_lws *lw;            /* [nlayers] sequence buffers (max_batch x max_time) */
@@ -193,9 +195,15 @@ net *net_alloc(int in, const layer_spec *layers, int nl, int max_batch, int max_
     nets_blas_one_thread();
     if (in < 1) { nets_set_error(NETS_EINVAL, "net_alloc: input size %d must be >= 1", in); return NULL; }
     if (nl < 1 || !layers) { nets_set_error(NETS_EINVAL, "net_alloc: %d layers (need >= 1)", nl); return NULL; }
-    if (max_batch < 1 || max_time < 1) {
-        nets_set_error(NETS_EINVAL, "net_alloc: max_batch %d and max_time %d must be >= 1",
-                       max_batch, max_time);
+    /* the limits keep every row count and offset inside the int arguments
+     * of cblas_sgemm */
+    if (in > NETS_MAX_UNITS) {
+        nets_set_error(NETS_EINVAL, "net_alloc: input size %d above %d", in, NETS_MAX_UNITS);
+        return NULL;
+    }
+    if (max_batch < 1 || max_time < 1 || (long)max_batch * max_time > NETS_MAX_ROWS) {
+        nets_set_error(NETS_EINVAL, "net_alloc: max_batch %d and max_time %d must be >= 1, with "
+                       "max_batch * max_time <= %d", max_batch, max_time, NETS_MAX_ROWS);
         return NULL;
     }
     for (int l = 0; l < nl; l++) {
@@ -204,9 +212,9 @@ net *net_alloc(int in, const layer_spec *layers, int nl, int max_batch, int max_
             nets_set_error(NETS_EINVAL, "net_alloc: layer %d has unknown kind %d", l, (int)s->kind);
             return NULL;
         }
-        if (s->units < 1) {
-            nets_set_error(NETS_EINVAL, "net_alloc: layer %d (%s) has %d units (need >= 1)", l,
-                           kind_name(s->kind), s->units);
+        if (s->units < 1 || s->units > NETS_MAX_UNITS) {
+            nets_set_error(NETS_EINVAL, "net_alloc: layer %d (%s) has %d units (need 1 to %d)", l,
+                           kind_name(s->kind), s->units, NETS_MAX_UNITS);
             return NULL;
         }
         if (s->kind == LAYER_DENSE && s->learn_h0) {

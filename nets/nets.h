@@ -99,7 +99,9 @@ typedef struct {
 } net;
 
 /* Build a network of nl layers on inputs of size in, with workspaces for up to
- * max_batch rows of max_time steps. Parameters start at zero: call net_init. */
+ * max_batch rows of max_time steps. Parameters start at zero: call net_init.
+ * Limits: in and units <= 65536, max_batch * max_time <= 2^20. All memory is
+ * allocated here; forward, backward and step allocate nothing. */
 net *net_alloc(int in, const layer_spec *layers, int nl, int max_batch, int max_time);
 void net_free(net *n);                         /* NULL is a no-op */
 /* Parse "dense:32:relu,lstm:64,dense:4" (act none|relu|tanh; recurrent

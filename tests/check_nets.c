@@ -675,6 +675,11 @@ START_TEST(call_errors) {
     bad.learn_h0 = 0; bad.units = -1;
     ck_assert_ptr_null(net_alloc(3, &bad, 1, 4, 4));
     ck_assert_ptr_nonnull(strstr(nets_error(), "-1 units"));
+    bad.units = 100000;
+    ck_assert_ptr_null(net_alloc(3, &bad, 1, 4, 4));
+    ck_assert_ptr_nonnull(strstr(nets_error(), "100000 units"));
+    ck_assert_ptr_null(net_alloc(3, ls, 2, 4096, 4096));
+    ck_assert_ptr_nonnull(strstr(nets_error(), "max_batch * max_time"));
     net_free(NULL);
     optim_free(NULL);
 
