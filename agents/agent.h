@@ -41,6 +41,7 @@ typedef struct {
     const char *def;         /* default, as text */
     double lo, hi;           /* inclusive range for INT / REAL */
     const char *help;        /* STR params list their choices here */
+    const char *choices;     /* STR params: "a|b|c" (NULL otherwise) */
 } agent_param_desc;
 
 typedef struct {
@@ -106,5 +107,76 @@ const net *agent_net(const agent *a);
  * moments, replay contents, counters, RNG state, and the training actor. */
 int agent_save(const agent *a, const agent_actor *train_actor, hid_t g);
 int agent_load(agent *a, agent_actor *train_actor, hid_t g);
+
+/* The agent's type ("qtable", "dqn", "drqn") and its configuration. */
+const char *agent_type(const agent *a);
+/* Epsilon of a schedule after t env steps: linear from start to end over
+ * decay steps, or exp (start - end shrinks geometrically to 1% of itself at
+ * t = decay, then on), constant end afterwards for linear. */
+float agent_epsilon_at(float start, float end, long decay, int exp_shape, long t);
+
+/* ---- replay (agents/replay.c), exposed for tests and tools ------------------
+ * Steps of n rows (the envs of a vector) are stored per vector step in a ring
+ * of slots: slot u holds, for every row, the observation acted on, action,
+ * reward, flags, the final observation where the episode ended, and (if
+ * state_size > 0) the recurrent state BEFORE consuming the observation. A
+ * slot is addressed by its absolute index u (0, 1, ...); the ring keeps the
+ * last nslots = capacity / n of them. Windows and n-step targets are built at
+ * sampling time, never stored. */
+enum { REPLAY_TERM = 1, REPLAY_TRUNC = 2, REPLAY_START = 4 };
+typedef struct {
+    int n, obs_size, state_size;
+    long nslots;             /* ring size in vector steps */
+    long head;               /* slots written so far (absolute index of the next) */
+    float *obs;              /* [nslots, n, obs] */
+    float *fin;              /* [nslots, n, obs] final observation where done */
+    float *rew;              /* [nslots, n] */
+    int32_t *act;            /* [nslots, n] */
+    uint8_t *flags;          /* [nslots, n] REPLAY_* */
+    float *state;            /* [nslots, n, S] or NULL */
+} agent_replay;
+
+agent_replay *agent_replay_alloc(int n, int obs_size, int state_size, long capacity);
+void agent_replay_free(agent_replay *r);
+/* One vector step: obs [n, obs], act [n], rew [n], term/trunc/start [n],
+ * final_obs [n, obs] (read where term or trunc), state [n, S] or NULL. */
+int agent_replay_add(agent_replay *r, const float *obs, const int *act, const float *rew,
+                     const uint8_t *term, const uint8_t *trunc, const uint8_t *start,
+                     const float *final_obs, const float *state);
+long agent_replay_lo(const agent_replay *r);   /* oldest slot still held */
+/* The window of the k observations ending at step (u, row), oldest first,
+ * zero-padded before the episode's start; with_final: the last entry is the
+ * final observation of step (u, row) and the k-1 before it are steps u, u-1...
+ * out [k * obs]. Returns -1 when the window would need steps no longer held. */
+int agent_replay_window(const agent_replay *r, long u, int row, int k, int with_final, float *out);
+/* The n-step transition starting at step (u, row): x [k*obs] its window, *a,
+ * *ret = sum_j gamma^j r_{u+j} up to n steps or the episode's end, *disc the
+ * factor of the bootstrap value (0 when the episode terminated within the n
+ * steps; gamma^m when it was truncated after m steps or ran n steps), xn
+ * [k*obs] the window to bootstrap from (the final observation on truncation).
+ * Returns -1 if the steps it needs are not (or no longer) held. */
+int agent_replay_transition(const agent_replay *r, long u, int row, int k, int n, float gamma,
+                            float *x, int *a, float *ret, float *disc, float *xn);
+
+/* A sequence to replay from step (u, row): burn steps [p0, u) warm the state,
+ * train steps [u, u + train) get a loss, then up to n_step lookahead steps
+ * provide bootstrap values, then the final observation if the episode ended
+ * within them. Never crosses an episode start. */
+typedef struct {
+    long p0;                 /* first step (burn-in start) */
+    int row, burn, train, look;
+    int has_final;           /* the last step ended its episode: final obs appended */
+    int at_start;            /* p0 is the first step of its episode */
+} agent_seq;
+int agent_replay_plan(const agent_replay *r, long u, int row, int max_train, int burn_in, int n_step,
+                      agent_seq *s);
+/* Target of train step i of a planned sequence: *ret and *disc as in
+ * agent_replay_transition, *boot the sequence index (counted from u) whose
+ * value bootstraps. Returns -1 if the lookahead it needs is missing. */
+int agent_seq_target(const agent_replay *r, const agent_seq *s, int i, int n, float gamma,
+                     float *ret, float *disc, int *boot);
+/* Double Q: the target net's value of the online net's greedy action
+ * (ties: lowest index); plain: the target's max. */
+float agent_bootstrap_value(const float *q_online, const float *q_target, int n_actions, int double_q);
 
 #endif

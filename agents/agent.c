@@ -1,0 +1,580 @@
+/* agent.c — the agent types and their parameter tables, configurations,
+ * allocation, batched acting, observing (replay + the updates that are due)
+ * and the exploration schedule. The updates themselves live in qtable.c,
+ * dqn.c and drqn.c, the replay in replay.c, save / load in agent_h5.c. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "agents/agent_internal.h"
+
+/* ---- errors ------------------------------------------------------------------ */
+static __thread char agent_errbuf[512];
+const char *agent_error(void) { return agent_errbuf; }
+int agent_set_error(int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(agent_errbuf, sizeof agent_errbuf, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/* ---- parameter tables ----------------------------------------------------------
+ * Defaults are the ones that solve the T-maze (length 10) fastest in the
+ * benchmark (rql bench memory); docs/agents.md explains each. */
+#define P_INT AGENT_PARAM_INT
+#define P_REAL AGENT_PARAM_REAL
+#define P_BOOL AGENT_PARAM_BOOL
+#define P_STR AGENT_PARAM_STR
+#define EXPLORE(decay)                                                                            \
+    {"eps_start", P_REAL, "1", 0, 1, "epsilon of epsilon-greedy at step 0", NULL},                \
+    {"eps_end", P_REAL, "0.05", 0, 1, "epsilon after eps_decay env steps", NULL},                \
+    {"eps_decay", P_INT, decay, 1, 1e12, "env steps (summed over envs) of the epsilon decay", NULL}, \
+    {"eps_shape", P_STR, "linear", 0, 0, "linear|exp: linear ramp, or geometric approach to eps_end", \
+     "linear|exp"}
+#define LEARN(lr, gamma, nstep, batch, cap, warm, ups, tu)                                         \
+    {"lr", P_REAL, lr, 1e-7, 1, "Adam learning rate", NULL},                                      \
+    {"gamma", P_REAL, gamma, 0, 1, "discount", NULL},                                             \
+    {"n_step", P_INT, nstep, 1, 64, "steps of the n-step return (cut at episode ends)", NULL},    \
+    {"double_q", P_BOOL, "1", 0, 1, "double Q-learning: online net picks, target net values", NULL}, \
+    {"loss", P_STR, "huber", 0, 0, "huber|mse: Huber (delta 1) or squared TD error", "huber|mse"}, \
+    {"batch", P_INT, batch, 1, 4096, "transitions (dqn) or sequences (drqn) per update", NULL},   \
+    {"capacity", P_INT, cap, 1, 1e9, "replay capacity in env steps", NULL},                       \
+    {"warmup", P_INT, warm, 0, 1e12, "env steps before the first update", NULL},                  \
+    {"updates_per_step", P_REAL, ups, 0, 64, "gradient updates per env step (summed over envs)", NULL}, \
+    {"target_update", P_INT, tu, 1, 1e9, "updates between hard target copies (when tau = 0)", NULL}, \
+    {"tau", P_REAL, "0", 0, 1, "Polyak factor of a soft target update after every update (0: hard copies)", NULL}, \
+    {"grad_clip", P_REAL, "10", 0, 1e9, "clip the global gradient norm (0: off)", NULL}
+
+static const agent_param_desc qtable_params[] = {
+    {"k", P_INT, "1", 1, 64, "window: the table is keyed on the last k observations", NULL},
+    {"alpha", P_REAL, "0.1", 1e-6, 1, "learning rate of the tabular update", NULL},
+    {"gamma", P_REAL, "0.98", 0, 1, "discount", NULL},
+    {"q_init", P_REAL, "0", -1e6, 1e6, "initial Q-value of a new entry", NULL},
+    {"capacity", P_INT, "65536", 16, 1e9, "initial table size in entries (grows by doubling)", NULL},
+    EXPLORE("20000"),
+};
+static const agent_param_desc dqn_params[] = {
+    {"k", P_INT, "1", 1, 64, "window: input is the last k observations, zero-padded at episode start", NULL},
+    {"hidden", P_INT, "64", 1, 4096, "units of each hidden dense layer", NULL},
+    {"layers", P_INT, "2", 1, 8, "hidden dense layers (relu)", NULL},
+    LEARN("1e-3", "0.98", "3", "64", "50000", "1000", "0.25", "100"),
+    EXPLORE("20000"),
+};
+static const agent_param_desc drqn_params[] = {
+    {"cell", P_STR, "lstm", 0, 0, "lstm|gru|rnn: the recurrent core", "lstm|gru|rnn"},
+    {"hidden", P_INT, "32", 1, 4096, "units of the recurrent core", NULL},
+    {"encoder", P_INT, "0", 0, 4096, "units of a dense relu encoder before the core (0: none)", NULL},
+    {"learn_h0", P_BOOL, "0", 0, 1, "the initial state (h0, c0) is a learned parameter", NULL},
+    {"seq_mode", P_STR, "episode", 0, 0, "episode|chunk: replay whole episodes or chunks of `chunk` steps",
+     "episode|chunk"},
+    {"chunk", P_INT, "16", 1, 4096, "train steps of a replayed chunk (seq_mode chunk)", NULL},
+    {"max_len", P_INT, "256", 1, 65536, "most train steps of a replayed episode (seq_mode episode)", NULL},
+    {"burn_in", P_INT, "0", 0, 4096, "steps before a chunk that only warm the state (no loss)", NULL},
+    {"state_init", P_STR, "zero", 0, 0,
+     "zero|learned|stored: start state of a sequence not starting its episode (stored: as acted, R2D2)",
+     "zero|learned|stored"},
+    LEARN("3e-3", "0.98", "3", "32", "50000", "500", "0.125", "100"),
+    EXPLORE("20000"),
+};
+#define NP(t) ((int)(sizeof t / sizeof t[0]))
+static const agent_info infos[] = {
+    {"qtable", "tabular Q-learning on the exact observation (or a window of k)", qtable_params, NP(qtable_params)},
+    {"dqn", "memoryless Q-network over the last k observations, transition replay", dqn_params, NP(dqn_params)},
+    {"drqn", "encoder -> lstm/gru/rnn core -> Q head, sequence replay, burn-in, stored state", drqn_params,
+     NP(drqn_params)},
+};
+
+int agent_type_count(void) { return NP(infos); }
+const agent_info *agent_info_at(int i) { return i >= 0 && i < NP(infos) ? &infos[i] : NULL; }
+const agent_info *agent_info_find(const char *type) {
+    for (int i = 0; type && i < NP(infos); i++)
+        if (!strcmp(infos[i].name, type)) return &infos[i];
+    return NULL;
+}
+
+/* ---- configurations ------------------------------------------------------------ */
+#define VAL_MAX 64
+struct agent_cfg {
+    const agent_info *info;
+    char (*val)[VAL_MAX];           /* [nparams] current values as text */
+};
+
+agent_cfg *agent_cfg_alloc(const char *type) {
+    const agent_info *t = agent_info_find(type);
+    if (!t) {
+        agent_set_error(AGENT_EINVAL, "unknown agent type '%s' (qtable, dqn, drqn)", type ? type : "(null)");
+        return NULL;
+    }
+    agent_cfg *c = calloc(1, sizeof *c);
+    if (c) c->val = calloc((size_t)t->nparams, VAL_MAX);
+    if (!c || !c->val) {
+        free(c);
+        agent_set_error(AGENT_ENOMEM, "agent_cfg_alloc: out of memory");
+        return NULL;
+    }
+    c->info = t;
+    for (int i = 0; i < t->nparams; i++) snprintf(c->val[i], VAL_MAX, "%s", t->params[i].def);
+    return c;
+}
+
+void agent_cfg_free(agent_cfg *c) {
+    if (!c) return;
+    free(c->val);
+    free(c);
+}
+
+static int param_index(const agent_info *t, const char *key) {
+    for (int i = 0; key && i < t->nparams; i++)
+        if (!strcmp(t->params[i].name, key)) return i;
+    return -1;
+}
+
+static int parse_bool(const char *v, int *out) {
+    if (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes")) { *out = 1; return 0; }
+    if (!strcmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no")) { *out = 0; return 0; }
+    return -1;
+}
+
+static int choice_ok(const char *choices, const char *v) {
+    size_t n = strlen(v);
+    for (const char *p = choices; p && *p;) {
+        const char *e = strchr(p, '|');
+        size_t m = e ? (size_t)(e - p) : strlen(p);
+        if (m == n && !strncmp(p, v, n)) return 1;
+        p = e ? e + 1 : NULL;
+    }
+    return 0;
+}
+
+int agent_cfg_set(agent_cfg *c, const char *key, const char *value) {
+    if (!c || !key || !value) return agent_set_error(AGENT_EINVAL, "agent_cfg_set: NULL argument");
+    const agent_info *t = c->info;
+    int i = param_index(t, key);
+    if (i < 0) {
+        char known[512] = "";
+        size_t at = 0;
+        for (int j = 0; j < t->nparams && at < sizeof known; j++)
+            at += (size_t)snprintf(known + at, sizeof known - at, "%s%s", j ? ", " : "", t->params[j].name);
+        return agent_set_error(AGENT_EINVAL, "unknown %s parameter '%s' (known: %s)", t->name, key, known);
+    }
+    const agent_param_desc *d = &t->params[i];
+    if (strlen(value) >= VAL_MAX)
+        return agent_set_error(AGENT_EINVAL, "%s = %.40s...: value too long", key, value);
+    char *end;
+    switch (d->type) {
+    case AGENT_PARAM_INT: {
+        double x = strtod(value, &end);
+        if (end == value || *end || x != floor(x))
+            return agent_set_error(AGENT_EINVAL, "%s = %s: not an integer", key, value);
+        if (x < d->lo || x > d->hi)
+            return agent_set_error(AGENT_EINVAL, "%s = %s: out of range [%.15g, %.15g]", key, value, d->lo, d->hi);
+        snprintf(c->val[i], VAL_MAX, "%.0f", x);
+        return 0;
+    }
+    case AGENT_PARAM_REAL: {
+        double x = strtod(value, &end);
+        if (end == value || *end || !isfinite(x))
+            return agent_set_error(AGENT_EINVAL, "%s = %s: not a number", key, value);
+        if (x < d->lo || x > d->hi)
+            return agent_set_error(AGENT_EINVAL, "%s = %s: out of range [%g, %g]", key, value, d->lo, d->hi);
+        snprintf(c->val[i], VAL_MAX, "%s", value);
+        return 0;
+    }
+    case AGENT_PARAM_BOOL: {
+        int b;
+        if (parse_bool(value, &b))
+            return agent_set_error(AGENT_EINVAL, "%s = %s: not a boolean (true|false|1|0)", key, value);
+        snprintf(c->val[i], VAL_MAX, "%d", b);
+        return 0;
+    }
+    default:
+        if (!choice_ok(d->choices, value))
+            return agent_set_error(AGENT_EINVAL, "%s = %s: not one of %s", key, value, d->choices);
+        snprintf(c->val[i], VAL_MAX, "%s", value);
+        return 0;
+    }
+}
+
+const char *agent_cfg_get(const agent_cfg *c, const char *key) {
+    if (!c) return NULL;
+    int i = param_index(c->info, key);
+    return i < 0 ? NULL : c->val[i];
+}
+const char *agent_cfg_type(const agent_cfg *c) { return c ? c->info->name : NULL; }
+
+static long cfg_long(const agent_cfg *c, const char *key, long def) {
+    const char *v = agent_cfg_get(c, key);
+    return v ? strtol(v, NULL, 10) : def;
+}
+static float cfg_real(const agent_cfg *c, const char *key, float def) {
+    const char *v = agent_cfg_get(c, key);
+    return v ? (float)strtod(v, NULL) : def;
+}
+static const char *cfg_str(const agent_cfg *c, const char *key, const char *def) {
+    const char *v = agent_cfg_get(c, key);
+    return v ? v : def;
+}
+
+static void parse_params(const agent_cfg *c, agent_params *p) {
+    memset(p, 0, sizeof *p);
+    const char *t = c->info->name;
+    p->type = !strcmp(t, "qtable") ? AGENT_QTABLE : !strcmp(t, "dqn") ? AGENT_DQN : AGENT_DRQN;
+    p->hidden = (int)cfg_long(c, "hidden", 32);
+    p->layers = (int)cfg_long(c, "layers", 1);
+    p->encoder = (int)cfg_long(c, "encoder", 0);
+    p->learn_h0 = (int)cfg_long(c, "learn_h0", 0);
+    const char *cell = cfg_str(c, "cell", "lstm");
+    p->cell = !strcmp(cell, "gru") ? LAYER_GRU : !strcmp(cell, "rnn") ? LAYER_RNN : LAYER_LSTM;
+    p->k = p->type == AGENT_DRQN ? 1 : (int)cfg_long(c, "k", 1);
+    p->lr = cfg_real(c, "lr", 1e-3f);
+    p->gamma = cfg_real(c, "gamma", 0.98f);
+    p->grad_clip = cfg_real(c, "grad_clip", 0);
+    p->tau = cfg_real(c, "tau", 0);
+    p->alpha = cfg_real(c, "alpha", 0.1f);
+    p->q_init = cfg_real(c, "q_init", 0);
+    p->n_step = (int)cfg_long(c, "n_step", 1);
+    p->double_q = (int)cfg_long(c, "double_q", 1);
+    p->huber = strcmp(cfg_str(c, "loss", "huber"), "mse") != 0;
+    p->batch = (int)cfg_long(c, "batch", 32);
+    p->target_update = (int)cfg_long(c, "target_update", 100);
+    p->capacity = cfg_long(c, "capacity", 50000);
+    p->warmup = cfg_long(c, "warmup", 0);
+    p->updates_per_step = cfg_real(c, "updates_per_step", 0.25f);
+    p->seq_mode = !strcmp(cfg_str(c, "seq_mode", "episode"), "chunk") ? SEQ_CHUNK : SEQ_EPISODE;
+    p->chunk = (int)cfg_long(c, "chunk", 16);
+    p->max_len = (int)cfg_long(c, "max_len", 256);
+    p->burn_in = (int)cfg_long(c, "burn_in", 0);
+    const char *si = cfg_str(c, "state_init", "zero");
+    p->state_init = !strcmp(si, "learned") ? STATE_LEARNED : !strcmp(si, "stored") ? STATE_STORED : STATE_ZERO;
+    p->eps_start = cfg_real(c, "eps_start", 1);
+    p->eps_end = cfg_real(c, "eps_end", 0.05f);
+    p->eps_decay = cfg_long(c, "eps_decay", 10000);
+    p->eps_exp = !strcmp(cfg_str(c, "eps_shape", "linear"), "exp");
+}
+
+/* ---- allocation ------------------------------------------------------------------ */
+static int alloc_nets(agent *a) {
+    const agent_params *p = &a->p;
+    layer_spec ls[12];
+    int nl = 0;
+    if (p->type == AGENT_DQN) {
+        for (int l = 0; l < p->layers; l++) ls[nl++] = (layer_spec){LAYER_DENSE, p->hidden, ACT_RELU, 0};
+    } else {
+        if (p->encoder > 0) ls[nl++] = (layer_spec){LAYER_DENSE, p->encoder, ACT_RELU, 0};
+        a->rec_layer = nl;
+        ls[nl++] = (layer_spec){p->cell, p->hidden, ACT_NONE, p->learn_h0};
+    }
+    ls[nl++] = (layer_spec){LAYER_DENSE, a->A, ACT_NONE, 0};
+    int B = p->batch > a->n_envs ? p->batch : a->n_envs;
+    int T = p->type == AGENT_DQN ? 1 : a->Tmax;
+    a->online = net_alloc(a->in, ls, nl, B, T);
+    a->target = a->online ? net_alloc(a->in, ls, nl, B, T) : NULL;
+    if (!a->online || !a->target)
+        return agent_set_error(AGENT_ENOMEM, "cannot build the %s network (%d inputs, batch %d x %d steps): %s",
+                               a->type_name, a->in, B, T, nets_error());
+    if (net_init(a->online, a->rng) < 0 || net_copy(a->target, a->online) < 0)
+        return agent_set_error(AGENT_EINVAL, "network init: %s", nets_error());
+    a->S = net_state_size(a->online);
+    a->H = net_hidden_size(a->online);
+    a->opt = optim_alloc(OPT_ADAM, a->online->nparams, p->lr);
+    if (!a->opt) return agent_set_error(AGENT_ENOMEM, "cannot allocate Adam moments");
+    return 0;
+}
+
+static int alloc_workspace(agent *a) {
+    const agent_params *p = &a->p;
+    size_t B = (size_t)p->batch, T = (size_t)a->Tmax, in = (size_t)a->in, A = (size_t)a->A, S = (size_t)a->S;
+    size_t burn = (size_t)(p->burn_in > 0 ? p->burn_in : 1);
+    a->x = malloc(sizeof(float) * B * T * in);
+    a->xn = malloc(sizeof(float) * B * in);
+    a->xb = malloc(sizeof(float) * B * burn * in);
+    a->q = malloc(sizeof(float) * B * T * A);
+    a->qn = malloc(sizeof(float) * B * T * A);
+    a->qt = malloc(sizeof(float) * B * T * A);
+    a->dy = malloc(sizeof(float) * B * T * A);
+    a->yb = malloc(sizeof(float) * B * A);
+    a->st0 = malloc(sizeof(float) * B * (S + 1));
+    a->st0t = malloc(sizeof(float) * B * (S + 1));
+    a->dst0 = malloc(sizeof(float) * B * (S + 1));
+    a->len = malloc(sizeof(int) * B);
+    a->lenb = malloc(sizeof(int) * B);
+    a->acts = malloc(sizeof(int) * B);
+    a->mask = malloc(B);
+    a->ret = malloc(sizeof(float) * B);
+    a->disc = malloc(sizeof(float) * B);
+    a->seqs = malloc(sizeof(agent_seq) * B);
+    if (!a->x || !a->xn || !a->xb || !a->q || !a->qn || !a->qt || !a->dy || !a->yb || !a->st0 || !a->st0t ||
+        !a->dst0 || !a->len || !a->lenb || !a->acts || !a->mask || !a->ret || !a->disc || !a->seqs)
+        return agent_set_error(AGENT_ENOMEM, "cannot allocate the update workspace (batch %d x %d steps)",
+                               p->batch, a->Tmax);
+    return 0;
+}
+
+agent *agent_alloc(const agent_cfg *c, int obs_size, int n_actions, int n_envs, uint64_t seed) {
+    if (!c) { agent_set_error(AGENT_EINVAL, "agent_alloc: cfg is NULL"); return NULL; }
+    if (obs_size < 1 || n_actions < 1 || n_envs < 1) {
+        agent_set_error(AGENT_EINVAL, "agent_alloc: obs_size %d, n_actions %d, n_envs %d (each must be >= 1)",
+                        obs_size, n_actions, n_envs);
+        return NULL;
+    }
+    agent *a = calloc(1, sizeof *a);
+    if (!a) { agent_set_error(AGENT_ENOMEM, "agent_alloc: out of memory"); return NULL; }
+    parse_params(c, &a->p);
+    agent_params *p = &a->p;
+    a->type_name = c->info->name;
+    a->obs = obs_size;
+    a->A = n_actions;
+    a->n_envs = n_envs;
+    a->loss = a->q_mean = a->grad_norm = NAN;
+    a->in = p->type == AGENT_DRQN ? obs_size : p->k * obs_size;
+    a->rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!a->rng) { agent_set_error(AGENT_ENOMEM, "agent_alloc: cannot allocate the RNG"); goto fail; }
+    gsl_rng_set(a->rng, (unsigned long)(seed ^ (seed >> 32)) ^ 0x5eedUL);
+    if (p->type == AGENT_QTABLE) {
+        if (qtab_init(&a->tab, a->in, n_actions, p->capacity) < 0) goto fail;
+        return a;
+    }
+    if (p->type == AGENT_DRQN) {
+        if (p->state_init == STATE_LEARNED && !p->learn_h0) {
+            agent_set_error(AGENT_EINVAL, "state_init = learned needs learn_h0 = true");
+            goto fail;
+        }
+        int train = p->seq_mode == SEQ_CHUNK ? p->chunk : p->max_len;
+        a->Tmax = train + p->n_step + 1;
+    } else {
+        a->Tmax = 1;
+    }
+    if (alloc_nets(a) < 0) goto fail;
+    if (alloc_workspace(a) < 0) goto fail;
+    int S = p->type == AGENT_DRQN && p->state_init == STATE_STORED ? a->S : 0;
+    a->rp = agent_replay_alloc(n_envs, obs_size, S, p->capacity);
+    if (!a->rp) goto fail;
+    return a;
+fail:
+    agent_free(a);
+    return NULL;
+}
+
+void agent_free(agent *a) {
+    if (!a) return;
+    gsl_rng_free(a->rng);
+    net_free(a->online);
+    net_free(a->target);
+    optim_free(a->opt);
+    agent_replay_free(a->rp);
+    qtab_free(&a->tab);
+    free(a->x); free(a->xn); free(a->xb); free(a->q); free(a->qn); free(a->qt); free(a->dy); free(a->yb);
+    free(a->st0); free(a->st0t); free(a->dst0); free(a->len); free(a->lenb); free(a->acts); free(a->mask);
+    free(a->ret); free(a->disc); free(a->seqs);
+    free(a);
+}
+
+const char *agent_type(const agent *a) { return a ? a->type_name : NULL; }
+const net *agent_net(const agent *a) { return a ? a->online : NULL; }
+
+/* ---- exploration -------------------------------------------------------------------- */
+float agent_epsilon_at(float start, float end, long decay, int exp_shape, long t) {
+    double f = (double)t / (double)(decay > 0 ? decay : 1);
+    if (exp_shape) return (float)(end + (start - end) * pow(0.01, f));
+    return f >= 1 ? end : (float)(start + (end - start) * f);
+}
+float agent_epsilon(const agent *a) {
+    return agent_epsilon_at(a->p.eps_start, a->p.eps_end, a->p.eps_decay, a->p.eps_exp, a->env_steps);
+}
+
+int agent_argmax(const float *q, int n) {
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (q[i] > q[best]) best = i;
+    return best;
+}
+
+void agent_get_stats(const agent *a, agent_stats *s) {
+    s->env_steps = a->env_steps;
+    s->updates = a->updates;
+    s->epsilon = agent_epsilon(a);
+    s->loss = a->loss;
+    s->q_mean = a->q_mean;
+    s->grad_norm = a->grad_norm;
+}
+
+/* ---- actors ----------------------------------------------------------------------------- */
+agent_actor *agent_actor_alloc(agent *a, int n) {
+    if (!a || n < 1) {
+        agent_set_error(AGENT_EINVAL, "agent_actor_alloc: %s, n = %d (need >= 1)", a ? "agent" : "agent is NULL", n);
+        return NULL;
+    }
+    agent_actor *ac = calloc(1, sizeof *ac);
+    actor_priv *pv = calloc(1, sizeof *pv);
+    if (!ac || !pv) goto nomem;
+    ac->priv = pv;
+    ac->n = n;
+    ac->n_actions = a->A;
+    ac->hidden_size = a->p.type == AGENT_DRQN ? a->H : 0;
+    size_t N = (size_t)n, S = (size_t)a->S, kd = (size_t)a->p.k * a->obs;
+    ac->q = calloc(N * a->A, sizeof(float));
+    pv->obs = calloc(N * a->obs, sizeof(float));
+    pv->fin = calloc(N * a->obs, sizeof(float));
+    pv->act = calloc(N, sizeof(int));
+    pv->start = calloc(N, 1);
+    if (!ac->q || !pv->obs || !pv->fin || !pv->act || !pv->start) goto nomem;
+    if (a->p.type == AGENT_DRQN) {
+        pv->state = calloc(N * S, sizeof(float));
+        pv->before = calloc(N * S, sizeof(float));
+        ac->hidden = calloc(N * a->H, sizeof(float));
+        if (a->p.cell == LAYER_LSTM) ac->cell = calloc(N * a->H, sizeof(float));
+        if (!pv->state || !pv->before || !ac->hidden || (a->p.cell == LAYER_LSTM && !ac->cell)) goto nomem;
+        net_state_reset(a->online, pv->state, n, NULL);
+    } else {
+        pv->win = calloc(N * kd, sizeof(float));
+        pv->before = calloc(N * kd, sizeof(float));   /* qtable: the next window */
+        if (!pv->win || !pv->before) goto nomem;
+    }
+    return ac;
+nomem:
+    agent_actor_free(ac);
+    agent_set_error(AGENT_ENOMEM, "agent_actor_alloc: out of memory for %d rows", n);
+    return NULL;
+}
+
+void agent_actor_free(agent_actor *ac) {
+    if (!ac) return;
+    actor_priv *pv = ac->priv;
+    if (pv) {
+        free(pv->state); free(pv->before); free(pv->win); free(pv->obs); free(pv->act);
+        free(pv->start); free(pv->fin);
+        free(pv);
+    }
+    free(ac->q); free(ac->hidden); free(ac->cell);
+    free(ac);
+}
+
+/* Pushes obs into a row's window (oldest first), after zeroing it at an
+ * episode start, so the input never mixes two episodes. */
+static void window_push(float *win, const float *obs, int k, int os, int start) {
+    size_t kd = (size_t)k * os;
+    if (start) memset(win, 0, kd * sizeof(float));
+    else memmove(win, win + os, (kd - os) * sizeof(float));
+    memcpy(win + kd - os, obs, (size_t)os * sizeof(float));
+}
+
+int agent_act(agent *a, agent_actor *ac, const float *obs, const uint8_t *episode_start, int greedy,
+              int *actions) {
+    if (!a || !ac || !obs || !episode_start || !actions)
+        return agent_set_error(AGENT_EINVAL, "agent_act: NULL argument");
+    actor_priv *pv = ac->priv;
+    const int n = ac->n, os = a->obs, A = a->A, k = a->p.k;
+    const size_t kd = (size_t)k * os;
+    memcpy(pv->obs, obs, sizeof(float) * n * os);
+    memcpy(pv->start, episode_start, (size_t)n);
+    if (a->p.type == AGENT_DRQN) {
+        const int S = a->S, H = a->H;
+        net_state_reset(a->online, pv->state, n, episode_start);
+        /* R2D2 stores the state BEFORE the observation is consumed (Acme #259) */
+        memcpy(pv->before, pv->state, sizeof(float) * n * S);
+        /* the net's acting workspace holds max_batch rows: step in blocks */
+        int mb = a->online->max_batch;
+        for (int b0 = 0; b0 < n; b0 += mb) {
+            int B = n - b0 < mb ? n - b0 : mb;
+            if (net_step(a->online, obs + (size_t)b0 * os, pv->state + (size_t)b0 * S, B, ac->q + (size_t)b0 * A) < 0)
+                return agent_set_error(AGENT_EINVAL, "agent_act: %s", nets_error());
+        }
+        const net_layer *L = &a->online->layers[a->rec_layer];
+        for (int i = 0; i < n; i++) {
+            const float *st = pv->state + (size_t)i * S + L->state_off;
+            memcpy(ac->hidden + (size_t)i * H, st, sizeof(float) * H);
+            if (ac->cell) memcpy(ac->cell + (size_t)i * H, st + H, sizeof(float) * H);
+        }
+    } else {
+        for (int i = 0; i < n; i++)
+            window_push(pv->win + i * kd, obs + (size_t)i * os, k, os, episode_start[i]);
+        if (a->p.type == AGENT_QTABLE) {
+            for (int i = 0; i < n; i++) {
+                const float *row = qtab_find(&a->tab, pv->win + i * kd, A);
+                for (int j = 0; j < A; j++) ac->q[(size_t)i * A + j] = row ? row[j] : a->p.q_init;
+            }
+        } else {
+            int mb = a->online->max_batch;
+            for (int b0 = 0; b0 < n; b0 += mb) {
+                int B = n - b0 < mb ? n - b0 : mb;
+                if (net_step(a->online, pv->win + (size_t)b0 * kd, NULL, B, ac->q + (size_t)b0 * A) < 0)
+                    return agent_set_error(AGENT_EINVAL, "agent_act: %s", nets_error());
+            }
+        }
+    }
+    double eps = greedy ? 0.0 : agent_epsilon(a);
+    for (int i = 0; i < n; i++) {
+        int act = agent_argmax(ac->q + (size_t)i * A, A);
+        /* draws only when exploring, so greedy evaluation leaves the stream alone */
+        if (eps > 0 && gsl_rng_uniform(a->rng) < eps) act = (int)gsl_rng_uniform_int(a->rng, (unsigned long)A);
+        actions[i] = act;
+    }
+    memcpy(pv->act, actions, sizeof(int) * n);
+    pv->acted = 1;
+    return 0;
+}
+
+int agent_observe(agent *a, agent_actor *ac, const float *rewards, const uint8_t *terminated,
+                  const uint8_t *truncated, const float *next_obs) {
+    if (!a || !ac || !rewards || !terminated || !truncated || !next_obs)
+        return agent_set_error(AGENT_EINVAL, "agent_observe: NULL argument");
+    actor_priv *pv = ac->priv;
+    if (!pv->acted) return agent_set_error(AGENT_EINVAL, "agent_observe: no agent_act before it");
+    if (ac->n != a->n_envs)
+        return agent_set_error(AGENT_EINVAL, "agent_observe: actor has %d rows, the agent was built for n_envs %d",
+                               ac->n, a->n_envs);
+    pv->acted = 0;
+    const int n = ac->n, os = a->obs;
+    a->env_steps += n;
+    if (a->p.type == AGENT_QTABLE) {
+        const size_t kd = (size_t)a->p.k * os;
+        for (int i = 0; i < n; i++) {
+            float *win = pv->win + i * kd, *nw = pv->before + i * kd;
+            /* the next window: this one shifted by next_obs (same episode) */
+            memcpy(nw, win, sizeof(float) * kd);
+            window_push(nw, next_obs + (size_t)i * os, a->p.k, os, 0);
+            int rc = qtab_update(a, win, pv->act[i], rewards[i], terminated[i], nw);
+            if (rc < 0) return rc;
+        }
+        return 0;
+    }
+    int rc = agent_replay_add(a->rp, pv->obs, pv->act, rewards, terminated, truncated, pv->start, next_obs,
+                              a->rp->state_size ? pv->before : NULL);
+    if (rc < 0) return rc;
+    if (a->env_steps < a->p.warmup) return 0;
+    a->credit += (double)n * a->p.updates_per_step;
+    while (a->credit >= 1.0) {
+        a->credit -= 1.0;
+        rc = a->p.type == AGENT_DQN ? dqn_update(a) : drqn_update(a);
+        if (rc < 0) return rc;
+    }
+    return 0;
+}
+
+/* ---- shared by the updates ------------------------------------------------------------ */
+float agent_td_grad(const agent *a, float q, float y, float *dq) {
+    float d = q - y;
+    if (a->p.huber && fabsf(d) > 1.0f) {
+        *dq = d > 0 ? 1.0f : -1.0f;
+        return fabsf(d) - 0.5f;
+    }
+    *dq = d;
+    return 0.5f * d * d;
+}
+
+int agent_apply_grads(agent *a) {
+    for (size_t i = 0; i < a->online->nparams; i++)
+        if (!isfinite(a->online->grads[i]))
+            return agent_set_error(AGENT_ENAN, "update %ld: gradient of parameter %zu is %g", a->updates, i,
+                                   (double)a->online->grads[i]);
+    a->grad_norm = nets_clip_grad_norm(a->online->grads, a->online->nparams, a->p.grad_clip);
+    optim_step(a->opt, a->online->params, a->online->grads);
+    a->updates++;
+    int rc = a->p.tau > 0 ? net_polyak(a->target, a->online, a->p.tau)
+             : a->updates % a->p.target_update == 0 ? net_copy(a->target, a->online) : 0;
+    if (rc < 0) return agent_set_error(AGENT_EINVAL, "target update: %s", nets_error());
+    return 0;
+}

@@ -1,0 +1,55 @@
+/* dqn.c — one update of the memoryless Q-network from transition replay:
+ * a batch of n-step transitions (windows assembled at sampling time), the
+ * bootstrap value from the target net (double Q: of the online net's greedy
+ * action), Huber or squared TD loss on the taken action, Adam with clipping.
+ * The online net's forward on the bootstrap windows runs before the one that
+ * is differentiated, since net_backward uses the last forward. */
+#include <math.h>
+#include <string.h>
+#include "agents/agent_internal.h"
+
+/* Draws batch transitions uniformly over the held (slot, row) steps; a draw
+ * whose lookahead is not complete yet is drawn again. */
+static int sample(agent *a) {
+    const agent_replay *r = a->rp;
+    const int B = a->p.batch, in = a->in;
+    long lo = agent_replay_lo(r), span = r->head - lo;
+    for (int b = 0; b < B; b++) {
+        for (int tries = 0;; tries++) {
+            if (tries > 10000)
+                return agent_set_error(AGENT_EINVAL, "dqn: no complete transition in %ld replay slots", span);
+            long u = lo + (long)gsl_rng_uniform_int(a->rng, (unsigned long)span);
+            int row = (int)gsl_rng_uniform_int(a->rng, (unsigned long)r->n);
+            if (agent_replay_transition(r, u, row, a->p.k, a->p.n_step, a->p.gamma, a->x + (size_t)b * in,
+                                        &a->acts[b], &a->ret[b], &a->disc[b], a->xn + (size_t)b * in) == 0)
+                break;
+        }
+    }
+    return 0;
+}
+
+int dqn_update(agent *a) {
+    if (a->rp->head < 2) return 0;
+    const int B = a->p.batch, A = a->A;
+    int rc = sample(a);
+    if (rc < 0) return rc;
+    if (net_forward(a->target, a->xn, NULL, B, 1, NULL, 0, a->qt, NULL) < 0 ||
+        (a->p.double_q && net_forward(a->online, a->xn, NULL, B, 1, NULL, 0, a->qn, NULL) < 0) ||
+        net_forward(a->online, a->x, NULL, B, 1, NULL, 0, a->q, NULL) < 0)
+        return agent_set_error(AGENT_EINVAL, "dqn update: %s", nets_error());
+    memset(a->dy, 0, sizeof(float) * B * A);
+    double loss = 0, qsum = 0;
+    for (int b = 0; b < B; b++) {
+        float v = agent_bootstrap_value(a->p.double_q ? a->qn + b * A : a->qt + b * A, a->qt + b * A, A,
+                                        a->p.double_q);
+        float y = a->ret[b] + a->disc[b] * v, q = a->q[b * A + a->acts[b]], dq;
+        loss += agent_td_grad(a, q, y, &dq);
+        a->dy[b * A + a->acts[b]] = dq / B;
+        qsum += q;
+    }
+    net_zero_grad(a->online);
+    if (net_backward(a->online, a->dy, NULL) < 0) return agent_set_error(AGENT_EINVAL, "dqn update: %s", nets_error());
+    a->loss = (float)(loss / B);
+    a->q_mean = (float)(qsum / B);
+    return agent_apply_grads(a);
+}

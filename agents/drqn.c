@@ -1,0 +1,138 @@
+/* drqn.c — one update of the recurrent Q-network from sequence replay.
+ *
+ * A batch of sequences (whole episodes, or chunks of `chunk` steps) is
+ * gathered batch-major with per-row lengths: burn-in steps [p0, u) first,
+ * then train steps, up to n_step lookahead steps and the final observation
+ * of an episode that ended inside. The start state of a row is the net's
+ * initial state (zero or learned h0) where the sequence begins its episode,
+ * otherwise zero, h0 or the state stored when the step was acted (R2D2).
+ * Burn-in runs as its own forward (no loss, no gradient: it only warms the
+ * state); then the target net and the online net each make one whole-sequence
+ * pass, n-step double-Q targets are read off both, and BPTT runs once. */
+#include <math.h>
+#include <string.h>
+#include "agents/agent_internal.h"
+
+static inline size_t rcell(const agent_replay *r, long u, int row) {
+    return (size_t)(u % r->nslots) * r->n + row;
+}
+
+static int sample(agent *a) {
+    const agent_replay *r = a->rp;
+    const agent_params *p = &a->p;
+    long lo = agent_replay_lo(r), span = r->head - lo;
+    int max_train = p->seq_mode == SEQ_CHUNK ? p->chunk : p->max_len;
+    for (int b = 0; b < p->batch; b++) {
+        long u = 0;
+        int row = 0;
+        /* episode mode: uniform over the episode starts held, by rejection
+         * (a start is one step in the episode length, so this is cheap) */
+        for (int tries = 0; tries < 1000000; tries++) {
+            u = lo + (long)gsl_rng_uniform_int(a->rng, (unsigned long)span);
+            row = (int)gsl_rng_uniform_int(a->rng, (unsigned long)r->n);
+            if (p->seq_mode == SEQ_CHUNK || (r->flags[rcell(r, u, row)] & REPLAY_START)) break;
+        }
+        if (agent_replay_plan(r, u, row, max_train, p->burn_in, p->n_step, &a->seqs[b]) < 0)
+            return agent_set_error(AGENT_EINVAL, "drqn: cannot plan a sequence at slot %ld row %d", u, row);
+    }
+    return 0;
+}
+
+/* Start states of the rows for network n (online or target, each with its
+ * own learned h0). */
+static void start_states(agent *a, const net *n, float *st) {
+    const agent_replay *r = a->rp;
+    const int B = a->p.batch, S = a->S;
+    memset(st, 0, sizeof(float) * B * S);
+    for (int b = 0; b < B; b++) {
+        const agent_seq *s = &a->seqs[b];
+        a->mask[b] = s->at_start || a->p.state_init == STATE_LEARNED;
+        if (!s->at_start && a->p.state_init == STATE_STORED)
+            memcpy(st + (size_t)b * S, r->state + rcell(r, s->p0, s->row) * S, sizeof(float) * S);
+    }
+    net_state_reset(n, st, B, a->mask);
+}
+
+int drqn_update(agent *a) {
+    const agent_replay *r = a->rp;
+    const agent_params *p = &a->p;
+    const int B = p->batch, A = a->A, os = a->obs;
+    if (r->head < 1) return 0;
+    int rc = sample(a);
+    if (rc < 0) return rc;
+    int Tm = 1, Bm = 0;
+    for (int b = 0; b < B; b++) {
+        const agent_seq *s = &a->seqs[b];
+        a->len[b] = s->train + s->look + s->has_final;
+        a->lenb[b] = s->burn;
+        if (a->len[b] > Tm) Tm = a->len[b];
+        if (s->burn > Bm) Bm = s->burn;
+    }
+    /* gather: x [B, Tm, obs], xb [B, Bm, obs] */
+    for (int b = 0; b < B; b++) {
+        const agent_seq *s = &a->seqs[b];
+        const long u = s->p0 + s->burn;
+        for (int t = 0; t < s->burn; t++)
+            memcpy(a->xb + ((size_t)b * Bm + t) * os, r->obs + rcell(r, s->p0 + t, s->row) * os, sizeof(float) * os);
+        int held = s->train + s->look;
+        for (int t = 0; t < held; t++)
+            memcpy(a->x + ((size_t)b * Tm + t) * os, r->obs + rcell(r, u + t, s->row) * os, sizeof(float) * os);
+        if (s->has_final)
+            memcpy(a->x + ((size_t)b * Tm + held) * os, r->fin + rcell(r, u + held - 1, s->row) * os,
+                   sizeof(float) * os);
+    }
+    start_states(a, a->target, a->st0t);
+    start_states(a, a->online, a->st0);
+    if (Bm > 0 && (net_forward(a->target, a->xb, a->lenb, B, Bm, a->st0t, 0, a->yb, a->st0t) < 0 ||
+                   net_forward(a->online, a->xb, a->lenb, B, Bm, a->st0, 0, a->yb, a->st0) < 0))
+        return agent_set_error(AGENT_EINVAL, "drqn burn-in: %s", nets_error());
+    if (net_forward(a->target, a->x, a->len, B, Tm, a->st0t, 1, a->qt, NULL) < 0 ||
+        net_forward(a->online, a->x, a->len, B, Tm, a->st0, 1, a->q, NULL) < 0)
+        return agent_set_error(AGENT_EINVAL, "drqn forward: %s", nets_error());
+    memset(a->dy, 0, sizeof(float) * B * Tm * A);
+    double loss = 0, qsum = 0;
+    long count = 0;
+    for (int b = 0; b < B; b++) {
+        const agent_seq *s = &a->seqs[b];
+        const long u = s->p0 + s->burn;
+        for (int i = 0; i < s->train; i++) {
+            float ret, disc;
+            int boot;
+            if (agent_seq_target(r, s, i, p->n_step, p->gamma, &ret, &disc, &boot) < 0) continue;
+            const float *qb = a->q + ((size_t)b * Tm + boot) * A, *qtb = a->qt + ((size_t)b * Tm + boot) * A;
+            float y = ret + (disc > 0 ? disc * agent_bootstrap_value(qb, qtb, A, p->double_q) : 0.0f);
+            int act = r->act[rcell(r, u + i, s->row)];
+            size_t at = ((size_t)b * Tm + i) * A + act;
+            float dq;
+            loss += agent_td_grad(a, a->q[at], y, &dq);
+            a->dy[at] = dq;
+            qsum += a->q[at];
+            count++;
+        }
+    }
+    if (!count) return 0;               /* nothing with a complete target yet */
+    float scale = 1.0f / (float)count;
+    for (size_t i = 0; i < (size_t)B * Tm * A; i++) a->dy[i] *= scale;
+    net_zero_grad(a->online);
+    if (net_backward(a->online, a->dy, p->learn_h0 ? a->dst0 : NULL) < 0)
+        return agent_set_error(AGENT_EINVAL, "drqn backward: %s", nets_error());
+    if (p->learn_h0) {
+        /* rows that started from h0 (and were not burnt in) pass their
+         * dL/dstate0 on to it: net_backward does not, as a state0 was given */
+        const net_layer *L = &a->online->layers[a->rec_layer];
+        const int H = L->units;
+        float *gh = a->online->grads + L->off_h0;
+        float *gc = L->kind == LAYER_LSTM ? a->online->grads + L->off_c0 : NULL;
+        for (int b = 0; b < B; b++) {
+            if (!a->mask[b] || a->seqs[b].burn) continue;
+            const float *d = a->dst0 + (size_t)b * a->S + L->state_off;
+            for (int j = 0; j < H; j++) {
+                gh[j] += d[j];
+                if (gc) gc[j] += d[H + j];
+            }
+        }
+    }
+    a->loss = (float)(loss / count);
+    a->q_mean = (float)(qsum / count);
+    return agent_apply_grads(a);
+}
