@@ -102,6 +102,8 @@ static hid_t bool_type(void) {
     return t;
 }
 
+hid_t rlog_bool_type(void) { return bool_type(); }
+
 static hid_t mem_type(ctype t, hid_t boolt) {
     switch (t) {
     case C_I64: return H5T_NATIVE_INT64;

@@ -156,6 +156,11 @@ void rlog_set_complete(rlog *l);
  * Returns 0, or -1 if anything failed (the log is freed either way). */
 int rlog_close(rlog *l);
 
+/* The HDF5 enum the log uses for booleans (int8 base, FALSE = 0, TRUE = 1,
+ * what h5py reads as numpy bool), for other writers such as `rql export`.
+ * The caller closes it with H5Tclose. */
+hid_t rlog_bool_type(void);
+
 /* ---- reading ---------------------------------------------------------------- */
 
 typedef struct rlog_file rlog_file;

@@ -1,0 +1,62 @@
+/* rql compare — agents against each other across seeds, from their logs
+ * (the statistics are experiments/stats.c; this file only parses options). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "experiments/cmd.h"
+#include "experiments/stats.h"
+
+static void usage(FILE *f) {
+    rql_usage_of("compare", f);
+    fprintf(f, "\n  DIR_OR_FILES      run logs, or folders searched recursively for them\n"
+               "  --csv             one CSV row per agent (label), p-values in columns p_vs_LABEL\n"
+               "  --json            everything, per run too, as JSON (NaN and infinity as null)\n"
+               "  --threshold X     success rate that counts as solved (default 1.0)\n"
+               "\nRuns are grouped by their label. Final = the last greedy evaluation of each run;\n"
+               "means with 95%% confidence intervals from the t distribution; episodes to solve\n"
+               "= the first evaluation with success >= X (median and IQR, 'never' counted as\n"
+               "infinity); AUC = greedy success averaged over training (trapezoids over the\n"
+               "evaluations); Welch's t test on final success between every pair of agents.\n");
+}
+
+int cmd_compare(int argc, char **argv) {
+    stats_fmt fmt = STATS_FMT_TABLE;
+    double threshold = 1.0;
+    const char **args = calloc(argc > 0 ? (size_t)argc : 1, sizeof *args);
+    int nargs = 0;
+    if (!args) { fprintf(stderr, "rql compare: out of memory\n"); return 1; }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); free(args); return 0; }
+        else if (!strcmp(a, "--csv")) fmt = STATS_FMT_CSV;
+        else if (!strcmp(a, "--json")) fmt = STATS_FMT_JSON;
+        else if (!strcmp(a, "--threshold") && i + 1 < argc) {
+            char *end;
+            threshold = strtod(argv[++i], &end);
+            if (*end || !(threshold > 0 && threshold <= 1)) {
+                fprintf(stderr, "rql compare: --threshold %s: expected a success rate in (0, 1]\n", argv[i]);
+                free(args);
+                return 2;
+            }
+        } else if (a[0] == '-') {
+            fprintf(stderr, "rql compare: unknown option '%s'\n", a);
+            usage(stderr);
+            free(args);
+            return 2;
+        } else args[nargs++] = a;
+    }
+    if (!nargs) { usage(stderr); free(args); return 2; }
+    char err[2048];
+    char **paths = NULL;
+    int n = stats_collect_paths(args, nargs, &paths, err, sizeof err);
+    free(args);
+    if (n < 0) { fprintf(stderr, "rql compare: %s\n", err); return 2; }
+    stats_comparison *c = stats_compare((const char *const *)paths, n, threshold, err, sizeof err);
+    stats_free_paths(paths, n);
+    if (!c) { fprintf(stderr, "rql compare: %s\n", err); return 2; }
+    int rc = stats_print(c, fmt, stdout) ? 1 : 0;
+    if (rc) fprintf(stderr, "rql compare: cannot write the output\n");
+    stats_comparison_free(c);
+    return rc;
+}
