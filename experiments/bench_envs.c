@@ -1,0 +1,137 @@
+/* rql bench envs — env steps per second, for every world: one instance
+ * stepped through env_step, and a vector of N (default 4096) instances
+ * stepped through env_vec_step on 1 and on 2 OpenMP threads.
+ *
+ * Actions are uniform random, drawn ahead of time (a table of 64 vector
+ * steps, cycled), so the timing holds only the env. Each figure is the best
+ * of --repeats timed runs of about --seconds each: other processes on a
+ * shared machine only ever slow a run down. Episodes auto-reset inside the
+ * timing (single: env_restart on every end), as in training. */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <gsl/gsl_rng.h>
+#include "envs/env.h"
+#include "experiments/cmd.h"
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+typedef struct { const char *label, *world; const char *kv[8]; } bench_case;
+
+static const bench_case cases[] = {
+    {"tmaze length=10", "tmaze", {"length", "10", NULL}},
+    {"tmaze length=10 flicker=0.1", "tmaze", {"length", "10", "flicker", "0.1", NULL}},
+    {"gridworld four_rooms full", "gridworld", {"map", "four_rooms", "view", "full", NULL}},
+    {"gridworld four_rooms ego 5x5", "gridworld", {"map", "four_rooms", "view", "ego", NULL}},
+    {"memory_room length=5", "memory_room", {"length", "5", NULL}},
+    {"sum length=5 modulo=10", "sum", {NULL}},
+};
+#define NCASES ((int)(sizeof cases / sizeof cases[0]))
+#define ACT_ROWS 64
+
+static env_spec *case_spec(const bench_case *c) {
+    env_spec *s = env_spec_alloc(c->world);
+    for (int i = 0; s && c->kv[i]; i += 2)
+        if (env_spec_set(s, c->kv[i], c->kv[i + 1]) < 0) { env_spec_free(s); return NULL; }
+    return s;
+}
+
+static double bench_single(const env_spec *s, const int *acts, int nact, double secs, int repeats) {
+    env *e = env_make(s);
+    if (!e) return -1;
+    float *o = malloc(sizeof(float) * env_obs_size(e));
+    env_reset(e, 1, o);
+    double best = 0;
+    for (int r = 0; r < repeats; r++) {
+        long steps = 0;
+        double t0 = now_s(), dt;
+        do {
+            for (int k = 0; k < 100000; k++) {
+                float rew;
+                uint8_t te, tr, su;
+                env_step(e, acts[(steps + k) % nact], o, &rew, &te, &tr, &su);
+                if (te | tr) env_restart(e, o);
+            }
+            steps += 100000;
+        } while ((dt = now_s() - t0) < secs);
+        if (steps / dt > best) best = steps / dt;
+    }
+    free(o);
+    env_free(e);
+    return best;
+}
+
+static double bench_vec(const env_spec *s, int n, int threads, const int *acts, double secs, int repeats) {
+    omp_set_num_threads(threads);
+    env_vec *v = env_vec_alloc(s, n, 1);
+    if (!v) return -1;
+    double best = 0;
+    for (int r = 0; r < repeats; r++) {
+        long vsteps = 0;
+        double t0 = now_s(), dt;
+        do {
+            for (int k = 0; k < ACT_ROWS; k++) env_vec_step(v, acts + (size_t)k * n);
+            vsteps += ACT_ROWS;
+        } while ((dt = now_s() - t0) < secs);
+        double sps = (double)vsteps * n / dt;
+        if (sps > best) best = sps;
+    }
+    env_vec_free(v);
+    return best;
+}
+
+int bench_envs(int argc, char **argv) {
+    int n = 4096, repeats = 3;
+    double secs = 0.3;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--n") && i + 1 < argc) n = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) secs = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--repeats") && i + 1 < argc) repeats = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "rql bench envs: unknown option '%s' (--n N, --seconds S, --repeats R)\n", argv[i]);
+            return 2;
+        }
+    }
+    if (n < 1 || n > 1 << 20 || secs <= 0 || secs > 60 || repeats < 1 || repeats > 100) {
+        fprintf(stderr, "rql bench envs: --n %d must be in [1, 1048576], --seconds %g in (0, 60], --repeats %d in [1, 100]\n",
+                n, secs, repeats);
+        return 2;
+    }
+    printf("env steps per second (best of %d runs of %.2f s; random actions drawn ahead; auto-reset included)\n",
+           repeats, secs);
+    printf("%-30s %14s %16s %16s %8s\n", "world", "single", "vec 1 thread", "vec 2 threads", "2t/1t");
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
+    int rc = 0;
+    for (int c = 0; c < NCASES; c++) {
+        env_spec *s = case_spec(&cases[c]);
+        env *probe = s ? env_make(s) : NULL;
+        if (!probe) {
+            fprintf(stderr, "rql bench envs: %s: %s\n", cases[c].label, env_error());
+            env_spec_free(s);
+            rc = 1;
+            continue;
+        }
+        int na = env_num_actions(probe);
+        env_free(probe);
+        size_t nact = (size_t)ACT_ROWS * n;
+        int *acts = malloc(sizeof(int) * nact);
+        for (size_t k = 0; k < nact; k++) acts[k] = (int)gsl_rng_uniform_int(r, na);
+        double s1 = bench_single(s, acts, (int)(nact < 65536 ? nact : 65536), secs, repeats);
+        double v1 = bench_vec(s, n, 1, acts, secs, repeats);
+        double v2 = bench_vec(s, n, 2, acts, secs, repeats);
+        printf("%-30s %12.2fM/s %14.2fM/s %14.2fM/s %7.2fx\n", cases[c].label, s1 * 1e-6, v1 * 1e-6, v2 * 1e-6,
+               v2 / v1);
+        fflush(stdout);
+        free(acts);
+        env_spec_free(s);
+    }
+    gsl_rng_free(r);
+    printf("(N = %d instances per vector; tmaze target: 50M/s on one thread, 1.7x that on two)\n", n);
+    return rc;
+}
