@@ -95,13 +95,28 @@ static int fail(const ctx *c, const config_setting_t *s, const char *fmt, ...) {
     return -1;
 }
 
+/* The shortest text that reads back as the same double (0.98, not
+ * 0.97999999999999998; 10, not 1e+01), so resolved configs stay readable and
+ * resolving a resolved config changes nothing. */
+static void fmt_real(double x, char *buf, size_t n) {
+    if (x == floor(x) && fabs(x) < 1e15) {
+        snprintf(buf, n, "%.0f", x);
+        return;
+    }
+    for (int p = 1; p <= 17; p++) {
+        snprintf(buf, n, "%.*g", p, x);
+        if (strtod(buf, NULL) == x) return;
+    }
+}
+
 /* A scalar's value as text: numbers with full precision, bools as 1 / 0. */
 static int scalar_text(const config_setting_t *s, char *buf, size_t n) {
     switch (config_setting_type(s)) {
     case CONFIG_TYPE_INT: case CONFIG_TYPE_INT64:
         snprintf(buf, n, "%lld", config_setting_get_int64(s)); return 0;
     case CONFIG_TYPE_FLOAT:
-        snprintf(buf, n, "%.17g", config_setting_get_float(s)); return 0;
+        fmt_real(config_setting_get_float(s), buf, n);
+        return 0;
     case CONFIG_TYPE_BOOL:
         snprintf(buf, n, "%d", config_setting_get_bool(s)); return 0;
     case CONFIG_TYPE_STRING:
@@ -678,7 +693,11 @@ static void put_param(FILE *f, const char *indent, const char *name, int ptype, 
         char *end;
         double x = strtod(v, &end);
         if (*end || !isfinite(x)) put_str(f, v);
-        else fprintf(f, "%s%s", v, strpbrk(v, ".eEnN") ? "" : ".0");
+        else {
+            char t[64];
+            fmt_real(x, t, sizeof t);
+            fprintf(f, "%s%s", t, strpbrk(t, ".eE") ? "" : ".0");
+        }
     } else fputs(v, f);
     fputs(";\n", f);
 }

@@ -43,18 +43,85 @@ static int failf(char *err, size_t cap, const char *fmt, ...) {
 }
 
 /* ---- greedy evaluation ----------------------------------------------------- */
+
+/* Recorded steps are kept per episode while the vector runs (its episodes
+ * end at different steps) and written episode after episode at the end, so
+ * each episode is a contiguous block of /steps rows. One row: obs, next_obs,
+ * q, hidden, cell, then action, reward, terminated, truncated. */
+typedef struct {
+    int os, na, hs;
+    size_t width;              /* floats per row */
+    float **rows;              /* [rec_n] growable [len, width] */
+    int *len, *cap;
+} rec_buf;
+
+static int rec_alloc(rec_buf *b, int n, int os, int na, int hs) {
+    b->os = os; b->na = na; b->hs = hs;
+    b->width = (size_t)(2 * os + na + 2 * hs + 4);
+    b->rows = calloc((size_t)n, sizeof *b->rows);
+    b->len = calloc((size_t)n, sizeof *b->len);
+    b->cap = calloc((size_t)n, sizeof *b->cap);
+    return b->rows && b->len && b->cap ? 0 : -1;
+}
+
+static void rec_free(rec_buf *b, int n) {
+    for (int i = 0; b->rows && i < n; i++) free(b->rows[i]);
+    free(b->rows);
+    free(b->len);
+    free(b->cap);
+}
+
+static int rec_push(rec_buf *b, int e, const float *obs, const float *next, const float *q, const float *h,
+                    const float *c, int action, float reward, int term, int trunc) {
+    if (b->len[e] == b->cap[e]) {
+        int nc = b->cap[e] ? 2 * b->cap[e] : 64;
+        float *r = realloc(b->rows[e], (size_t)nc * b->width * sizeof *r);
+        if (!r) return -1;
+        b->rows[e] = r;
+        b->cap[e] = nc;
+    }
+    float *r = b->rows[e] + (size_t)b->len[e]++ * b->width;
+    memcpy(r, obs, b->os * sizeof *r); r += b->os;
+    memcpy(r, next, b->os * sizeof *r); r += b->os;
+    memcpy(r, q, b->na * sizeof *r); r += b->na;
+    for (int k = 0; k < b->hs; k++) r[k] = h ? h[k] : NAN;
+    r += b->hs;
+    for (int k = 0; k < b->hs; k++) r[k] = c ? c[k] : NAN;
+    r += b->hs;
+    r[0] = (float)action; r[1] = reward; r[2] = (float)term; r[3] = (float)trunc;
+    return 0;
+}
+
+static int rec_write(const rec_buf *b, int n, rlog *log, int64_t base, int has_h, int has_c) {
+    for (int e = 0; e < n; e++)
+        for (int t = 0; t < b->len[e]; t++) {
+            const float *r = b->rows[e] + (size_t)t * b->width;
+            const float *x = r + 2 * b->os + b->na + 2 * b->hs;
+            rlog_step_row st = {
+                .episode = base + e, .t = t, .observation = r, .next_observation = r + b->os,
+                .q = r + 2 * b->os, .hidden = has_h ? r + 2 * b->os + b->na : NULL,
+                .cell = has_c ? r + 2 * b->os + b->na + b->hs : NULL,
+                .action = (int32_t)x[0], .reward = x[1], .terminated = x[2] != 0, .truncated = x[3] != 0,
+            };
+            if (rlog_append_step(log, &st) < 0) return -1;
+        }
+    return 0;
+}
+
 int run_evaluate(agent *a, const env_spec *s, int episodes, uint64_t seed, double *success_rate,
                  double *return_mean, rlog *rec, int64_t rec_base, int rec_n, char *err, size_t cap) {
     if (rec_n > episodes) rec_n = episodes;
+    if (!rec) rec_n = 0;
     env_vec *v = env_vec_alloc(s, episodes, seed);
     agent_actor *ac = v ? agent_actor_alloc(a, episodes) : NULL;
     int *actions = malloc((size_t)episodes * sizeof *actions);
-    int32_t *t = calloc((size_t)episodes, sizeof *t);
     uint8_t *done = calloc((size_t)episodes, 1);
     size_t os = v ? (size_t)v->obs_size : 0;
     float *prev_obs = rec_n > 0 && v ? malloc((size_t)rec_n * os * sizeof *prev_obs) : NULL;
+    rec_buf rb = {0};
     int rc = 0;
-    if (!v || !ac || !actions || !t || !done || (rec_n > 0 && !prev_obs)) {
+    if (!v || !ac || !actions || !done || (rec_n > 0 && (!prev_obs ||
+        rec_alloc(&rb, rec_n, v->obs_size, ac->n_actions, ac->hidden_size)))) {
         rc = failf(err, cap, "evaluation: cannot allocate %d envs (%s)", episodes, v ? agent_error() : env_error());
         goto out;
     }
@@ -79,19 +146,15 @@ int run_evaluate(agent *a, const env_spec *s, int episodes, uint64_t seed, doubl
             if (done[i]) continue;
             int end = v->terminated[i] || v->truncated[i];
             if (i < rec_n) {
-                rlog_step_row st = {
-                    .episode = rec_base + i, .t = t[i],
-                    .observation = prev_obs + i * os,
-                    .next_observation = (end ? v->final_obs : v->obs) + i * os,
-                    .action = actions[i], .reward = v->rewards[i],
-                    .terminated = v->terminated[i], .truncated = v->truncated[i],
-                    .q = ac->q + (size_t)i * ac->n_actions,
-                    .hidden = ac->hidden ? ac->hidden + (size_t)i * ac->hidden_size : NULL,
-                    .cell = ac->cell ? ac->cell + (size_t)i * ac->hidden_size : NULL,
-                };
-                if (rlog_append_step(rec, &st) < 0) { rc = failf(err, cap, "%s", rlog_error()); goto out; }
+                size_t hs = (size_t)ac->hidden_size;
+                if (rec_push(&rb, i, prev_obs + i * os, (end ? v->final_obs : v->obs) + i * os,
+                             ac->q + (size_t)i * ac->n_actions, ac->hidden ? ac->hidden + i * hs : NULL,
+                             ac->cell ? ac->cell + i * hs : NULL, actions[i], v->rewards[i],
+                             v->terminated[i], v->truncated[i])) {
+                    rc = failf(err, cap, "evaluation: out of memory recording episode %d", i);
+                    goto out;
+                }
             }
-            t[i]++;
             if (end) {
                 done[i] = 1;
                 n_done++;
@@ -100,12 +163,16 @@ int run_evaluate(agent *a, const env_spec *s, int episodes, uint64_t seed, doubl
             }
         }
     }
+    if (rec_n > 0 && rec_write(&rb, rec_n, rec, rec_base, ac->hidden != NULL, ac->cell != NULL)) {
+        rc = failf(err, cap, "%s", rlog_error());
+        goto out;
+    }
     *success_rate = (double)n_success / episodes;
     *return_mean = sum_ret / episodes;
 out:
+    if (rec_n > 0) rec_free(&rb, rec_n);
     free(prev_obs);
     free(done);
-    free(t);
     free(actions);
     agent_actor_free(ac);
     env_vec_free(v);
