@@ -463,6 +463,268 @@ START_TEST(sum_episode_by_hand) {
 }
 END_TEST
 
+/* ---- gridworld ----------------------------------------------------------------- */
+static int argmax1(const float *o, int n) {
+    int k = -1, ones = 0;
+    for (int i = 0; i < n; i++) {
+        if (o[i] == 1) { k = i; ones++; }
+        else ck_assert_msg(o[i] == 0, "obs[%d] = %g", i, o[i]);
+    }
+    ck_assert_int_eq(ones, 1);
+    return k;
+}
+
+START_TEST(gridworld_full_by_hand) {
+    const char *kv[] = {"map", "#####|#S.G#|#####", NULL};
+    env *e = make_env("gridworld", kv);
+    ck_assert_int_eq(env_obs_size(e), 15);
+    ck_assert_int_eq(env_num_actions(e), 4);
+    ck_assert_str_eq(env_action_name(e, 1), "E");
+    float o[15];
+    env_reset(e, 1, o);
+    ck_assert_int_eq(argmax1(o, 15), 6);             /* row 1, column 1 */
+    stepres r = step(e, E_, o);
+    ck_assert_int_eq(argmax1(o, 15), 7);
+    ck_assert(r.r == 0 && !r.term);
+    r = step(e, N_, o);                              /* wall: stays */
+    ck_assert_int_eq(argmax1(o, 15), 7);
+    ck_assert(r.r == 0 && !r.term);
+    r = step(e, E_, o);
+    ck_assert_int_eq(argmax1(o, 15), 8);
+    ck_assert(r.term && r.succ && !r.trunc);
+    ck_assert_float_eq(r.r, 1.0f);
+    /* default time limit 4 H W = 60 */
+    env_reset(e, 1, o);
+    for (int t = 1; t <= 60; t++) ck_assert_int_eq(step(e, W_, o).trunc, t == 60);
+    env_free(e);
+}
+END_TEST
+
+START_TEST(gridworld_keys_doors_lava) {
+    const char *kv[] = {"map", "#######|#SKD.G#|#..L..#|#######", "reward_step", "-0.01", NULL};
+    env *e = make_env("gridworld", kv);
+    int os = 4 * 7 + 1;
+    ck_assert_int_eq(env_obs_size(e), os);
+    float o[64];
+    env_reset(e, 1, o);
+    ck_assert(o[os - 1] == 0);
+    stepres r = step(e, E_, o);                      /* onto the key */
+    ck_assert(o[os - 1] == 1 && o[1 * 7 + 2] == 1);
+    ck_assert_float_eq(r.r, -0.01f);
+    r = step(e, E_, o);                              /* the door opens */
+    ck_assert(o[1 * 7 + 3] == 1);
+    step(e, W_, o);
+    step(e, E_, o);                                  /* and stays open */
+    ck_assert(o[1 * 7 + 3] == 1);
+    step(e, E_, o);
+    r = step(e, E_, o);
+    ck_assert(r.term && r.succ);
+    /* the key and door come back at reset; without the key the door blocks */
+    env_reset(e, 1, o);
+    step(e, S_, o);
+    step(e, E_, o);
+    step(e, N_, o);                                  /* (1,2): the key again */
+    ck_assert(o[os - 1] == 1);
+    env_reset(e, 1, o);
+    step(e, S_, o);
+    step(e, E_, o);
+    r = step(e, E_, o);                              /* lava */
+    ck_assert(r.term && !r.succ && !r.trunc);
+    ck_assert_float_eq(r.r, -1.0f);
+    ck_assert_int_eq(argmax1(o, os - 1), 2 * 7 + 3);
+    const char *kv2[] = {"map", "#####|#SDG#|#####", NULL};
+    env *d = make_env("gridworld", kv2);
+    env_reset(d, 1, o);
+    step(d, E_, o);
+    ck_assert_int_eq(argmax1(o, 15), 6);             /* locked: no key */
+    char buf[256];
+    env_render(d, buf, sizeof buf);
+    ck_assert_msg(strstr(buf, "#@DG#") != NULL, "%s", buf);
+    env_free(d);
+    env_free(e);
+}
+END_TEST
+
+/* Channel ch (0 wall, 1 goal, ...) of view cell (i, j) in a k x k ego view. */
+static float view(const float *o, int k, int i, int j, int ch) { return o[(i * k + j) * 7 + ch]; }
+
+START_TEST(gridworld_ego_by_hand) {
+    const char *kv[] = {"map", "#####|#S.G#|#####", "view", "ego", "view_size", "3", NULL};
+    env *e = make_env("gridworld", kv);
+    ck_assert_int_eq(env_obs_size(e), 9 * 7 + 4);
+    ck_assert_int_eq(env_num_actions(e), 3);
+    ck_assert_str_eq(env_action_name(e, 0), "left");
+    ck_assert_str_eq(env_action_name(e, 2), "forward");
+    float o[67];
+    env_reset(e, 1, o);                              /* at (1,1) facing east */
+    /* far row (2 ahead): wall, goal, wall; middle: wall, floor, wall; own row: wall, floor, wall */
+    ck_assert(view(o, 3, 0, 0, 0) == 1 && view(o, 3, 0, 1, 1) == 1 && view(o, 3, 0, 2, 0) == 1);
+    ck_assert(view(o, 3, 1, 0, 0) == 1 && view(o, 3, 1, 2, 0) == 1);
+    ck_assert(view(o, 3, 2, 0, 0) == 1 && view(o, 3, 2, 2, 0) == 1);
+    float sum = 0;
+    for (int k = 0; k < 63; k++) sum += o[k];
+    ck_assert_float_eq(sum, 7.0f);                   /* 6 walls and the goal, floors are zero */
+    ck_assert(o[63 + 1] == 1 && o[63] == 0 && o[65] == 0 && o[66] == 0);
+    stepres r = step(e, 0, o);                       /* left: facing north */
+    ck_assert(o[63] == 1 && r.r == 0 && !r.term);
+    /* own row: west wall, floor, east floor; both rows ahead are wall (outside reads as wall) */
+    ck_assert(view(o, 3, 2, 0, 0) == 1 && view(o, 3, 2, 1, 0) == 0 && view(o, 3, 2, 2, 0) == 0);
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 3; j++) ck_assert(view(o, 3, i, j, 0) == 1);
+    r = step(e, 2, o);                               /* forward into the wall */
+    ck_assert(o[63] == 1 && !r.term);
+    step(e, 1, o);                                   /* right: east again */
+    ck_assert(o[64] == 1);
+    step(e, 2, o);
+    ck_assert(view(o, 3, 1, 1, 1) == 1);             /* the goal one ahead */
+    r = step(e, 2, o);
+    ck_assert(r.term && r.succ);
+    ck_assert_float_eq(r.r, 1.0f);
+    env_free(e);
+}
+END_TEST
+
+START_TEST(gridworld_shipped_maps) {
+    const char *names[] = {"open_room", "four_rooms", "long_corridor"};
+    const int cells[] = {81, 169, 96};
+    for (int m = 0; m < 3; m++) {
+        const char *kv[] = {"map", names[m], NULL};
+        env *e = make_env("gridworld", kv);
+        ck_assert_int_eq(env_obs_size(e), cells[m]);
+        env_free(e);
+    }
+    /* open_room: 6 E then 6 S reach the goal on the 12th step */
+    env *e = make_env("gridworld", NULL);            /* default map: open_room */
+    float o[81];
+    env_reset(e, 1, o);
+    ck_assert_int_eq(argmax1(o, 81), 10);
+    for (int t = 0; t < 12; t++) {
+        stepres r = step(e, t < 6 ? E_ : S_, o);
+        ck_assert_int_eq(r.term, t == 11);
+        ck_assert_int_eq(r.succ, t == 11);
+    }
+    ck_assert_int_eq(argmax1(o, 81), 7 * 9 + 7);
+    char buf[512];
+    env_render(e, buf, sizeof buf);
+    ck_assert_msg(strstr(buf, "#......@#") != NULL, "%s", buf);
+    env_free(e);
+    /* a map file by path, relative to the working directory */
+    char path[] = "/tmp/check_envs_mapXXXXXX";
+    int fd = mkstemp(path);
+    ck_assert(fd >= 0);
+    const char *txt = "; a comment\n#####\n#S.G#\n#####\n\n";
+    ck_assert(write(fd, txt, strlen(txt)) == (ssize_t)strlen(txt));
+    close(fd);
+    const char *kv[] = {"map", path, NULL};
+    e = make_env("gridworld", kv);
+    ck_assert_int_eq(env_obs_size(e), 15);
+    env_free(e);
+    unlink(path);
+}
+END_TEST
+
+static void expect_map_error(const char *text, const char *want_fmt) {
+    char path[] = "/tmp/check_envs_badXXXXXX";
+    int fd = mkstemp(path);
+    ck_assert(fd >= 0);
+    ck_assert(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    close(fd);
+    char want[256];
+    snprintf(want, sizeof want, want_fmt, path);
+    env_spec *s = env_spec_alloc("gridworld");
+    ck_assert_int_eq(env_spec_set(s, "map", path), ENV_EPARSE);
+    ck_assert_msg(strstr(env_error(), want) != NULL, "expected '%s' in '%s'", want, env_error());
+    ck_assert_str_eq(env_spec_get(s, "map"), "open_room");   /* refused: unchanged */
+    env_spec_free(s);
+    unlink(path);
+}
+
+START_TEST(gridworld_map_errors) {
+    expect_map_error("#####\n#S.G#\n#.x.#\n#####\n", "%s:3:3: unknown map character 'x'");
+    expect_map_error("; c\n#####\n#S.G#\n#..#\n#####\n", "%s:4:5: row has 4 columns, expected 5");
+    expect_map_error("#####\n#S.G#\n#..S#\n#####\n", "%s:3:4: second start 'S' (the first is at line 2, column 2)");
+    expect_map_error("#####\n#S..#\n#####\n", "%s: no goal 'G' in the map");
+    expect_map_error("#####\n#..G#\n#####\n", "%s: no start");
+    expect_map_error("#####\n\n#S.G#\n", "%s:2:1: empty row inside the map");
+    expect_map_error("; only comments\n", "%s: the map has no rows");
+    env_spec *s = env_spec_alloc("gridworld");
+    ck_assert_int_eq(env_spec_set(s, "map", "#####|#S.G#|##?##"), ENV_EPARSE);
+    ck_assert_msg(strstr(env_error(), "inline map:3:3: unknown map character '?'") != NULL, "%s", env_error());
+    ck_assert_int_eq(env_spec_set(s, "map", "no_such_map"), ENV_EIO);
+    ck_assert_msg(strstr(env_error(), "gridworld: map = 'no_such_map': no such file") != NULL, "%s", env_error());
+    ck_assert_int_eq(env_spec_set(s, "map", "/nonexistent/x.txt"), ENV_EIO);
+    ck_assert_msg(strstr(env_error(), "gridworld: map = '/nonexistent/x.txt': cannot open it") != NULL, "%s", env_error());
+    ck_assert_int_eq(env_spec_set(s, "view", "side"), ENV_EINVAL);
+    ck_assert_msg(strstr(env_error(), "gridworld: view = 'side' must be full or ego") != NULL, "%s", env_error());
+    ck_assert_int_eq(env_spec_set(s, "view_size", "4"), ENV_EINVAL);
+    ck_assert_msg(strstr(env_error(), "gridworld: view_size = 4 must be odd") != NULL, "%s", env_error());
+    ck_assert_int_eq(env_spec_set(s, "view_size", "17"), ENV_EINVAL);
+    ck_assert_msg(strstr(env_error(), "gridworld: view_size = 17 out of range [3, 15]") != NULL, "%s", env_error());
+    env_spec_free(s);
+    s = env_spec_alloc("memory_room");
+    ck_assert_int_eq(env_spec_set(s, "length", "0"), ENV_EINVAL);
+    ck_assert_msg(strstr(env_error(), "memory_room: length = 0 out of range [1, 58]") != NULL, "%s", env_error());
+    env_spec_free(s);
+}
+END_TEST
+
+/* ---- memory_room ------------------------------------------------------------- */
+START_TEST(memory_room_by_hand) {
+    const char *kv[] = {"length", "2", NULL};
+    env *e = make_env("memory_room", kv);
+    ck_assert_int_eq(env_obs_size(e), 67);
+    ck_assert_int_eq(env_num_actions(e), 3);
+    float o[67];
+    int seen[2] = {0, 0};
+    for (uint64_t seed = 1; seed <= 12; seed++)
+        for (int pick_right = 0; pick_right < 2; pick_right++) {
+            env_reset(e, seed, o);
+            /* facing west at the cue: it is two ahead (far row, middle column) */
+            ck_assert(o[63 + 3] == 1);
+            int cue = view(o, 3, 0, 1, 5) == 1 ? 5 : 6;
+            ck_assert(view(o, 3, 0, 1, cue) == 1 && view(o, 3, 0, 1, 11 - cue) == 0);
+            seen[cue - 5] = 1;
+            step(e, 1, o);
+            step(e, 1, o);                               /* facing east: the cue is out of view */
+            for (int k = 0; k < 63; k++) ck_assert(k % 7 < 5 || o[k] == 0);
+            for (int t = 0; t < 3; t++) ck_assert(!step(e, 2, o).term);   /* to the split */
+            /* the split objects: north on the left of the own row, south on the right */
+            int north = view(o, 3, 2, 0, 5) == 1 ? 5 : 6;
+            ck_assert(view(o, 3, 2, 0, north) == 1 && view(o, 3, 2, 2, 11 - north) == 1);
+            int go_north = (north == cue) == pick_right;
+            step(e, go_north ? 0 : 1, o);
+            stepres r = step(e, 2, o);
+            ck_assert(r.term && !r.trunc);
+            ck_assert_int_eq(r.succ, pick_right);
+            ck_assert_float_eq(r.r, pick_right ? 1.0f : 0.0f);
+        }
+    ck_assert_msg(seen[0] && seen[1], "12 seeds showed only one kind of cue");
+    char buf[512];
+    env_reset(e, 3, o);
+    env_render(e, buf, sizeof buf);
+    ck_assert_msg(strstr(buf, "<") != NULL && strstr(buf, "cue ") != NULL, "%s", buf);
+    int idx[32];
+    ck_assert_int_eq(env_signal_bits(e, idx, 32), 18);
+    ck_assert_int_eq(idx[0], 5);
+    ck_assert_int_eq(idx[1], 6);
+    /* default time limit 5 H W = 5 * 5 * 8 */
+    env_reset(e, 3, o);
+    for (int t = 1; t <= 200; t++) ck_assert_int_eq(step(e, 0, o).trunc, t == 200);
+    env_free(e);
+}
+END_TEST
+
+START_TEST(vec_equals_singles_grid) {
+    const char *kv[] = {"map", "#######|#SKD.G#|#..L..#|#######", "view", "ego", "max_steps", "20", NULL};
+    vec_vs_singles("gridworld", kv, 6, 300);
+    const char *kv2[] = {"length", "1", "max_steps", "15", NULL};
+    vec_vs_singles("memory_room", kv2, 6, 300);
+    const char *kv3[] = {"map", "#####|#S.G#|#####", NULL};
+    threads_agree("gridworld", kv3, 600, 30);
+    threads_agree("memory_room", kv2, 600, 30);
+}
+END_TEST
+
 static void expect_set_error(const char *world, const char *key, const char *value, const char *want) {
     env_spec *s = env_spec_alloc(world);
     ck_assert(s != NULL);
@@ -551,6 +813,13 @@ static Suite *envs_suite(void) {
     tcase_add_test(tc, state_round_trip);
     tcase_add_test(tc, wrappers);
     tcase_add_test(tc, sum_episode_by_hand);
+    tcase_add_test(tc, gridworld_full_by_hand);
+    tcase_add_test(tc, gridworld_keys_doors_lava);
+    tcase_add_test(tc, gridworld_ego_by_hand);
+    tcase_add_test(tc, gridworld_shipped_maps);
+    tcase_add_test(tc, gridworld_map_errors);
+    tcase_add_test(tc, memory_room_by_hand);
+    tcase_add_test(tc, vec_equals_singles_grid);
     tcase_add_test(tc, parameter_errors);
     tcase_add_test(tc, registry);
     suite_add_tcase(s, tc);
