@@ -233,7 +233,7 @@ def check(run, tol=1e-5, dtype_name="float64", snapshot=None, verbose=True):
     if not todo:
         raise rqlog.LogError("%s: no recorded evaluation has a weight snapshot of the same episode "
                              "(snapshots at %s)" % (run.path, list(run.weight_episodes)))
-    err = {"q": 0.0, "h": 0.0, "c": 0.0}
+    err = {"q": 0.0, "h": None, "c": None}     # None: not compared (no such state)
     n = ne = 0
     for snap, ids in sorted(todo.items()):
         weights = {k: v[snap] for k, v in run.weight_snapshots.items()}
@@ -265,11 +265,11 @@ def _check_snapshot(torch, run, weights, dtype_name, eps, err, verbose, what):
             line = "episode %d with %s: %d steps, max |dQ| %.3g" % (e, what, len(d), eq)
             if h is not None and h_cols:
                 eh = maxerr(h, d[h_cols])
-                err["h"] = max(err["h"], eh)
+                err["h"] = max(err["h"] or 0.0, eh)
                 line += ", max |dh| %.3g" % eh
             if c is not None and c_cols:
                 ec = maxerr(c, d[c_cols])
-                err["c"] = max(err["c"], ec)
+                err["c"] = max(err["c"] or 0.0, ec)
                 line += ", max |dc| %.3g" % ec
             n += len(d)
             if verbose:
@@ -314,10 +314,12 @@ def main(argv=None):
             print("torch_check: %s" % e, file=sys.stderr)
             return 2
         arch = ",".join(s["kind"] + ":%d" % s["units"] + (":" + s["act"] if s["act"] != "none" else "")
-                        for s in specs)
-        bad = max(err.values()) > a.tol
-        print("%s: %s (window %d), %d episodes, %d steps: max abs error Q %.3g, h %.3g, c %.3g -> %s"
-              % (run.path, arch, k, ne, ns, err["q"], err["h"], err["c"], "MISMATCH" if bad else "ok"))
+                        + (":h0" if s["learn_h0"] else "") for s in specs)
+        bad = max(v for v in err.values() if v is not None) > a.tol
+        errs = ", ".join("%s %.3g" % (name, err[key]) for key, name in (("q", "Q"), ("h", "h"), ("c", "c"))
+                         if err[key] is not None)
+        print("%s: %s (window %d), %d episodes, %d steps: max abs error %s -> %s"
+              % (run.path, arch, k, ne, ns, errs, "MISMATCH" if bad else "ok"))
         worst = max(worst, 1 if bad else 0)
         checked += 1
     if checked == 0:
