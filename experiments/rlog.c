@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "experiments/cmd.h"
 
@@ -382,9 +383,19 @@ rlog *rlog_create(const char *path, const rlog_meta *m) {
     l->na = m->n_actions;
     l->hid = m->hidden_size;
     int lstm = last_recurrent(m->net) == LAYER_LSTM;
+    /* The structure is built under a temporary name and renamed over path
+     * only once SWMR writing has started (which flushes it): a writer killed
+     * while creating never leaves a half-made file at path. The open file
+     * keeps working under its new name. */
+    char *tmp = NULL;
+    if (asprintf(&tmp, "%s.creating", path) < 0) {
+        tmp = NULL;
+        fail("%s: out of memory", path);
+        goto bad;
+    }
     hid_t fapl = latest_fapl();
     errno = 0;
-    l->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    l->file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
     if (l->file < 0) {
         fail("%s: cannot create the log (%s)", path, errno ? strerror(errno) : "HDF5 refused");
@@ -452,9 +463,16 @@ rlog *rlog_create(const char *path, const rlog_meta *m) {
         goto bad;
     }
     if (H5Fstart_swmr_write(l->file) < 0) { fail("%s: cannot start SWMR writing", path); goto bad; }
+    if (rename(tmp, path) != 0) {
+        fail("%s: cannot rename %s to it (%s)", path, tmp, strerror(errno));
+        goto bad;
+    }
+    free(tmp);
     return l;
 bad:
     rlog_free(l);
+    if (tmp) unlink(tmp);
+    free(tmp);
     return NULL;
 }
 
