@@ -393,6 +393,17 @@ class TestLoad(Fixture):
             rqlog.load(other)
 
 
+class TestTorchMissing(Fixture):
+    def test_skip_is_77_not_pass(self):
+        # hide torch from the script: it must say SKIPPED and exit 77
+        code = ("import sys, runpy; sys.modules['torch'] = None; sys.argv = %r; "
+                "runpy.run_path(%r, run_name='__main__')"
+                % (["torch_check.py", self.recorded_file()], os.path.join(SCRIPTS, "torch_check.py")))
+        r = subprocess.run([PY, "-c", code], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 77, r.stdout + r.stderr)
+        self.assertIn("SKIPPED", r.stdout)
+
+
 def have_torch():
     try:
         import torch  # noqa: F401
