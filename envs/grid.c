@@ -219,7 +219,7 @@ static const env_param_desc gridworld_params[] = {
      "shipped map (open_room, four_rooms, long_corridor), a map file, or inline rows separated by '|'"},
     {"view", ENV_PARAM_STR, "full", 0, 0, "full (one-hot position, actions N E S W) or ego (k x k view, left right forward)"},
     {"view_size", ENV_PARAM_INT, "5", 3, 15, "k of the ego view (odd)"},
-    {"max_steps", ENV_PARAM_INT, "0", 0, 10000000, "time limit (truncation); 0 = 4 H W"},
+    {"max_steps", ENV_PARAM_INT, "0", 0, 100000, "time limit (truncation); 0 = 4 H W"},
     {"reward_goal", ENV_PARAM_REAL, "1", -1000, 1000, "reward for entering a goal (ends the episode)"},
     {"reward_lava", ENV_PARAM_REAL, "-1", -1000, 1000, "reward for entering lava (ends the episode)"},
     {"reward_step", ENV_PARAM_REAL, "0", -1000, 1000, "reward for any other step"},
@@ -228,7 +228,7 @@ static const env_param_desc gridworld_params[] = {
 static const env_param_desc memory_room_params[] = {
     {"length", ENV_PARAM_INT, "5", 1, 58, "hallway length L between the start room and the split"},
     {"view_size", ENV_PARAM_INT, "3", 3, 15, "k of the ego view (odd)"},
-    {"max_steps", ENV_PARAM_INT, "0", 0, 10000000, "time limit (truncation); 0 = 5 H W"},
+    {"max_steps", ENV_PARAM_INT, "0", 0, 100000, "time limit (truncation); 0 = 5 H W"},
     {"reward_right", ENV_PARAM_REAL, "1", -1000, 1000, "reward for the object matching the cue (success)"},
     {"reward_wrong", ENV_PARAM_REAL, "0", -1000, 1000, "reward for the other object"},
     {"reward_step", ENV_PARAM_REAL, "0", -1000, 1000, "reward for any other step"},

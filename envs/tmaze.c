@@ -55,7 +55,7 @@ typedef struct {
 
 static const env_param_desc tmaze_params[] = {
     {"length", ENV_PARAM_INT, "10", 1, 1000, "corridor length N: the junction is N moves east of the start"},
-    {"max_steps", ENV_PARAM_INT, "0", 0, 10000000, "time limit (truncation); 0 = 10 (length + 1)"},
+    {"max_steps", ENV_PARAM_INT, "0", 0, 100000, "time limit (truncation); 0 = 10 (length + 1)"},
     {"reward_goal", ENV_PARAM_REAL, "4", -1000, 1000, "reward for the arm the sign named (ends the episode)"},
     {"reward_wrong", ENV_PARAM_REAL, "-0.1", -1000, 1000, "reward for the other arm (ends the episode)"},
     {"reward_wall", ENV_PARAM_REAL, "-0.1", -1000, 1000, "reward for a move into a wall (agent stays)"},
