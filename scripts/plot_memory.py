@@ -12,8 +12,9 @@ The sign of an episode is the value of the signal bits of its first
 observation (the log's signal_bits attribute where present, else the
 observation entries that differ between episodes at t = 0). The separation of
 a unit is the mean over time of |mean over sign-A episodes - mean over sign-B
-episodes| of its state, on the steps both groups reach; with more than two
-signs, the two most frequent are compared.
+episodes| of its state (at each step t, the mean over the episodes still
+running), over the steps that episodes of both signs reach; with more than
+two signs, the two most frequent are compared.
 """
 import argparse
 import os
@@ -59,12 +60,22 @@ def traces(run, eps, episodes, prefix):
     return [eps[e][cols].to_numpy(dtype=float) for e in episodes]
 
 
+def mean_trace(tr, T):
+    """Mean over episodes at each t < T of those episodes that reach t: [T, H]."""
+    H = tr[0].shape[1]
+    s, n = np.zeros((T, H)), np.zeros((T, 1))
+    for x in tr:
+        m = min(T, x.shape[0])
+        s[:m] += x[:m]
+        n[:m] += 1
+    return s / n
+
+
 def separation(a, b):
-    """Per-unit mean over common time of |mean_A(t) - mean_B(t)|."""
-    t = min(min(x.shape[0] for x in a), min(x.shape[0] for x in b))
-    ma = np.mean([x[:t] for x in a], axis=0)
-    mb = np.mean([x[:t] for x in b], axis=0)
-    return np.abs(ma - mb).mean(axis=0)
+    """Per-unit mean over t of |mean_A(t) - mean_B(t)|, over the steps that
+    episodes of both signs reach (means at t over the episodes still running)."""
+    T = min(max(x.shape[0] for x in a), max(x.shape[0] for x in b))
+    return np.abs(mean_trace(a, T) - mean_trace(b, T)).mean(axis=0)
 
 
 def analyse(run, top=3, max_episodes=None, bits=None):
@@ -99,6 +110,7 @@ def plot(run, res, out, title=None):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     groups, kinds, eps = res["groups"], res["kinds"], res["eps"]
     keys = list(groups)[:4]
@@ -134,11 +146,13 @@ def plot(run, res, out, title=None):
         for r, u in enumerate(top):
             bar_colors[u] = colors[r % len(colors)]
         ax.bar(np.arange(len(s)), s, color=bar_colors)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title("%s: separation between the two signs" % names[p], fontsize=9)
         ax.set_xlabel("unit")
         ax.grid(alpha=0.3, axis="y")
     fig.suptitle(title or "%s (%s, %s, seed %s): recurrent state by sign seen"
-                 % (os.path.basename(run.path), run.attrs.get("env", "?"), run.label, run.seed))
+                 % (os.path.join(*run.path.split(os.sep)[-2:]), run.attrs.get("env", "?"),
+                    run.attrs.get("net_spec", run.label), run.seed))
     fig.tight_layout()
     d = os.path.dirname(out)
     if d:

@@ -510,8 +510,9 @@ class TestPlots(Fixture):
                 t = f["steps/t"][()]
                 hid = f["steps/hidden"][()].astype(float)
             tr = {k: [hid[ep == e][np.argsort(t[ep == e])] for e in res["groups"][k]] for k in keys[:2]}
-            T = min(x.shape[0] for v in tr.values() for x in v)
-            m = [np.mean([x[:T] for x in tr[k]], axis=0) for k in keys[:2]]
+            T = min(max(x.shape[0] for x in tr[k]) for k in keys[:2])
+            m = [np.array([np.mean([x[j] for x in tr[k] if x.shape[0] > j], axis=0) for j in range(T)])
+                 for k in keys[:2]]
             sep = np.abs(m[0] - m[1]).mean(axis=0)
             np.testing.assert_allclose(res["sep"]["h"], sep, rtol=1e-12)
             self.assertEqual(res["top"]["h"][0], int(np.argmax(sep)))
