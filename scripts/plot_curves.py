@@ -162,6 +162,7 @@ def plot(rs, out, window=None, points=200, title=None, source="train"):
     fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), sharey="row")
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     summary = []
+    ret_means, ret_bands = [], []
     for k, (label, seeds) in enumerate(by.items()):
         col = colors[k % len(colors)]
         for j, xname in enumerate(("episode", "env_steps")):
@@ -172,10 +173,15 @@ def plot(rs, out, window=None, points=200, title=None, source="train"):
                 ax = axes[i][j]
                 ax.plot(g, m, color=col, lw=1.6,
                         label="%s (n=%d)" % (label, n) if (i, j) == (0, 0) else None)
-                if n > 1:
-                    ax.fill_between(g, lo, hi, color=col, alpha=0.2, lw=0)
                 if (i, j) == (0, 0):
                     summary.append((label, n, m[-1], lo[-1], hi[-1]))
+                if n > 1:
+                    if i == 0:      # a success rate lives in [0, 1]: draw the band there
+                        lo, hi = np.clip(lo, 0.0, 1.0), np.clip(hi, 0.0, 1.0)
+                    ax.fill_between(g, lo, hi, color=col, alpha=0.2, lw=0)
+                if i == 1:
+                    ret_means += [m.min(), m.max()]
+                    ret_bands += [lo.min(), hi.max()]
     for j, xl in enumerate(("episodes", "environment steps")):
         axes[1][j].set_xlabel(xl)
     axes[0][0].set_ylabel("success rate")
@@ -184,6 +190,12 @@ def plot(rs, out, window=None, points=200, title=None, source="train"):
         for ax in row:
             ax.grid(alpha=0.3)
     axes[0][0].set_ylim(-0.05, 1.05)
+    # returns: show the bands up to one span of the means beyond them, so a
+    # 2-seed band (t = 12.7) does not flatten every curve
+    if ret_means:
+        a, b = min(ret_means), max(ret_means)
+        span = max(b - a, 1e-6)
+        axes[1][0].set_ylim(max(min(ret_bands), a - span) - 0.05 * span, min(max(ret_bands), b + span) + 0.05 * span)
     axes[0][0].legend(loc="best", fontsize=9)
     env = sorted({str(r.attrs.get("env", "")) for r in rs.runs} - {""})
     what = ("%d-episode moving average of training episodes" % window if source == "train"
