@@ -89,12 +89,15 @@ static double bench_vec(const env_spec *s, int n, int threads, const int *acts, 
 int bench_envs(int argc, char **argv) {
     int n = 4096, repeats = 3;
     double secs = 0.3;
+    const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--n") && i + 1 < argc) n = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) secs = atof(argv[++i]);
         else if (!strcmp(argv[i], "--repeats") && i + 1 < argc) repeats = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
         else {
-            fprintf(stderr, "rql bench envs: unknown option '%s' (--n N, --seconds S, --repeats R)\n", argv[i]);
+            fprintf(stderr, "rql bench envs: unknown option '%s' (--n N, --seconds S, --repeats R, --only TEXT)\n",
+                    argv[i]);
             return 2;
         }
     }
@@ -109,6 +112,7 @@ int bench_envs(int argc, char **argv) {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
     int rc = 0;
     for (int c = 0; c < NCASES; c++) {
+        if (only && !strstr(cases[c].label, only)) continue;
         env_spec *s = case_spec(&cases[c]);
         env *probe = s ? env_make(s) : NULL;
         if (!probe) {
