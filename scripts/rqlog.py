@@ -329,7 +329,8 @@ def is_run_log(path):
     try:
         with _open(path) as f:
             return _attr(f.attrs.get("format", None)) == FORMAT
-    except LogError:
+    except LogError as e:
+        print("rqlog: skipping %s" % e, file=sys.stderr)
         return False
 
 
