@@ -139,13 +139,21 @@ int bench_nets(int argc, char **argv) {
     double per = (now_s() - t0) / warm;
     if (!reps) reps = (int)(1.0 / per) < 50 ? 50 : (int)(1.0 / per);
     double *dt = malloc(sizeof(double) * reps);
+    /* the parts, best of the run, to show where the time goes */
+    double part[3] = {1e30, 1e30, 1e30};
     for (int k = 0; k < reps && dt; k++) {
         double s = now_s();
         net_zero_grad(n);
         rc |= net_forward(n, x, NULL, B, T, NULL, 1, y, NULL);
+        double s1 = now_s();
         rc |= net_backward(n, dy, NULL);
+        double s2 = now_s();
         optim_step(o, n->params, n->grads);
-        dt[k] = now_s() - s;
+        double s3 = now_s();
+        dt[k] = s3 - s;
+        if (s1 - s < part[0]) part[0] = s1 - s;
+        if (s2 - s1 < part[1]) part[1] = s2 - s1;
+        if (s3 - s2 < part[2]) part[2] = s3 - s2;
     }
     if (rc || !dt) {
         fprintf(stderr, "rql bench nets: %s\n", rc ? nets_error() : "out of memory");
@@ -162,6 +170,8 @@ int bench_nets(int argc, char **argv) {
     printf("  update (forward + BPTT + Adam): %.3f ms median, %.3f ms best of %d; %.2f MFLOP (fwd %.2f + bwd %.2f)\n",
            med * 1e3, best * 1e3, reps, flop * 1e-6, fwd * 1e-6, bwd * 1e-6);
     printf("  update: %6.1f GFLOP/s (median), %6.1f GFLOP/s (best)\n", gf, flop / best * 1e-9);
+    printf("  parts (best): forward %.3f ms (%.1f GFLOP/s), backward %.3f ms (%.1f GFLOP/s), Adam %.3f ms\n",
+           part[0] * 1e3, fwd / part[0] * 1e-9, part[1] * 1e3, bwd / part[1] * 1e-9, part[2] * 1e3);
     printf("  sgemm %d^3:     %6.1f GFLOP/s (best of 80, before and after), one thread\n", SGEMM_N, gemm);
     printf("  ratio: %.0f%% of sgemm (median), %.0f%% (best); target >= 50%%\n", 100 * gf / gemm,
            100 * flop / best * 1e-9 / gemm);
