@@ -1,0 +1,178 @@
+/* bench_memory — how far memory reaches: drqn (LSTM) and dqn (k = 1) on the
+ * T-maze at corridor lengths N over several seeds. Per (agent, N): seeds
+ * solved (a greedy evaluation over 100 episodes with 100% success within the
+ * budget), median training episodes and env steps to solve; then wall-clock
+ * seconds for drqn to solve N = 10 at 2 threads. Seeds run in parallel
+ * (OpenMP over runs, each run single-threaded inside). */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "agents/agent_loop.h"
+#include "experiments/cmd.h"
+
+#define MAXL 16
+#define MAXSET 32
+
+static int cmp_long(const void *x, const void *y) {
+    long a = *(const long *)x, b = *(const long *)y;
+    return (a > b) - (a < b);
+}
+
+static double median_of(long *v, int n) {
+    if (n == 0) return NAN;
+    qsort(v, (size_t)n, sizeof *v, cmp_long);
+    return n % 2 ? (double)v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static void usage(void) {
+    printf("usage: rql bench memory [--agents drqn,dqn] [--lengths 10,20,50,100] [--seeds S] [--seed0 K]\n"
+           "                        [--budget STEPS] [--n-envs N] [--eval-every STEPS] [--set AGENT.KEY=VALUE]...\n"
+           "                        [--no-wall]\n"
+           "  budget default: 30000 * N / 10 env steps per run (at least 30000)\n");
+}
+
+/* Agent configs of the benchmark: the defaults, with what the corridor
+ * length needs (episodes get longer: replay whole episodes up to the time
+ * limit), then the user's --set overrides. */
+static agent_cfg *make_cfg(const char *type, int N, int nset, char **sets, int *err) {
+    agent_cfg *c = agent_cfg_alloc(type);
+    if (!c) { *err = 1; return NULL; }
+    if (!strcmp(type, "drqn")) {
+        char v[32];
+        snprintf(v, sizeof v, "%d", 2 * (N + 1) < 256 ? 256 : 2 * (N + 1));
+        agent_cfg_set(c, "max_len", v);
+    }
+    size_t tl = strlen(type);
+    for (int i = 0; i < nset; i++) {
+        if (strncmp(sets[i], type, tl) || sets[i][tl] != '.') continue;
+        char kv[256];
+        snprintf(kv, sizeof kv, "%s", sets[i] + tl + 1);
+        char *eq = strchr(kv, '=');
+        if (!eq) { fprintf(stderr, "rql bench memory: --set %s: expected AGENT.KEY=VALUE\n", sets[i]); *err = 2; break; }
+        *eq = 0;
+        if (agent_cfg_set(c, kv, eq + 1) < 0) {
+            fprintf(stderr, "rql bench memory: --set %s: %s\n", sets[i], agent_error());
+            *err = 2;
+            break;
+        }
+    }
+    return c;
+}
+
+static env_spec *tmaze_spec(int N) {
+    env_spec *s = env_spec_alloc("tmaze");
+    char v[32];
+    snprintf(v, sizeof v, "%d", N);
+    if (s && env_spec_set(s, "length", v) < 0) { env_spec_free(s); return NULL; }
+    return s;
+}
+
+int bench_memory(int argc, char **argv) {
+    char agents_s[128] = "drqn,dqn";
+    int lengths[MAXL] = {10, 20, 50, 100}, nl = 4, seeds = 10, seed0 = 0, n_envs = 16, wall = 1;
+    long budget = 0, eval_every = 0;
+    char *sets[MAXSET];
+    int nset = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(o, "-h") || !strcmp(o, "--help")) { usage(); return 0; }
+        if (!strcmp(o, "--no-wall")) { wall = 0; continue; }
+        if (!v) { fprintf(stderr, "rql bench memory: %s needs a value\n", o); return 2; }
+        i++;
+        if (!strcmp(o, "--agents")) snprintf(agents_s, sizeof agents_s, "%s", v);
+        else if (!strcmp(o, "--lengths")) {
+            nl = 0;
+            for (const char *p = v; *p && nl < MAXL;) {
+                char *end;
+                long x = strtol(p, &end, 10);
+                if (end == p || x < 1 || x > 1000) { fprintf(stderr, "rql bench memory: --lengths %s: bad length\n", v); return 2; }
+                lengths[nl++] = (int)x;
+                p = *end == ',' ? end + 1 : end;
+                if (*end && *end != ',') { fprintf(stderr, "rql bench memory: --lengths %s: bad list\n", v); return 2; }
+            }
+        } else if (!strcmp(o, "--seeds")) seeds = atoi(v);
+        else if (!strcmp(o, "--seed0")) seed0 = atoi(v);
+        else if (!strcmp(o, "--budget")) budget = atol(v);
+        else if (!strcmp(o, "--n-envs")) n_envs = atoi(v);
+        else if (!strcmp(o, "--eval-every")) eval_every = atol(v);
+        else if (!strcmp(o, "--set")) {
+            if (nset == MAXSET) { fprintf(stderr, "rql bench memory: too many --set\n"); return 2; }
+            sets[nset++] = (char *)v;
+        } else { fprintf(stderr, "rql bench memory: unknown option %s\n", o); usage(); return 2; }
+    }
+    if (seeds < 1 || seeds > 1000 || n_envs < 1 || n_envs > 4096) {
+        fprintf(stderr, "rql bench memory: --seeds %d / --n-envs %d out of range\n", seeds, n_envs);
+        return 2;
+    }
+    printf("T-maze memory benchmark: %d seeds per cell, %d envs, budget %s env steps, solved = 100%% greedy "
+           "success over 100 episodes\n", seeds, n_envs, budget ? "fixed" : "30000*N/10");
+    printf("%-6s %5s %8s %14s %14s %10s\n", "agent", "N", "solved", "median_eps", "median_steps", "wall_s");
+    char list[128];
+    snprintf(list, sizeof list, "%s", agents_s);
+    int rc = 0;
+    for (char *save = NULL, *type = strtok_r(list, ",", &save); type; type = strtok_r(NULL, ",", &save)) {
+        for (int li = 0; li < nl; li++) {
+            int N = lengths[li], err = 0;
+            agent_cfg *c = make_cfg(type, N, nset, sets, &err);
+            env_spec *s = tmaze_spec(N);
+            if (!c || !s || err) {
+                fprintf(stderr, "rql bench memory: %s\n", !c ? agent_error() : !s ? env_error() : "bad --set");
+                agent_cfg_free(c);
+                env_spec_free(s);
+                return 2;
+            }
+            agent_loop_opts o = {.max_env_steps = budget ? budget : (30000L * N / 10 > 30000 ? 30000L * N / 10 : 30000),
+                                 .eval_every = eval_every ? eval_every : 1000L * (N / 10 > 0 ? N / 10 : 1),
+                                 .eval_episodes = 100, .stop_when_solved = 1};
+            long *eps = calloc((size_t)seeds, sizeof(long)), *steps = calloc((size_t)seeds, sizeof(long));
+            int *solved = calloc((size_t)seeds, sizeof(int)), *fail = calloc((size_t)seeds, sizeof(int));
+            double t0 = omp_get_wtime();
+            #pragma omp parallel for schedule(dynamic, 1)
+            for (int k = 0; k < seeds; k++) {
+                agent_loop_result r;
+                fail[k] = agent_loop_run(c, s, n_envs, (uint64_t)(seed0 + k), &o, &r) < 0;
+                if (fail[k]) fprintf(stderr, "seed %d: %s\n", seed0 + k, agent_error());
+                solved[k] = r.solved;
+                eps[k] = r.solve_episodes;
+                steps[k] = r.solve_steps;
+            }
+            double t1 = omp_get_wtime();
+            int ns = 0;
+            long se[1000], ss[1000];
+            for (int k = 0; k < seeds; k++) {
+                rc |= fail[k];
+                if (solved[k]) { se[ns] = eps[k]; ss[ns] = steps[k]; ns++; }
+            }
+            printf("%-6s %5d %5d/%-2d %14.0f %14.0f %10.1f\n", type, N, ns, seeds, median_of(se, ns),
+                   median_of(ss, ns), t1 - t0);
+            fflush(stdout);
+            free(eps); free(steps); free(solved); free(fail);
+            agent_cfg_free(c);
+            env_spec_free(s);
+        }
+    }
+    if (wall) {
+        /* one drqn run on N = 10 at 2 threads, wall clock to the solving evaluation */
+        int err = 0;
+        agent_cfg *c = make_cfg("drqn", 10, nset, sets, &err);
+        env_spec *s = tmaze_spec(10);
+        omp_set_num_threads(2);
+        agent_loop_opts o = {.max_env_steps = 300000, .eval_every = 1000, .eval_episodes = 100, .stop_when_solved = 1};
+        int solved = 0;
+        long nsolve[1000];
+        double tsolve[1000];
+        for (int k = 0; k < seeds && c && s && !err; k++) {
+            agent_loop_result r;
+            if (agent_loop_run(c, s, n_envs, (uint64_t)(seed0 + k), &o, &r) < 0) { rc = 1; break; }
+            if (r.solved) { nsolve[solved] = (long)(r.solve_wall_s * 1e6); tsolve[solved++] = r.solve_wall_s; }
+        }
+        (void)tsolve;
+        printf("drqn lstm, N = 10, 2 threads: solved %d/%d, median wall-clock to solve %.3f s\n", solved, seeds,
+               solved ? median_of(nsolve, solved) / 1e6 : NAN);
+        agent_cfg_free(c);
+        env_spec_free(s);
+    }
+    return rc ? 1 : 0;
+}

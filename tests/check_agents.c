@@ -1,0 +1,642 @@
+/* check_agents — the agents module: parameter tables and their errors, the
+ * exploration schedule, replay (windows at episode starts, n-step returns,
+ * terminated vs truncated bootstrapping, sequence plans with burn-in and
+ * lookahead), double-Q selection, the R2D2 stored state (the state BEFORE
+ * the observation, Acme #259), hidden-state resets exactly at episode starts
+ * for rows that end at different steps, save / load giving identical
+ * continued training, determinism across thread counts, and learning: drqn
+ * (LSTM, GRU) solves the T-maze, memoryless dqn and qtable stay at chance,
+ * dqn with a window longer than the corridor solves it, dqn solves a fully
+ * observable gridworld optimally. */
+#include <check.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "agents/agent.h"
+#include "agents/agent_loop.h"
+#include "envs/env.h"
+
+/* ---- helpers ------------------------------------------------------------------- */
+static agent_cfg *cfg_of(const char *type, const char *const *kv) {
+    agent_cfg *c = agent_cfg_alloc(type);
+    ck_assert_msg(c != NULL, "%s", agent_error());
+    for (int i = 0; kv && kv[i]; i += 2)
+        ck_assert_msg(agent_cfg_set(c, kv[i], kv[i + 1]) == 0, "%s=%s: %s", kv[i], kv[i + 1], agent_error());
+    return c;
+}
+
+static env_spec *tmaze(int N) {
+    env_spec *s = env_spec_alloc("tmaze");
+    char v[16];
+    snprintf(v, sizeof v, "%d", N);
+    ck_assert_int_eq(env_spec_set(s, "length", v), 0);
+    return s;
+}
+
+static agent_loop_result run_on(const char *type, const char *const *kv, env_spec *s, int n_envs, uint64_t seed,
+                                long budget, long eval_every, int stop) {
+    agent_cfg *c = cfg_of(type, kv);
+    agent_loop_opts o = {.max_env_steps = budget, .eval_every = eval_every, .eval_episodes = 100,
+                         .stop_when_solved = stop};
+    agent_loop_result r;
+    int rc = agent_loop_run(c, s, n_envs, seed, &o, &r);
+    ck_assert_msg(rc == 0, "%s seed %llu: %s", type, (unsigned long long)seed, agent_error());
+    agent_cfg_free(c);
+    return r;
+}
+
+/* ---- parameters ----------------------------------------------------------------- */
+START_TEST(test_param_tables) {
+    ck_assert_int_eq(agent_type_count(), 3);
+    const char *must[] = {"hidden", "cell", "encoder", "learn_h0", "seq_mode", "chunk", "burn_in", "state_init",
+                          "batch", "lr", "gamma", "n_step", "double_q", "loss", "target_update", "tau",
+                          "eps_start", "eps_end", "eps_decay", "eps_shape", "updates_per_step", "warmup",
+                          "grad_clip", "capacity", NULL};
+    for (int i = 0; must[i]; i++)
+        ck_assert_msg(agent_cfg_get(cfg_of("drqn", NULL), must[i]) != NULL, "drqn lacks %s", must[i]);
+    agent_cfg *d = cfg_of("dqn", NULL), *q = cfg_of("qtable", NULL);
+    ck_assert_ptr_nonnull(agent_cfg_get(d, "k"));
+    ck_assert_ptr_nonnull(agent_cfg_get(q, "k"));
+    ck_assert_ptr_nonnull(agent_cfg_get(q, "alpha"));
+    for (int t = 0; t < agent_type_count(); t++) {
+        const agent_info *ai = agent_info_at(t);
+        agent_cfg *c = agent_cfg_alloc(ai->name);
+        for (int i = 0; i < ai->nparams; i++) {
+            const agent_param_desc *p = &ai->params[i];
+            ck_assert_msg(p->help && strlen(p->help) > 5, "%s.%s has no help", ai->name, p->name);
+            ck_assert_msg(agent_cfg_set(c, p->name, p->def) == 0, "%s.%s default %s: %s", ai->name, p->name,
+                          p->def, agent_error());
+            ck_assert_msg((p->type == AGENT_PARAM_STR) == (p->choices != NULL), "%s.%s choices", ai->name, p->name);
+        }
+        agent_cfg_free(c);
+    }
+    agent_cfg_free(d);
+    agent_cfg_free(q);
+}
+END_TEST
+
+START_TEST(test_param_errors) {
+    ck_assert_ptr_null(agent_cfg_alloc("ppo"));
+    ck_assert_ptr_nonnull(strstr(agent_error(), "ppo"));
+    agent_cfg *c = cfg_of("drqn", NULL);
+    ck_assert_int_eq(agent_cfg_set(c, "hiden", "3"), AGENT_EINVAL);
+    ck_assert_ptr_nonnull(strstr(agent_error(), "hiden"));
+    ck_assert_ptr_nonnull(strstr(agent_error(), "hidden"));     /* lists the known keys */
+    ck_assert_int_eq(agent_cfg_set(c, "hidden", "0"), AGENT_EINVAL);
+    ck_assert_ptr_nonnull(strstr(agent_error(), "hidden = 0"));
+    ck_assert_int_eq(agent_cfg_set(c, "hidden", "2.5"), AGENT_EINVAL);
+    ck_assert_int_eq(agent_cfg_set(c, "gamma", "1.5"), AGENT_EINVAL);
+    ck_assert_ptr_nonnull(strstr(agent_error(), "gamma = 1.5"));
+    ck_assert_int_eq(agent_cfg_set(c, "lr", "abc"), AGENT_EINVAL);
+    ck_assert_int_eq(agent_cfg_set(c, "cell", "transformer"), AGENT_EINVAL);
+    ck_assert_ptr_nonnull(strstr(agent_error(), "lstm|gru|rnn"));
+    ck_assert_int_eq(agent_cfg_set(c, "double_q", "maybe"), AGENT_EINVAL);
+    ck_assert_int_eq(agent_cfg_set(c, "double_q", "false"), 0);
+    ck_assert_str_eq(agent_cfg_get(c, "double_q"), "0");
+    ck_assert_int_eq(agent_cfg_set(c, "hidden", "48"), 0);
+    ck_assert_str_eq(agent_cfg_get(c, "hidden"), "48");
+    ck_assert_int_eq(agent_cfg_set(c, "eps_decay", "2e4"), 0);   /* integral reals are integers */
+    ck_assert_str_eq(agent_cfg_get(c, "eps_decay"), "20000");
+    /* state_init learned needs a learned h0 */
+    ck_assert_int_eq(agent_cfg_set(c, "state_init", "learned"), 0);
+    ck_assert_ptr_null(agent_alloc(c, 3, 4, 2, 1));
+    ck_assert_ptr_nonnull(strstr(agent_error(), "learn_h0"));
+    ck_assert_ptr_null(agent_alloc(c, 0, 4, 2, 1));
+    agent_cfg_free(c);
+}
+END_TEST
+
+START_TEST(test_epsilon) {
+    ck_assert_float_eq_tol(agent_epsilon_at(1, 0.1f, 100, 0, 0), 1.0, 1e-6);
+    ck_assert_float_eq_tol(agent_epsilon_at(1, 0.1f, 100, 0, 50), 0.55, 1e-6);
+    ck_assert_float_eq_tol(agent_epsilon_at(1, 0.1f, 100, 0, 100), 0.1, 1e-6);
+    ck_assert_float_eq_tol(agent_epsilon_at(1, 0.1f, 100, 0, 1000), 0.1, 1e-6);
+    ck_assert_float_eq_tol(agent_epsilon_at(1, 0.1f, 100, 1, 0), 1.0, 1e-6);
+    ck_assert_float_eq_tol(agent_epsilon_at(1, 0.1f, 100, 1, 50), 0.1 + 0.9 * 0.1, 1e-6);
+    ck_assert_float_eq_tol(agent_epsilon_at(1, 0.1f, 100, 1, 100), 0.1 + 0.9 * 0.01, 1e-6);
+}
+END_TEST
+
+/* ---- replay ----------------------------------------------------------------------- */
+/* Two rows, obs of 2 floats {id, 1}. Row 0: episode A steps 0-3 terminated at
+ * 3, episode B from 4 (running). Row 1: episode C steps 0-1 truncated at 1,
+ * D steps 2-5 terminated at 5. Rewards = 10 * row + slot + 1. */
+static agent_replay *small_replay(int with_state) {
+    agent_replay *r = agent_replay_alloc(2, 2, with_state ? 3 : 0, 100);
+    ck_assert_ptr_nonnull(r);
+    for (int u = 0; u < 6; u++) {
+        float obs[4] = {100 + u, 1, 200 + u, 1}, fin[4] = {-(100 + u), 1, -(200 + u), 1};
+        float rew[2] = {u + 1, 10 + u + 1}, st[6];
+        for (int i = 0; i < 6; i++) st[i] = 1000 * u + i;
+        int act[2] = {u % 4, (u + 1) % 4};
+        uint8_t term[2] = {u == 3, u == 5}, trunc[2] = {0, u == 1}, start[2] = {u == 0 || u == 4, u == 0 || u == 2};
+        ck_assert_int_eq(agent_replay_add(r, obs, act, rew, term, trunc, start, fin, with_state ? st : NULL), 0);
+    }
+    return r;
+}
+
+START_TEST(test_replay_window) {
+    agent_replay *r = small_replay(0);
+    float w[8];
+    /* row 0, step 1, k = 3: zero pad before the episode start */
+    ck_assert_int_eq(agent_replay_window(r, 1, 0, 3, 0, w), 0);
+    float e1[6] = {0, 0, 100, 1, 101, 1};
+    for (int i = 0; i < 6; i++) ck_assert_float_eq(w[i], e1[i]);
+    /* row 0, step 5 (episode B began at 4): never crosses into episode A */
+    ck_assert_int_eq(agent_replay_window(r, 5, 0, 4, 0, w), 0);
+    float e2[8] = {0, 0, 0, 0, 104, 1, 105, 1};
+    for (int i = 0; i < 8; i++) ck_assert_float_eq(w[i], e2[i]);
+    /* at the start itself: only the start observation */
+    ck_assert_int_eq(agent_replay_window(r, 2, 1, 2, 0, w), 0);
+    ck_assert_float_eq(w[0], 0); ck_assert_float_eq(w[2], 202);
+    /* with the final observation of the step that ended the episode */
+    ck_assert_int_eq(agent_replay_window(r, 3, 0, 3, 1, w), 0);
+    float e3[6] = {102, 1, 103, 1, -103, 1};
+    for (int i = 0; i < 6; i++) ck_assert_float_eq(w[i], e3[i]);
+    ck_assert_int_eq(agent_replay_window(r, 6, 0, 1, 0, w), -1);   /* not written yet */
+    agent_replay_free(r);
+}
+END_TEST
+
+START_TEST(test_replay_nstep) {
+    agent_replay *r = small_replay(0);
+    const float g = 0.5f;
+    float x[4], xn[4], ret, disc;
+    int a;
+    /* row 0 from step 0, n = 2: r0 + g r1, bootstrap from step 2 with g^2 */
+    ck_assert_int_eq(agent_replay_transition(r, 0, 0, 1, 2, g, x, &a, &ret, &disc, xn), 0);
+    ck_assert_float_eq_tol(ret, 1 + 0.5 * 2, 1e-6);
+    ck_assert_float_eq_tol(disc, 0.25, 1e-6);
+    ck_assert_float_eq(xn[0], 102);
+    ck_assert_int_eq(a, 0);
+    /* row 0 from step 2, n = 3: cut at the termination at step 3, no bootstrap */
+    ck_assert_int_eq(agent_replay_transition(r, 2, 0, 1, 3, g, x, &a, &ret, &disc, xn), 0);
+    ck_assert_float_eq_tol(ret, 3 + 0.5 * 4, 1e-6);
+    ck_assert_float_eq(disc, 0);
+    /* row 1 from step 0, n = 3: truncated at step 1 -> bootstrap from the
+     * final observation with gamma^2 (truncation is not termination) */
+    ck_assert_int_eq(agent_replay_transition(r, 0, 1, 2, 3, g, x, &a, &ret, &disc, xn), 0);
+    ck_assert_float_eq_tol(ret, 11 + 0.5 * 12, 1e-6);
+    ck_assert_float_eq_tol(disc, 0.25, 1e-6);
+    float exn[4] = {201, 1, -201, 1};    /* step 1, then its final obs */
+    for (int i = 0; i < 4; i++) ck_assert_float_eq(xn[i], exn[i]);
+    float ex[4] = {0, 0, 200, 1};
+    for (int i = 0; i < 4; i++) ck_assert_float_eq(x[i], ex[i]);
+    /* row 0 from step 4, n = 2: step 6 not observed yet -> not complete */
+    ck_assert_int_eq(agent_replay_transition(r, 4, 0, 1, 2, g, x, &a, &ret, &disc, xn), -1);
+    /* row 0 from step 4, n = 1: bootstrap from step 5 */
+    ck_assert_int_eq(agent_replay_transition(r, 4, 0, 1, 1, g, x, &a, &ret, &disc, xn), 0);
+    ck_assert_float_eq_tol(disc, 0.5, 1e-6);
+    ck_assert_float_eq(xn[0], 105);
+    agent_replay_free(r);
+}
+END_TEST
+
+START_TEST(test_replay_ring) {
+    /* capacity 6 over 2 rows: 3 slots; after 6 writes, slots 3..5 are held */
+    agent_replay *r = small_replay(0);
+    agent_replay_free(r);
+    r = agent_replay_alloc(2, 2, 0, 6);
+    for (int u = 0; u < 6; u++) {
+        float obs[4] = {100 + u, 1, 200 + u, 1}, rew[2] = {0, 0};
+        int act[2] = {0, 0};
+        uint8_t z[2] = {0, 0}, start[2] = {u == 0, u == 0 || u == 4};
+        ck_assert_int_eq(agent_replay_add(r, obs, act, rew, z, z, start, obs, NULL), 0);
+    }
+    ck_assert_int_eq(agent_replay_lo(r), 3);
+    float w[4];
+    ck_assert_int_eq(agent_replay_window(r, 2, 0, 1, 0, w), -1);    /* overwritten */
+    ck_assert_int_eq(agent_replay_window(r, 4, 0, 2, 0, w), 0);
+    ck_assert_float_eq(w[0], 103);
+    /* row 0's episode began before slot 3: a window of 3 would need slot 2 */
+    ck_assert_int_eq(agent_replay_window(r, 4, 0, 3, 0, w), -1);
+    /* row 1's episode began at 4: padded, complete */
+    float w3[6];
+    ck_assert_int_eq(agent_replay_window(r, 5, 1, 3, 0, w3), 0);
+    ck_assert_float_eq(w3[0], 0); ck_assert_float_eq(w3[2], 204); ck_assert_float_eq(w3[4], 205);
+    agent_replay_free(r);
+}
+END_TEST
+
+START_TEST(test_double_q) {
+    float qo[4] = {0.1f, 0.9f, 0.5f, 0.2f}, qt[4] = {3, -1, 2, 7};
+    /* double: online argmax (1) valued by the target (-1); plain: target max */
+    ck_assert_float_eq(agent_bootstrap_value(qo, qt, 4, 1), -1);
+    ck_assert_float_eq(agent_bootstrap_value(qo, qt, 4, 0), 7);
+    float tie[3] = {1, 1, 0}, qt3[3] = {5, 6, 7};
+    ck_assert_float_eq(agent_bootstrap_value(tie, qt3, 3, 1), 5);    /* ties: lowest index */
+}
+END_TEST
+
+START_TEST(test_seq_plan) {
+    agent_replay *r = small_replay(1);
+    agent_seq s;
+    /* row 1, chunk from step 4 (episode D: 2..5), burn-in 3: the burn-in
+     * stops at the episode start (2 steps), train clips at the end (5) */
+    ck_assert_int_eq(agent_replay_plan(r, 4, 1, 8, 3, 2, &s), 0);
+    ck_assert_int_eq(s.p0, 2);
+    ck_assert_int_eq(s.burn, 2);
+    ck_assert_int_eq(s.at_start, 1);
+    ck_assert_int_eq(s.train, 2);
+    ck_assert_int_eq(s.look, 0);
+    ck_assert_int_eq(s.has_final, 1);
+    /* row 0 from step 1, chunk 2, n 2: lookahead 1 step (3 terminates) */
+    ck_assert_int_eq(agent_replay_plan(r, 1, 0, 2, 1, 2, &s), 0);
+    ck_assert_int_eq(s.p0, 0);
+    ck_assert_int_eq(s.burn, 1);
+    ck_assert_int_eq(s.train, 2);
+    ck_assert_int_eq(s.look, 1);
+    ck_assert_int_eq(s.has_final, 1);
+    float ret, disc;
+    int boot;
+    /* train step 0 (= step 1): r1 + g r2, bootstrap at sequence index 2 (step 3) */
+    ck_assert_int_eq(agent_seq_target(r, &s, 0, 2, 0.5f, &ret, &disc, &boot), 0);
+    ck_assert_float_eq_tol(ret, 2 + 0.5 * 3, 1e-6);
+    ck_assert_float_eq_tol(disc, 0.25, 1e-6);
+    ck_assert_int_eq(boot, 2);
+    /* train step 1 (= step 2): r2 + g r3, terminated: no bootstrap */
+    ck_assert_int_eq(agent_seq_target(r, &s, 1, 2, 0.5f, &ret, &disc, &boot), 0);
+    ck_assert_float_eq_tol(ret, 3 + 0.5 * 4, 1e-6);
+    ck_assert_float_eq(disc, 0);
+    /* row 1 from 0 (episode C truncated at 1): bootstrap from the appended final obs */
+    ck_assert_int_eq(agent_replay_plan(r, 0, 1, 8, 0, 3, &s), 0);
+    ck_assert_int_eq(s.train, 2);
+    ck_assert_int_eq(s.has_final, 1);
+    ck_assert_int_eq(agent_seq_target(r, &s, 1, 3, 0.5f, &ret, &disc, &boot), 0);
+    ck_assert_float_eq_tol(ret, 12, 1e-6);
+    ck_assert_float_eq_tol(disc, 0.5, 1e-6);
+    ck_assert_int_eq(boot, 2);
+    /* row 0 from 4 (running episode): lookahead missing at the head */
+    ck_assert_int_eq(agent_replay_plan(r, 4, 0, 8, 0, 2, &s), 0);
+    ck_assert_int_eq(s.train, 2);
+    ck_assert_int_eq(s.has_final, 0);
+    ck_assert_int_eq(agent_seq_target(r, &s, 0, 2, 0.5f, &ret, &disc, &boot), -1);
+    ck_assert_int_eq(agent_seq_target(r, &s, 0, 1, 0.5f, &ret, &disc, &boot), 0);
+    ck_assert_int_eq(boot, 1);
+    agent_replay_free(r);
+}
+END_TEST
+
+/* ---- acting ------------------------------------------------------------------------ */
+/* Rows that start episodes at different steps: every row's Q-values equal
+ * those of a one-row actor fed only that row's episode from its start, so a
+ * state is reset exactly at its own row's episode start and nowhere else. */
+static void check_resets(const char *type, const char *const *kv) {
+    agent_cfg *c = cfg_of(type, kv);
+    const int n = 3, T = 9, os = 3, A = 4;
+    agent *a = agent_alloc(c, os, A, n, 7);
+    ck_assert_msg(a != NULL, "%s", agent_error());
+    agent_actor *ac = agent_actor_alloc(a, n), *one = agent_actor_alloc(a, 1);
+    uint8_t starts[9][3] = {{1, 1, 1}, {0, 0, 0}, {0, 1, 0}, {0, 0, 0}, {1, 0, 0},
+                            {0, 0, 1}, {0, 0, 0}, {0, 1, 0}, {0, 0, 0}};
+    float obs[9][3][3];
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < os; j++) obs[t][i][j] = (float)((t * 7 + i * 3 + j) % 5) * 0.5f - 1.0f;
+    float q[9][3][4];
+    int act[3];
+    for (int t = 0; t < T; t++) {
+        ck_assert_int_eq(agent_act(a, ac, &obs[t][0][0], starts[t], 1, act), 0);
+        memcpy(q[t], ac->q, sizeof q[t]);
+    }
+    for (int i = 0; i < n; i++) {
+        for (int t = 0; t < T; t++) {
+            uint8_t st = starts[t][i];
+            int a1;
+            ck_assert_int_eq(agent_act(a, one, obs[t][i], &st, 1, &a1), 0);
+            for (int k = 0; k < A; k++)
+                ck_assert_msg(fabsf(one->q[k] - q[t][i][k]) < 1e-5f, "%s row %d step %d q[%d] %g vs %g", type, i, t,
+                              k, one->q[k], q[t][i][k]);
+        }
+    }
+    agent_actor_free(ac);
+    agent_actor_free(one);
+    agent_free(a);
+    agent_cfg_free(c);
+}
+
+START_TEST(test_state_reset_rows) {
+    check_resets("drqn", (const char *const[]){"cell", "lstm", NULL});
+    check_resets("drqn", (const char *const[]){"cell", "gru", "learn_h0", "1", NULL});
+    check_resets("dqn", (const char *const[]){"k", "4", NULL});
+}
+END_TEST
+
+/* The episode start resets to the learned h0, not to zero. */
+START_TEST(test_reset_learned_h0) {
+    agent_cfg *c = cfg_of("drqn", (const char *const[]){"learn_h0", "1", NULL});
+    agent *a = agent_alloc(c, 3, 4, 1, 3);
+    agent_actor *ac = agent_actor_alloc(a, 1);
+    net *n = (net *)agent_net(a);
+    const net_layer *L = &n->layers[0];
+    for (int j = 0; j < L->units; j++) n->params[L->off_h0 + j] = 0.25f * (j % 3);
+    float o[3] = {1, 0, 1};
+    uint8_t st = 1;
+    int act;
+    ck_assert_int_eq(agent_act(a, ac, o, &st, 1, &act), 0);
+    /* recompute by hand: state from h0/c0, one net_step */
+    float *s0 = calloc((size_t)net_state_size(n), sizeof(float)), q[4];
+    net_state_reset(n, s0, 1, NULL);
+    ck_assert_float_eq(s0[2], 0.5f);
+    ck_assert_int_eq(net_step(n, o, s0, 1, q), 0);
+    for (int k = 0; k < 4; k++) ck_assert_float_eq_tol(q[k], ac->q[k], 1e-6);
+    ck_assert_float_eq_tol(ac->hidden[1], s0[1], 1e-6);
+    ck_assert_float_eq_tol(ac->cell[1], s0[L->units + 1], 1e-6);
+    free(s0);
+    agent_actor_free(ac);
+    agent_free(a);
+    agent_cfg_free(c);
+}
+END_TEST
+
+/* R2D2: the state stored with step t is the state before consuming obs t
+ * (Acme #259): the initial state at an episode start, otherwise the state
+ * after obs t-1; checked against the network run by hand. */
+START_TEST(test_stored_state) {
+    agent_cfg *c = cfg_of("drqn", (const char *const[]){"state_init", "stored", "seq_mode", "chunk", "warmup",
+                                                      "100000", "cell", "lstm", NULL});
+    env_spec *s = tmaze(3);
+    env_vec *v = env_vec_alloc(s, 2, 11);
+    agent *a = agent_alloc(c, v->obs_size, v->n_actions, 2, 5);
+    agent_actor *ac = agent_actor_alloc(a, 2);
+    ck_assert_int_eq(env_vec_reset(v), 0);
+    const net *n = agent_net(a);
+    const int S = net_state_size(n), os = v->obs_size;
+    float *ref = calloc((size_t)S * 2, sizeof(float)), *next = malloc(sizeof(float) * 2 * os), q[8];
+    int act[2];
+    const int steps = 40;
+    float *expect = malloc(sizeof(float) * steps * 2 * S);
+    for (int t = 0; t < steps; t++) {
+        /* reference: reset at starts, remember, then consume */
+        net_state_reset(n, ref, 2, v->episode_start);
+        memcpy(expect + (size_t)t * 2 * S, ref, sizeof(float) * 2 * S);
+        ck_assert_int_eq(net_step((net *)n, v->obs, ref, 2, q), 0);
+        ck_assert_int_eq(agent_act(a, ac, v->obs, v->episode_start, 0, act), 0);
+        ck_assert_int_eq(env_vec_step(v, act), 0);
+        for (int i = 0; i < 2; i++)
+            memcpy(next + i * os, (v->terminated[i] || v->truncated[i] ? v->final_obs : v->obs) + i * os,
+                   sizeof(float) * os);
+        ck_assert_int_eq(agent_observe(a, ac, v->rewards, v->terminated, v->truncated, next), 0);
+    }
+    const agent_replay *r = NULL;
+    /* the replay is reachable through a save; read the stored states there */
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fapl_core(fapl, 1 << 20, 0);
+    hid_t f = H5Fcreate("stored_state.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    ck_assert_int_eq(agent_save(a, ac, f), 0);
+    hid_t d = H5Dopen2(f, "replay_states", H5P_DEFAULT);
+    float *got = malloc(sizeof(float) * steps * 2 * S);
+    ck_assert_int_ge(H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, got), 0);
+    int nonzero = 0;
+    for (size_t i = 0; i < (size_t)steps * 2 * S; i++) {
+        ck_assert_msg(fabsf(got[i] - expect[i]) < 1e-6f, "state %zu: stored %g, before-obs %g", i, got[i], expect[i]);
+        nonzero += expect[i] != 0;
+    }
+    ck_assert_int_gt(nonzero, steps);       /* not trivially all zero */
+    (void)r;
+    H5Dclose(d);
+    H5Fclose(f);
+    H5Pclose(fapl);
+    free(got); free(expect); free(ref); free(next);
+    agent_actor_free(ac);
+    agent_free(a);
+    agent_cfg_free(c);
+    env_vec_free(v);
+    env_spec_free(s);
+}
+END_TEST
+
+/* ---- save / load ------------------------------------------------------------------- */
+typedef struct { uint64_t sum; long updates; float q0; } trace;
+
+static void steps(agent *a, agent_actor *ac, env_vec *v, int k) {
+    int act[64];
+    float next[64 * 8];
+    const int os = v->obs_size;
+    for (int t = 0; t < k; t++) {
+        ck_assert_int_eq(agent_act(a, ac, v->obs, v->episode_start, 0, act), 0);
+        ck_assert_int_eq(env_vec_step(v, act), 0);
+        for (int i = 0; i < v->n; i++)
+            memcpy(next + i * os, (v->terminated[i] || v->truncated[i] ? v->final_obs : v->obs) + i * os,
+                   sizeof(float) * os);
+        ck_assert_msg(agent_observe(a, ac, v->rewards, v->terminated, v->truncated, next) == 0, "%s", agent_error());
+    }
+}
+
+static trace trace_of(agent *a, agent_actor *ac) {
+    agent_stats st;
+    agent_get_stats(a, &st);
+    const net *n = agent_net(a);
+    return (trace){n ? net_checksum(n) : 0, st.updates, ac->q[0]};
+}
+
+static void check_resume(const char *type, const char *const *kv) {
+    agent_cfg *c = cfg_of(type, kv);
+    env_spec *s = tmaze(4);
+    const int N = 4;
+    env_vec *v = env_vec_alloc(s, N, 3);
+    agent *a = agent_alloc(c, v->obs_size, v->n_actions, N, 9);
+    agent_actor *ac = agent_actor_alloc(a, N);
+    ck_assert_int_eq(env_vec_reset(v), 0);
+    steps(a, ac, v, 150);
+    /* checkpoint: agent into an in-memory HDF5 file, envs as bytes */
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fapl_core(fapl, 1 << 22, 0);
+    hid_t f = H5Fcreate("resume.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    hid_t g = H5Gcreate2(f, "agent", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    ck_assert_msg(agent_save(a, ac, g) == 0, "%s", agent_error());
+    size_t eb = env_vec_state_bytes(v);
+    void *es = malloc(eb);
+    ck_assert_int_eq(env_vec_save_state(v, es), 0);
+    steps(a, ac, v, 120);
+    trace t1 = trace_of(a, ac);
+    ck_assert_int_gt(t1.updates, 10);
+    /* a fresh agent with another seed, loaded, continues identically */
+    env_vec *v2 = env_vec_alloc(s, N, 77);
+    agent *b = agent_alloc(c, v2->obs_size, v2->n_actions, N, 12345);
+    agent_actor *bc = agent_actor_alloc(b, N);
+    ck_assert_int_eq(env_vec_load_state(v2, es), 0);
+    ck_assert_msg(agent_load(b, bc, g) == 0, "%s", agent_error());
+    steps(b, bc, v2, 120);
+    trace t2 = trace_of(b, bc);
+    ck_assert_msg(t1.sum == t2.sum, "%s: checksum %llx after resume, %llx without", type,
+                  (unsigned long long)t2.sum, (unsigned long long)t1.sum);
+    ck_assert_int_eq(t1.updates, t2.updates);
+    ck_assert_float_eq(t1.q0, t2.q0);
+    /* a load into a differently built agent is refused, naming what differs */
+    agent *w = agent_alloc(c, v->obs_size, v->n_actions, N + 1, 1);
+    agent_actor *wc = agent_actor_alloc(w, N + 1);
+    ck_assert_int_eq(agent_load(w, wc, g), AGENT_EINVAL);
+    ck_assert_ptr_nonnull(strstr(agent_error(), "n_envs"));
+    agent_actor_free(wc);
+    agent_free(w);
+    H5Gclose(g);
+    H5Fclose(f);
+    H5Pclose(fapl);
+    free(es);
+    agent_actor_free(bc); agent_free(b); env_vec_free(v2);
+    agent_actor_free(ac); agent_free(a); env_vec_free(v);
+    env_spec_free(s);
+    agent_cfg_free(c);
+}
+
+START_TEST(test_resume_drqn) {
+    check_resume("drqn", (const char *const[]){"warmup", "100", "updates_per_step", "0.25", "batch", "8", NULL});
+    check_resume("drqn", (const char *const[]){"warmup", "100", "updates_per_step", "0.25", "batch", "8", "seq_mode",
+                                               "chunk", "chunk", "4", "burn_in", "2", "state_init", "stored",
+                                               "learn_h0", "1", "cell", "gru", "tau", "0.05", NULL});
+}
+END_TEST
+
+START_TEST(test_resume_dqn_qtable) {
+    check_resume("dqn", (const char *const[]){"warmup", "100", "updates_per_step", "0.5", "k", "3", NULL});
+    check_resume("qtable", (const char *const[]){"k", "2", "capacity", "16", NULL});   /* grows past 16 */
+}
+END_TEST
+
+START_TEST(test_errors) {
+    agent_cfg *c = cfg_of("dqn", NULL);
+    agent *a = agent_alloc(c, 3, 4, 2, 1);
+    agent_actor *ac = agent_actor_alloc(a, 2);
+    float r[2] = {0}, o[6] = {0};
+    uint8_t z[2] = {0};
+    ck_assert_int_eq(agent_observe(a, ac, r, z, z, o), AGENT_EINVAL);
+    ck_assert_ptr_nonnull(strstr(agent_error(), "agent_act"));
+    agent_actor *three = agent_actor_alloc(a, 3);
+    int act[3];
+    uint8_t st[3] = {1, 1, 1};
+    float o3[9] = {0};
+    ck_assert_int_eq(agent_act(a, three, o3, st, 0, act), 0);
+    ck_assert_int_eq(agent_observe(a, three, r, z, z, o3), AGENT_EINVAL);
+    ck_assert_ptr_nonnull(strstr(agent_error(), "n_envs"));
+    ck_assert_ptr_null(agent_actor_alloc(a, 0));
+    agent_actor_free(three);
+    agent_actor_free(ac);
+    agent_free(a);
+    agent_free(NULL);
+    agent_actor_free(NULL);
+    agent_cfg_free(c);
+}
+END_TEST
+
+/* Same seed, 1 thread or 2: identical weights after training. */
+START_TEST(test_determinism) {
+    uint64_t sums[3];
+    for (int k = 0; k < 3; k++) {
+        omp_set_num_threads(k == 1 ? 2 : 1);
+        agent_cfg *c = cfg_of("drqn", (const char *const[]){"warmup", "200", NULL});
+        env_spec *s = tmaze(5);
+        env_vec *v = env_vec_alloc(s, 8, 4);
+        agent *a = agent_alloc(c, v->obs_size, v->n_actions, 8, 4);
+        agent_actor *ac = agent_actor_alloc(a, 8);
+        ck_assert_int_eq(env_vec_reset(v), 0);
+        steps(a, ac, v, 200);
+        sums[k] = net_checksum(agent_net(a));
+        agent_actor_free(ac); agent_free(a); env_vec_free(v); env_spec_free(s); agent_cfg_free(c);
+    }
+    ck_assert(sums[0] == sums[1]);
+    ck_assert(sums[0] == sums[2]);
+}
+END_TEST
+
+/* ---- learning -------------------------------------------------------------------------
+ * Budgets are env steps summed over 16 envs; evaluation = 100 greedy episodes. */
+#define TM_BUDGET 40000
+
+START_TEST(test_drqn_lstm_solves_tmaze) {
+    env_spec *s = tmaze(10);
+    int seed = _i;
+    agent_loop_result r = run_on("drqn", (const char *const[]){"cell", "lstm", NULL}, s, 16, (uint64_t)seed,
+                                 TM_BUDGET, 1000, 1);
+    ck_assert_msg(r.solved, "drqn lstm seed %d: success %.2f after %ld steps", seed, r.final_success, r.env_steps);
+    env_spec_free(s);
+}
+END_TEST
+
+START_TEST(test_drqn_gru_solves_tmaze) {
+    env_spec *s = tmaze(10);
+    agent_loop_result r = run_on("drqn", (const char *const[]){"cell", "gru", NULL}, s, 16, (uint64_t)_i,
+                                 TM_BUDGET, 1000, 1);
+    ck_assert_msg(r.solved, "drqn gru seed %d: success %.2f after %ld steps", _i, r.final_success, r.env_steps);
+    env_spec_free(s);
+}
+END_TEST
+
+/* A memoryless policy sees the same junction whatever the sign: it must go
+ * the same way for both, so greedy success stays at chance. */
+START_TEST(test_memoryless_at_chance) {
+    env_spec *s = tmaze(10);
+    const char *types[2] = {"dqn", "qtable"};
+    for (int t = 0; t < 2; t++) {
+        agent_loop_result r = run_on(types[t], (const char *const[]){"k", "1", NULL}, s, 16, 1, TM_BUDGET, 0, 0);
+        ck_assert_msg(r.final_success >= 0.35 && r.final_success <= 0.65, "%s k=1: success %.2f", types[t],
+                      r.final_success);
+        /* it did learn the corridor: it reaches the junction and takes an arm */
+        ck_assert_msg(r.final_return > 1.0, "%s k=1: return %.2f", types[t], r.final_return);
+    }
+    env_spec_free(s);
+}
+END_TEST
+
+/* A window longer than the corridor holds the sign at the junction. */
+START_TEST(test_dqn_window_solves_short_tmaze) {
+    env_spec *s = tmaze(4);
+    agent_loop_result r = run_on("dqn", (const char *const[]){"k", "7", NULL}, s, 16, 0, TM_BUDGET, 1000, 1);
+    ck_assert_msg(r.solved, "dqn k=7 on N=4: success %.2f", r.final_success);
+    env_spec_free(s);
+}
+END_TEST
+
+/* Fully observable: memory is not needed, dqn k=1 reaches the optimal
+ * return (12 moves across the 7 x 7 room: 1 - 11 * 0.01). */
+START_TEST(test_dqn_gridworld_optimal) {
+    env_spec *s = env_spec_alloc("gridworld");
+    ck_assert_int_eq(env_spec_set(s, "map", "open_room"), 0);
+    ck_assert_int_eq(env_spec_set(s, "reward_step", "-0.01"), 0);
+    agent_loop_result r = run_on("dqn", (const char *const[]){"k", "1", NULL}, s, 16, 0, 30000, 0, 0);
+    ck_assert_msg(fabs(r.final_return - 0.89) < 1e-4, "dqn k=1 open_room: return %.4f (optimal 0.89)",
+                  r.final_return);
+    ck_assert_float_eq(r.final_success, 1.0);
+    env_spec_free(s);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("agents");
+    TCase *u = tcase_create("unit");
+    tcase_add_test(u, test_param_tables);
+    tcase_add_test(u, test_param_errors);
+    tcase_add_test(u, test_epsilon);
+    tcase_add_test(u, test_replay_window);
+    tcase_add_test(u, test_replay_nstep);
+    tcase_add_test(u, test_replay_ring);
+    tcase_add_test(u, test_double_q);
+    tcase_add_test(u, test_seq_plan);
+    tcase_add_test(u, test_state_reset_rows);
+    tcase_add_test(u, test_reset_learned_h0);
+    tcase_add_test(u, test_stored_state);
+    tcase_add_test(u, test_errors);
+    tcase_set_timeout(u, 60);
+    suite_add_tcase(s, u);
+    TCase *io = tcase_create("resume");
+    tcase_add_test(io, test_resume_drqn);
+    tcase_add_test(io, test_resume_dqn_qtable);
+    tcase_add_test(io, test_determinism);
+    tcase_set_timeout(io, 120);
+    suite_add_tcase(s, io);
+    TCase *l = tcase_create("learning");
+    tcase_add_loop_test(l, test_drqn_lstm_solves_tmaze, 0, 3);
+    tcase_add_loop_test(l, test_drqn_gru_solves_tmaze, 0, 1);
+    tcase_add_test(l, test_memoryless_at_chance);
+    tcase_add_test(l, test_dqn_window_solves_short_tmaze);
+    tcase_add_test(l, test_dqn_gridworld_optimal);
+    tcase_set_timeout(l, 300);
+    suite_add_tcase(s, l);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int nf = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return nf ? 1 : 0;
+}
