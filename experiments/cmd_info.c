@@ -16,9 +16,8 @@ static const char *status_text(const rlog_info *in) {
     if (!strcmp(in->status, "complete")) return "complete: the run finished its budget";
     if (!strcmp(in->status, "stopped")) return "stopped cleanly before the end (rql train ... --resume continues it)";
     if (!strcmp(in->status, "running"))
-        return in->open_for_write ? "interrupted or still running: the writer has not closed the file "
-                                    "(killed, or writing now); rows up to its last flush are here"
-                                  : "running";
+        return "not closed by its writer: still running, or interrupted (killed); every row up to "
+               "its last flush is here";
     return "unknown (no status attribute)";
 }
 

@@ -2,7 +2,11 @@
  * plain HDF5 C API (names, shapes, types, filters, attributes, values), read
  * live in SWMR mode while the writer holds it, survives a SIGKILL of the
  * writer, truncates for resume, and refuses bad files with messages that name
- * the file and dataset. */
+ * the file and dataset.
+ *
+ * Run with --writer PATH or --fake-runs DIR it is instead the small writer
+ * that tests/e2e_logs.sh kills with SIGKILL, or the maker of finished logs
+ * that it feeds to rql info / compare / export (see the end of this file). */
 #define _GNU_SOURCE
 #include <check.h>
 #include <math.h>
@@ -13,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "experiments/cmd.h"
@@ -75,13 +80,17 @@ static void step_values(int64_t ep, int t, float *obs, float *next, float *q, fl
     }
 }
 
-static void append_step(rlog *l, int64_t ep, int t, int T) {
+static int append_step_plain(rlog *l, int64_t ep, int t, int T) {
     float obs[OBS], next[OBS], q[NA], h[HID], c[HID];
     step_values(ep, t, obs, next, q, h, c);
     rlog_step_row s = {.episode = ep, .t = t, .observation = obs, .next_observation = next, .action = (t + (int)ep) % NA,
                        .reward = t == T - 1 ? 1.0f : -0.1f, .terminated = t == T - 1, .truncated = 0,
                        .q = q, .hidden = h, .cell = c};
-    ck_assert_msg(rlog_append_step(l, &s) == 0, "%s", rlog_error());
+    return rlog_append_step(l, &s);
+}
+
+static void append_step(rlog *l, int64_t ep, int t, int T) {
+    ck_assert_msg(append_step_plain(l, ep, t, T) == 0, "%s", rlog_error());
 }
 
 /* ---- plain HDF5 helpers ------------------------------------------------------------- */
@@ -459,11 +468,18 @@ START_TEST(swmr_live_reader) {
     free(ep);
     H5Dclose(ds);
     H5Fclose(f);
+    /* a plain read-only open (h5dump, MATLAB) works on the live file too */
+    f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    ck_assert_msg(f >= 0, "plain HDF5 open of the live log failed");
+    hsize_t d2[1];
+    dims_of(f, "curves/episode", d2, NULL);
+    ck_assert_int_eq((int)d2[0], 700);
+    H5Fclose(f);
     /* and the summary reader, still live */
     rlog_info in;
     ck_assert_msg(rlog_read_info(path, &in) == 0, "%s", rlog_error());
     ck_assert_int_eq(in.rows.curves, 700);
-    ck_assert_int_eq(in.open_for_write, 1);
+    ck_assert_int_eq(in.open_for_write, 0);     /* the mark is cleared after each flush */
     ck_assert_str_eq(in.status, "running");
     rlog_info_free(&in);
     ck_assert_int_eq(write(down[1], "y", 1), 1);
@@ -506,9 +522,16 @@ START_TEST(sigkill_then_resume) {
     ck_assert_int_le(in.rows.curves, 2000);
     ck_assert_int_eq(in.rows.steps, 4);
     ck_assert_int_eq(in.rows.weights, 1);
-    ck_assert_int_eq(in.open_for_write, 1);
     ck_assert_str_eq(in.status, "running");
     rlog_info_free(&in);
+    /* A plain (non-SWMR) read-only open works too: the open-for-write mark
+     * was cleared at the flush, as h5dump and MATLAB need. */
+    hid_t pf = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    ck_assert_msg(pf >= 0, "plain HDF5 open of the killed log failed");
+    hsize_t d[1];
+    dims_of(pf, "curves/episode", d, NULL);
+    ck_assert_int_ge((int)d[0], 600);
+    H5Fclose(pf);
     rlog_file *f = rlog_file_open(path);
     ck_assert_ptr_nonnull(f);
     double *ret;
@@ -781,7 +804,113 @@ START_TEST(bad_files) {
 }
 END_TEST
 
-int main(void) {
+/* ---- helper modes for tests/e2e_logs.sh ------------------------------------------------ */
+
+/* --writer PATH: writes a log forever (until killed, or 60 s), flushing
+ * often and printing after each flush the row counts the file must then
+ * hold ("flushed CURVES TRAIN EVAL STEPS WEIGHTS"); between flushes it also
+ * appends rows that stay unflushed, some crossing a block boundary so that
+ * unflushed blocks reach the file too. */
+static int writer_main(const char *p) {
+    layer_spec ls[3];
+    int nl = net_parse_spec("dense:8:relu,lstm:6,dense:3", ls, 3);
+    net *n = nl > 0 ? net_alloc(OBS, ls, nl, 1, 1) : NULL;
+    if (!n) return 3;
+    rlog_meta m = meta_for(n, HID);
+    rlog *l = rlog_create(p, &m);
+    if (!l) {
+        fprintf(stderr, "writer: %s\n", rlog_error());
+        return 3;
+    }
+    printf("created\n");
+    fflush(stdout);
+    int64_t e = 0, u = 0, ep = 0;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int it = 0;; it++) {
+        int burst = it % 7 == 3 ? 600 : 37;
+        for (int k = 0; k < burst; k++) {
+            rlog_curve_row r = curve(e++);
+            if (rlog_append_curve(l, &r)) return 4;
+        }
+        rlog_train_row tr = {.update = ++u, .loss = 1.0f / (float)u, .q_mean = 0.5f, .grad_norm = 1};
+        if (rlog_append_train(l, &tr)) return 4;
+        if (it % 4 == 0) {
+            for (int t = 0; t < 6; t++) append_step_plain(l, ep, t, 6);
+            ep++;
+            rlog_eval_row ev = {.at_episode = e, .env_steps = 7 * e, .return_mean = 1, .success_rate = 0.5,
+                                .episodes = 4};
+            if (rlog_append_eval(l, &ev) || rlog_append_weights(l, e, n)) return 4;
+        }
+        if (it % 3 != 2) {              /* some rounds end unflushed */
+            if (rlog_flush(l)) return 5;
+            rlog_counts c;
+            rlog_get_counts(l, &c);
+            printf("flushed %lld %lld %lld %lld %lld\n", (long long)c.curves, (long long)c.train, (long long)c.eval,
+                   (long long)c.steps, (long long)c.weights);
+            fflush(stdout);
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (t1.tv_sec - t0.tv_sec > 60) break;
+    }
+    rlog_set_complete(l);
+    int rc = rlog_close(l);
+    net_free(n);
+    return rc ? 6 : 0;
+}
+
+/* --fake-runs DIR: finished logs of three agents x three seeds whose final
+ * greedy successes are known (DIR/LABEL_sSEED.h5), for rql info / compare /
+ * export. */
+static int fake_main(const char *dir) {
+    static const char *const labels[3] = {"drqn_lstm", "dqn_k1", "dqn_k4"};
+    static const char *const agents[3] = {"drqn", "dqn", "dqn"};
+    static const double final_succ[3][3] = {{1.0, 1.0, 0.9}, {0.5, 0.6, 0.5}, {0.8, 0.9, 1.0}};
+    layer_spec ls[3];
+    int nl = net_parse_spec("dense:8:relu,lstm:6,dense:3", ls, 3);
+    net *n = nl > 0 ? net_alloc(OBS, ls, nl, 1, 1) : NULL;
+    if (!n) return 3;
+    for (int a = 0; a < 3; a++)
+        for (int sd = 0; sd < 3; sd++) {
+            char p[512];
+            snprintf(p, sizeof p, "%s/%s_s%d.h5", dir, labels[a], sd);
+            rlog_meta m = meta_for(a == 0 ? n : NULL, a == 0 ? HID : 0);
+            m.label = labels[a];
+            m.agent = agents[a];
+            m.seed = sd;
+            rlog *l = rlog_create(p, &m);
+            if (!l) {
+                fprintf(stderr, "fake: %s\n", rlog_error());
+                return 3;
+            }
+            for (int e = 0; e < 200; e++) {
+                rlog_curve_row r = curve(e);
+                rlog_append_curve(l, &r);
+                if ((e + 1) % 50 == 0) {
+                    /* a curve rising linearly to the final success */
+                    int k = (e + 1) / 50;
+                    rlog_eval_row ev = {.at_episode = e + 1, .env_steps = 7 * (e + 1),
+                                        .return_mean = 4 * final_succ[a][sd] * k / 4.0 - 1,
+                                        .success_rate = final_succ[a][sd] * k / 4.0, .episodes = 10};
+                    rlog_append_eval(l, &ev);
+                }
+            }
+            for (int ep = 0; ep < 3; ep++)
+                for (int t = 0; t < 4 + ep; t++) append_step_plain(l, ep, t, 4 + ep);
+            if (a == 0) rlog_append_weights(l, 200, n);
+            rlog_set_complete(l);
+            if (rlog_close(l)) {
+                fprintf(stderr, "fake: %s\n", rlog_error());
+                return 4;
+            }
+        }
+    net_free(n);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 3 && !strcmp(argv[1], "--writer")) return writer_main(argv[2]);
+    if (argc == 3 && !strcmp(argv[1], "--fake-runs")) return fake_main(argv[2]);
     Suite *s = suite_create("rlog");
     TCase *tc = tcase_create("rlog");
     tcase_add_checked_fixture(tc, setup, teardown);
