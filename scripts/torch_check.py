@@ -207,14 +207,16 @@ def plan(run, snapshot=None):
         else:
             unmatched.append((ids, "training episode %d" % at_ep))
     # ids past those of training: appended by `rql eval --record` with the
-    # checkpoint's weights, the final ones once the run is complete
+    # checkpoint's weights, which are the last snapshot's when that snapshot
+    # was taken after the last training episode (the end of the run)
     extra = sorted(e for e in eps if e not in covered)
     if extra:
-        if run.attrs.get("status") == "complete" and K:
+        if K and int(run.weight_episodes[-1]) >= len(run.curves):
             out.setdefault(K - 1, []).extend(extra)
         else:
-            unmatched.append((extra, "rql eval --record of an unfinished run (status %s)"
-                              % run.attrs.get("status", "?")))
+            unmatched.append((extra, "rql eval --record while the last snapshot (episode %s) is older "
+                              "than the last training episode (%d)"
+                              % (run.weight_episodes[-1] if K else "none", len(run.curves))))
     return out, unmatched
 
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # End-to-end test of scripts/: `rql train` on tests/data/tiny.cfg (a tiny
-# T-maze budget, two agents, two seeds, trajectories recorded), then every
-# script on the logs it wrote: tests/test_scripts.py (DataFrames against h5py,
-# plots, newer format_version refused), plot_curves.py as `make run` calls it,
-# and torch_check.py (reported SKIPPED, exit 77, when python3-torch is absent).
+# T-maze budget, four agents, two seeds, trajectories recorded, plus episodes
+# appended by `rql eval --record`), then every script on the logs it wrote:
+# tests/test_scripts.py (DataFrames against h5py, plots, newer format_version
+# refused), plot_curves.py as `make run` calls it, plot_memory.py, and
+# torch_check.py (reported SKIPPED, exit 77, when python3-torch is absent).
 set -u
 RQL=${BUILD:-build/rel}/rql
 [ -x "$RQL" ] || RQL=./rql
@@ -22,6 +23,11 @@ out=$("$RQL" train tests/data/tiny.cfg -o "$tmp/runs" 2>&1) || { printf '%s\n' "
 printf '%s\n' "$out" | tail -3
 nlogs=$(find "$tmp/runs" -name '*.h5' | wc -l)
 [ "$nlogs" -ge 2 ] || fail "rql train wrote $nlogs .h5 files under $tmp/runs"
+
+# more recorded episodes, appended after training (torch_check replays them
+# with the final snapshot)
+"$RQL" eval "$tmp/runs/drqn-lstm/seed0.h5" --record --episodes 4 >/dev/null ||
+  fail "rql eval $tmp/runs/drqn-lstm/seed0.h5 --record"
 
 RQL_RUNDIR="$tmp/runs" "$PY" tests/test_scripts.py 2>&1 | tail -25
 [ "${PIPESTATUS[0]}" -eq 0 ] || fail "tests/test_scripts.py"
