@@ -54,8 +54,9 @@ START_TEST(test_param_tables) {
                           "batch", "lr", "gamma", "n_step", "double_q", "loss", "target_update", "tau",
                           "eps_start", "eps_end", "eps_decay", "eps_shape", "updates_per_step", "warmup",
                           "grad_clip", "capacity", NULL};
-    for (int i = 0; must[i]; i++)
-        ck_assert_msg(agent_cfg_get(cfg_of("drqn", NULL), must[i]) != NULL, "drqn lacks %s", must[i]);
+    agent_cfg *r = cfg_of("drqn", NULL);
+    for (int i = 0; must[i]; i++) ck_assert_msg(agent_cfg_get(r, must[i]) != NULL, "drqn lacks %s", must[i]);
+    agent_cfg_free(r);
     agent_cfg *d = cfg_of("dqn", NULL), *q = cfg_of("qtable", NULL);
     ck_assert_ptr_nonnull(agent_cfg_get(d, "k"));
     ck_assert_ptr_nonnull(agent_cfg_get(q, "k"));
@@ -211,9 +212,9 @@ START_TEST(test_replay_ring) {
     ck_assert_int_eq(agent_replay_window(r, 4, 0, 2, 0, w), 0);
     ck_assert_float_eq(w[0], 103);
     /* row 0's episode began before slot 3: a window of 3 would need slot 2 */
-    ck_assert_int_eq(agent_replay_window(r, 4, 0, 3, 0, w), -1);
-    /* row 1's episode began at 4: padded, complete */
     float w3[6];
+    ck_assert_int_eq(agent_replay_window(r, 4, 0, 3, 0, w3), -1);
+    /* row 1's episode began at 4: padded, complete */
     ck_assert_int_eq(agent_replay_window(r, 5, 1, 3, 0, w3), 0);
     ck_assert_float_eq(w3[0], 0); ck_assert_float_eq(w3[2], 204); ck_assert_float_eq(w3[4], 205);
     agent_replay_free(r);
