@@ -116,6 +116,10 @@ def plot(run, res, out, title=None):
     keys = list(groups)[:4]
     names = {"h": "hidden h", "c": "cell c"}
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    unit_color = {}                 # one colour per highlighted unit, the same in h and c
+    for p in kinds:
+        for u in res["top"][p]:
+            unit_color.setdefault(u, colors[len(unit_color) % len(colors)])
     ncol = len(keys) + 1
     fig, axes = plt.subplots(len(kinds), ncol, figsize=(4.2 * ncol, 3.4 * len(kinds)), squeeze=False)
     for i, p in enumerate(kinds):
@@ -130,10 +134,10 @@ def plot(run, res, out, title=None):
                 rest = [u for u in range(tr.shape[1]) if u not in top]
                 if rest:
                     ax.plot(t, tr[:, rest], color="0.6", lw=0.5, alpha=0.35)
-                for r, u in enumerate(top):
-                    ax.plot(t, tr[:, u], color=colors[r % len(colors)], lw=1.6, alpha=0.8)
-            for r, u in enumerate(top):
-                ax.plot([], [], color=colors[r % len(colors)], lw=1.6, label="unit %d" % u)
+                for u in top:
+                    ax.plot(t, tr[:, u], color=unit_color[u], lw=1.6, alpha=0.8)
+            for u in top:
+                ax.plot([], [], color=unit_color[u], lw=1.6, label="unit %d" % u)
             ax.set_ylim(lo - pad, hi + pad)
             ax.set_title("%s | %s (%d episodes)" % (names[p], k, len(groups[k])), fontsize=9)
             ax.set_xlabel("step t")
@@ -143,8 +147,8 @@ def plot(run, res, out, title=None):
         ax = axes[i][ncol - 1]
         s = res["sep"][p]
         bar_colors = ["0.6"] * len(s)
-        for r, u in enumerate(top):
-            bar_colors[u] = colors[r % len(colors)]
+        for u in top:
+            bar_colors[u] = unit_color[u]
         ax.bar(np.arange(len(s)), s, color=bar_colors)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title("%s: separation between the two signs" % names[p], fontsize=9)
