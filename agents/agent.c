@@ -76,8 +76,8 @@ static const agent_param_desc drqn_params[] = {
     {"state_init", P_STR, "zero", 0, 0,
      "zero|learned|stored: start state of a sequence not starting its episode (stored: as acted, R2D2)",
      "zero|learned|stored"},
-    LEARN("3e-3", "0.98", "3", "32", "50000", "500", "0.125", "100"),
-    EXPLORE("20000"),
+    LEARN("1e-2", "0.98", "3", "16", "50000", "500", "0.125", "100"),
+    EXPLORE("10000"),
 };
 #define NP(t) ((int)(sizeof t / sizeof t[0]))
 static const agent_info infos[] = {

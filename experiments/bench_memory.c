@@ -27,23 +27,34 @@ static double median_of(long *v, int n) {
 }
 
 static void usage(void) {
-    printf("usage: rql bench memory [--agents drqn,dqn] [--lengths 10,20,50,100] [--seeds S] [--seed0 K]\n"
+    printf("usage: rql bench memory [--agents drqn,dqn] (also drqn-gru, drqn-rnn, qtable) [--lengths 10,20,50,100] [--seeds S] [--seed0 K]\n"
            "                        [--budget STEPS] [--n-envs N] [--eval-every STEPS] [--set AGENT.KEY=VALUE]...\n"
            "                        [--no-wall]\n"
            "  budget default: 30000 * N / 10 env steps per run (at least 30000)\n");
 }
 
 /* Agent configs of the benchmark: the defaults, with what the corridor
- * length needs (episodes get longer: replay whole episodes up to the time
- * limit), then the user's --set overrides. */
-static agent_cfg *make_cfg(const char *type, int N, int nset, char **sets, int *err) {
+ * length needs (episodes get longer: replay whole episodes up to twice the
+ * optimal length; epsilon decays over 1000 N env steps, the default's 10000
+ * at N = 10), then the user's --set overrides. */
+static agent_cfg *make_cfg(const char *name, int N, int nset, char **sets, int *err) {
+    /* drqn-gru, drqn-rnn: drqn with that core */
+    const char *type = !strncmp(name, "drqn-", 5) ? "drqn" : name;
     agent_cfg *c = agent_cfg_alloc(type);
     if (!c) { *err = 1; return NULL; }
+    if (type != name && agent_cfg_set(c, "cell", name + 5) < 0) {
+        fprintf(stderr, "rql bench memory: %s: %s\n", name, agent_error());
+        *err = 2;
+        return c;
+    }
+    char v[32];
     if (!strcmp(type, "drqn")) {
-        char v[32];
         snprintf(v, sizeof v, "%d", 2 * (N + 1) < 256 ? 256 : 2 * (N + 1));
         agent_cfg_set(c, "max_len", v);
     }
+    /* exploration long enough to cross the corridor: 1000 env steps per cell */
+    snprintf(v, sizeof v, "%d", 1000 * N);
+    agent_cfg_set(c, "eps_decay", v);
     size_t tl = strlen(type);
     for (int i = 0; i < nset; i++) {
         if (strncmp(sets[i], type, tl) || sets[i][tl] != '.') continue;
@@ -108,7 +119,7 @@ int bench_memory(int argc, char **argv) {
     }
     printf("T-maze memory benchmark: %d seeds per cell, %d envs, budget %s env steps, solved = 100%% greedy "
            "success over 100 episodes\n", seeds, n_envs, budget ? "fixed" : "30000*N/10");
-    printf("%-6s %5s %8s %14s %14s %10s\n", "agent", "N", "solved", "median_eps", "median_steps", "wall_s");
+    printf("%-9s %5s %8s %14s %14s %10s\n", "agent", "N", "solved", "median_eps", "median_steps", "wall_s");
     char list[128];
     snprintf(list, sizeof list, "%s", agents_s);
     int rc = 0;
@@ -145,7 +156,7 @@ int bench_memory(int argc, char **argv) {
                 rc |= fail[k];
                 if (solved[k]) { se[ns] = eps[k]; ss[ns] = steps[k]; ns++; }
             }
-            printf("%-6s %5d %5d/%-2d %14.0f %14.0f %10.1f\n", type, N, ns, seeds, median_of(se, ns),
+            printf("%-9s %5d %5d/%-2d %14.0f %14.0f %10.1f\n", type, N, ns, seeds, median_of(se, ns),
                    median_of(ss, ns), t1 - t0);
             fflush(stdout);
             free(eps); free(steps); free(solved); free(fail);
