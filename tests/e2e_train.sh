@@ -106,4 +106,18 @@ cp "$tmp/j1/dqn-k1/seed0.h5" "$tmp/other.h5"
 [ $rc -ne 0 ] && [ $rc -lt 128 ] || { cat "$tmp/o"; fail "mismatched checkpoint accepted: rc $rc"; }
 "$RQL" eval "$tmp/j1/dqn-k1/seed0.h5" --checkpoint "$tmp/bad.h5" >"$tmp/o" 2>&1; rc=$?
 [ $rc -ne 0 ] && [ $rc -lt 128 ] && grep -q "not an HDF5 file" "$tmp/o" || { cat "$tmp/o"; fail "bad checkpoint: rc $rc"; }
+# --- every shipped config parses and runs a tiny budget ---------------------------
+for cfg in experiments/configs/*.cfg; do
+  name=$(basename "$cfg" .cfg)
+  # no updates (warmup beyond the budget) and short episodes: this checks the
+  # config, not the learning
+  # (sum episodes have a fixed length: no time limit to set)
+  limit="--set env.max_steps=30"; grep -q 'name = "sum"' "$cfg" && limit=""
+  "$RQL" train "$cfg" -o "$tmp/cfg/$name" --seeds 0 --set train.episodes=6 --set train.steps=0 \
+      $limit --set 'agent.*.warmup=1000000' --set train.n_envs=2 \
+      --set eval.episodes=3 --set eval.record=1 -q >"$tmp/o" 2>&1 || { cat "$tmp/o"; fail "$cfg with a tiny budget"; }
+  n=$(find "$tmp/cfg/$name" -name 'seed0.h5' | wc -l)
+  [ "$n" -ge 2 ] || fail "$cfg: $n logs"
+done
+echo "shipped configs: $(ls experiments/configs/*.cfg | wc -l) run with a tiny budget"
 echo "e2e_train: all checks passed"
