@@ -31,6 +31,7 @@ A log whose format_version is newer than FORMAT_VERSION is refused.
 import argparse
 import os
 import re
+import signal
 import sys
 
 import h5py
@@ -212,7 +213,7 @@ def _table(f, name, path):
         if a.ndim == 1:
             cols[key] = a
         else:
-            a = a.reshape(a.shape[0], -1)
+            a = a.reshape(a.shape[0], int(np.prod(a.shape[1:])))
             p = VECTOR_PREFIX.get(key, key)
             for j in range(a.shape[1]):
                 cols["%s_%d" % (p, j)] = a[:, j]
@@ -384,6 +385,7 @@ def load_dir(path):
 
 
 def main(argv=None):
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)      # `rqlog.py DIR | head` ends quietly
     ap = argparse.ArgumentParser(description="Summarise rql run logs (a run .h5 or a folder of runs).")
     ap.add_argument("path", nargs="+", help="run log (.h5) or folder searched recursively")
     a = ap.parse_args(argv)

@@ -385,6 +385,24 @@ class TestLoad(Fixture):
         self.assertEqual(len(run.curves), n)
         self.assertNotIn(7.0, run.curves["return"].to_numpy()[n - 1:])
 
+    def test_empty_tables(self):
+        # a live log early in a run: every table created, some still empty
+        p = os.path.join(self.tmp, "early.h5")
+        shutil.copy(self.recorded_file(), p)
+        with h5py.File(p, "r+") as f:
+            for name in ("steps", "eval", "train"):
+                for k in f[name]:
+                    f[name][k].resize(0, axis=0)
+        run = rqlog.load(p)
+        self.assertEqual((len(run.steps), len(run.eval), len(run.train)), (0, 0, 0))
+        self.assertIn("obs_0", run.steps.columns)
+        self.assertEqual(run.episodes(), {})
+        self.assertGreater(len(run.curves), 0)
+        r = subprocess.run([PY, os.path.join(SCRIPTS, "plot_memory.py"), p, "-o", os.path.join(self.tmp, "m")],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("no recorded steps", r.stderr)
+
     def test_not_a_log(self):
         other = os.path.join(self.tmp, "other.h5")
         with h5py.File(other, "w") as f:
