@@ -223,8 +223,9 @@ def plan(run, snapshot=None):
 def check(run, tol=1e-5, dtype_name="float64", snapshot=None, verbose=True):
     import torch
     if not run.weight_snapshots:
-        raise rqlog.LogError("%s: no /weights snapshots (agent %s has no network?)"
-                             % (run.path, run.attrs.get("agent", "?")))
+        agent = run.attrs.get("agent", "?")
+        raise rqlog.LogError("%s: no /weights snapshots%s" % (
+            run.path, " (a qtable agent has no network)" if agent == "qtable" else ""))
     eps = run.episodes()
     if not eps:
         raise rqlog.LogError("%s: no recorded steps in /steps: nothing to replay" % run.path)
