@@ -565,6 +565,22 @@ START_TEST(test_drqn_gru_solves_tmaze) {
 }
 END_TEST
 
+/* R2D2 replay: chunks of 8 steps (shorter than the 11-step episode), each
+ * started from the state stored when it was acted, with burn-in 0 (RLlib
+ * #44383 broke exactly this) and 4. */
+START_TEST(test_drqn_chunks_stored_state_solve) {
+    env_spec *s = tmaze(10);
+    const char *burn[2] = {"0", "4"};
+    for (int i = 0; i < 2; i++) {
+        agent_loop_result r = run_on("drqn", (const char *const[]){"seq_mode", "chunk", "chunk", "8", "state_init",
+                                                                   "stored", "burn_in", burn[i], NULL},
+                                     s, 16, 0, TM_BUDGET, 1000, 1);
+        ck_assert_msg(r.solved, "drqn chunks, stored state, burn-in %s: success %.2f", burn[i], r.final_success);
+    }
+    env_spec_free(s);
+}
+END_TEST
+
 /* A memoryless policy sees the same junction whatever the sign: it must go
  * the same way for both, so greedy success stays at chance. */
 START_TEST(test_memoryless_at_chance) {
@@ -630,6 +646,7 @@ int main(void) {
     TCase *l = tcase_create("learning");
     tcase_add_loop_test(l, test_drqn_lstm_solves_tmaze, 0, 3);
     tcase_add_loop_test(l, test_drqn_gru_solves_tmaze, 0, 1);
+    tcase_add_test(l, test_drqn_chunks_stored_state_solve);
     tcase_add_test(l, test_memoryless_at_chance);
     tcase_add_test(l, test_dqn_window_solves_short_tmaze);
     tcase_add_test(l, test_dqn_gridworld_optimal);
