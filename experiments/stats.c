@@ -414,9 +414,9 @@ static void print_json(const stats_comparison *c, FILE *o) {
         fputs(", \"env\": ", o);
         json_str(o, G->env);
         fprintf(o, ", \"seeds\": %d, \"n_solved\": %d,\n     ", G->n, G->n_solved);
-        json_ci(o, "final_success", &G->success);
+        json_ci(o, "success", &G->success);
         fputs(", ", o);
-        json_ci(o, "final_return", &G->ret);
+        json_ci(o, "return", &G->ret);
         fputs(",\n     ", o);
         json_ci(o, "auc", &G->auc);
         fputs(", \"solve_episodes\": {\"median\": ", o);
@@ -444,7 +444,7 @@ static void print_json(const stats_comparison *c, FILE *o) {
         }
         fprintf(o, "]}%s\n", g + 1 < c->ngroups ? "," : "");
     }
-    fputs("  ],\n  \"welch_final_success\": [\n", o);
+    fputs("  ],\n  \"pairs\": [\n", o);
     for (int i = 0; i < c->npairs; i++) {
         const stats_pair *P = &c->pairs[i];
         fputs("    {\"a\": ", o);

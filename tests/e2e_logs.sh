@@ -106,11 +106,11 @@ assert set(rows) == set(final) == set(groups), (set(rows), set(final))
 for label, xs in final.items():
     m = np.mean(xs)
     assert abs(float(rows[label]["success_mean"]) - m) < 1e-9, (label, rows[label]["success_mean"], m)
-    assert abs(groups[label]["final_success"]["mean"] - m) < 1e-9
+    assert abs(groups[label]["success"]["mean"] - m) < 1e-9
     assert int(rows[label]["seeds"]) == len(xs) == groups[label]["seeds"]
-    assert abs(groups[label]["final_success"]["sd"] - np.std(xs, ddof=1)) < 1e-9
+    assert abs(groups[label]["success"]["sd"] - np.std(xs, ddof=1)) < 1e-9
 # Welch t from numpy for every pair
-for pr in js["welch_final_success"]:
+for pr in js["pairs"]:
     a, b = np.array(final[pr["a"]]), np.array(final[pr["b"]])
     va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
     t = (a.mean() - b.mean()) / np.sqrt(va + vb)
