@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <gsl/gsl_rng.h>
 #include "envs/env.h"
 #include "experiments/cmd.h"
@@ -137,5 +138,13 @@ int bench_envs(int argc, char **argv) {
     }
     gsl_rng_free(r);
     printf("(N = %d instances per vector; tmaze target: 50M/s on one thread, 1.7x that on two)\n", n);
+    /* Other processes on the cores stall the barrier that ends every vector
+     * step whenever they preempt one of its threads: with libgomp's default
+     * spinning wait a 2-thread step can then lose two orders of magnitude
+     * (OMP_WAIT_POLICY=passive limits the loss). Say so next to the figures. */
+    double load[1];
+    if (getloadavg(load, 1) == 1)
+        printf("load average %.2f on %ld online cores%s\n", load[0], sysconf(_SC_NPROCESSORS_ONLN),
+               load[0] > 1.5 ? ": the machine is busy, the 2-thread figures understate" : "");
     return rc;
 }

@@ -620,6 +620,22 @@ START_TEST(gridworld_shipped_maps) {
     ck_assert_int_eq(env_obs_size(e), 15);
     env_free(e);
     unlink(path);
+    /* a bare name is looked up as NAME.txt in $RQL_MAPS first */
+    char dir[] = "/tmp/check_envs_mapsXXXXXX";
+    ck_assert(mkdtemp(dir) != NULL);
+    char file[64];
+    snprintf(file, sizeof file, "%s/tiny_room.txt", dir);
+    FILE *f = fopen(file, "w");
+    ck_assert(f != NULL);
+    fputs("####\n#SG#\n####\n", f);
+    fclose(f);
+    setenv("RQL_MAPS", dir, 1);
+    const char *kv3[] = {"map", "tiny_room", NULL};
+    e = make_env("gridworld", kv3);
+    ck_assert_int_eq(env_obs_size(e), 12);
+    env_free(e);
+    unlink(file);
+    rmdir(dir);
 }
 END_TEST
 
@@ -766,6 +782,8 @@ START_TEST(parameter_errors) {
     ck_assert_msg(strstr(env_error(), "tmaze: action 4 out of range [0, 3]") != NULL, "%s", env_error());
     ck_assert_int_eq(env_step(e, -1, o, &r, &a, &b, &d), ENV_EINVAL);
     env_free(e);
+    ck_assert_ptr_null(env_vec_alloc(s, 0, 1));
+    ck_assert_msg(strstr(env_error(), "env_vec_alloc: n = 0 out of range") != NULL, "%s", env_error());
     env_spec_free(s);
     env_spec_free(NULL);
     env_free(NULL);
