@@ -110,16 +110,15 @@ void env_spec_free(env_spec *s) {
 env_spec *env_spec_alloc(const char *world) {
     const env_class *c = class_find(world);
     if (!c) {
-        const env_info *w = env_info_find(world);
-        if (w && w->is_wrapper) {
-            env_set_error(ENV_EINVAL, "'%s' is a wrapper, not a world: set %s = VALUE on a world "
-                          "(worlds: tmaze, gridworld, memory_room, sum)", world, w->params[0].name);
-            return NULL;
-        }
         char known[256] = "";
         size_t pos = 0;
         for (int i = 0; i < N_WORLDS; i++) env_bufcat(known, sizeof known, &pos, "%s%s", i ? ", " : "", worlds[i]->info->name);
-        env_set_error(ENV_EINVAL, "unknown world '%s' (worlds: %s)", world ? world : "(null)", known);
+        const env_info *w = env_info_find(world);
+        if (w && w->is_wrapper)
+            env_set_error(ENV_EINVAL, "'%s' is a wrapper, not a world: set %s = VALUE on a world (worlds: %s)", world,
+                          w->params[0].name, known);
+        else
+            env_set_error(ENV_EINVAL, "unknown world '%s' (worlds: %s)", world ? world : "(null)", known);
         return NULL;
     }
     env_spec *s = calloc(1, sizeof *s);
