@@ -19,6 +19,9 @@
  * reader and survives a SIGKILL of the writer. Rows appended after the last
  * flush may or may not be in the file after a kill (whole blocks only, and a
  * table may then be ragged by one block: readers keep its shortest column).
+ * After each flush rlog also clears HDF5's "open for write" mark in the
+ * on-disk superblock, so non-SWMR readers (h5dump, MATLAB, plain h5py) can
+ * open a live or killed log too (rlog.c says how and why).
  *
  * Resume: rlog_get_counts gives the rows appended so far (flush first, then
  * save them in the checkpoint); rlog_reopen truncates every table back to
