@@ -155,7 +155,8 @@ struct rlog {
     hid_t boolt;
     rtable t[NTABLES];
     int obs, na, hid;
-    int complete;
+    int complete;             /* rlog_set_complete was called */
+    int keep_status;          /* rlog_open_append: the run's status is not ours to change */
     int64_t next_step_ep;
 };
 
@@ -790,7 +791,10 @@ static rlog *reopen(const char *path, const rlog_counts *counts) {
         want[T_WEIGHTS] = counts->weights;
     }
     if (truncate_tables(l, counts ? want : NULL) || scan_step_episodes(l)) goto bad;
-    if (attr_str_set(l->file, "status", "running")) {
+    /* Resuming makes the run live again; appending recorded episodes to a
+     * log (rql eval --record) leaves its run status as it was. */
+    l->keep_status = counts == NULL;
+    if (!l->keep_status && attr_str_set(l->file, "status", "running")) {
         fail("%s: cannot write the root attribute status", path);
         goto bad;
     }
@@ -953,7 +957,8 @@ int rlog_close(rlog *l) {
     int rc = rlog_flush(l);
     /* A one-attribute change of an existing scalar in place: the only
      * metadata write after SWMR started, at the very end. */
-    if (!rc && attr_str_set(l->file, "status", l->complete ? "complete" : "stopped"))
+    if (!rc && (l->complete || !l->keep_status) &&
+        attr_str_set(l->file, "status", l->complete ? "complete" : "stopped"))
         rc = fail("%s: cannot write the root attribute status", l->path);
     for (int i = 0; i < NTABLES; i++) table_close(&l->t[i]);
     if (l->file >= 0 && H5Fclose(l->file) < 0 && !rc) rc = fail("%s: cannot close the log", l->path);
@@ -1005,7 +1010,10 @@ rlog_file *rlog_file_open(const char *path) {
     f->file = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
     if (f->file < 0) f->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f->file < 0) {
-        fail("%s: HDF5 cannot open it (damaged file?)", path);
+        if (superblock_open_for_write(path))
+            fail("%s: marked open for writing by a program that has not closed it (HDF5's status flags); "
+                 "if no program is writing it, 'h5clear -s %s' clears the mark", path, path);
+        else fail("%s: HDF5 cannot open it (damaged file?)", path);
         rlog_file_close(f);
         return NULL;
     }

@@ -131,7 +131,8 @@ rlog *rlog_create(const char *path, const rlog_meta *meta);
 rlog *rlog_reopen(const char *path, const rlog_counts *counts);
 
 /* Reopens a log for appending where it ends (`rql eval --record`). Tables
- * left ragged by a killed writer are cut to their shortest column. */
+ * left ragged by a killed writer are cut to their shortest column. The root
+ * attribute status is left as it was (unless rlog_set_complete is called). */
 rlog *rlog_open_append(const char *path);
 
 int rlog_append_curve(rlog *l, const rlog_curve_row *r);

@@ -597,6 +597,7 @@ START_TEST(truncate_for_resume) {
         rlog_curve_row r = curve(e);
         rlog_append_curve(l, &r);
     }
+    rlog_set_complete(l);
     ck_assert_int_eq(rlog_close(l), 0);
     rlog_file *f = rlog_file_open(path);
     ck_assert_ptr_nonnull(f);
@@ -629,6 +630,11 @@ START_TEST(truncate_for_resume) {
     append_step(l, 1, 0, 1);
     ck_assert_int_eq(rlog_next_step_episode(l), 2);
     ck_assert_int_eq(rlog_close(l), 0);
+    /* appending recorded episodes keeps the run's status */
+    rlog_info in;
+    ck_assert_int_eq(rlog_read_info(path, &in), 0);
+    ck_assert_str_eq(in.status, "complete");
+    rlog_info_free(&in);
     /* snapshots of another network are refused */
     net *other = make_net("dense:8:relu,gru:6,dense:3");
     l = rlog_open_append(path);
@@ -637,6 +643,41 @@ START_TEST(truncate_for_resume) {
     rlog_close(l);
     net_free(other);
     net_free(n);
+}
+END_TEST
+
+static void good_log(const char *p);
+
+/* A file left marked "open for write" by a killed non-rlog writer (HDF5 sets
+ * the mark at open): the reader explains it, and reopening for append clears
+ * the mark as h5clear -s does. */
+START_TEST(marked_open_for_write) {
+    good_log(path);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+        H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+        hid_t f = H5Fopen(path, H5F_ACC_RDWR, fapl);
+        if (f < 0 || H5Fflush(f, H5F_SCOPE_GLOBAL) < 0) _exit(3);
+        kill(getpid(), SIGKILL);
+        _exit(4);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    ck_assert(WIFSIGNALED(status));
+    rlog_info in;
+    ck_assert_int_eq(rlog_read_info(path, &in), -1);
+    ck_assert_msg(strstr(rlog_error(), "run.h5: marked open for writing") && strstr(rlog_error(), "h5clear -s"), "%s",
+                  rlog_error());
+    rlog *l = rlog_open_append(path);
+    ck_assert_msg(l != NULL, "%s", rlog_error());
+    append_step(l, 1, 0, 1);
+    ck_assert_int_eq(rlog_close(l), 0);
+    ck_assert_msg(rlog_read_info(path, &in) == 0, "%s", rlog_error());
+    ck_assert_int_eq(in.rows.steps, 4);
+    ck_assert_int_eq(in.open_for_write, 0);
+    rlog_info_free(&in);
 }
 END_TEST
 
@@ -920,6 +961,7 @@ int main(int argc, char **argv) {
     tcase_add_test(tc, swmr_live_reader);
     tcase_add_test(tc, sigkill_then_resume);
     tcase_add_test(tc, truncate_for_resume);
+    tcase_add_test(tc, marked_open_for_write);
     tcase_add_test(tc, threads_write_own_logs);
     tcase_add_test(tc, bad_files);
     suite_add_tcase(s, tc);
