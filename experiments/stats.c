@@ -118,6 +118,7 @@ void stats_comparison_free(stats_comparison *c) {
         free(c->runs[i].label);
         free(c->runs[i].agent);
         free(c->runs[i].env);
+        free(c->runs[i].status);
     }
     for (int g = 0; g < c->ngroups; g++) free(c->groups[g].runs);
     free(c->runs);
@@ -139,6 +140,7 @@ static int load_run(const char *path, double threshold, stats_run *r, char *err,
         failf(err, cap, "%s", rlog_error());
         goto out;
     }
+    if (rlog_attr_str(f, "status", &r->status)) r->status = strdup("");
     if (rlog_read_f64(f, "eval/at_episode", &at, &n1) || rlog_read_f64(f, "eval/success_rate", &sr, &n2) ||
         rlog_read_f64(f, "eval/return_mean", &ret, &n3)) {
         failf(err, cap, "%s", rlog_error());
@@ -271,6 +273,8 @@ static void pad(FILE *o, const char *s, int width) {
 
 static void print_table(const stats_comparison *c, FILE *o) {
     const char *env = c->ngroups ? c->groups[0].env : "";
+    for (int i = 0; i < c->nruns; i++)
+        if (strcmp(c->runs[i].env, env)) env = "several envs (compare like with like)";
     fprintf(o, "rql compare: %d runs, %d agents on %s; final = last greedy evaluation; mean ± 95%% CI (t);\n"
                "solved = first evaluation with success >= %.2f; AUC = time-averaged greedy success\n\n",
             c->nruns, c->ngroups, env, c->threshold);
@@ -302,6 +306,18 @@ static void print_table(const stats_comparison *c, FILE *o) {
         pad(o, s4, 8);
         fmt_ci(s1, sizeof s1, &G->auc, 3);
         fprintf(o, "%s\n", s1);
+    }
+    int unfinished = 0;
+    for (int i = 0; i < c->nruns; i++) unfinished += strcmp(c->runs[i].status, "complete") != 0;
+    if (unfinished) {
+        fprintf(o, "\nnote: %d of %d runs are not complete (their final = their last evaluation so far):", unfinished,
+                c->nruns);
+        for (int i = 0, k = 0; i < c->nruns && k < 5; i++)
+            if (strcmp(c->runs[i].status, "complete")) {
+                fprintf(o, "%s %s (%s)", k ? "," : "", c->runs[i].path, c->runs[i].status[0] ? c->runs[i].status : "no status");
+                k++;
+            }
+        fprintf(o, "%s\n", unfinished > 5 ? ", ..." : "");
     }
     if (c->npairs) {
         fprintf(o, "\nWelch's t test on final success (two-sided):\n");
@@ -431,6 +447,8 @@ static void print_json(const stats_comparison *c, FILE *o) {
             fputs(j ? ", " : "", o);
             fputs("{\"path\": ", o);
             json_str(o, r->path);
+            fputs(", \"status\": ", o);
+            json_str(o, r->status);
             fprintf(o, ", \"seed\": %lld, \"episodes\": %lld, \"evals\": %d, \"final_success\": ", (long long)r->seed,
                     (long long)r->episodes, r->n_evals);
             json_num(o, r->final_success);

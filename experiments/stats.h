@@ -82,6 +82,7 @@ double stats_first_reach(const double *x, const double *y, int k, double thresho
 typedef struct {
     char *path;
     char *label, *agent, *env;
+    char *status;             /* root attribute status ("complete", "stopped", "running", "" if absent) */
     int64_t seed;
     int64_t episodes;         /* rows of /curves */
     int n_evals;
