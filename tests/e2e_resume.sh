@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# End-to-end test of stop and resume: a training run stopped with SIGTERM
-# (twice, at different moments) and resumed with --resume ends with logs and
+# End-to-end test of stop and resume: a training run stopped with SIGINT
+# and then SIGTERM (at about 30% and 60% of its uninterrupted time) and resumed with --resume ends with logs and
 # weights bit for bit equal to an uninterrupted run (wall-time columns aside),
 # and a resumed run refuses a changed config.
 set -u
@@ -34,14 +34,16 @@ echo "uninterrupted: ${full}s"
 
 # Stop at about 30% and 60% of the uninterrupted time, then finish.
 stops=0
-for frac in 0.3 0.6; do
+for stop in 0.3:INT 0.6:TERM; do
+  frac=${stop%:*}; sig=${stop#*:}
   extra=""; [ -d "$tmp/cut" ] && extra="--resume"
   "$RQL" train "$tmp/r.cfg" -o "$tmp/cut" -j 2 -q $extra >"$tmp/o" 2>&1 &
   pid=$!
   sleep "$("$PY" -c "print($full * $frac / 1.0)")"
-  kill -TERM $pid 2>/dev/null
+  kill -$sig $pid 2>/dev/null
   wait $pid; rc=$?
-  if [ $rc -eq 143 ]; then
+  if [ $rc -eq 130 ] || [ $rc -eq 143 ]; then
+    grep -q "stopped by SIG$sig" "$tmp/o" || { cat "$tmp/o"; fail "no 'stopped by SIG$sig' message"; }
     stops=$((stops + 1))
     grep -q -- "--resume" "$tmp/o" || { cat "$tmp/o"; fail "no resume hint after SIGTERM"; }
     ls "$tmp"/cut/*/seed7.ckpt >/dev/null 2>&1 || fail "no checkpoint after SIGTERM"
@@ -50,7 +52,7 @@ for frac in 0.3 0.6; do
   fi
 done
 [ $stops -ge 1 ] || fail "the run finished before any SIGTERM landed (too short to test)"
-echo "stopped $stops times with SIGTERM"
+echo "stopped $stops times (SIGINT, SIGTERM)"
 "$RQL" train "$tmp/r.cfg" -o "$tmp/cut" -j 1 -q --resume >"$tmp/o" 2>&1 || { cat "$tmp/o"; fail "final --resume"; }
 
 "$PY" - "$tmp/full" "$tmp/cut" <<'PYEOF' || fail "resumed logs differ from the uninterrupted ones"

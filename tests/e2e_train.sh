@@ -63,6 +63,13 @@ assert n == 4, n
 print("logs identical across -j 1 and -j 2:", n, "runs")
 PYEOF
 
+# a finished log is a plain HDF5 file too: h5dump reads it whole, rql info summarises it
+if command -v h5dump >/dev/null; then
+  h5dump "$tmp/j1/drqn/seed0.h5" >"$tmp/dump" 2>&1 || { tail "$tmp/dump"; fail "h5dump of a finished log"; }
+  grep -q 'DATASET "return"' "$tmp/dump" || fail "h5dump shows no curves/return"
+fi
+"$RQL" info "$tmp/j1/drqn/seed0.h5" >"$tmp/o" 2>&1 || { cat "$tmp/o"; fail "rql info of a finished log"; }
+
 # --- existing output refused, config errors ------------------------------------
 "$RQL" train "$tmp/tiny.cfg" -o "$tmp/j1" >"$tmp/o" 2>&1; rc=$?
 [ $rc -eq 2 ] && grep -q "already exists" "$tmp/o" || { cat "$tmp/o"; fail "existing output not refused (rc $rc)"; }
