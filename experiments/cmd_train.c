@@ -180,6 +180,15 @@ int cmd_train(int argc, char **argv) {
         goto cleanup;
     }
     if (failed) rc = 1;
+    int finished = 0, skipped = 0;
+    double cpu_s = 0;
+    for (int i = 0; i < n; i++) {
+        finished += res[i].status == RUN_FINISHED;
+        skipped += res[i].status == RUN_SKIPPED;
+        if (res[i].status == RUN_FINISHED) cpu_s += res[i].wall_s;
+    }
+    fprintf(stderr, "rql train: %d runs finished (%.1f run-seconds)%s%.0d%s, %d failed; logs in %s/<label>/seed<k>.h5\n",
+            finished, cpu_s, skipped ? ", " : "", skipped, skipped ? " already complete" : "", failed, out);
 
     /* The comparison of the finished runs, as `rql compare DIR` prints it. */
     const char **paths = calloc(n > 0 ? (size_t)n : 1, sizeof *paths);
