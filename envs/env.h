@@ -18,6 +18,11 @@
  *
  * Library code: functions return 0 or a negative ENV_E* code, never print;
  * env_error() gives the message of the last failure on this thread.
+ *
+ * Files: env.c (errors, registry, specs, instances, wrappers, vectors,
+ * seeds, state I/O), tmaze.c, grid.c (gridworld, memory_room, map files),
+ * sum.c; env_internal.h is what a world implements. docs/envs.md defines
+ * every world exactly; envs/maps/ holds the shipped maps.
  */
 #ifndef RQL_ENV_H
 #define RQL_ENV_H
@@ -97,7 +102,8 @@ int env_load_state(env *e, const void *buf);
 typedef struct {
     int n, obs_size, n_actions;
     float *obs;            /* [n, obs_size] current observation (after auto-reset) */
-    float *final_obs;      /* [n, obs_size] last observation of an episode that just ended */
+    float *final_obs;      /* [n, obs_size] last observation of an episode that just ended
+                              (rows where terminated or truncated; stale elsewhere) */
     float *rewards;        /* [n] */
     uint8_t *terminated;   /* [n] */
     uint8_t *truncated;    /* [n] */
@@ -105,13 +111,15 @@ typedef struct {
     uint8_t *episode_start;/* [n] 1 where obs is the first observation of an episode */
     float *ep_return;      /* [n] return of the episode so far (of the ended one when done) */
     int *ep_length;        /* [n] likewise, steps */
-    env **envs;
+    env **envs;            /* [n] the instances (render, signal bits); owned by the vector */
     void *priv;
 } env_vec;
 
+/* Allocates and resets: instance i is seeded with env_seed(seed, i). */
 env_vec *env_vec_alloc(const env_spec *s, int n, uint64_t seed);
 void env_vec_free(env_vec *v);
-int env_vec_reset(env_vec *v);                        /* resets every instance */
+int env_vec_reset(env_vec *v);                        /* restarts every stream from (seed, i) */
+/* actions [n]; all are checked before any instance moves (ENV_EINVAL). */
 int env_vec_step(env_vec *v, const int *actions);     /* OpenMP over instances */
 size_t env_vec_state_bytes(const env_vec *v);
 int env_vec_save_state(const env_vec *v, void *buf);
