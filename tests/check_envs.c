@@ -165,6 +165,20 @@ START_TEST(tmaze_corridor_noise) {
     step(e, E_, o);
     obs_eq(o, JUNC, 3);                              /* junction stays clean */
     env_free(e);
+    /* p = 0.25: the flip rate of corridor bits, and the signs are fair */
+    const char *kv2[] = {"length", "3", "corridor_noise", "0.25", NULL};
+    e = make_env("tmaze", kv2);
+    int flips = 0, bits = 0, north = 0;
+    for (int ep = 0; ep < 2000; ep++) {
+        env_reset(e, 1000 + ep, o);
+        north += o[0] == 0;
+        step(e, E_, o);
+        for (int b = 0; b < 3; b++) flips += o[b] != CORR[b];
+        bits += 3;
+    }
+    ck_assert_msg(fabs((double)flips / bits - 0.25) < 0.02, "flip rate %g", (double)flips / bits);
+    ck_assert_msg(north > 900 && north < 1100, "%d of 2000 episodes had the goal north", north);
+    env_free(e);
 }
 END_TEST
 
