@@ -219,7 +219,8 @@ static int apply_set(const ctx *c, config_t *cf, const char *set) {
 
     char *tok[16];
     int nt = 0;
-    for (char *p = strtok(key, "."); p && nt < 16; p = strtok(NULL, ".")) tok[nt++] = p;
+    char *save = NULL;
+    for (char *p = strtok_r(key, ".", &save); p && nt < 16; p = strtok_r(NULL, ".", &save)) tok[nt++] = p;
     int rc = 0;
     config_setting_t *root = config_root_setting(cf);
     if (nt == 0) {
