@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <gsl/gsl_rng.h>
 #include "agents/agent.h"
 #include "agents/agent_loop.h"
 #include "envs/env.h"
@@ -276,6 +277,59 @@ START_TEST(test_seq_plan) {
     ck_assert_int_eq(agent_seq_target(r, &s, 0, 2, 0.5f, &ret, &disc, &boot), -1);
     ck_assert_int_eq(agent_seq_target(r, &s, 0, 1, 0.5f, &ret, &disc, &boot), 0);
     ck_assert_int_eq(boot, 1);
+    agent_replay_free(r);
+}
+END_TEST
+
+/* Chunks sampled anywhere in a replay of random episode lengths (ring
+ * wrapped): burn-in never reaches before its episode's start or the oldest
+ * slot, no START flag inside a sequence after p0, train and lookahead stop at
+ * the episode's end, and the final obs is appended exactly when it ended. */
+START_TEST(test_seq_plan_random) {
+    const int n = 3, cap = 3 * 40;
+    agent_replay *r = agent_replay_alloc(n, 1, 0, cap);
+    gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(g, 5);
+    uint8_t start[3] = {1, 1, 1};
+    for (int u = 0; u < 100; u++) {
+        float obs[3] = {u, u, u}, rew[3] = {1, 1, 1};
+        int act[3] = {0, 1, 2};
+        uint8_t term[3], trunc[3];
+        for (int i = 0; i < n; i++) {
+            double x = gsl_rng_uniform(g);
+            term[i] = x < 0.1;
+            trunc[i] = x >= 0.1 && x < 0.15;
+        }
+        ck_assert_int_eq(agent_replay_add(r, obs, act, rew, term, trunc, start, obs, NULL), 0);
+        for (int i = 0; i < n; i++) start[i] = term[i] || trunc[i];
+    }
+    long lo = agent_replay_lo(r);
+    ck_assert_int_eq(lo, 60);
+    for (int k = 0; k < 2000; k++) {
+        long u = lo + (long)gsl_rng_uniform_int(g, (unsigned long)(r->head - lo));
+        int row = (int)gsl_rng_uniform_int(g, n), burn = (int)gsl_rng_uniform_int(g, 6), chunk = 1 + k % 7;
+        agent_seq s;
+        ck_assert_int_eq(agent_replay_plan(r, u, row, chunk, burn, 3, &s), 0);
+        ck_assert_int_eq(s.p0 + s.burn, u);
+        ck_assert_int_le(s.burn, burn);
+        ck_assert_int_ge(s.p0, lo);
+        ck_assert_int_ge(s.train, 1);
+        ck_assert_int_le(s.train, chunk);
+        ck_assert_int_le(s.look, 3);
+        size_t c0 = (size_t)(s.p0 % r->nslots) * n + row;
+        ck_assert_int_eq(s.at_start, (r->flags[c0] & REPLAY_START) != 0);
+        if (s.burn < burn) ck_assert(s.at_start || s.p0 == lo);   /* burn-in cut only by a start or the ring */
+        int ended = 0;
+        for (long v = s.p0; v < u + s.train + s.look; v++) {
+            uint8_t f = r->flags[(size_t)(v % r->nslots) * n + row];
+            if (v > s.p0) ck_assert_msg(!(f & REPLAY_START), "sequence crosses an episode start at %ld", v);
+            ck_assert_msg(!ended, "sequence runs past the episode end");
+            ended = (f & (REPLAY_TERM | REPLAY_TRUNC)) != 0;
+            if (ended && v < u) ck_abort_msg("burn-in holds an episode end");
+        }
+        ck_assert_int_eq(s.has_final, ended);
+    }
+    gsl_rng_free(g);
     agent_replay_free(r);
 }
 END_TEST
@@ -631,6 +685,7 @@ int main(void) {
     tcase_add_test(u, test_replay_ring);
     tcase_add_test(u, test_double_q);
     tcase_add_test(u, test_seq_plan);
+    tcase_add_test(u, test_seq_plan_random);
     tcase_add_test(u, test_state_reset_rows);
     tcase_add_test(u, test_reset_learned_h0);
     tcase_add_test(u, test_stored_state);
