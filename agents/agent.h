@@ -21,6 +21,13 @@
  *
  * Library code: functions return 0 or a negative AGENT_E* code and never print;
  * agent_error() gives the message of the last failure on this thread.
+ *
+ * Files: agent.c (parameter tables, cfg, alloc, act, observe, schedule),
+ * replay.c (the step store, windows, n-step targets, sequence plans),
+ * qtable.c, dqn.c and drqn.c (the updates), agent_h5.c (save / load);
+ * agent_loop.c / agent_loop.h drive an agent on an env_vec for tests and
+ * `rql bench memory` (the only file here that uses envs/). docs/agents.md
+ * describes the algorithms and parameters.
  */
 #ifndef RQL_AGENT_H
 #define RQL_AGENT_H
