@@ -7,6 +7,9 @@
 #include "experiments/cmd.h"
 #include "experiments/config.h"
 
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+
 static const char *const env_types[] = {"int", "real", "bool", "string"};
 
 static void help_config(FILE *f) {
@@ -67,6 +70,10 @@ int cmd_help(int argc, char **argv) {
         help_config(stdout);
         return 0;
     }
+    /* train and eval describe their options themselves; the rest: usage line */
+    char *sub[] = {argv[1], "--help", NULL};
+    if (!strcmp(argv[1], "train")) return cmd_train(2, sub);
+    if (!strcmp(argv[1], "eval")) return cmd_eval(2, sub);
     if (rql_usage_of(argv[1], stdout) == 0) return 0;
     fprintf(stderr, "rql help: no command or topic '%s' (try 'rql --help')\n", argv[1]);
     return 2;
