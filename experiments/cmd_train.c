@@ -168,7 +168,7 @@ int cmd_train(int argc, char **argv) {
     }
     if (stop_flag || stopped) {
         fprintf(stderr, "\nrql train: stopped by %s; %d of %d runs interrupted, checkpoints written.\n"
-                        "resume with:\n  rql train %s -o %s",
+                        "resume with:\n  rql train '%s' -o '%s'",
                 stop_flag == SIGTERM ? "SIGTERM" : stop_flag == SIGINT ? "SIGINT" : "request", stopped, n,
                 cfg_path, out);
         for (int i = 1; i < argc; i++)
