@@ -600,16 +600,26 @@ END_TEST
  * Budgets are env steps summed over 16 envs; evaluation = 100 greedy episodes. */
 #define TM_BUDGET 40000
 
+/* The issue's bar: drqn (LSTM, defaults) reaches 100% greedy success over
+ * 100 episodes on tmaze N = 10 in at least 9 of 10 seeds within 40000 env
+ * steps (all 10 do on the dev machine, median 7504 steps). */
 START_TEST(test_drqn_lstm_solves_tmaze) {
     env_spec *s = tmaze(10);
-    int seed = _i;
-    agent_loop_result r = run_on("drqn", (const char *const[]){"cell", "lstm", NULL}, s, 16, (uint64_t)seed,
-                                 TM_BUDGET, 1000, 1);
-    ck_assert_msg(r.solved, "drqn lstm seed %d: success %.2f after %ld steps", seed, r.final_success, r.env_steps);
+    int solved = 0;
+    char log[256] = "";
+    for (int seed = 0; seed < 10; seed++) {
+        agent_loop_result r = run_on("drqn", (const char *const[]){"cell", "lstm", NULL}, s, 16, (uint64_t)seed,
+                                     TM_BUDGET, 1000, 1);
+        solved += r.solved;
+        if (!r.solved)
+            snprintf(log + strlen(log), sizeof log - strlen(log), " seed %d: %.2f;", seed, r.final_success);
+    }
+    ck_assert_msg(solved >= 9, "drqn lstm solved %d of 10 seeds (unsolved:%s)", solved, log);
     env_spec_free(s);
 }
 END_TEST
 
+/* GRU core: seeds 0-2 (10 of 10 seeds solve in rql bench memory). */
 START_TEST(test_drqn_gru_solves_tmaze) {
     env_spec *s = tmaze(10);
     agent_loop_result r = run_on("drqn", (const char *const[]){"cell", "gru", NULL}, s, 16, (uint64_t)_i,
@@ -699,8 +709,8 @@ int main(void) {
     tcase_set_timeout(io, 120);
     suite_add_tcase(s, io);
     TCase *l = tcase_create("learning");
-    tcase_add_loop_test(l, test_drqn_lstm_solves_tmaze, 0, 3);
-    tcase_add_loop_test(l, test_drqn_gru_solves_tmaze, 0, 1);
+    tcase_add_test(l, test_drqn_lstm_solves_tmaze);
+    tcase_add_loop_test(l, test_drqn_gru_solves_tmaze, 0, 3);
     tcase_add_test(l, test_drqn_chunks_stored_state_solve);
     tcase_add_test(l, test_memoryless_at_chance);
     tcase_add_test(l, test_dqn_window_solves_short_tmaze);
