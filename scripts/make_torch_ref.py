@@ -42,7 +42,7 @@ import numpy as np
 import torch
 from torch import nn
 
-B, T, I, H = 3, 5, 4, 6
+B, T, I = 3, 5, 4
 LENS = [5, 3, 0]  # one full row, one short row, one empty row
 
 
@@ -185,10 +185,12 @@ def group(parent, name):
     return parent.create_group(name)
 
 
-def make_case(f, name, spec, return_seq, init_mode, seed):
+def make_case(f, name, spec, return_seq, init_mode, seed, B=B, T=T, I=I, LENS=LENS):
     g = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
     mods64, kinds, acts, learn = make_layers(spec, I, torch.float64)
+    if (init_mode == "learned") != any(learn):
+        sys.exit("%s: init %s needs ':h0' on the recurrent layer exactly when learned" % (name, init_mode))
     # weights U(-0.5, 0.5) rounded to float32, so both precisions see the same numbers
     with torch.no_grad():
         for p in mods64.parameters():
@@ -267,6 +269,16 @@ CASES = [
     ("stack_lstm", "dense:5:tanh,lstm:6:h0,dense:3", 1, "learned"),
     ("stack_gru", "dense:5:relu,gru:6,dense:3", 0, "state0"),
 ]
+# Long sequences (60 steps: products of 60 Jacobians, as in the memory tasks)
+# and odd sizes (7 inputs, 17 units: GEMM and vector-loop tails), each
+# (name, spec, return_seq, init, B, T, I, lens).
+MORE = [
+    ("lstm_long", "lstm:6", 1, "state0", 2, 60, 4, [60, 37]),
+    ("gru_long", "gru:6", 1, "zero", 2, 60, 4, [60, 37]),
+    ("rnn_long", "rnn:6:h0", 0, "learned", 2, 60, 4, [60, 37]),
+    ("lstm_odd", "lstm:17:h0", 1, "learned", 5, 7, 7, [7, 1, 6, 0, 3]),
+    ("gru_odd", "gru:17", 0, "state0", 5, 7, 7, [7, 1, 6, 0, 3]),
+]
 
 
 def main():
@@ -284,6 +296,10 @@ def main():
         f.attrs["generator"] = np.bytes_("scripts/make_torch_ref.py, torch " + torch.__version__)
         for k, (name, spec, seq, init) in enumerate(CASES):
             worst = make_case(f, name, spec, seq, init, 1000 + k)
+            print("%-13s %-32s seq=%d init=%-7s float32 vs float64 torch: %.2e"
+                  % (name, spec, seq, init, worst))
+        for k, (name, spec, seq, init, b, t, i, lens) in enumerate(MORE):
+            worst = make_case(f, name, spec, seq, init, 2000 + k, b, t, i, lens)
             print("%-13s %-32s seq=%d init=%-7s float32 vs float64 torch: %.2e"
                   % (name, spec, seq, init, worst))
     print("wrote %s (%d bytes)" % (a.output, os.path.getsize(a.output)))

@@ -9,7 +9,10 @@
  * masked steps too: nets must ignore them), and PyTorch's y, final state,
  * dL/dstate0 and the gradient of every tensor, under the tensor names of
  * nets.h. The weights load through net_load_h5, so the test also proves that
- * a PyTorch state_dict, saved as is, loads into nets.
+ * a PyTorch state_dict, saved as is, loads into nets. Sizes: B 3, T 5, I 4,
+ * H 6 for each cell and initial state, two dense -> cell -> dense stacks,
+ * 60-step sequences (BPTT through many steps) and odd sizes (I 7, H 17, B 5:
+ * the tails of vector loops and GEMM blocks).
  *
  * Tolerance: |nets - torch| <= 1e-5 * max(1, |torch|) per value, i.e. 1e-5
  * absolute for values of magnitude up to 1 and 1e-5 relative above. The
@@ -197,13 +200,19 @@ REF_TEST(rnn_state0)
 REF_TEST(rnn_learned)
 REF_TEST(stack_lstm)
 REF_TEST(stack_gru)
+REF_TEST(lstm_long)
+REF_TEST(gru_long)
+REF_TEST(rnn_long)
+REF_TEST(lstm_odd)
+REF_TEST(gru_odd)
 
 /* The reference file holds exactly the cases above: a case added to the
  * script but not to this list would otherwise go unchecked. */
 START_TEST(all_cases_listed) {
     static const char *listed[] = {"lstm_zero", "lstm_state0", "lstm_learned", "gru_zero", "gru_state0",
                                    "gru_learned", "rnn_zero", "rnn_state0", "rnn_learned",
-                                   "stack_lstm", "stack_gru"};
+                                   "stack_lstm", "stack_gru", "lstm_long", "gru_long", "rnn_long",
+                                   "lstm_odd", "gru_odd"};
     const int nlisted = (int)(sizeof listed / sizeof *listed);
     hid_t f = open_ref();
     H5G_info_t gi;
@@ -275,6 +284,11 @@ static Suite *ref_suite(void) {
     tcase_add_test(tc, rnn_learned);
     tcase_add_test(tc, stack_lstm);
     tcase_add_test(tc, stack_gru);
+    tcase_add_test(tc, lstm_long);
+    tcase_add_test(tc, gru_long);
+    tcase_add_test(tc, rnn_long);
+    tcase_add_test(tc, lstm_odd);
+    tcase_add_test(tc, gru_odd);
     tcase_add_test(tc, backward_twice_doubles);
     suite_add_tcase(s, tc);
     return s;
