@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "experiments/ckpt.h"
 #include "experiments/config.h"
 #include "experiments/rlog.h"
 #include "experiments/run.h"
@@ -344,6 +345,61 @@ START_TEST(test_evaluate_deterministic) {
 }
 END_TEST
 
+START_TEST(test_checkpoint_atomic) {
+    /* A crash in the middle of a checkpoint write leaves PATH.tmp behind and
+     * PATH untouched: resuming uses PATH, and the run still ends equal to an
+     * uninterrupted one. */
+    rql_config *c = cfg(NULL, 0);
+    run_result full[2];
+    int n;
+    rql_run_spec *f = run_into(c, "full", 1, full, &n);
+    char out[512];
+    snprintf(out, sizeof out, "%s/torn", dir);
+    rql_run_spec *r;
+    ck_assert_int_eq(rql_config_expand(c, out, &r, &n, err, sizeof err), 0);
+    mkdirs_for(r, n, c, out);
+    run_result rr;
+    run_opts o = {.stop_after_steps = 9};
+    ck_assert_int_eq(run_execute(c, &r[1], &o, &rr), RUN_STOPPED);
+    /* an aborted write: the temp file goes, the good checkpoint stays */
+    struct stat before, after;
+    ck_assert_int_eq(stat(r[1].ckpt_path, &before), 0);
+    ckpt_writer w;
+    ck_assert_int_eq(ckpt_begin(&w, r[1].ckpt_path, err, sizeof err), 0);
+    ckpt_abort(&w);
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp", r[1].ckpt_path);
+    ck_assert_int_ne(access(tmp, F_OK), 0);
+    ck_assert_int_eq(stat(r[1].ckpt_path, &after), 0);
+    ck_assert(before.st_size == after.st_size && before.st_mtime == after.st_mtime);
+    /* a torn write: garbage in PATH.tmp, as a kill mid-write leaves it */
+    FILE *t = fopen(tmp, "w");
+    fputs("half a checkpoint", t);
+    fclose(t);
+    run_opts o2 = {.resume = 1};
+    ck_assert_msg(run_execute(c, &r[1], &o2, &rr) == RUN_FINISHED, "%s", rr.err);
+    ck_assert_int_ne(access(tmp, F_OK), 0);     /* replaced by the next write and renamed away */
+    assert_same_logs(f[1].log_path, r[1].log_path);
+    /* the final checkpoint is marked done and opens as a checkpoint */
+    hid_t h = ckpt_open(r[1].ckpt_path, err, sizeof err);
+    ck_assert_msg(h >= 0, "%s", err);
+    hid_t g = H5Gopen2(h, "run", H5P_DEFAULT);
+    int64_t done = 0, eps = 0;
+    ck_assert_int_eq(ckpt_get_i64(g, "done", &done), 0);
+    ck_assert_int_eq(ckpt_get_i64(g, "episodes", &eps), 0);
+    ck_assert_int_eq(done, 1);
+    ck_assert_int_eq(eps, full[1].episodes);
+    H5Gclose(g);
+    H5Fclose(h);
+    /* not a checkpoint: a log is refused by name */
+    ck_assert(ckpt_open(r[1].log_path, err, sizeof err) < 0);
+    ck_assert_msg(strstr(err, "not an rql checkpoint"), "%s", err);
+    free(r);
+    free(f);
+    rql_config_free(c);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("run");
     TCase *t = tcase_create("run");
@@ -354,6 +410,7 @@ int main(void) {
     tcase_add_test(t, test_threads_identical);
     tcase_add_test(t, test_changed_config_refused);
     tcase_add_test(t, test_evaluate_deterministic);
+    tcase_add_test(t, test_checkpoint_atomic);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
