@@ -26,7 +26,9 @@ static int sample(agent *a) {
         long u = 0;
         int row = 0;
         /* episode mode: uniform over the episode starts held, by rejection
-         * (a start is one step in the episode length, so this is cheap) */
+         * (a start is one step in the episode length, so this is cheap); if
+         * no start is held at all (one episode longer than the replay), the
+         * last draw serves as a chunk start with the state_init start state */
         for (int tries = 0; tries < 1000000; tries++) {
             u = lo + (long)gsl_rng_uniform_int(a->rng, (unsigned long)span);
             row = (int)gsl_rng_uniform_int(a->rng, (unsigned long)r->n);
