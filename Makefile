@@ -86,7 +86,11 @@ run: deps $(BUILD)/rql rql
 	$(BUILD)/rql train experiments/configs/tmaze_memory.cfg -o runs/tmaze_memory --force
 	@if $(PY) -c 'import h5py, pandas, matplotlib' 2>/dev/null; then \
 	  $(PY) scripts/plot_curves.py runs/tmaze_memory -o runs/tmaze_memory/curves && \
-	  echo "learning curves: runs/tmaze_memory/curves.png"; \
+	  $(PY) scripts/plot_memory.py runs/tmaze_memory/drqn-lstm/seed0.h5 -o runs/tmaze_memory/memory && \
+	  echo "learning curves: runs/tmaze_memory/curves.png" && \
+	  echo "LSTM memory:     runs/tmaze_memory/memory.png"; \
+	else \
+	  echo "(no plots: install python3-h5py python3-pandas python3-matplotlib)"; \
 	fi
 
 clean:

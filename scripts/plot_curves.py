@@ -238,8 +238,10 @@ def main(argv=None):
     except rqlog.LogError as e:
         print("plot_curves: %s" % e, file=sys.stderr)
         return 2
+    basis = ("last greedy evaluation" if a.source == "eval"
+             else "moving average of the last training episodes, exploring")
     for label, n, m, lo, hi in summary:
-        print("%-24s seeds %d  final success %.3f  [%.3f, %.3f]" % (label, n, m, lo, hi))
+        print("%-24s seeds %d  final success %.3f  [%.3f, %.3f]  (%s)" % (label, n, m, lo, hi, basis))
     print("wrote %s" % " ".join(paths))
     return 0
 
