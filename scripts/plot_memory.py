@@ -6,7 +6,7 @@ unit over time, one panel per sign the agent saw, with the units that carry
 the sign (largest separation between the signs) highlighted in colour.
 Writes OUT.png and OUT.svg and prints the units ranked by separation.
 
-    scripts/plot_memory.py runs/tmaze_memory/drqn_lstm_s1.h5 -o memory
+    scripts/plot_memory.py runs/tmaze_memory/drqn-lstm/seed1.h5 -o memory
 
 The sign of an episode is the value of the signal bits of its first
 observation (the log's signal_bits attribute where present, else the

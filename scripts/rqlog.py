@@ -5,7 +5,7 @@ Import it (``sys.path.insert(0, "scripts"); import rqlog``) or run it:
 
     scripts/rqlog.py RUN.h5|DIR      prints a summary of every run found
 
-    run = rqlog.load("runs/tmaze_memory/drqn_s1.h5")
+    run = rqlog.load("runs/tmaze_memory/drqn-lstm/seed1.h5")
     run.curves    one row per episode  (episode, env_steps, return, length,
                   success, epsilon, wall_s)
     run.train     one row per logged update (update, loss, q_mean, grad_norm)
