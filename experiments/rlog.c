@@ -390,16 +390,6 @@ static int width_of(cwidth w, int obs, int na, int hid, int lstm) {
     return 0;
 }
 
-static const char *layer_kind_name(layer_kind k) {
-    switch (k) {
-    case LAYER_DENSE: return "dense";
-    case LAYER_RNN: return "rnn";
-    case LAYER_LSTM: return "lstm";
-    case LAYER_GRU: return "gru";
-    }
-    return "?";
-}
-
 /* Kind of the last recurrent layer (whose state /steps records), or -1. */
 static int last_recurrent(const net *n) {
     int k = -1;
@@ -417,7 +407,7 @@ static void net_spec_text(const net *n, char *buf, size_t cap) {
         const char *act = L->act == ACT_RELU ? ":relu" : L->act == ACT_TANH ? ":tanh" : "";
         if (L->kind != LAYER_DENSE) act = L->learn_h0 ? ":h0" : "";
         int w = snprintf(buf + len, len < cap ? cap - len : 0, "%s%s:%d%s", i ? "," : "",
-                         layer_kind_name(L->kind), L->units, act);
+                         layer_kind_str(L->kind), L->units, act);
         if (w > 0) len += (size_t)w;
     }
 }
@@ -434,7 +424,7 @@ static int weights_attrs(hid_t g, const net *n) {
         units[i] = y->units;
         h0[i] = y->learn_h0;
         const char *a = y->kind != LAYER_DENSE ? "-" : y->act == ACT_RELU ? "relu" : y->act == ACT_TANH ? "tanh" : "none";
-        lk += (size_t)snprintf(kinds + lk, sizeof kinds - lk, "%s%s", i ? "," : "", layer_kind_name(y->kind));
+        lk += (size_t)snprintf(kinds + lk, sizeof kinds - lk, "%s%s", i ? "," : "", layer_kind_str(y->kind));
         la += (size_t)snprintf(acts + la, sizeof acts - la, "%s%s", i ? "," : "", a);
         if (y->kind != LAYER_DENSE)
             lg += (size_t)snprintf(gates + lg, sizeof gates - lg, "%s%s", lg ? "," : "",
@@ -500,7 +490,7 @@ rlog *rlog_create(const char *path, const rlog_meta *m) {
     iso_now(created, sizeof created);
     net_spec_text(m->net, spec, sizeof spec);
     int rk = last_recurrent(m->net);
-    const char *cell = rk < 0 ? "none" : layer_kind_name((layer_kind)rk);
+    const char *cell = rk < 0 ? "none" : layer_kind_str((layer_kind)rk);
     if (attr_str(l->file, "format", RLOG_FORMAT) || attr_i32(l->file, "format_version", RLOG_FORMAT_VERSION) ||
         attr_str(l->file, "rql_version", RQL_VERSION) || attr_i64(l->file, "seed", m->seed) ||
         attr_str(l->file, "env", m->env) || attr_str(l->file, "agent", m->agent) ||

@@ -39,7 +39,7 @@ int nets_set_error(int code, const char *fmt, ...) {
     return code;
 }
 
-static const char *kind_name(layer_kind k) {
+const char *layer_kind_str(layer_kind k) {
     switch (k) {
     case LAYER_DENSE: return "dense";
     case LAYER_RNN: return "rnn";
@@ -214,7 +214,7 @@ net *net_alloc(int in, const layer_spec *layers, int nl, int max_batch, int max_
         }
         if (s->units < 1 || s->units > NETS_MAX_UNITS) {
             nets_set_error(NETS_EINVAL, "net_alloc: layer %d (%s) has %d units (need 1 to %d)", l,
-                           kind_name(s->kind), s->units, NETS_MAX_UNITS);
+                           layer_kind_str(s->kind), s->units, NETS_MAX_UNITS);
             return NULL;
         }
         if (s->kind == LAYER_DENSE && s->learn_h0) {
@@ -614,7 +614,7 @@ static int same_arch(const net *a, const net *b, const char *who) {
         if (x->kind != y->kind || x->units != y->units || x->in != y->in || x->act != y->act ||
             x->learn_h0 != y->learn_h0)
             return nets_set_error(NETS_ESHAPE, "%s: layer %d differs (%s %d -> %d vs %s %d -> %d)",
-                                  who, l, kind_name(x->kind), x->in, x->units, kind_name(y->kind),
+                                  who, l, layer_kind_str(x->kind), x->in, x->units, layer_kind_str(y->kind),
                                   y->in, y->units);
     }
     if (a->nlayers != b->nlayers || a->nparams != b->nparams)

@@ -47,6 +47,8 @@ const char *nets_error(void);                 /* message of the last failure (th
 int nets_set_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 typedef enum { LAYER_DENSE, LAYER_RNN, LAYER_LSTM, LAYER_GRU } layer_kind;
+/* "dense", "rnn", "lstm", "gru" (the names net_parse_spec reads); "?" otherwise. */
+const char *layer_kind_str(layer_kind k);
 typedef enum { ACT_NONE, ACT_RELU, ACT_TANH } act_kind;
 
 typedef struct {
