@@ -1,7 +1,8 @@
 # rql — build, tests, benchmarks.  `make` builds ./rql and build/*/librql.a;
 # `make check` installs missing Debian packages, builds and runs every suite;
 # `make check SANITIZE=1` does the same under ASan + UBSan; `make run` runs the
-# default experiment; `make bench` runs the benchmarks.
+# default experiment; `make bench` runs the benchmarks. `make MPI=0` builds
+# rql sweep without MPI even where mpicc is installed.
 CC      ?= gcc
 SANITIZE ?= 0
 PY      := /usr/bin/python3
@@ -23,6 +24,14 @@ CFLAGS   += -std=gnu11 $(OPT) $(WARN) -fopenmp $(HDF5_CF) $(BLAS_CF) -I.
 # GSL's "alternative CBLAS" recipe: -lgsl -lopenblas, never -lgslcblas.
 LDLIBS   := $(HDF5_LD) -lhdf5_hl -lconfig -lgsl $(BLAS_LD) -lm -lpthread
 CHECK_LD := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm)
+# MPI for `rql sweep` under mpirun: on when mpicc is found (Debian:
+# libopenmpi-dev, openmpi-bin); `make MPI=0` builds without it. Only
+# experiments/cmd_sweep.c uses MPI, and only ./rql links it.
+MPI      ?= $(if $(shell command -v mpicc 2>/dev/null),1,0)
+ifeq ($(MPI),1)
+MPI_CF   := -DRQL_MPI $(shell mpicc --showme:compile 2>/dev/null || pkg-config --cflags ompi 2>/dev/null)
+MPI_LD   := $(shell mpicc --showme:link 2>/dev/null || pkg-config --libs ompi 2>/dev/null)
+endif
 LDFLAGS  += -fopenmp $(OPT)
 
 MODULES  := nets envs agents experiments
@@ -31,6 +40,11 @@ LIBOBJ   := $(LIBSRC:%.c=$(BUILD)/%.o)
 TESTSRC  := $(wildcard tests/check_*.c)
 TESTBIN  := $(TESTSRC:tests/%.c=$(BUILD)/tests/%)
 HEADERS  := $(foreach m,$(MODULES),$(wildcard $(m)/*.h)) $(wildcard tests/*.h)
+
+# cmd_sweep.o is rebuilt when the MPI setting changes (a stamp holding it).
+MPI_STAMP := $(BUILD)/mpi.flags
+$(shell mkdir -p $(BUILD) && (echo '$(MPI) $(MPI_CF) $(MPI_LD)' | cmp -s - $(MPI_STAMP) || \
+        echo '$(MPI) $(MPI_CF) $(MPI_LD)' > $(MPI_STAMP)))
 
 .SECONDEXPANSION:
 .SECONDARY:
@@ -51,10 +65,13 @@ $(BUILD)/lib%.a: $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(basename $$(wildcard 
 	@rm -f $@
 	ar rcs $@ $^
 
+$(BUILD)/experiments/cmd_sweep.o: CFLAGS += $(MPI_CF)
+$(BUILD)/experiments/cmd_sweep.o: $(MPI_STAMP)
+
 # rql links every object directly (not through the archive) so that the
 # optional commands, declared weak in rql.c, are present when their file is.
 $(BUILD)/rql: $(BUILD)/experiments/rql.o $(LIBOBJ) $(BUILD)/librql.a
-	$(CC) $(LDFLAGS) -o $@ $(BUILD)/experiments/rql.o $(LIBOBJ) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(BUILD)/experiments/rql.o $(LIBOBJ) $(LDLIBS) $(MPI_LD)
 
 rql: $(BUILD)/rql
 	@ln -sf $(BUILD)/rql rql

@@ -30,6 +30,13 @@ static int show(const char *path) {
     printf("%s: rql-log v%d, written by rql %s, created %s\n", path, in.format_version,
            in.rql_version[0] ? in.rql_version : "?", in.created[0] ? in.created : "?");
     printf("  run       %s (%s) on %s, seed %ld\n", in.label, in.agent, in.env, in.seed);
+    if (in.sweep[0]) {
+        printf("  sweep     ");
+        for (const char *p = in.sweep; *p; p++)
+            if (*p != '\n') putchar(*p);
+            else if (p[1]) printf(", ");
+        printf("\n");
+    }
     if (in.net_spec[0])
         printf("  network   %s%s%s; obs %d, actions %d\n", in.net_spec, strcmp(in.cell, "none") ? ", recorded core " : "",
                strcmp(in.cell, "none") ? in.cell : "", in.obs_size, in.n_actions);

@@ -108,6 +108,13 @@ int cmd_train(int argc, char **argv) {
     if (!out) out = c->output;
     rql_run_spec *runs = NULL;
     int n = 0, rc = 0;
+    if (c->nsweep > 0) {
+        fprintf(stderr, "rql train: %s declares a sweep (%d key%s, line %d): run it with 'rql sweep %s' "
+                        "(docs/sweep.md), or remove the sweep section to train the base config\n",
+                cfg_path, c->nsweep, c->nsweep == 1 ? "" : "s", c->sweep[0].line, cfg_path);
+        rc = 2;
+        goto done;
+    }
     if (rql_config_expand(c, out, &runs, &n, err, sizeof err)) {
         fprintf(stderr, "rql train: %s\n", err);
         rc = 2;

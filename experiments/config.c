@@ -69,11 +69,13 @@ typedef struct {
 } ctx;
 
 /* Where a setting came from: "file:line", or the override that set it (an
- * element of an overridden list carries the hook on its parent). */
+ * element of an overridden list carries the hook on its parent). The hook
+ * is the override's origin as messages show it: "--set KEY=VALUE", or
+ * "FILE:LINE: sweep KEY=VALUE" for a value of a sweep cell. */
 static void where(const ctx *c, const config_setting_t *s, char *buf, size_t n) {
     for (const config_setting_t *p = s; p; p = config_setting_parent(p))
         if (config_setting_get_hook(p)) {
-            snprintf(buf, n, "--set %s", (const char *)config_setting_get_hook(p));
+            snprintf(buf, n, "%s", (const char *)config_setting_get_hook(p));
             return;
         }
     if (s && config_setting_source_line(s))
@@ -164,31 +166,96 @@ static int valid_name(const char *s) {
 }
 
 static int set_member(const ctx *c, config_setting_t *parent, const char *name,
-                      const config_setting_t *val, const char *set) {
-    if (!valid_name(name)) return fail(c, NULL, "--set %s: '%s' is not a valid key name", set, name);
+                      const config_setting_t *val, const char *origin) {
+    if (!valid_name(name)) return fail(c, NULL, "%s: '%s' is not a valid key name", origin, name);
     config_setting_remove(parent, name);
     config_setting_t *d = config_setting_add(parent, name, config_setting_type(val));
-    if (!d || copy_setting(d, val)) return fail(c, NULL, "--set %s: cannot store the value", set);
-    config_setting_set_hook(d, (void *)set);
+    if (!d || copy_setting(d, val)) return fail(c, NULL, "%s: cannot store the value", origin);
+    config_setting_set_hook(d, (void *)origin);
     return 0;
 }
 
-/* set is kept alive by the caller until validation is done (the hook points
- * into it, so errors can name the override). */
-static int apply_set(const ctx *c, config_t *cf, const char *set) {
+/* Stores val at the dotted path key (agent.LABEL.KEY, agent.*.KEY, or
+ * section.key, groups created as needed). origin is kept alive by the
+ * caller until validation is done: the hook points at it, so errors can
+ * name the override. */
+static int apply_value(const ctx *c, config_t *cf, const char *key_in, const config_setting_t *val,
+                       const char *origin) {
+    char key[512];
+    if (snprintf(key, sizeof key, "%s", key_in) >= (int)sizeof key) {
+        snprintf(c->err, c->cap, "%s: key too long", origin);
+        return -1;
+    }
+    char *tok[16];
+    int nt = 0;
+    char *save = NULL;
+    for (char *p = strtok_r(key, ".", &save); p && nt < 16; p = strtok_r(NULL, ".", &save)) tok[nt++] = p;
+    int rc = 0;
+    config_setting_t *root = config_root_setting(cf);
+    if (nt == 0) {
+        snprintf(c->err, c->cap, "%s: empty key", origin);
+        rc = -1;
+    } else if (!strcmp(tok[0], "agent") || (!strcmp(tok[0], "agents") && nt > 1)) {
+        if (nt != 3) {
+            snprintf(c->err, c->cap, "%s: agent keys are agent.LABEL.KEY (or agent.*.KEY)", origin);
+            rc = -1;
+        } else {
+            config_setting_t *list = config_setting_get_member(root, "agents");
+            int n = list && config_setting_is_aggregate(list) ? config_setting_length(list) : 0, hit = 0;
+            char labels[512] = "";
+            for (int i = 0; i < n && !rc; i++) {
+                config_setting_t *g = config_setting_get_elem(list, i);
+                const char *label = NULL;
+                if (!config_setting_is_group(g) || !config_setting_lookup_string(g, "label", &label)) continue;
+                if (strlen(labels) + strlen(label) + 3 < sizeof labels)
+                    strcat(strcat(labels, labels[0] ? ", " : ""), label);
+                if (strcmp(tok[1], "*") && strcmp(tok[1], label)) continue;
+                hit = 1;
+                rc = set_member(c, g, tok[2], val, origin);
+            }
+            if (!rc && !hit) {
+                snprintf(c->err, c->cap, "%s: no agent labelled '%s' (labels: %s)", origin, tok[1],
+                         labels[0] ? labels : "none");
+                rc = -1;
+            }
+        }
+    } else {
+        config_setting_t *g = root;
+        for (int i = 0; i < nt - 1 && !rc; i++) {
+            config_setting_t *m = config_setting_get_member(g, tok[i]);
+            if (!m) {
+                if (!valid_name(tok[i])) {
+                    rc = fail(c, NULL, "%s: '%s' is not a valid key name", origin, tok[i]);
+                    break;
+                }
+                m = config_setting_add(g, tok[i], CONFIG_TYPE_GROUP);
+            }
+            if (!config_setting_is_group(m)) {
+                snprintf(c->err, c->cap, "%s: '%s' is not a group", origin, tok[i]);
+                rc = -1;
+            }
+            g = m;
+        }
+        if (!rc) rc = set_member(c, g, tok[nt - 1], val, origin);
+    }
+    return rc;
+}
+
+/* "--set KEY=VALUE": VALUE is parsed as libconfig; a bare word is a string
+ * (cell=gru). origin ("--set KEY=VALUE") outlives validation. */
+static int apply_set(const ctx *c, config_t *cf, const char *set, const char *origin) {
     const char *eq = strchr(set, '=');
     if (!eq || eq == set) {
-        snprintf(c->err, c->cap, "--set %s: expected KEY=VALUE (e.g. env.length=20)", set);
+        snprintf(c->err, c->cap, "%s: expected KEY=VALUE (e.g. env.length=20)", origin);
         return -1;
     }
     char key[512];
     size_t kl = (size_t)(eq - set);
-    if (kl >= sizeof key) { snprintf(c->err, c->cap, "--set %s: key too long", set); return -1; }
+    if (kl >= sizeof key) { snprintf(c->err, c->cap, "%s: key too long", origin); return -1; }
     memcpy(key, set, kl);
     key[kl] = 0;
     const char *value = eq + 1;
 
-    /* Parse the value as libconfig; a bare word is a string (cell=gru). */
     config_t tmp;
     config_init(&tmp);
     config_set_auto_convert(&tmp, CONFIG_TRUE);
@@ -206,7 +273,7 @@ static int apply_set(const ctx *c, config_t *cf, const char *set) {
     free(text);
     if (!ok) {
         if (!*value || strchr("[({\"", value[0]) || strpbrk(value, ";=")) {
-            snprintf(c->err, c->cap, "--set %s: cannot parse value '%s': %s", set, value,
+            snprintf(c->err, c->cap, "%s: cannot parse value '%s': %s", origin, value,
                      config_error_text(&tmp) ? config_error_text(&tmp) : "syntax error");
             config_destroy(&tmp);
             return -1;
@@ -215,60 +282,7 @@ static int apply_set(const ctx *c, config_t *cf, const char *set) {
         config_init(&tmp);
         config_setting_set_string(config_setting_add(config_root_setting(&tmp), "v", CONFIG_TYPE_STRING), value);
     }
-    const config_setting_t *val = config_lookup(&tmp, "v");
-
-    char *tok[16];
-    int nt = 0;
-    char *save = NULL;
-    for (char *p = strtok_r(key, ".", &save); p && nt < 16; p = strtok_r(NULL, ".", &save)) tok[nt++] = p;
-    int rc = 0;
-    config_setting_t *root = config_root_setting(cf);
-    if (nt == 0) {
-        snprintf(c->err, c->cap, "--set %s: empty key", set);
-        rc = -1;
-    } else if (!strcmp(tok[0], "agent") || (!strcmp(tok[0], "agents") && nt > 1)) {
-        if (nt != 3) {
-            snprintf(c->err, c->cap, "--set %s: agent keys are agent.LABEL.KEY (or agent.*.KEY)", set);
-            rc = -1;
-        } else {
-            config_setting_t *list = config_setting_get_member(root, "agents");
-            int n = list && config_setting_is_aggregate(list) ? config_setting_length(list) : 0, hit = 0;
-            char labels[512] = "";
-            for (int i = 0; i < n && !rc; i++) {
-                config_setting_t *g = config_setting_get_elem(list, i);
-                const char *label = NULL;
-                if (!config_setting_is_group(g) || !config_setting_lookup_string(g, "label", &label)) continue;
-                if (strlen(labels) + strlen(label) + 3 < sizeof labels)
-                    strcat(strcat(labels, labels[0] ? ", " : ""), label);
-                if (strcmp(tok[1], "*") && strcmp(tok[1], label)) continue;
-                hit = 1;
-                rc = set_member(c, g, tok[2], val, set);
-            }
-            if (!rc && !hit) {
-                snprintf(c->err, c->cap, "--set %s: no agent labelled '%s' (labels: %s)", set, tok[1],
-                         labels[0] ? labels : "none");
-                rc = -1;
-            }
-        }
-    } else {
-        config_setting_t *g = root;
-        for (int i = 0; i < nt - 1 && !rc; i++) {
-            config_setting_t *m = config_setting_get_member(g, tok[i]);
-            if (!m) {
-                if (!valid_name(tok[i])) {
-                    rc = fail(c, NULL, "--set %s: '%s' is not a valid key name", set, tok[i]);
-                    break;
-                }
-                m = config_setting_add(g, tok[i], CONFIG_TYPE_GROUP);
-            }
-            if (!config_setting_is_group(m)) {
-                snprintf(c->err, c->cap, "--set %s: '%s' is not a group", set, tok[i]);
-                rc = -1;
-            }
-            g = m;
-        }
-        if (!rc) rc = set_member(c, g, tok[nt - 1], val, set);
-    }
+    int rc = apply_value(c, cf, key, config_lookup(&tmp, "v"), origin);
     config_destroy(&tmp);
     return rc;
 }
@@ -436,6 +450,160 @@ static int build_agents(const ctx *c, rql_config *cfg, const config_setting_t *l
     return 0;
 }
 
+/* ---- the sweep section ------------------------------------------------------ */
+
+/* Folder-safe text: every byte outside [A-Za-z0-9_.+-] becomes '_'. */
+static void folder_text(const char *in, char *out, size_t n) {
+    size_t k = 0;
+    for (; *in && k + 1 < n; in++, k++)
+        out[k] = isalnum((unsigned char)*in) || strchr("_.+-", *in) ? *in : '_';
+    out[k] = 0;
+    if (!strcmp(out, ".") || !strcmp(out, "..")) out[0] = '_';
+}
+
+static void sweep_dim_free(rql_sweep_dim *d) {
+    for (int i = 0; d->texts && i < d->nvalues; i++) free(d->texts[i]);
+    for (int i = 0; d->folders && i < d->nvalues; i++) free(d->folders[i]);
+    free(d->texts);
+    free(d->folders);
+    free(d->kinds);
+    free(d->key);
+    free(d->name);
+}
+
+/* The keys a sweep may not change: they decide which runs a cell has. */
+static int sweep_key_check(const ctx *c, const config_setting_t *s, const char *key) {
+    char buf[256];
+    if (strlen(key) >= sizeof buf) return fail(c, s, "sweep key '%.40s...': too long", key);
+    strcpy(buf, key);
+    char *tok[8];
+    int nt = 0;
+    char *save = NULL;
+    for (char *p = strtok_r(buf, ".", &save); p && nt < 8; p = strtok_r(NULL, ".", &save)) tok[nt++] = p;
+    static const char *const secs[] = {"env", "train", "eval", "log", "checkpoint", "agent", "agents"};
+    int ok = 0;
+    for (int i = 0; nt > 0 && i < 7; i++) ok |= !strcmp(tok[0], secs[i]);
+    if (nt >= 1 && (!strcmp(tok[0], "seeds") || !strcmp(tok[0], "output")))
+        return fail(c, s, "sweep key '%s': cannot be swept (every cell runs every seed into its own folder); "
+                          "set seeds and output as usual", key);
+    if (!ok || nt < 2 || key[strlen(key) - 1] == '.' || strstr(key, ".."))
+        return fail(c, s, "sweep key '%s': expected SECTION.KEY (env.length, train.episodes, ...) or "
+                          "agent.LABEL.KEY / agent.*.KEY", key);
+    int agent = !strcmp(tok[0], "agent") || !strcmp(tok[0], "agents");
+    if (agent && nt != 3) return fail(c, s, "sweep key '%s': agent keys are agent.LABEL.KEY (or agent.*.KEY)", key);
+    if (!agent && nt != 2) return fail(c, s, "sweep key '%s': expected SECTION.KEY, e.g. env.length", key);
+    if (agent && (!strcmp(tok[2], "label")))
+        return fail(c, s, "sweep key '%s': an agent's label names its folder and cannot be swept", key);
+    for (int i = agent ? 2 : 1; i < nt; i++)
+        if (!valid_name(tok[i])) return fail(c, s, "sweep key '%s': '%s' is not a valid key name", key, tok[i]);
+    return 0;
+}
+
+/* sweep = ( { key = "env.length"; values = [4, 8, 16]; name = "N"; }, ... );
+ * libconfig names cannot hold dots, hence a list of groups rather than
+ * "env.length" = [...]. */
+static int build_sweep(const ctx *c, rql_config *cfg, const config_setting_t *list) {
+    if (!config_setting_is_list(list) && !config_setting_is_array(list))
+        return fail(c, list, "sweep: expected a list ( { key = \"env.length\"; values = [4, 8]; }, ... ), got %s",
+                    type_name(config_setting_type(list)));
+    int n = config_setting_length(list);
+    cfg->sweep = calloc(n ? (size_t)n : 1, sizeof *cfg->sweep);
+    if (!cfg->sweep) return fail(c, list, "out of memory");
+    double cells = 1;
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *g = config_setting_get_elem(list, i);
+        if (!config_setting_is_group(g))
+            return fail(c, g, "sweep[%d]: expected a group { key = \"...\"; values = [...]; }, got %s", i,
+                        type_name(config_setting_type(g)));
+        rql_sweep_dim *d = &cfg->sweep[i];
+        cfg->nsweep = i + 1;
+        d->line = (int)config_setting_source_line(g);
+        const config_setting_t *ks = NULL, *vs = NULL, *ns = NULL;
+        for (int m = 0; m < config_setting_length(g); m++) {
+            const config_setting_t *e = config_setting_get_elem(g, m);
+            const char *mn = config_setting_name(e);
+            if (!strcmp(mn, "key")) ks = e;
+            else if (!strcmp(mn, "values")) vs = e;
+            else if (!strcmp(mn, "name")) ns = e;
+            else return fail(c, e, "sweep[%d]: unknown key '%s' (keys of a sweep entry: key, values, name)", i, mn);
+        }
+        if (!ks || config_setting_type(ks) != CONFIG_TYPE_STRING)
+            return fail(c, ks ? ks : g, "sweep[%d]: needs key = \"SECTION.KEY\" (a string, e.g. \"env.length\")", i);
+        const char *key = config_setting_get_string(ks);
+        if (sweep_key_check(c, ks, key)) return -1;
+        for (int j = 0; j < i; j++)
+            if (!strcmp(cfg->sweep[j].key, key))
+                return fail(c, ks, "sweep[%d]: key '%s' already swept by sweep[%d] (line %d)", i, key, j,
+                            cfg->sweep[j].line);
+        if (!(d->key = strdup(key))) return fail(c, g, "out of memory");
+        if (!vs || (!config_setting_is_array(vs) && !config_setting_is_list(vs)))
+            return fail(c, vs ? vs : g, "sweep %s: needs values = [v1, v2, ...] (a list of numbers, booleans or strings)",
+                        key);
+        int nv = config_setting_length(vs);
+        if (nv == 0) return fail(c, vs, "sweep %s: the list of values is empty", key);
+        d->texts = calloc((size_t)nv, sizeof *d->texts);
+        d->folders = calloc((size_t)nv, sizeof *d->folders);
+        d->kinds = calloc((size_t)nv, sizeof *d->kinds);
+        if (!d->texts || !d->folders || !d->kinds) return fail(c, vs, "out of memory");
+        for (int v = 0; v < nv; v++) {
+            const config_setting_t *e = config_setting_get_elem(vs, v);
+            char val[512], fold[512];
+            if (!config_setting_is_scalar(e))
+                return fail(c, e, "sweep %s: values[%d]: expected a number, boolean or string, got %s", key, v,
+                            type_name(config_setting_type(e)));
+            scalar_text(e, val, sizeof val);
+            int t = config_setting_type(e);
+            d->kinds[v] = t == CONFIG_TYPE_STRING ? RQL_SWEEP_STR : t == CONFIG_TYPE_BOOL ? RQL_SWEEP_BOOL
+                        : t == CONFIG_TYPE_FLOAT ? RQL_SWEEP_REAL : RQL_SWEEP_INT;
+            if (d->kinds[v] == RQL_SWEEP_BOOL) snprintf(val, sizeof val, "%s", config_setting_get_bool(e) ? "true" : "false");
+            if (strchr(val, '\n')) return fail(c, e, "sweep %s: values[%d]: a line break in a value", key, v);
+            folder_text(val, fold, sizeof fold);
+            for (int w = 0; w < v; w++)
+                if (!strcmp(d->folders[w], fold))
+                    return fail(c, e, "sweep %s: values[%d] = %s: same folder name '%s' as values[%d] = %s "
+                                      "(values must differ in letters, digits or _ . + -)", key, v, val, fold, w,
+                                d->texts[w]);
+            d->nvalues = v + 1;
+            if (!(d->texts[v] = strdup(val)) || !(d->folders[v] = strdup(fold))) return fail(c, e, "out of memory");
+        }
+        if (ns) {
+            if (config_setting_type(ns) != CONFIG_TYPE_STRING || !label_ok(config_setting_get_string(ns)) ||
+                strchr(config_setting_get_string(ns), '='))
+                return fail(c, ns, "sweep %s: name: a short name is 1-%d characters of A-Z a-z 0-9 _ . + -", key,
+                            RQL_LABEL_MAX - 1);
+            d->name = strdup(config_setting_get_string(ns));
+        } else {
+            char fold[256];
+            folder_text(strrchr(key, '.') + 1, fold, sizeof fold);
+            d->name = strdup(fold);
+        }
+        if (!d->name) return fail(c, g, "out of memory");
+        cells *= nv;
+        if (cells > 1e6) return fail(c, vs, "sweep: more than a million cells");
+    }
+    /* Short names must tell the keys apart: where two derived names clash,
+     * both fall back to the whole key (agent.dqn.hidden, agent.drqn.hidden). */
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++) {
+            if (strcmp(cfg->sweep[i].name, cfg->sweep[j].name)) continue;
+            char fi[256], fj[256];
+            folder_text(cfg->sweep[i].key, fi, sizeof fi);
+            folder_text(cfg->sweep[j].key, fj, sizeof fj);
+            if (!strcmp(fi, cfg->sweep[i].name) || !strcmp(fj, cfg->sweep[j].name) || !strcmp(fi, fj))
+                return fail(c, config_setting_get_elem(list, j), "sweep %s: short name '%s' already used by %s; "
+                            "give one of them another with name = \"...\"", cfg->sweep[j].key, cfg->sweep[j].name,
+                            cfg->sweep[i].key);
+            char *a = strdup(fi), *b = strdup(fj);
+            if (!a || !b) { free(a); free(b); return fail(c, list, "out of memory"); }
+            free(cfg->sweep[i].name);
+            free(cfg->sweep[j].name);
+            cfg->sweep[i].name = a;
+            cfg->sweep[j].name = b;
+            j = i;      /* recheck against the new names */
+        }
+    return 0;
+}
+
 static int set_key(const ctx *c, rql_config *cfg, const key_row *k, const config_setting_t *s) {
     char val[512];
     scalar_text(s, val, sizeof val);
@@ -545,9 +713,13 @@ static int build(const ctx *c, rql_config *cfg, config_t *cf) {
         int sec = -1;
         for (int j = 0; j < NSECTIONS; j++)
             if (!strcmp(sections[j], name)) sec = j;
+        if (!strcmp(name, "sweep")) {
+            if (build_sweep(c, cfg, s)) return -1;
+            continue;
+        }
         if (sec < 0)
             return fail(c, s, "unknown key '%s' (top-level keys: env, agents, seeds, train, eval, log, "
-                              "checkpoint, output)", name);
+                              "checkpoint, output, sweep)", name);
         if (sec <= 1) continue;           /* env and agents are built below */
         if (!config_setting_is_group(s))
             return fail(c, s, "%s: expected a group { ... }, got %s", name, type_name(config_setting_type(s)));
@@ -580,13 +752,93 @@ static int build(const ctx *c, rql_config *cfg, config_t *cf) {
     return 0;
 }
 
+void rql_sweep_literal(const rql_sweep_dim *d, int v, char *buf, size_t n) {
+    const char *t = d->texts[v];
+    if (d->kinds[v] == RQL_SWEEP_STR) {
+        size_t k = 0;
+        if (n < 3) { if (n) buf[0] = 0; return; }
+        buf[k++] = '"';
+        for (; *t && k + 3 < n; t++) {
+            if (*t == '"' || *t == '\\') buf[k++] = '\\';
+            buf[k++] = *t;
+        }
+        buf[k++] = '"';
+        buf[k] = 0;
+    } else if (d->kinds[v] == RQL_SWEEP_REAL && !strpbrk(t, ".eEin")) {
+        snprintf(buf, n, "%s.0", t);       /* 1.0 stays real when read back */
+    } else {
+        snprintf(buf, n, "%s", t);
+    }
+}
+
+/* Applies the values of one sweep cell (pick[d] indexes base->sweep[d])
+ * to the parsed file and builds the cell's config. The origins of the
+ * values ("FILE:LINE: sweep KEY=VALUE") go into origins[] (freed by the
+ * caller after validation) so errors name the value at fault. */
+static rql_config *build_cell(const ctx *c, config_t *cf, const rql_config *base, const int *pick,
+                              char **origins) {
+    const config_setting_t *list = config_lookup(cf, "sweep");
+    char *text = NULL;
+    size_t tlen = 0;
+    FILE *tf = open_memstream(&text, &tlen);
+    if (!tf) { snprintf(c->err, c->cap, "out of memory"); return NULL; }
+    int rc = 0;
+    for (int d = 0; d < base->nsweep && !rc; d++) {
+        const rql_sweep_dim *sd = &base->sweep[d];
+        if (pick[d] < 0 || pick[d] >= sd->nvalues) {
+            snprintf(c->err, c->cap, "%s: sweep %s: no value %d", c->source, sd->key, pick[d]);
+            rc = -1;
+            break;
+        }
+        const config_setting_t *g = list ? config_setting_get_elem(list, (unsigned)d) : NULL;
+        const config_setting_t *vs = g ? config_setting_get_member(g, "values") : NULL;
+        const config_setting_t *e = vs ? config_setting_get_elem(vs, (unsigned)pick[d]) : NULL;
+        if (!e) {
+            snprintf(c->err, c->cap, "%s: sweep %s: value %d missing", c->source, sd->key, pick[d]);
+            rc = -1;
+            break;
+        }
+        char lit[600];
+        rql_sweep_literal(sd, pick[d], lit, sizeof lit);
+        int line = config_setting_source_line(e) ? (int)config_setting_source_line(e) : sd->line;
+        if (asprintf(&origins[d], "%s:%d: sweep %s=%s", c->source, line, sd->key, lit) < 0) {
+            origins[d] = NULL;
+            snprintf(c->err, c->cap, "out of memory");
+            rc = -1;
+            break;
+        }
+        fprintf(tf, "%s = %s\n", sd->key, lit);
+        rc = apply_value(c, cf, sd->key, e, origins[d]);
+    }
+    if (fclose(tf) || rc) { free(text); return NULL; }
+    rql_config *cell = calloc(1, sizeof *cell);
+    if (!cell || !(cell->source = strdup(c->source))) {
+        free(cell);
+        free(text);
+        snprintf(c->err, c->cap, "out of memory");
+        return NULL;
+    }
+    cell->cell = text;
+    if (build(c, cell, cf)) {
+        rql_config_free(cell);
+        return NULL;
+    }
+    return cell;
+}
+
 static rql_config *load(const char *path, const char *text, const char *source,
-                        const char *const *sets, int nsets, char *err, size_t cap) {
+                        const char *const *sets, int nsets, const int *pick, char *err, size_t cap) {
     config_t cf;
     config_init(&cf);
     config_set_auto_convert(&cf, CONFIG_TRUE);
     ctx c = {source, err, cap};
     rql_config *cfg = NULL;
+    /* origins of the overrides as messages show them; the settings' hooks
+     * point into these until validation is done */
+    char **origins = calloc((size_t)nsets + 1, sizeof *origins);
+    char **cell_origins = NULL;
+    int ncell = 0;
+    if (!origins) { snprintf(err, cap, "out of memory"); goto out; }
     int ok = path ? config_read_file(&cf, path) : config_read_string(&cf, text);
     if (ok != CONFIG_TRUE) {
         if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
@@ -596,30 +848,59 @@ static rql_config *load(const char *path, const char *text, const char *source,
                      config_error_text(&cf) ? config_error_text(&cf) : "?");
         goto out;
     }
-    for (int i = 0; i < nsets; i++)
-        if (apply_set(&c, &cf, sets[i])) goto out;
+    for (int i = 0; i < nsets; i++) {
+        if (asprintf(&origins[i], "--set %s", sets[i]) < 0) {
+            origins[i] = NULL;
+            snprintf(err, cap, "out of memory");
+            goto out;
+        }
+        if (apply_set(&c, &cf, sets[i], origins[i])) goto out;
+    }
     cfg = calloc(1, sizeof *cfg);
     if (!cfg || !(cfg->source = strdup(source))) {
         snprintf(err, cap, "out of memory");
+        rql_config_free(cfg);
+        cfg = NULL;
         goto out;
     }
     if (build(&c, cfg, &cf)) {
         rql_config_free(cfg);
         cfg = NULL;
+        goto out;
+    }
+    if (pick) {
+        ncell = cfg->nsweep;
+        cell_origins = calloc((size_t)ncell + 1, sizeof *cell_origins);
+        rql_config *cell = cell_origins ? build_cell(&c, &cf, cfg, pick, cell_origins) : NULL;
+        if (!cell_origins) snprintf(err, cap, "out of memory");
+        rql_config_free(cfg);
+        cfg = cell;
     }
 out:
     config_destroy(&cf);
+    for (int i = 0; origins && i < nsets; i++) free(origins[i]);
+    free(origins);
+    for (int i = 0; cell_origins && i < ncell; i++) free(cell_origins[i]);
+    free(cell_origins);
     return cfg;
 }
 
 rql_config *rql_config_load(const char *path, const char *const *sets, int nsets, char *err, size_t cap) {
     errno = 0;
-    return load(path, NULL, path, sets, nsets, err, cap);
+    return load(path, NULL, path, sets, nsets, NULL, err, cap);
 }
 
 rql_config *rql_config_parse(const char *text, const char *source, const char *const *sets, int nsets,
                              char *err, size_t cap) {
-    return load(NULL, text, source ? source : "<string>", sets, nsets, err, cap);
+    return load(NULL, text, source ? source : "<string>", sets, nsets, NULL, err, cap);
+}
+
+rql_config *rql_config_load_cell(const char *path, const char *text, const char *source,
+                                 const char *const *sets, int nsets, const int *pick, char *err, size_t cap) {
+    errno = 0;
+    static const int none[1] = {0};
+    return load(path, path ? NULL : text, path ? path : source ? source : "<string>", sets, nsets,
+                pick ? pick : none, err, cap);
 }
 
 void rql_config_free(rql_config *c) {
@@ -630,6 +911,9 @@ void rql_config_free(rql_config *c) {
     free(c->seeds);
     free(c->output);
     free(c->source);
+    for (int i = 0; c->sweep && i < c->nsweep; i++) sweep_dim_free(&c->sweep[i]);
+    free(c->sweep);
+    free(c->cell);
     free(c);
 }
 

@@ -26,6 +26,19 @@
  * every value spelled out: it goes into the run's log and checkpoint, lets
  * `rql eval` rebuild the agent, and lets --resume refuse a changed config.
  *
+ * A config may declare a sweep: lists of values for any key that --set
+ * takes (except seeds, output and agent labels), crossed with each other,
+ * the agents and the seeds (`rql sweep`, experiments/sweep.h):
+ *
+ *   sweep = ( { key = "env.length"; values = [4, 8, 16]; },
+ *             { key = "agent.drqn.cell"; values = ["lstm", "gru"]; name = "core"; } );
+ *
+ * (libconfig names cannot hold dots, hence a list of groups.) Loading checks
+ * the section's shape; rql_config_load_cell builds one cell of the grid: the
+ * file, then the --set overrides, then the cell's values, validated by the
+ * same code as any config, so a bad value fails that cell with an error
+ * naming the file, the line of the value, the key and the value.
+ *
  * Functions return NULL or a negative value on error with the message in
  * err[cap]; nothing here prints.
  */
@@ -43,6 +56,21 @@ typedef struct {
     agent_cfg *cfg;
     int line;                    /* line of the agent's group in the file (0 if none) */
 } rql_agent_def;
+
+/* What a swept value is, as libconfig read it. */
+typedef enum { RQL_SWEEP_INT, RQL_SWEEP_REAL, RQL_SWEEP_BOOL, RQL_SWEEP_STR } rql_sweep_kind;
+
+/* One swept key of the sweep section. */
+typedef struct {
+    char *key;                   /* override path, as --set takes it: "env.length" */
+    char *name;                  /* short name for folders and table columns: "length"
+                                    (the last part of the key, or the entry's name) */
+    int nvalues;
+    char **texts;                /* [nvalues] plain text: 8, 0.5, true, gru */
+    char **folders;              /* [nvalues] folder-safe text (bytes outside A-Za-z0-9_.+- as _) */
+    rql_sweep_kind *kinds;       /* [nvalues] */
+    int line;                    /* line of the entry in the file */
+} rql_sweep_dim;
 
 typedef struct {
     char *source;                /* file name (or "<string>") for messages */
@@ -67,6 +95,11 @@ typedef struct {
     double log_flush_s;          /* seconds between log flushes */
     /* checkpoints */
     long ckpt_every;             /* training episodes between checkpoints (0: end and signals only) */
+    /* sweep */
+    int nsweep;                  /* swept keys (0: no sweep section, or an empty one) */
+    rql_sweep_dim *sweep;
+    char *cell;                  /* a config made by rql_config_load_cell: its values, one
+                                    "KEY = VALUE" line each (VALUE a libconfig literal); NULL otherwise */
 } rql_config;
 
 /* One harness key, for validation, `rql help config` and docs/config.md. */
@@ -88,6 +121,16 @@ rql_config *rql_config_load(const char *path, const char *const *sets, int nsets
 rql_config *rql_config_parse(const char *text, const char *source,
                              const char *const *sets, int nsets, char *err, size_t cap);
 void rql_config_free(rql_config *c);
+
+/* One cell of the sweep grid: path (or, when path is NULL, text named
+ * source), the nsets overrides, then the value pick[d] of every swept key d
+ * (indices into the sweep[d] of the config loaded without pick). With no
+ * sweep section, pick may be NULL: the config itself, with cell = "". */
+rql_config *rql_config_load_cell(const char *path, const char *text, const char *source,
+                                 const char *const *sets, int nsets, const int *pick, char *err, size_t cap);
+
+/* Value v of a swept key as a libconfig literal: 8, 0.5, 1.0, true, "gru". */
+void rql_sweep_literal(const rql_sweep_dim *d, int v, char *buf, size_t n);
 
 /* "0,1,2", "0-4", "[0,1]" or "1,5-7" -> an override "seeds=[...]" in out. */
 int rql_config_seeds_override(const char *list, char *out, size_t cap, char *err, size_t cap_err);

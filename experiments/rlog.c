@@ -498,7 +498,8 @@ rlog *rlog_create(const char *path, const rlog_meta *m) {
         attr_str(l->file, "config", m->config) || attr_i32(l->file, "obs_size", m->obs_size) ||
         attr_i32(l->file, "n_actions", m->n_actions) || attr_i32(l->file, "hidden_size", m->hidden_size) ||
         attr_str(l->file, "cell", cell) || attr_str(l->file, "net_spec", spec) ||
-        attr_str(l->file, "status", "running")) {
+        attr_str(l->file, "status", "running") ||
+        (m->sweep && m->sweep[0] && attr_str(l->file, "sweep", m->sweep))) {
         fail("%s: cannot write the root attributes", path);
         goto bad;
     }
@@ -1269,6 +1270,7 @@ int rlog_read_info(const char *path, rlog_info *in) {
     in->created = dup_or_empty(attr_read_str(f->file, "created"));
     in->config = dup_or_empty(attr_read_str(f->file, "config"));
     in->status = dup_or_empty(attr_read_str(f->file, "status"));
+    in->sweep = dup_or_empty(attr_read_str(f->file, "sweep"));
     in->net_spec = dup_or_empty(attr_read_str(f->file, "net_spec"));
     s = attr_read_str(f->file, "cell");
     in->cell = s ? s : strdup("none");
@@ -1350,7 +1352,7 @@ out:
 void rlog_info_free(rlog_info *in) {
     if (!in) return;
     char **s[] = {&in->path, &in->rql_version, &in->env, &in->agent, &in->label, &in->created,
-                  &in->config, &in->status, &in->net_spec, &in->cell};
+                  &in->config, &in->status, &in->net_spec, &in->cell, &in->sweep};
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) free(*s[i]);
     memset(in, 0, sizeof *in);
 }

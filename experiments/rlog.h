@@ -66,6 +66,8 @@ typedef struct {
     const char *agent;        /* agent type: "qtable", "dqn", "drqn" */
     const char *label;        /* the config's agent label, e.g. "drqn_lstm" */
     const char *config;       /* the resolved config text of this run (may be NULL) */
+    const char *sweep;        /* a run of a sweep: its cell's values, "KEY = VALUE" lines
+                                 (root attribute sweep; NULL or "": not written) */
     int obs_size;             /* width of /steps/observations */
     int n_actions;            /* width of /steps/q_values */
     int hidden_size;          /* width of /steps/hidden (and cell); 0: no such datasets */
@@ -201,6 +203,7 @@ typedef struct {
     char *path;
     int format_version;
     char *rql_version, *env, *agent, *label, *created, *config, *status;
+    char *sweep;              /* the sweep cell's "KEY = VALUE" lines, "" for a run of no sweep */
     char *net_spec, *cell;    /* "dense:32:relu,lstm:64,dense:4", "lstm"/"gru"/"rnn"/"none" */
     long seed;
     int obs_size, n_actions, hidden_size;

@@ -463,13 +463,22 @@ int run_execute(const rql_config *c, const rql_run_spec *r, const run_opts *o, r
     if (o->resume && stat(r->ckpt_path, &st) == 0) {
         if (load_ckpt(&s, &done, err, cap)) goto out;
         if (done) {
+            /* A writer killed between its final checkpoint and closing the
+             * log leaves every row flushed but the status "running": mark it. */
+            if (run_log_complete(r->log_path, s.text, err, cap) == 0) {
+                s.log = rlog_open_append(r->log_path);
+                if (!s.log) { failf(err, cap, "%s", rlog_error()); goto out; }
+                rlog_set_complete(s.log);
+            }
+            err[0] = 0;
             res->status = RUN_SKIPPED;
             goto finish;
         }
+        res->resumed = 1;
     } else {
         if (env_vec_reset(s.v) < 0) { failf(err, cap, "env reset: %s", env_error()); goto out; }
         rlog_meta m = {.seed = r->seed, .env = env_spec_world(c->env), .agent = agent_cfg_type(ad->cfg),
-                       .label = ad->label, .config = s.text, .obs_size = s.v->obs_size,
+                       .label = ad->label, .config = s.text, .sweep = c->cell, .obs_size = s.v->obs_size,
                        .n_actions = s.v->n_actions, .hidden_size = s.ac->hidden_size, .net = agent_net(s.ag)};
         unlink(r->ckpt_path);       /* a fresh start must not leave an older run's checkpoint beside it */
         s.log = rlog_create(r->log_path, &m);
@@ -494,6 +503,7 @@ int run_execute(const rql_config *c, const rql_run_spec *r, const run_opts *o, r
             s.last_flush = t;
         }
         report(&s, PROG_RUNNING, 0);
+        if (o->poll) o->poll(o->poll_arg);
     }
     /* The last step ran the final evaluation and snapshot; the checkpoint
      * marked done is what `rql eval` loads and --resume skips. */
@@ -522,6 +532,25 @@ out:
                  : res->status == RUN_STOPPED ? PROG_STOPPED : PROG_FAILED, 1);
     free_state(&s);
     return res->status;
+}
+
+int run_log_complete(const char *log_path, const char *text, char *err, size_t cap) {
+    struct stat st;
+    if (stat(log_path, &st) != 0) return 0;
+    rlog_file *f = rlog_file_open(log_path);
+    if (!f) return 0;                  /* torn or foreign: the run starts over */
+    char *status = NULL, *config = NULL;
+    int rc = 0;
+    if (rlog_attr_str(f, "status", &status) == 0 && !strcmp(status, "complete")) {
+        rc = 1;
+        if (rlog_attr_str(f, "config", &config) || strcmp(config, text))
+            rc = failf(err, cap, "%s: a finished run of another config; remove it (or use --force) to run this "
+                                 "config, or restore the config it was made with", log_path);
+    }
+    free(status);
+    free(config);
+    rlog_file_close(f);
+    return rc;
 }
 
 int run_all(const rql_config *c, const rql_run_spec *runs, int n, int threads, const run_opts *o,

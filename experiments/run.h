@@ -41,10 +41,15 @@ typedef struct {
     /* Stop after this many vector steps as if the stop flag were set (0: no
      * limit): lets tests interrupt a run at an exact, repeatable point. */
     long stop_after_steps;
+    /* Called once per vector step from the run's thread (NULL: never): lets
+     * `rql sweep`'s rank 0 answer its workers while it trains a run itself. */
+    void (*poll)(void *arg);
+    void *poll_arg;
 } run_opts;
 
 typedef struct {
     int status;                   /* RUN_* */
+    int resumed;                  /* continued from a checkpoint (not from the start) */
     long episodes, env_steps, updates;
     double wall_s;
     double final_success, final_return;   /* of the last greedy evaluation */
@@ -54,6 +59,12 @@ typedef struct {
 /* One run. The log and checkpoint paths come from r; their folder must exist.
  * Returns res->status. */
 int run_execute(const rql_config *c, const rql_run_spec *r, const run_opts *o, run_result *res);
+
+/* Whether the log at log_path is a finished run of config text `text`
+ * (rql_config_run_text): 1 when its root attribute status is "complete" and
+ * its config equals text, 0 when it is missing or not complete, -1 when it
+ * is complete but of another config (the reason in err). */
+int run_log_complete(const char *log_path, const char *text, char *err, size_t cap);
 
 /* All runs, threads at a time (<= 0: one per run up to the OpenMP default).
  * opts.prog_index is set per run. Returns the number of runs that failed. */

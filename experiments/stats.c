@@ -119,8 +119,19 @@ void stats_comparison_free(stats_comparison *c) {
         free(c->runs[i].agent);
         free(c->runs[i].env);
         free(c->runs[i].status);
+        free(c->runs[i].cell);
     }
-    for (int g = 0; g < c->ngroups; g++) free(c->groups[g].runs);
+    for (int g = 0; g < c->ngroups; g++) {
+        free(c->groups[g].runs);
+        for (int k = 0; c->groups[g].values && k < c->nkeys; k++) free(c->groups[g].values[k]);
+        free(c->groups[g].values);
+    }
+    for (int k = 0; k < c->nkeys; k++) {
+        free(c->keys[k]);
+        free(c->names[k]);
+    }
+    free(c->keys);
+    free(c->names);
     free(c->runs);
     free(c->groups);
     free(c->pairs);
@@ -141,6 +152,11 @@ static int load_run(const char *path, double threshold, stats_run *r, char *err,
         goto out;
     }
     if (rlog_attr_str(f, "status", &r->status)) r->status = strdup("");
+    if (rlog_attr_str(f, "sweep", &r->cell)) r->cell = strdup("");
+    if (!r->status || !r->cell) {
+        failf(err, cap, "out of memory");
+        goto out;
+    }
     if (rlog_read_f64(f, "eval/at_episode", &at, &n1) || rlog_read_f64(f, "eval/success_rate", &sr, &n2) ||
         rlog_read_f64(f, "eval/return_mean", &ret, &n3)) {
         failf(err, cap, "%s", rlog_error());
@@ -170,6 +186,95 @@ out:
     return rc;
 }
 
+/* ---- sweeps: cells and their values ------------------------------------------------ */
+
+/* Next "KEY = VALUE" line of a cell text: the key and the value as text
+ * (a string literal unquoted). 0 while there is a line. */
+static int cell_next(const char **p, char *key, size_t kn, char *val, size_t vn) {
+    while (**p == '\n') (*p)++;
+    if (!**p) return -1;
+    const char *e = strchr(*p, '\n'), *end = e ? e : *p + strlen(*p);
+    const char *eq = strstr(*p, " = ");
+    if (!eq || eq > end) eq = end;
+    snprintf(key, kn, "%.*s", (int)(eq - *p), *p);
+    const char *v = eq < end ? eq + 3 : end;
+    size_t k = 0;
+    if (*v == '"') {
+        for (v++; v < end && *v != '"' && k + 1 < vn; v++) {
+            if (*v == '\\' && v + 1 < end) v++;
+            val[k++] = *v;
+        }
+    } else
+        for (; v < end && k + 1 < vn; v++) val[k++] = *v;
+    val[k] = 0;
+    *p = end;
+    return 0;
+}
+
+/* Numbers before words, numbers by value, words by strcmp. */
+static int value_cmp(const char *a, const char *b) {
+    char *ea, *eb;
+    double x = strtod(a, &ea), y = strtod(b, &eb);
+    int na = *a && !*ea, nb = *b && !*eb;
+    if (na && nb) return x < y ? -1 : x > y;
+    if (na != nb) return na ? -1 : 1;
+    return strcmp(a, b);
+}
+
+static int group_cmp(const stats_comparison *c, const stats_group *a, const stats_group *b) {
+    for (int k = 0; k < c->nkeys; k++) {
+        int d = value_cmp(a->values[k], b->values[k]);
+        if (d) return d;
+    }
+    return 0;
+}
+
+/* The swept keys of the runs' cells, each group's values, short names, and
+ * the groups sorted by cell (stable: agents keep their order). */
+static int sweep_columns(stats_comparison *c) {
+    char key[256], val[512];
+    for (int i = 0; i < c->nruns; i++)
+        for (const char *p = c->runs[i].cell; !cell_next(&p, key, sizeof key, val, sizeof val);) {
+            int k = 0;
+            while (k < c->nkeys && strcmp(c->keys[k], key)) k++;
+            if (k < c->nkeys) continue;
+            char **nk = realloc(c->keys, (size_t)(k + 1) * sizeof *nk);
+            if (!nk) return -1;
+            c->keys = nk;
+            if (!(c->keys[k] = strdup(key))) return -1;
+            c->nkeys = k + 1;
+        }
+    if (!c->nkeys) return 0;
+    c->names = calloc((size_t)c->nkeys, sizeof *c->names);
+    if (!c->names) return -1;
+    for (int k = 0; k < c->nkeys; k++) {
+        const char *dot = strrchr(c->keys[k], '.');
+        const char *shrt = dot ? dot + 1 : c->keys[k];
+        int clash = 0;
+        for (int j = 0; j < c->nkeys; j++) {
+            const char *dj = strrchr(c->keys[j], '.');
+            clash |= j != k && !strcmp(dj ? dj + 1 : c->keys[j], shrt);
+        }
+        if (!(c->names[k] = strdup(clash ? c->keys[k] : shrt))) return -1;
+    }
+    for (int g = 0; g < c->ngroups; g++) {
+        stats_group *G = &c->groups[g];
+        if (!(G->values = calloc((size_t)c->nkeys, sizeof *G->values))) return -1;
+        for (const char *p = G->cell; !cell_next(&p, key, sizeof key, val, sizeof val);)
+            for (int k = 0; k < c->nkeys; k++)
+                if (!strcmp(c->keys[k], key) && !G->values[k] && !(G->values[k] = strdup(val))) return -1;
+        for (int k = 0; k < c->nkeys; k++)
+            if (!G->values[k] && !(G->values[k] = strdup(""))) return -1;
+    }
+    for (int g = 1; g < c->ngroups; g++) {      /* insertion sort: stable */
+        stats_group t = c->groups[g];
+        int h = g;
+        for (; h > 0 && group_cmp(c, &c->groups[h - 1], &t) > 0; h--) c->groups[h] = c->groups[h - 1];
+        c->groups[h] = t;
+    }
+    return 0;
+}
+
 stats_comparison *stats_compare(const char *const *paths, int n, double threshold, char *err, size_t cap) {
     if (n < 1) return failf(err, cap, "no run logs to compare"), NULL;
     stats_comparison *c = calloc(1, sizeof *c);
@@ -188,21 +293,25 @@ stats_comparison *stats_compare(const char *const *paths, int n, double threshol
         c->nruns = i + 1;
         if (load_run(paths[i], c->threshold, &c->runs[i], err, cap)) goto bad;
     }
-    /* Groups by label, in order of first appearance. */
+    /* Groups by (sweep cell, label), in order of first appearance. */
     for (int i = 0; i < n; i++) {
         int g = 0;
-        while (g < c->ngroups && strcmp(c->groups[g].label, c->runs[i].label)) g++;
+        while (g < c->ngroups && (strcmp(c->groups[g].label, c->runs[i].label) ||
+                                  strcmp(c->groups[g].cell, c->runs[i].cell)))
+            g++;
         stats_group *G = &c->groups[g];
         if (g == c->ngroups) {
             c->ngroups++;
             G->label = c->runs[i].label;     /* borrowed from the first run */
             G->agent = c->runs[i].agent;
             G->env = c->runs[i].env;
+            G->cell = c->runs[i].cell;
             G->runs = malloc((size_t)n * sizeof *G->runs);
             if (!G->runs) { failf(err, cap, "out of memory"); goto bad; }
         }
         G->runs[G->n++] = i;
     }
+    if (sweep_columns(c)) { failf(err, cap, "out of memory"); goto bad; }
     for (int g = 0; g < c->ngroups; g++) {
         stats_group *G = &c->groups[g];
         for (int j = 0; j < G->n; j++) xs[j] = c->runs[G->runs[j]].final_success;
@@ -223,6 +332,7 @@ stats_comparison *stats_compare(const char *const *paths, int n, double threshol
     if (!c->pairs) { failf(err, cap, "out of memory"); goto bad; }
     for (int a = 0; a < c->ngroups; a++)
         for (int b = a + 1; b < c->ngroups; b++) {
+            if (strcmp(c->groups[a].cell, c->groups[b].cell)) continue;   /* sweeps: agents within a cell */
             stats_pair *P = &c->pairs[c->npairs++];
             P->a = a;
             P->b = b;
@@ -271,7 +381,139 @@ static void pad(FILE *o, const char *s, int width) {
     for (int i = u8width(s); i < width; i++) fputc(' ', o);
 }
 
+/* "length=8,cell=gru" of a group. */
+static void cell_label(const stats_comparison *c, const stats_group *G, char *buf, size_t n) {
+    size_t k = 0;
+    buf[0] = 0;
+    for (int i = 0; i < c->nkeys && k < n; i++) {
+        int w = snprintf(buf + k, n - k, "%s%s=%s", i ? "," : "", c->names[i], G->values[i]);
+        if (w < 0) break;
+        k += (size_t)w;
+    }
+}
+
+/* A sweep: one row per (cell, agent) with the swept values in front, the
+ * grid of seeds solved (cell x agent), and Welch's test within each cell. */
+static void print_table_sweep(const stats_comparison *c, FILE *o) {
+    /* distinct labels, in order of first appearance */
+    int nl = 0;
+    const char **labels = malloc((size_t)c->ngroups * sizeof *labels);
+    if (!labels) return;
+    for (int g = 0; g < c->ngroups; g++) {
+        int k = 0;
+        while (k < nl && strcmp(labels[k], c->groups[g].label)) k++;
+        if (k == nl) labels[nl++] = c->groups[g].label;
+    }
+    int ncells = 0;
+    for (int g = 0; g < c->ngroups; g++) ncells += g == 0 || strcmp(c->groups[g].cell, c->groups[g - 1].cell);
+    const char *env = c->ngroups ? c->groups[0].env : "";
+    for (int i = 0; i < c->nruns; i++)
+        if (strcmp(c->runs[i].env, env)) env = "several envs";
+    fprintf(o, "rql compare: %d runs of a sweep, %d cells x %d agents on %s; swept:", c->nruns, ncells, nl, env);
+    for (int k = 0; k < c->nkeys; k++) fprintf(o, " %s", c->keys[k]);
+    fprintf(o, "\nfinal = last greedy evaluation; mean ± 95%% CI (t); solved = first evaluation with success >= %.2f;\n"
+               "AUC = time-averaged greedy success\n\n", c->threshold);
+    int *kw = malloc((size_t)c->nkeys * sizeof *kw);
+    if (!kw) { free(labels); return; }
+    int lw = 5;
+    for (int k = 0; k < c->nkeys; k++) {
+        kw[k] = u8width(c->names[k]);
+        for (int g = 0; g < c->ngroups; g++)
+            if (u8width(c->groups[g].values[k]) > kw[k]) kw[k] = u8width(c->groups[g].values[k]);
+    }
+    for (int g = 0; g < c->ngroups; g++)
+        if (u8width(c->groups[g].label) > lw) lw = u8width(c->groups[g].label);
+    for (int k = 0; k < c->nkeys; k++) pad(o, c->names[k], kw[k] + 2);
+    pad(o, "agent", lw + 2);
+    fprintf(o, "%-6s%-7s", "type", "seeds");
+    pad(o, "final success", 22);
+    pad(o, "final return", 22);
+    pad(o, "episodes to solve [IQR]", 30);
+    pad(o, "solved", 8);
+    fprintf(o, "AUC\n");
+    char s1[64], s2[64], s3[96], s4[64], m[24], q1[24], q3[24];
+    for (int g = 0; g < c->ngroups; g++) {
+        const stats_group *G = &c->groups[g];
+        for (int k = 0; k < c->nkeys; k++) pad(o, G->values[k], kw[k] + 2);
+        fmt_ci(s1, sizeof s1, &G->success, 3);
+        fmt_ci(s2, sizeof s2, &G->ret, 3);
+        fmt_ep(m, sizeof m, G->solve_median);
+        fmt_ep(q1, sizeof q1, G->solve_q1);
+        fmt_ep(q3, sizeof q3, G->solve_q3);
+        snprintf(s3, sizeof s3, "%s [%s, %s]", m, q1, q3);
+        snprintf(s4, sizeof s4, "%d/%d", G->n_solved, G->n);
+        pad(o, G->label, lw + 2);
+        fprintf(o, "%-6s%-7d", G->agent, G->n);
+        pad(o, s1, 22);
+        pad(o, s2, 22);
+        pad(o, s3, 30);
+        pad(o, s4, 8);
+        fmt_ci(s1, sizeof s1, &G->auc, 3);
+        fprintf(o, "%s\n", s1);
+    }
+    /* seeds solved, cell x agent */
+    fprintf(o, "\nseeds solved (final greedy success, mean over seeds):\n");
+    int cw = 0;
+    for (int l = 0; l < nl; l++) cw = u8width(labels[l]) > cw ? u8width(labels[l]) : cw;
+    cw = cw < 14 ? 14 : cw;
+    for (int k = 0; k < c->nkeys; k++) pad(o, c->names[k], kw[k] + 2);
+    for (int l = 0; l < nl; l++) pad(o, labels[l], cw + 2);
+    fputc('\n', o);
+    for (int g = 0; g < c->ngroups;) {
+        int h = g;
+        while (h < c->ngroups && !strcmp(c->groups[h].cell, c->groups[g].cell)) h++;
+        for (int k = 0; k < c->nkeys; k++) pad(o, c->groups[g].values[k], kw[k] + 2);
+        for (int l = 0; l < nl; l++) {
+            char cellv[64] = "-";
+            for (int j = g; j < h; j++)
+                if (!strcmp(c->groups[j].label, labels[l]))
+                    snprintf(cellv, sizeof cellv, "%d/%d (%.2f)", c->groups[j].n_solved, c->groups[j].n,
+                             c->groups[j].success.mean);
+            pad(o, cellv, cw + 2);
+        }
+        fputc('\n', o);
+        g = h;
+    }
+    int unfinished = 0;
+    for (int i = 0; i < c->nruns; i++) unfinished += strcmp(c->runs[i].status, "complete") != 0;
+    if (unfinished) fprintf(o, "\nnote: %d of %d runs are not complete (their final = their last evaluation so far)\n",
+                            unfinished, c->nruns);
+    if (c->npairs) {
+        fprintf(o, "\nWelch's t test on final success, agents within each cell (two-sided):\n");
+        int vw = 0;
+        for (int g = 0; g < c->ngroups; g++) {
+            char kv[1024];
+            cell_label(c, &c->groups[g], kv, sizeof kv);
+            if (u8width(kv) > vw) vw = u8width(kv);
+        }
+        for (int i = 0; i < c->npairs; i++) {
+            const stats_pair *P = &c->pairs[i];
+            const stats_group *A = &c->groups[P->a];
+            char pv[24], df[24];
+            fmt_p(pv, sizeof pv, P->w.p);
+            if (isnan(P->w.df)) snprintf(df, sizeof df, "n/a");
+            else snprintf(df, sizeof df, "%.1f", P->w.df);
+            char kv[1024];
+            cell_label(c, A, kv, sizeof kv);
+            fprintf(o, "  ");
+            pad(o, kv, vw);
+            fprintf(o, "  ");
+            pad(o, A->label, lw);
+            fprintf(o, " vs ");
+            pad(o, c->groups[P->b].label, lw);
+            fprintf(o, "  diff %+.3f  t %7.3f  df %5s  p %s%s\n", P->w.mean_a - P->w.mean_b, P->w.t, df, pv,
+                    P->w.p < 0.001 ? " ***" : P->w.p < 0.01 ? " **" : P->w.p < 0.05 ? " *" : "");
+        }
+    }
+    free(kw);
+    free(labels);
+}
+
 static void print_table(const stats_comparison *c, FILE *o) {
+    if (c->nkeys) {
+        print_table_sweep(c, o);
+        return;
+    }
     const char *env = c->ngroups ? c->groups[0].env : "";
     for (int i = 0; i < c->nruns; i++)
         if (strcmp(c->runs[i].env, env)) env = "several envs (compare like with like)";
@@ -360,16 +602,30 @@ static void csv_num(FILE *o, double x) {
     else fprintf(o, "%.10g", x);
 }
 
+/* One row per group; a sweep's rows start with one column per swept key
+ * (named by the whole key) and its p_vs_LABEL columns compare agents of the
+ * same cell. */
 static void print_csv(const stats_comparison *c, FILE *o) {
+    for (int k = 0; k < c->nkeys; k++) {
+        csv_str(o, c->keys[k]);
+        fputc(',', o);
+    }
     fprintf(o, "label,agent,env,seeds,success_mean,success_ci,return_mean,return_ci,solve_median,solve_q1,"
                "solve_q3,n_solved,auc_mean,auc_ci,threshold");
     for (int g = 0; g < c->ngroups; g++) {
+        int seen = 0;
+        for (int h = 0; h < g; h++) seen |= !strcmp(c->groups[h].label, c->groups[g].label);
+        if (seen) continue;
         fputs(",p_vs_", o);
         csv_str(o, c->groups[g].label);
     }
     fputc('\n', o);
     for (int g = 0; g < c->ngroups; g++) {
         const stats_group *G = &c->groups[g];
+        for (int k = 0; k < c->nkeys; k++) {
+            csv_str(o, G->values[k]);
+            fputc(',', o);
+        }
         csv_str(o, G->label);
         fputc(',', o);
         csv_str(o, G->agent);
@@ -383,9 +639,16 @@ static void print_csv(const stats_comparison *c, FILE *o) {
             csv_num(o, v[k]);
         }
         for (int h = 0; h < c->ngroups; h++) {
+            int seen = 0;
+            for (int j = 0; j < h; j++) seen |= !strcmp(c->groups[j].label, c->groups[h].label);
+            if (seen) continue;
             fputc(',', o);
-            for (int i = 0; i < c->npairs; i++)
-                if ((c->pairs[i].a == g && c->pairs[i].b == h) || (c->pairs[i].a == h && c->pairs[i].b == g))
+            /* the group of that label in this row's cell */
+            int hh = -1;
+            for (int j = 0; j < c->ngroups; j++)
+                if (!strcmp(c->groups[j].label, c->groups[h].label) && !strcmp(c->groups[j].cell, G->cell)) hh = j;
+            for (int i = 0; hh >= 0 && i < c->npairs; i++)
+                if ((c->pairs[i].a == g && c->pairs[i].b == hh) || (c->pairs[i].a == hh && c->pairs[i].b == g))
                     csv_num(o, c->pairs[i].w.p);
         }
         fputc('\n', o);
@@ -425,6 +688,16 @@ static void print_json(const stats_comparison *c, FILE *o) {
         const stats_group *G = &c->groups[g];
         fputs("    {\"label\": ", o);
         json_str(o, G->label);
+        if (c->nkeys) {
+            fputs(", \"cell\": {", o);
+            for (int k = 0; k < c->nkeys; k++) {
+                fputs(k ? ", " : "", o);
+                json_str(o, c->keys[k]);
+                fputs(": ", o);
+                json_str(o, G->values[k]);
+            }
+            fputs("}", o);
+        }
         fputs(", \"agent\": ", o);
         json_str(o, G->agent);
         fputs(", \"env\": ", o);
@@ -465,7 +738,18 @@ static void print_json(const stats_comparison *c, FILE *o) {
     fputs("  ],\n  \"pairs\": [\n", o);
     for (int i = 0; i < c->npairs; i++) {
         const stats_pair *P = &c->pairs[i];
-        fputs("    {\"a\": ", o);
+        fputs("    {", o);
+        if (c->nkeys) {
+            fputs("\"cell\": {", o);
+            for (int k = 0; k < c->nkeys; k++) {
+                fputs(k ? ", " : "", o);
+                json_str(o, c->keys[k]);
+                fputs(": ", o);
+                json_str(o, c->groups[P->a].values[k]);
+            }
+            fputs("}, ", o);
+        }
+        fputs("\"a\": ", o);
         json_str(o, c->groups[P->a].label);
         fputs(", \"b\": ", o);
         json_str(o, c->groups[P->b].label);

@@ -18,6 +18,12 @@
  * and between each pair of groups, Welch's t test on final success
  * (two-sided, Welch-Satterthwaite degrees of freedom, p from gsl_cdf_tdist_Q).
  *
+ * Runs of a sweep (`rql sweep`, whose logs carry their cell's values in the
+ * root attribute sweep) are grouped by (cell, label) instead: the groups
+ * are sorted by the swept values (numbers as numbers), Welch's test compares
+ * the agents within each cell only, and the table gains a column per swept
+ * key and a grid of seeds solved by cell and agent.
+ *
  * Degenerate cases, decided explicitly:
  *   - n = 1: mean is the value; sd and the CI half-width are NaN (printed
  *     "n/a"): one seed gives no spread;
@@ -83,6 +89,7 @@ typedef struct {
     char *path;
     char *label, *agent, *env;
     char *status;             /* root attribute status ("complete", "stopped", "running", "" if absent) */
+    char *cell;               /* root attribute sweep: "KEY = VALUE" lines of its sweep cell ("" if none) */
     int64_t seed;
     int64_t episodes;         /* rows of /curves */
     int n_evals;
@@ -93,6 +100,8 @@ typedef struct {
 
 typedef struct {
     char *label, *agent, *env;
+    char *cell;               /* the runs' sweep cell ("" outside sweeps; borrowed from a run) */
+    char **values;            /* [nkeys] the cell's value of each swept key as text ("" if it has none) */
     int n;                    /* runs (seeds) */
     int n_solved;
     stats_ci success, ret;    /* final greedy success and return */
@@ -111,8 +120,11 @@ typedef struct {
     double level;             /* confidence level of the intervals */
     int nruns, ngroups, npairs;
     stats_run *runs;          /* in the order given */
-    stats_group *groups;      /* in order of first appearance */
-    stats_pair *pairs;        /* (0,1), (0,2), ..., (1,2), ... */
+    stats_group *groups;      /* in order of first appearance (sweeps: sorted by cell) */
+    stats_pair *pairs;        /* (0,1), (0,2), ..., (1,2), ...; sweeps: within a cell only */
+    int nkeys;                /* swept keys found in the runs' cells (0: no sweep) */
+    char **keys;              /* [nkeys] "env.length", in order of first appearance */
+    char **names;             /* [nkeys] short column names: "length" (the whole key where two clash) */
 } stats_comparison;
 
 typedef enum { STATS_FMT_TABLE, STATS_FMT_CSV, STATS_FMT_JSON } stats_fmt;

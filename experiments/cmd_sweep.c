@@ -1,0 +1,493 @@
+/* rql sweep — every run of a config's sweep grid (cells x agents x seeds),
+ * on this machine or spread over the ranks of an MPI job:
+ *
+ *   rql sweep CONFIG -o DIR [--dry-run]          one process, -j runs at once
+ *   mpirun -n K rql sweep CONFIG -o DIR          K ranks
+ *
+ * Under mpirun, rank 0 hands out run indices on request (dynamic: a rank that
+ * finishes early asks for the next run) and records the results in the sweep
+ * summary; it also trains runs itself, answering the other ranks between the
+ * vector steps of its own run (run_opts.poll), unless --dedicated-master.
+ * Every rank runs one run at a time with the harness's run code (OpenMP
+ * threads for the envs of that run) and writes only that run's files, so no
+ * parallel HDF5 is needed. Messages are two: a rank's result-and-request
+ * (TAG_RESULT) and rank 0's answer, the next run or -1 (TAG_WORK); waiting
+ * ranks poll with MPI_Test / MPI_Iprobe and short sleeps rather than spin in
+ * a blocking receive, so an idle rank leaves its core to the others.
+ *
+ * A run's log depends only on its config and seed (run.h), so which rank ran
+ * it, how many ranks there were, and how often the sweep was interrupted
+ * change nothing in the logs (wall-clock columns aside). Running the same
+ * command again skips complete logs and resumes interrupted runs.
+ *
+ * Exit status: 0 every run complete (now or before), 1 some runs failed
+ * (listed in DIR/sweep.txt), 2 bad usage or an invalid config, 128 + N
+ * stopped by signal N (rerun the command to resume).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef RQL_MPI
+#include <mpi.h>
+#endif
+
+#include "experiments/cmd.h"
+#include "experiments/run.h"
+#include "experiments/stats.h"
+#include "experiments/sweep.h"
+
+extern void openblas_set_num_threads(int);
+
+#define SUMMARY_EVERY_S 1.0     /* the summary is rewritten at most this often while runs end */
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig) {
+    stop_flag = sig;
+    signal(sig, SIG_DFL);       /* a second signal takes the default action */
+}
+
+static void usage(FILE *f) {
+    rql_usage_of("sweep", f);
+    fprintf(f,
+            "\n  CONFIG              experiment config with a sweep section ('rql help config';\n"
+            "                      docs/sweep.md); a config without one is a sweep of one cell\n"
+            "  -o DIR              output folder (default: the config's output key)\n"
+            "  --dry-run           print the grid, every run with its log path and state, and the\n"
+            "                      invalid cells; run nothing (exit 1 if a cell is invalid)\n"
+            "  -j N                runs at once without mpirun (default: OMP_NUM_THREADS or the core\n"
+            "                      count); under mpirun every rank runs one run at a time\n"
+            "  --seeds LIST        override the seeds: 0,1,2 or 0-4\n"
+            "  --set K=V           override a key of the base config (the sweep's values win)\n"
+            "  --force             start every run over (delete its log and checkpoint first)\n"
+            "  --dedicated-master  under mpirun, rank 0 only hands out runs (for many ranks)\n"
+            "  --quiet             no line per finished run\n"
+            "\nRun (cell, agent, seed) logs to DIR/<cell>/<label>/seed<k>.h5, <cell> being\n"
+            "name=value,... of the swept keys; DIR/sweep.json and DIR/sweep.txt summarise every run.\n"
+            "Running the same command again skips complete runs and resumes interrupted ones.\n"
+            "Under MPI:  mpirun -n K --bind-to none rql sweep CONFIG -o DIR  (each rank: one run at a\n"
+            "time, OMP_NUM_THREADS threads for its envs; default cores / ranks on the node).\n"
+            "Exit status: 0 all runs complete, 1 some failed, 2 bad usage or config, 128+N stopped\n"
+            "by signal N.\n");
+#ifndef RQL_MPI
+    fprintf(f, "\nThis rql was built without MPI: the sweep runs on this machine only. For mpirun,\n"
+               "install libopenmpi-dev and openmpi-bin (scripts/install-deps does) and rebuild (make).\n");
+#endif
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+static void nap(double s) {
+    struct timespec ts = {(time_t)s, (long)((s - floor(s)) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+static int env_int(const char *name) {
+    const char *v = getenv(name);
+    return v && *v ? atoi(v) : -1;
+}
+
+/* The size of the job a launcher (mpirun, mpiexec, srun --mpi=...) started
+ * this process in; 0 when none did. */
+static int launched_size(void) {
+    static const char *const sizes[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS"};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
+        if (env_int(sizes[i]) > 0) return env_int(sizes[i]);
+    if (getenv("PMIX_RANK") || getenv("PMI_RANK")) return 1;
+    return 0;
+}
+
+#ifndef RQL_MPI
+static int launched_rank(void) {
+    static const char *const ranks[] = {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"};
+    for (size_t i = 0; i < sizeof ranks / sizeof *ranks; i++)
+        if (env_int(ranks[i]) >= 0) return env_int(ranks[i]);
+    return 0;
+}
+#endif
+
+/* ---- the scheduler: rank 0's view of the sweep ---------------------------------- */
+
+typedef struct {
+    sweep_plan *p;
+    int force, quiet;
+    int next;                 /* runs before it were handed out (or needed no run) */
+    int active;               /* other ranks still asking for work */
+    int ended;                /* runs with a result from this invocation */
+    int todo;                 /* runs this invocation has to do */
+    double t0, last_summary, last_poll;
+    sweep_info info;
+    char started[40];
+} sched;
+
+/* The next run to do, or -1 when there is none or the sweep is stopping. */
+static int take(sched *s) {
+    if (stop_flag) return -1;
+    while (s->next < s->p->nruns && s->p->res[s->next].status != SWEEP_PENDING) s->next++;
+    return s->next < s->p->nruns ? s->next++ : -1;
+}
+
+static void summary(sched *s, int final) {
+    double t = now_s();
+    if (!final && t - s->last_summary < SUMMARY_EVERY_S) return;
+    s->last_summary = t;
+    s->info.elapsed_s = t - s->t0;
+    char err[1400];
+    if (sweep_write_summary(s->p, &s->info, err, sizeof err))
+        fprintf(stderr, "rql sweep: %s\n", err);
+}
+
+static void record(sched *s, int i, const sweep_result *r) {
+    sweep_plan *p = s->p;
+    p->res[i] = *r;
+    s->ended++;
+    if (!s->quiet || r->status == SWEEP_FAILED) {
+        const rql_run_spec *x = &p->runs[i];
+        const char *cd = p->cells[p->run_cell[i]].dir;
+        char succ[48] = "";
+        if (isfinite(r->final_success)) snprintf(succ, sizeof succ, ", success %.3f", r->final_success);
+        fprintf(stderr, "rql sweep: [%d/%d] %s%s%s/seed%ld %s in %.2f s on rank %d%s%s%s\n", s->ended, s->todo, cd,
+                cd[0] ? "/" : "", p->base->agents[x->agent].label, x->seed, sweep_status_name(r->status), r->wall_s,
+                r->rank, succ, r->err[0] ? ": " : "", r->err);
+    }
+    summary(s, 0);
+}
+
+static void run_local(sched *s, int threads, int rank, void (*poll)(void *), void *poll_arg) {
+    run_opts o = {.stop = &stop_flag, .resume = 1, .poll = poll, .poll_arg = poll_arg};
+    #pragma omp parallel num_threads(threads)
+    for (;;) {
+        int i;
+        #pragma omp critical(sweep_sched)
+        {
+            i = take(s);
+            if (i >= 0) {
+                s->p->res[i].status = SWEEP_RUNNING;
+                s->p->res[i].rank = rank;
+            }
+        }
+        if (i < 0) break;
+        sweep_result r = {.rank = rank};
+        sweep_run_one(s->p, i, s->force, &o, &r);
+        #pragma omp critical(sweep_sched)
+        record(s, i, &r);
+    }
+}
+
+/* ---- MPI: rank 0 hands out runs, every rank runs them ------------------------- */
+#ifdef RQL_MPI
+enum { TAG_RESULT = 1, TAG_WORK = 2 };
+
+/* A rank's report on its last run, which is also its request for the next. */
+typedef struct {
+    int32_t run;              /* the run reported on; -1: first request */
+    int32_t status;           /* sweep_status */
+    int32_t leaving;          /* 1: stopped by a signal, wants no more work */
+    int32_t pad;
+    int64_t episodes;
+    double wall_s, final_success, final_return;
+    char err[1024];
+} msg_t;
+
+/* Rank 0: answers every request waiting; returns how many it answered. */
+static int serve(sched *s) {
+    int served = 0;
+    for (;;) {
+        int flag = 0;
+        MPI_Status st;
+        MPI_Iprobe(MPI_ANY_SOURCE, TAG_RESULT, MPI_COMM_WORLD, &flag, &st);
+        if (!flag) return served;
+        msg_t m;
+        MPI_Recv(&m, (int)sizeof m, MPI_BYTE, st.MPI_SOURCE, TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        served++;
+        if (m.run >= 0 && m.run < s->p->nruns) {
+            sweep_result r = {.status = (sweep_status)m.status, .rank = st.MPI_SOURCE, .wall_s = m.wall_s,
+                              .episodes = (long)m.episodes, .final_success = m.final_success,
+                              .final_return = m.final_return};
+            m.err[sizeof m.err - 1] = 0;
+            snprintf(r.err, sizeof r.err, "%s", m.err);
+            record(s, m.run, &r);
+        }
+        if (m.leaving) {
+            s->active--;
+            continue;
+        }
+        int32_t next = take(s);
+        if (next >= 0) {
+            s->p->res[next].status = SWEEP_RUNNING;
+            s->p->res[next].rank = st.MPI_SOURCE;
+        } else s->active--;
+        MPI_Send(&next, 1, MPI_INT32_T, st.MPI_SOURCE, TAG_WORK, MPI_COMM_WORLD);
+    }
+}
+
+/* run_opts.poll of rank 0's own runs: answer the others every 2 ms at most. */
+static void serve_poll(void *arg) {
+    sched *s = arg;
+    double t = now_s();
+    if (t - s->last_poll < 2e-3) return;
+    s->last_poll = t;
+    serve(s);
+}
+
+static void run_master(sched *s, int dedicated) {
+    if (!dedicated) run_local(s, 1, 0, serve_poll, s);
+    /* Own work done (or stopping): answer until every rank has left. The
+     * sleep grows while nothing arrives, so the master idles instead of
+     * spinning on a core that a worker could use. */
+    double z = 1e-4;
+    while (s->active > 0) {
+        if (serve(s)) z = 1e-4;
+        else {
+            nap(z);
+            z = fmin(2 * z, 2e-2);
+        }
+    }
+}
+
+static void wait_gently(MPI_Request *rq) {
+    double z = 5e-5;
+    for (;;) {
+        int done = 0;
+        MPI_Test(rq, &done, MPI_STATUS_IGNORE);
+        if (done) return;
+        nap(z);
+        z = fmin(2 * z, 1e-2);
+    }
+}
+
+static void run_worker(const sweep_plan *p, int rank, int force) {
+    run_opts o = {.stop = &stop_flag, .resume = 1};
+    msg_t m;
+    memset(&m, 0, sizeof m);
+    m.run = -1;
+    for (;;) {
+        m.leaving = stop_flag != 0;
+        MPI_Send(&m, (int)sizeof m, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD);
+        if (m.leaving) return;
+        int32_t next = -1;
+        MPI_Request rq;
+        MPI_Irecv(&next, 1, MPI_INT32_T, 0, TAG_WORK, MPI_COMM_WORLD, &rq);
+        wait_gently(&rq);
+        if (next < 0 || next >= p->nruns) return;
+        sweep_result r = {.rank = rank};
+        sweep_run_one(p, next, force, &o, &r);
+        memset(&m, 0, sizeof m);
+        m.run = next;
+        m.status = (int32_t)r.status;
+        m.episodes = r.episodes;
+        m.wall_s = r.wall_s;
+        m.final_success = r.final_success;
+        m.final_return = r.final_return;
+        snprintf(m.err, sizeof m.err, "%s", r.err);
+    }
+}
+#endif
+
+/* ---- the command ------------------------------------------------------------- */
+
+static void iso_now(char *buf, size_t n) {
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int cmd_sweep(int argc, char **argv) {
+    const char *cfg_path = NULL, *out = NULL;
+    int threads = 0, force = 0, quiet = 0, dry = 0, dedicated = 0, nsets = 0;
+    const char **sets = calloc((size_t)argc + 1, sizeof *sets);
+    char seeds_set[4096], err[2048];
+    if (!sets) return 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); free(sets); return 0; }
+        else if (!strcmp(a, "-o") && more) out = argv[++i];
+        else if (!strcmp(a, "-j") && more) {
+            char *end;
+            threads = (int)strtol(argv[++i], &end, 10);
+            if (*end || threads < 1) {
+                fprintf(stderr, "rql sweep: -j %s: expected a positive number of runs\n", argv[i]);
+                free(sets);
+                return 2;
+            }
+        } else if (!strcmp(a, "--seeds") && more) {
+            if (rql_config_seeds_override(argv[++i], seeds_set, sizeof seeds_set, err, sizeof err)) {
+                fprintf(stderr, "rql sweep: %s\n", err);
+                free(sets);
+                return 2;
+            }
+            sets[nsets++] = seeds_set;
+        } else if (!strcmp(a, "--set") && more) sets[nsets++] = argv[++i];
+        else if (!strncmp(a, "--set=", 6)) sets[nsets++] = a + 6;
+        else if (!strcmp(a, "--dry-run") || !strcmp(a, "-n")) dry = 1;
+        else if (!strcmp(a, "--force")) force = 1;
+        else if (!strcmp(a, "--dedicated-master")) dedicated = 1;
+        else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) quiet = 1;
+        else if (a[0] == '-' || cfg_path) {
+            fprintf(stderr, "rql sweep: unexpected argument '%s'%s\n", a,
+                    a[0] == '-' && !more ? " (missing its value?)" : "");
+            usage(stderr);
+            free(sets);
+            return 2;
+        } else cfg_path = a;
+    }
+    if (!cfg_path) { usage(stderr); free(sets); return 2; }
+
+    int world = 1, rank = 0, mpi = 0, local_ranks = 1;
+    int launched = launched_size();
+#ifdef RQL_MPI
+    if (launched > 0) {
+        int provided;
+        MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+        MPI_Comm_size(MPI_COMM_WORLD, &world);
+        MPI_Comm node;
+        MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
+        MPI_Comm_size(node, &local_ranks);
+        MPI_Comm_free(&node);
+        mpi = 1;
+    }
+#else
+    if (launched > 1) {
+        if (launched_rank() == 0)
+            fprintf(stderr, "rql sweep: this rql was built without MPI, so the %d processes mpirun started cannot "
+                            "share a sweep.\nInstall libopenmpi-dev and openmpi-bin (scripts/install-deps) and "
+                            "rebuild (make), or run 'rql sweep %s' without mpirun.\n", launched, cfg_path);
+        free(sets);
+        return 2;
+    }
+#endif
+    int rc = 0;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (world > 1 && threads > 0) {
+        if (rank == 0)
+            fprintf(stderr, "rql sweep: -j applies without mpirun; under mpirun each rank runs one run at a time "
+                            "(start more ranks)\n");
+        rc = 2;
+        goto finalize;
+    }
+    sweep_plan *p = sweep_plan_load(cfg_path, NULL, NULL, sets, nsets, out, err, sizeof err);
+    if (!p) {
+        if (rank == 0) fprintf(stderr, "rql sweep: %s\n", err);
+        rc = 2;
+        goto finalize;
+    }
+    if (dry) {
+        if (rank == 0) sweep_print_plan(p, stdout);
+        rc = p->ninvalid ? 1 : 0;
+        goto done;
+    }
+#ifndef RQL_MPI
+    if (!quiet)
+        fprintf(stderr, "rql sweep: built without MPI, running on this machine only (for mpirun: install "
+                        "libopenmpi-dev openmpi-bin and rebuild)\n");
+#endif
+    /* Threads of a rank: its envs' OpenMP (default: the node's cores shared
+     * by its ranks); without mpirun, -j runs at once (default: the cores). */
+    if (world > 1 && !getenv("OMP_NUM_THREADS")) {
+        int t = omp_get_num_procs() / (local_ranks > 0 ? local_ranks : 1);
+        omp_set_num_threads(t > 0 ? t : 1);
+    }
+    if (world == 1 && threads <= 0) threads = omp_get_max_threads();
+    if (world == 1 && threads > p->nruns) threads = p->nruns;
+    if (world > 1) threads = 1;
+    openblas_set_num_threads(1);          /* updates are single-threaded per run (DESIGN.md) */
+    int nested = omp_get_max_active_levels();
+    if (threads > 1) omp_set_max_active_levels(1);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    sched s = {.p = p, .force = force, .quiet = quiet, .active = world - 1, .t0 = now_s()};
+    iso_now(s.started, sizeof s.started);
+    s.info = (sweep_info){.state = "running", .ranks = world, .threads = threads, .mpi = mpi, .started = s.started};
+    for (int i = 0; i < p->nruns; i++) s.todo += p->res[i].status == SWEEP_PENDING;
+    if (rank == 0) {
+        if (world == 1)
+            fprintf(stderr, "rql sweep: %d runs (%d cells x %d agents x %d seeds) -> %s/, %d at once\n", p->nruns,
+                    p->ncells, p->base->nagents, p->base->nseeds, p->dir, threads);
+        else
+            fprintf(stderr, "rql sweep: %d runs (%d cells x %d agents x %d seeds) -> %s/ on %d ranks, rank 0 %s\n",
+                    p->nruns, p->ncells, p->base->nagents, p->base->nseeds, p->dir, world,
+                    dedicated ? "handing out runs" : "handing out runs and running some");
+        if (p->ninvalid)
+            fprintf(stderr, "rql sweep: %d invalid cell%s, %d runs failed from the start (see %s/sweep.txt)\n",
+                    p->ninvalid, p->ninvalid == 1 ? "" : "s", p->nruns - s.todo, p->dir);
+        summary(&s, 1);
+    }
+
+    if (world == 1) run_local(&s, threads, 0, NULL, NULL);
+#ifdef RQL_MPI
+    else if (rank == 0) run_master(&s, dedicated);
+    else run_worker(p, rank, force);
+#endif
+    omp_set_max_active_levels(nested);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+
+    if (rank == 0) {
+        int counts[SWEEP_FAILED + 1];
+        sweep_count(p, counts);
+        int stopped = counts[SWEEP_STOPPED] + counts[SWEEP_PENDING] + counts[SWEEP_RUNNING];
+        s.info.state = stop_flag || stopped ? "stopped" : "finished";
+        summary(&s, 1);
+        /* the comparison, grouped by cell, of every run that has a complete log */
+        const char **paths = calloc((size_t)p->nruns, sizeof *paths);
+        int np = 0;
+        for (int i = 0; paths && i < p->nruns; i++) {
+            sweep_status st = p->res[i].status;
+            if (st == SWEEP_COMPLETE || st == SWEEP_RESUMED || st == SWEEP_SKIPPED) paths[np++] = p->runs[i].log_path;
+        }
+        if (np > 0 && !stopped) {
+            printf("\n");
+            if (stats_compare_print(paths, np, STATS_FMT_TABLE, stdout, err, sizeof err) < 0)
+                fprintf(stderr, "rql sweep: comparison: %s\n", err);
+            fflush(stdout);
+        }
+        free(paths);
+        fprintf(stderr, "\nrql sweep: %d complete, %d resumed, %d skipped (already complete), %d failed, %d stopped, "
+                        "%d not started, in %.1f s; summary in %s/sweep.txt and sweep.json\n",
+                counts[SWEEP_COMPLETE], counts[SWEEP_RESUMED], counts[SWEEP_SKIPPED], counts[SWEEP_FAILED],
+                counts[SWEEP_STOPPED], counts[SWEEP_PENDING] + counts[SWEEP_RUNNING], now_s() - s.t0, p->dir);
+        if (counts[SWEEP_FAILED]) {
+            fprintf(stderr, "rql sweep: failed runs:\n");
+            for (int i = 0, k = 0; i < p->nruns && k < 10; i++)
+                if (p->res[i].status == SWEEP_FAILED) {
+                    fprintf(stderr, "  %s: %s\n", p->runs[i].log_path, p->res[i].err);
+                    k++;
+                }
+            if (counts[SWEEP_FAILED] > 10) fprintf(stderr, "  ... (%d more in sweep.txt)\n", counts[SWEEP_FAILED] - 10);
+        }
+        if (stop_flag || stopped) {
+            fprintf(stderr, "rql sweep: stopped%s; run the same command again to resume\n",
+                    stop_flag == SIGTERM ? " by SIGTERM" : stop_flag == SIGINT ? " by SIGINT" : "");
+            rc = stop_flag ? 128 + (int)stop_flag : 1;
+        } else if (counts[SWEEP_FAILED]) rc = 1;
+    } else if (stop_flag) rc = 128 + (int)stop_flag;
+done:
+    sweep_plan_free(p);
+finalize:
+#ifdef RQL_MPI
+    if (mpi) MPI_Finalize();
+#endif
+    free(sets);
+    return rc;
+}
