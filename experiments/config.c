@@ -572,6 +572,7 @@ static int build_sweep(const ctx *c, rql_config *cfg, const config_setting_t *li
                 return fail(c, ns, "sweep %s: name: a short name is 1-%d characters of A-Z a-z 0-9 _ . + -", key,
                             RQL_LABEL_MAX - 1);
             d->name = strdup(config_setting_get_string(ns));
+            d->named = 1;
         } else {
             char fold[256];
             folder_text(strrchr(key, '.') + 1, fold, sizeof fold);
@@ -589,7 +590,7 @@ static int build_sweep(const ctx *c, rql_config *cfg, const config_setting_t *li
             char fi[256], fj[256];
             folder_text(cfg->sweep[i].key, fi, sizeof fi);
             folder_text(cfg->sweep[j].key, fj, sizeof fj);
-            if (!strcmp(fi, cfg->sweep[i].name) || !strcmp(fj, cfg->sweep[j].name) || !strcmp(fi, fj))
+            if (cfg->sweep[i].named || cfg->sweep[j].named || !strcmp(fi, cfg->sweep[i].name) || !strcmp(fj, cfg->sweep[j].name) || !strcmp(fi, fj))
                 return fail(c, config_setting_get_elem(list, j), "sweep %s: short name '%s' already used by %s; "
                             "give one of them another with name = \"...\"", cfg->sweep[j].key, cfg->sweep[j].name,
                             cfg->sweep[i].key);

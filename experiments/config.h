@@ -65,6 +65,7 @@ typedef struct {
     char *key;                   /* override path, as --set takes it: "env.length" */
     char *name;                  /* short name for folders and table columns: "length"
                                     (the last part of the key, or the entry's name) */
+    int named;                   /* name given in the file (name = "...") */
     int nvalues;
     char **texts;                /* [nvalues] plain text: 8, 0.5, true, gru */
     char **folders;              /* [nvalues] folder-safe text (bytes outside A-Za-z0-9_.+- as _) */
