@@ -9,6 +9,7 @@
 
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 
 static const char *const env_types[] = {"int", "real", "bool", "string"};
 
@@ -21,6 +22,12 @@ static void help_config(FILE *f) {
             "  train = { episodes = 2000; n_envs = 8; };\n\n"
             "Unknown keys are errors. Override any key with --set KEY=VALUE: env.length=20,\n"
             "train.episodes=500, seeds=[0,1], agent.LABEL.KEY=VALUE (agent.*.KEY for all agents).\n\n"
+            "A sweep (rql sweep; docs/sweep.md) crosses lists of values of any such key with the\n"
+            "agents and seeds, each cell validated like a config of its own:\n"
+            "  sweep = ( { key = \"env.length\"; values = [4, 8, 16]; },\n"
+            "            { key = \"agent.drqn.cell\"; values = [\"lstm\", \"gru\"]; name = \"core\"; } );\n"
+            "  (key: SECTION.KEY or agent.LABEL.KEY, not seeds, output or a label; name: the short\n"
+            "  name in folder names, default the key's last part)\n\n"
             "Harness keys (section.key, default, meaning):\n");
     for (int i = 0; i < rql_config_nkeys(); i++) {
         const rql_key_desc *k = rql_config_key(i);
@@ -70,10 +77,11 @@ int cmd_help(int argc, char **argv) {
         help_config(stdout);
         return 0;
     }
-    /* train and eval describe their options themselves; the rest: usage line */
+    /* train, eval and sweep describe their options themselves; the rest: usage line */
     char *sub[] = {argv[1], "--help", NULL};
     if (!strcmp(argv[1], "train")) return cmd_train(2, sub);
     if (!strcmp(argv[1], "eval")) return cmd_eval(2, sub);
+    if (!strcmp(argv[1], "sweep")) return cmd_sweep(2, sub);
     if (rql_usage_of(argv[1], stdout) == 0) return 0;
     fprintf(stderr, "rql help: no command or topic '%s' (try 'rql --help')\n", argv[1]);
     return 2;

@@ -12,7 +12,8 @@
     X(info,    "info RUN.h5", "what a log holds, in a few lines")                \
     X(compare, "compare DIR_OR_FILES... [--csv|--json]", "statistics across seeds, Welch's t test") \
     X(export,  "export RUN.h5 --minari OUT.h5", "trajectories as Minari-style episode groups") \
-    X(sweep,   "sweep CONFIG [-o DIR] [--dry-run]", "a grid of runs, under mpirun across ranks") \
+    X(sweep,   "sweep CONFIG [-o DIR] [--dry-run] [-j N] [--seeds LIST] [--set K=V] [--force]", \
+               "a grid of runs (config values x agents x seeds), under mpirun across ranks") \
     X(envs,    "envs [NAME]", "list the worlds and wrappers, or show one")   \
     X(play,    "play NAME [KEY=VALUE...]", "play a world in the terminal")      \
     X(seq,     "seq --task add|recall --cell lstm|gru|rnn --length T", "supervised memory tasks") \
