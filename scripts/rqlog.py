@@ -25,10 +25,20 @@ Import it (``sys.path.insert(0, "scripts"); import rqlog``) or run it:
     df = rqlog.load_dir("runs/tmaze_memory")    # all runs, with label, seed
     df.curves, df.train, df.eval, df.steps       # and run columns
 
+    sw = rqlog.load_sweep("runs/sweep")          # a folder of `rql sweep`
+    sw            one row per run: one column per swept key (its short name,
+                  e.g. length, core; sw.attrs["keys"] maps names to keys),
+                  label, seed, status, log, final_success, final_return,
+                  episodes, solve_episode (inf: never), solved, cell, error
+    rqlog.sweep_table(sw, "length")              # mean success, seeds solved
+                                                 # per (length, label)
+
 Booleans (HDF5 enum FALSE/TRUE) become bool columns; strings become str.
 A log whose format_version is newer than FORMAT_VERSION is refused.
 """
 import argparse
+import json
+import math
 import os
 import re
 import signal
@@ -40,6 +50,8 @@ import pandas as pd
 
 FORMAT = "rql-log"
 FORMAT_VERSION = 1          # the newest log format these scripts understand
+SWEEP_FORMAT = "rql-sweep"
+SWEEP_FORMAT_VERSION = 1    # the newest sweep summary (sweep.json) these scripts understand
 
 # Vector (2-D) datasets of /steps are expanded into PREFIX_i columns.
 VECTOR_PREFIX = {"observations": "obs", "next_observations": "next_obs", "q_values": "q",
@@ -382,6 +394,141 @@ class RunSet:
 def load_dir(path):
     """Load every run under a folder (or one file) into a RunSet."""
     return RunSet([load(p) for p in find_runs(path)])
+
+
+# ---------------------------------------------------------------------------
+# sweeps (rql sweep): DIR/sweep.json and the logs' root attribute sweep
+# ---------------------------------------------------------------------------
+
+def sweep_values(text):
+    """The root attribute sweep of a log ("KEY = VALUE" lines, VALUE a
+    libconfig literal) -> {key: value} with typed values."""
+    out = {}
+    for line in (text or "").splitlines():
+        if " = " not in line:
+            continue
+        k, v = line.split(" = ", 1)
+        out[k.strip()] = parse_config("v = %s;" % v)["v"]
+    return out
+
+
+def short_names(keys):
+    """Short column names of swept keys: the last part of each key, or the
+    whole key where two last parts clash (what `rql compare` prints)."""
+    last = [k.rsplit(".", 1)[-1] for k in keys]
+    return {k: (k if last.count(s) > 1 else s) for k, s in zip(keys, last)}
+
+
+def _log_summary(path, threshold):
+    """Final greedy results of a log, read from /eval alone (light)."""
+    out = {"log_status": None, "episodes": np.nan, "evals": 0, "final_success": np.nan,
+           "final_return": np.nan, "solve_episode": np.nan, "solved": np.nan}
+    if not path or not os.path.isfile(path):
+        return out
+    try:
+        with _open(path) as f:
+            check_format(f, path)
+            out["log_status"] = _attr(f.attrs.get("status", "")) or ""
+            out["episodes"] = len(f["curves/episode"]) if "curves/episode" in f else 0
+            if "eval" in f:
+                at = f["eval/at_episode"][()]
+                sr = f["eval/success_rate"][()]
+                rm = f["eval/return_mean"][()]
+                n = min(len(at), len(sr), len(rm))
+                out["evals"] = n
+                if n:
+                    out["final_success"] = float(sr[n - 1])
+                    out["final_return"] = float(rm[n - 1])
+                    hit = np.nonzero(sr[:n] >= threshold)[0]
+                    out["solve_episode"] = float(at[hit[0]]) if len(hit) else math.inf
+                    out["solved"] = bool(len(hit))
+    except (OSError, KeyError, LogError) as e:
+        print("rqlog: skipping %s" % e, file=sys.stderr)
+    return out
+
+
+def load_sweep(path, threshold=1.0):
+    """A sweep -> DataFrame, one row per run, one column per swept key.
+
+    path is the folder of `rql sweep` (its sweep.json says which runs there
+    are, with their cells, statuses and errors; failed runs have no log and
+    NaN results), or any folder or file of logs of sweeps (their root
+    attribute sweep gives the values). Columns: the swept keys by short name
+    (df.attrs["keys"]: {short name: key}), label, seed, status, log, cell,
+    error, log_status, episodes, evals, final_success, final_return,
+    solve_episode (first evaluation with success >= threshold; inf: never),
+    solved."""
+    rows, keys, names = [], [], {}
+    manifest = os.path.join(path, "sweep.json") if os.path.isdir(path) else None
+    if manifest and os.path.isfile(manifest):
+        with open(manifest) as fh:
+            try:
+                j = json.load(fh)
+            except ValueError as e:
+                raise LogError("%s: not JSON (%s)" % (manifest, e)) from None
+        if j.get("format") != SWEEP_FORMAT:
+            raise LogError("%s: not an rql sweep summary (format %r)" % (manifest, j.get("format")))
+        if int(j.get("format_version", 0)) > SWEEP_FORMAT_VERSION:
+            raise LogError("%s: sweep format_version %s is newer than these scripts know (%d)"
+                           % (manifest, j.get("format_version"), SWEEP_FORMAT_VERSION))
+        keys = [k["key"] for k in j["keys"]]
+        names = {k["key"]: k["name"] for k in j["keys"]}
+        for r in j["runs"]:
+            row = {names[k]: r["values"].get(k) for k in keys}
+            log = os.path.join(path, r["log"])
+            row.update(label=r["label"], seed=r["seed"], status=r["status"], log=log, cell=r["cell_dir"],
+                       error=r["error"], rank=r["rank"], wall_s=r["wall_s"])
+            row.update(_log_summary(log if r["status"] != "failed" else None, threshold))
+            rows.append(row)
+    else:
+        found = []
+        for p in find_runs(path):
+            with _open(p) as f:
+                check_format(f, p)
+                vals = sweep_values(_attr(f.attrs.get("sweep", "")))
+                found.append((p, vals, _attr(f.attrs.get("label", "")), _attr(f.attrs.get("seed", None))))
+            for k in vals:
+                if k not in keys:
+                    keys.append(k)
+        names = short_names(keys)
+        for p, vals, label, seed in found:
+            row = {names[k]: vals.get(k) for k in keys}
+            s = _log_summary(p, threshold)
+            row.update(label=label, seed=seed, status=s["log_status"], log=p,
+                       cell=",".join("%s=%s" % (names[k], vals.get(k)) for k in keys), error=None)
+            row.update(s)
+            rows.append(row)
+    df = pd.DataFrame(rows)
+    df.attrs["keys"] = {names[k]: k for k in keys}
+    return df
+
+
+def _t975(n):
+    """t(0.975, n - 1) for a 95% interval (scipy-free; tables up to 30, then 1.96 + 2.4/n)."""
+    table = [12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
+             2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
+             2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452]
+    df = n - 1
+    return table[df - 1] if 1 <= df <= len(table) else 1.96 + 2.4 / n
+
+
+def sweep_table(df, by=None):
+    """Per (swept keys in `by`, default all of them, and label): seeds (runs
+    with a result), solved, failed, mean final success with its 95% t
+    half-width, mean final return. Rows sorted by the keys."""
+    keys = list(df.attrs.get("keys", {})) if by is None else ([by] if isinstance(by, str) else list(by))
+    out = []
+    for idx, g in df.groupby(keys + ["label"], sort=True, dropna=False):
+        ok = g[g["final_success"].notna()]
+        n = len(ok)
+        sd = ok["final_success"].std(ddof=1) if n > 1 else np.nan
+        row = dict(zip(keys + ["label"], idx if isinstance(idx, tuple) else (idx,)))
+        row.update(seeds=n, solved=int(ok["solved"].astype(bool).sum()), failed=int((g["status"] == "failed").sum()),
+                   success_mean=ok["final_success"].mean() if n else np.nan,
+                   success_ci=_t975(n) * sd / math.sqrt(n) if n > 1 else np.nan,
+                   return_mean=ok["final_return"].mean() if n else np.nan)
+        out.append(row)
+    return pd.DataFrame(out)
 
 
 def main(argv=None):

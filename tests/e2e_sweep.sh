@@ -115,6 +115,17 @@ grep -q "seeds solved" "$tmp/o" && grep -q "^length  agent" "$tmp/o" || { cat "$
 "$RQL" compare "$tmp/one" >"$tmp/cmp" || fail "rql compare $tmp/one"
 [ "$(grep -cE '^[234] +(dqn|gru) ' "$tmp/cmp")" -eq 6 ] || { cat "$tmp/cmp"; fail "compare: not 6 (length, agent) rows"; }
 echo "one process: 12 runs complete; rql compare groups them by length"
+if "$PY" -c 'import pandas, matplotlib' 2>/dev/null; then
+  MPLBACKEND=Agg "$PY" scripts/plot_sweep.py "$tmp/one" -o "$tmp/plot" >"$tmp/p" 2>&1 || { cat "$tmp/p"; fail "plot_sweep.py"; }
+  [ -s "$tmp/plot.png" ] && [ -s "$tmp/plot.svg" ] || fail "plot_sweep.py wrote no images"
+  "$PY" -c '
+import sys; sys.path.insert(0, "scripts"); import rqlog
+df = rqlog.load_sweep(sys.argv[1])
+assert len(df) == 12 and sorted(set(df["length"])) == [2, 3, 4] and df["final_success"].notna().all(), df
+t = rqlog.sweep_table(df, "length")
+assert len(t) == 6 and (t["seeds"] == 2).all(), t' "$tmp/one" || fail "rqlog.load_sweep on the sweep"
+  echo "scripts: rqlog.load_sweep 12 rows, plot_sweep.py wrote $(basename "$tmp/plot").png/.svg"
+fi
 
 # ---- the same sweep again: nothing to do -----------------------------------------
 "$RQL" sweep "$tmp/s.cfg" -o "$tmp/one" -j 2 -q >"$tmp/o" 2>&1 || { cat "$tmp/o"; fail "second sweep"; }

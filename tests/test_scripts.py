@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Tests of scripts/ (rqlog, plot_curves, plot_memory), stdlib unittest.
+"""Tests of scripts/ (rqlog, plot_curves, plot_memory, plot_sweep), stdlib unittest.
 
     RQL_RUNDIR=DIR /usr/bin/python3 tests/test_scripts.py   # runs under DIR (from rql train)
     /usr/bin/python3 tests/test_scripts.py                    # on logs it synthesises itself
@@ -9,6 +9,7 @@ RQL_RUNDIR the tests use logs written here with h5py following the schema of
 docs/log-format.md (write_log), which is also how the scripts were developed.
 """
 import io
+import json
 import math
 import os
 import shutil
@@ -27,6 +28,7 @@ sys.path.insert(0, SCRIPTS)
 import rqlog  # noqa: E402
 import plot_curves  # noqa: E402
 import plot_memory  # noqa: E402
+import plot_sweep  # noqa: E402
 
 PY = "/usr/bin/python3"
 
@@ -542,10 +544,176 @@ class TestPlots(Fixture):
         check_svg(self, out + ".svg")
 
     def test_help(self):
-        for s in ("rqlog.py", "plot_curves.py", "plot_memory.py", "torch_check.py"):
+        for s in ("rqlog.py", "plot_curves.py", "plot_memory.py", "plot_sweep.py", "torch_check.py"):
             r = subprocess.run([PY, os.path.join(SCRIPTS, s), "--help"], capture_output=True, text=True)
             self.assertEqual(r.returncode, 0, s)
             self.assertIn("usage:", r.stdout, s)
+
+
+# ---------------------------------------------------------------------------
+# sweeps: a synthetic `rql sweep` folder (sweep.json + minimal logs whose root
+# attribute sweep holds the cell), 2 lengths x 2 cores x 2 agents x 3 seeds,
+# one cell failed
+# ---------------------------------------------------------------------------
+
+def write_sweep_log(path, label, seed, cell, success):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with h5py.File(path, "w", libver="latest", track_order=True) as f:
+        f.attrs["format"] = "rql-log"
+        f.attrs["format_version"] = np.int32(rqlog.FORMAT_VERSION)
+        f.attrs["seed"] = np.int64(seed)
+        f.attrs["env"] = "tmaze"
+        f.attrs["agent"] = "drqn" if label != "dqn" else "dqn"
+        f.attrs["label"] = label
+        f.attrs["config"] = CONFIG
+        f.attrs["status"] = "complete"
+        f.attrs["sweep"] = cell
+        g = f.create_group(track_order=True, name="curves")
+        put(g, "episode", np.arange(40, dtype=np.int64))
+        g = f.create_group(track_order=True, name="eval")
+        k = len(success)
+        put(g, "at_episode", 10 * np.arange(1, k + 1, dtype=np.int64))
+        put(g, "env_steps", 60 * np.arange(1, k + 1, dtype=np.int64))
+        put(g, "return_mean", 4 * np.asarray(success, dtype=float) - 1)
+        put(g, "success_rate", np.asarray(success, dtype=float))
+        put(g, "episodes", np.full(k, 10, dtype=np.int32))
+
+
+def write_sweep(d):
+    """Returns {(length, core, label, seed): final success} of the runs with a log."""
+    lengths, cores, labels, seeds = [4, 8], ["lstm", "gru"], ["dqn", "drqn"], [0, 1, 2]
+    runs, want, i = [], {}, 0
+    for L in lengths:
+        for core in cores:
+            cell_dir = "length=%d,core=%s" % (L, core)
+            for lab in labels:
+                for s in seeds:
+                    log = "%s/%s/seed%d.h5" % (cell_dir, lab, s)
+                    failed = L == 8 and core == "gru"
+                    if failed:
+                        status, err = "failed", "s.cfg:9: sweep agent.drqn.cell=\"gru\": boom"
+                    else:
+                        status, err = ("complete" if s else "skipped"), None
+                        # drqn solves length 4 (seed 2 only at length 8); dqn never does
+                        solved = lab == "drqn" and (L == 4 or s == 2)
+                        succ = [0.5, 1.0] if solved else [0.5, 0.5 + 0.1 * s]
+                        write_sweep_log(os.path.join(d, log), lab, s,
+                                        "env.length = %d\nagent.drqn.cell = \"%s\"\n" % (L, core), succ)
+                        want[(L, core, lab, s)] = succ[-1]
+                    runs.append({"run": i, "cell": 0, "cell_dir": cell_dir,
+                                 "values": {"env.length": L, "agent.drqn.cell": core}, "label": lab, "seed": s,
+                                 "log": log, "status": status, "rank": i % 3, "wall_s": 0.5,
+                                 "episodes": 40, "final_success": None, "final_return": None, "error": err})
+                    i += 1
+    j = {"format": "rql-sweep", "format_version": 1, "config": "s.cfg", "dir": d, "state": "finished",
+         "keys": [{"key": "env.length", "name": "length", "values": lengths},
+                  {"key": "agent.drqn.cell", "name": "core", "values": cores}],
+         "agents": labels, "seeds": seeds, "runs": runs}
+    with open(os.path.join(d, "sweep.json"), "w") as fh:
+        json.dump(j, fh)
+    return want
+
+
+class TestSweep(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="rql_sweep_")
+        cls.dir = os.path.join(cls.tmp, "sweep")
+        os.makedirs(cls.dir)
+        cls.want = write_sweep(cls.dir)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_sweep_values(self):
+        self.assertEqual(rqlog.sweep_values('env.length = 8\nagent.drqn.cell = "g\\"ru"\nagent.*.lr = 1.0\n'),
+                         {"env.length": 8, "agent.drqn.cell": 'g"ru', "agent.*.lr": 1.0})
+        self.assertEqual(rqlog.short_names(["agent.a.hidden", "agent.b.hidden", "env.length"]),
+                         {"agent.a.hidden": "agent.a.hidden", "agent.b.hidden": "agent.b.hidden",
+                          "env.length": "length"})
+
+    def test_load_sweep(self):
+        df = rqlog.load_sweep(self.dir)
+        self.assertEqual(len(df), 24)
+        self.assertEqual(df.attrs["keys"], {"length": "env.length", "core": "agent.drqn.cell"})
+        for c in ("length", "core", "label", "seed", "status", "final_success", "solved", "error", "log"):
+            self.assertIn(c, df.columns)
+        self.assertEqual(df["length"].dtype.kind, "i")       # typed from the summary
+        ok = df[df["status"] != "failed"]
+        self.assertEqual(len(ok), 18)
+        for _, r in ok.iterrows():
+            self.assertAlmostEqual(r["final_success"], self.want[(r["length"], r["core"], r["label"], r["seed"])])
+            with h5py.File(r["log"], "r") as f:               # against h5py directly
+                self.assertEqual(r["final_success"], f["eval/success_rate"][-1])
+                sr = f["eval/success_rate"][()]
+                hit = np.nonzero(sr >= 1.0)[0]
+                self.assertEqual(bool(r["solved"]), len(hit) > 0)
+                if len(hit):
+                    self.assertEqual(r["solve_episode"], f["eval/at_episode"][hit[0]])
+        bad = df[df["status"] == "failed"]
+        self.assertEqual(len(bad), 6)
+        self.assertTrue(bad["final_success"].isna().all())
+        self.assertTrue(all("boom" in e for e in bad["error"]))
+        # the logs alone (no sweep.json): the same values from their root attribute
+        os.rename(os.path.join(self.dir, "sweep.json"), os.path.join(self.tmp, "sweep.json"))
+        try:
+            d2 = rqlog.load_sweep(self.dir)
+        finally:
+            os.rename(os.path.join(self.tmp, "sweep.json"), os.path.join(self.dir, "sweep.json"))
+        self.assertEqual(len(d2), 18)
+        self.assertEqual(d2.attrs["keys"], {"length": "env.length", "cell": "agent.drqn.cell"})
+        a = ok.set_index(["length", "core", "label", "seed"])["final_success"].sort_index()
+        b = d2.set_index(["length", "cell", "label", "seed"])["final_success"].sort_index()
+        np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
+
+    def test_sweep_table(self):
+        df = rqlog.load_sweep(self.dir)
+        t = rqlog.sweep_table(df, "length")
+        r = t[(t["length"] == 4) & (t["label"] == "drqn")].iloc[0]
+        self.assertEqual((r["seeds"], r["solved"], r["failed"]), (6, 6, 0))
+        r = t[(t["length"] == 8) & (t["label"] == "drqn")].iloc[0]
+        self.assertEqual((r["seeds"], r["solved"], r["failed"]), (3, 1, 3))
+        x = np.array([0.5, 0.6, 1.0])                         # drqn, length 8, lstm: seeds 0, 1, 2
+        self.assertAlmostEqual(r["success_mean"], x.mean())
+        self.assertAlmostEqual(r["success_ci"], 4.3027 * x.std(ddof=1) / math.sqrt(3), places=4)
+        self.assertAlmostEqual(r["success_ci"], plot_curves.t_ppf(0.975, 2) * x.std(ddof=1) / math.sqrt(3),
+                               places=3)
+
+    def test_plot_sweep(self):
+        out = os.path.join(self.tmp, "plots", "sweep")
+        r = subprocess.run([PY, os.path.join(SCRIPTS, "plot_sweep.py"), self.dir, "-o", out, "--metric", "solved"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        check_png(self, out + ".png")
+        check_svg(self, out + ".svg")
+        # x = length (the first key), one panel per core: 'lstm 8 drqn ... 1/3'
+        lines = [x.split() for x in r.stdout.splitlines()]
+        row = [x for x in lines if x[:3] == ["lstm", "8", "drqn"]]
+        self.assertEqual(len(row), 1, r.stdout)
+        self.assertEqual(row[0][3:5], ["3", "1/3"])
+        row = [x for x in lines if x[:3] == ["gru", "8", "drqn"]]
+        self.assertEqual(row[0][3:6], ["0", "0/0", "3"])       # failed cell: counted, not plotted
+        with open(out + ".svg") as fh:
+            svg = fh.read()
+        for lab in ("dqn", "drqn", "core=lstm", "core=gru"):
+            self.assertIn(lab, svg)
+        # categorical x, and a bad key named
+        r = subprocess.run([PY, os.path.join(SCRIPTS, "plot_sweep.py"), self.dir, "-o", out, "--x", "core"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = subprocess.run([PY, os.path.join(SCRIPTS, "plot_sweep.py"), self.dir, "-o", out, "--x", "nope"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("not a swept key", r.stderr)
+
+    def test_newer_sweep_refused(self):
+        d = os.path.join(self.tmp, "newer")
+        os.makedirs(d)
+        with open(os.path.join(d, "sweep.json"), "w") as fh:
+            json.dump({"format": "rql-sweep", "format_version": 99, "keys": [], "runs": []}, fh)
+        with self.assertRaisesRegex(rqlog.LogError, "newer"):
+            rqlog.load_sweep(d)
 
 
 if __name__ == "__main__":
