@@ -380,7 +380,36 @@ int cmd_sweep(int argc, char **argv) {
         rc = 2;
         goto finalize;
     }
-    sweep_plan *p = sweep_plan_load(cfg_path, NULL, NULL, sets, nsets, out, err, sizeof err);
+    /* Under MPI, rank 0 reads the config and sends its text to the others:
+     * one read of the (shared) file system instead of one per rank. */
+    char *text = NULL;
+#ifdef RQL_MPI
+    if (world > 1) {
+        long len = -1;
+        if (rank == 0) {
+            FILE *f = fopen(cfg_path, "rb");
+            if (f && !fseek(f, 0, SEEK_END) && (len = ftell(f)) >= 0 && !fseek(f, 0, SEEK_SET) &&
+                (text = malloc((size_t)len + 1)) && fread(text, 1, (size_t)len, f) == (size_t)len)
+                text[len] = 0;
+            else {
+                fprintf(stderr, "rql sweep: %s: cannot read: %s\n", cfg_path, strerror(errno));
+                len = -1;
+            }
+            if (f) fclose(f);
+        }
+        MPI_Bcast(&len, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+        if (len < 0) {
+            free(text);
+            rc = 2;
+            goto finalize;
+        }
+        if (rank != 0 && !(text = malloc((size_t)len + 1))) MPI_Abort(MPI_COMM_WORLD, 1);
+        MPI_Bcast(text, (int)len, MPI_CHAR, 0, MPI_COMM_WORLD);
+        text[len] = 0;
+    }
+#endif
+    sweep_plan *p = sweep_plan_load(text ? NULL : cfg_path, text, cfg_path, sets, nsets, out, err, sizeof err);
+    free(text);
     if (!p) {
         if (rank == 0) fprintf(stderr, "rql sweep: %s\n", err);
         rc = 2;
