@@ -89,10 +89,12 @@ static double now_s(void) {
     return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
+#ifdef RQL_MPI
 static void nap(double s) {
     struct timespec ts = {(time_t)s, (long)((s - floor(s)) * 1e9)};
     nanosleep(&ts, NULL);
 }
+#endif
 
 static int env_int(const char *name) {
     const char *v = getenv(name);
