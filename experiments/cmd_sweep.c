@@ -214,7 +214,10 @@ static int serve(sched *s) {
         msg_t m;
         MPI_Recv(&m, (int)sizeof m, MPI_BYTE, st.MPI_SOURCE, TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         served++;
-        if (m.run >= 0 && m.run < s->p->nruns) {
+        if (m.run >= 0 && m.run < s->p->nruns && m.status == SWEEP_PENDING) {
+            s->p->res[m.run].status = SWEEP_PENDING;      /* handed out as the rank was stopped: not run */
+            s->p->res[m.run].rank = -1;
+        } else if (m.run >= 0 && m.run < s->p->nruns) {
             sweep_result r = {.status = (sweep_status)m.status, .rank = st.MPI_SOURCE, .wall_s = m.wall_s,
                               .episodes = (long)m.episodes, .final_success = m.final_success,
                               .final_return = m.final_return};
@@ -284,6 +287,14 @@ static void run_worker(const sweep_plan *p, int rank, int force) {
         MPI_Irecv(&next, 1, MPI_INT32_T, 0, TAG_WORK, MPI_COMM_WORLD, &rq);
         wait_gently(&rq);
         if (next < 0 || next >= p->nruns) return;
+        if (stop_flag) {                 /* stopped while waiting: give the run back untouched */
+            memset(&m, 0, sizeof m);
+            m.run = next;
+            m.status = SWEEP_PENDING;
+            m.leaving = 1;
+            MPI_Send(&m, (int)sizeof m, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD);
+            return;
+        }
         sweep_result r = {.rank = rank};
         sweep_run_one(p, next, force, &o, &r);
         memset(&m, 0, sizeof m);
