@@ -64,7 +64,8 @@ def plot(df, out, x=None, metric="success", logx=False, title=None):
     n = len(panels)
     cols = min(n, 3)
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.8 * rows), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(rows, cols, figsize=(max(7.0, 5.2 * cols), 3.8 * rows + 0.4), squeeze=False,
+                             sharey=True)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     labels = list(dict.fromkeys(df["label"].tolist()))
     for i, pv in enumerate(panels):
@@ -81,7 +82,8 @@ def plot(df, out, x=None, metric="success", logx=False, title=None):
             xv = (np.array(s[x].tolist(), dtype=float) if numeric else np.array(pos, dtype=float))[order]
             yv = s[col].to_numpy(dtype=float)[order]
             c = colors[j % len(colors)]
-            ax.plot(xv, yv, "o-", color=c, lw=1.6, label=lab)
+            # markers of decreasing size, so agents with equal results stay visible
+            ax.plot(xv, yv, "-", marker="osD^v<>"[j % 7], ms=max(3.0, 9.0 - 2.0 * j), color=c, lw=1.6, label=lab)
             if metric == "success":
                 half = s["success_ci"].to_numpy(dtype=float)[order]
                 ok = np.isfinite(half)
@@ -108,7 +110,7 @@ def plot(df, out, x=None, metric="success", logx=False, title=None):
         axes[i // cols][i % cols].set_visible(False)
     axes[0][0].legend(loc="best", fontsize=9)
     env = sorted(set(str(v) for v in df.get("env", [])) - {""}) if "env" in df else []
-    fig.suptitle(title or "%s against %s%s" % (ylabel, x, (" on " + ", ".join(env)) if env else ""))
+    fig.suptitle(title or "%s against %s%s" % (ylabel, x, (" on " + ", ".join(env)) if env else ""), fontsize=11)
     fig.tight_layout()
     d = os.path.dirname(out)
     if d:

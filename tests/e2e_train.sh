@@ -120,7 +120,8 @@ for cfg in experiments/configs/*.cfg; do
   # config, not the learning
   # (sum episodes have a fixed length: no time limit to set)
   limit="--set env.max_steps=30"; grep -q 'name = "sum"' "$cfg" && limit=""
-  "$RQL" train "$cfg" -o "$tmp/cfg/$name" --seeds 0 --set train.episodes=6 --set train.steps=0 \
+  cmd=train; grep -q '^sweep' "$cfg" && cmd=sweep      # a study: rql sweep (docs/sweep.md)
+  "$RQL" $cmd "$cfg" -o "$tmp/cfg/$name" --seeds 0 --set train.episodes=6 --set train.steps=0 \
       $limit --set 'agent.*.warmup=1000000' --set train.n_envs=2 \
       --set eval.episodes=3 --set eval.record=1 -q >"$tmp/o" 2>&1 || { cat "$tmp/o"; fail "$cfg with a tiny budget"; }
   n=$(find "$tmp/cfg/$name" -name 'seed0.h5' | wc -l)
