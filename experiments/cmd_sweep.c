@@ -167,9 +167,8 @@ static void record(sched *s, int i, const sweep_result *r) {
     summary(s, 0);
 }
 
-static void run_local(sched *s, int threads, int rank, void (*poll)(void *), void *poll_arg) {
-    run_opts o = {.stop = &stop_flag, .resume = 1, .poll = poll, .poll_arg = poll_arg};
-    #pragma omp parallel num_threads(threads)
+/* Takes runs until there are none left; several threads may run it at once. */
+static void take_and_run(sched *s, int rank, const run_opts *o) {
     for (;;) {
         int i;
         #pragma omp critical(sweep_sched)
@@ -180,12 +179,24 @@ static void run_local(sched *s, int threads, int rank, void (*poll)(void *), voi
                 s->p->res[i].rank = rank;
             }
         }
-        if (i < 0) break;
+        if (i < 0) return;
         sweep_result r = {.rank = rank};
-        sweep_run_one(s->p, i, s->force, &o, &r);
+        sweep_run_one(s->p, i, s->force, o, &r);
         #pragma omp critical(sweep_sched)
         record(s, i, &r);
     }
+}
+
+/* threads runs at once; one thread runs outside any parallel region, so the
+ * OpenMP loop over its envs gets the threads (no nesting). */
+static void run_local(sched *s, int threads, int rank, void (*poll)(void *), void *poll_arg) {
+    run_opts o = {.stop = &stop_flag, .resume = 1, .poll = poll, .poll_arg = poll_arg};
+    if (threads <= 1) {
+        take_and_run(s, rank, &o);
+        return;
+    }
+    #pragma omp parallel num_threads(threads)
+    take_and_run(s, rank, &o);
 }
 
 /* ---- MPI: rank 0 hands out runs, every rank runs them ------------------------- */

@@ -21,7 +21,8 @@
  * renamed, so a kill never leaves a torn one; docs/sweep.md has the format.
  *
  * Where the runs are executed (ranks, threads) is experiments/cmd_sweep.c;
- * this module neither prints nor knows about MPI. Functions return NULL or
+ * this module knows nothing of MPI and writes only to the files and FILE
+ * streams it is given. Functions return NULL or
  * -1 with the message in err[cap].
  */
 #ifndef RQL_SWEEP_H
