@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # End-to-end test of SIGKILL: a training run killed with kill -9 at 10
 # different moments leaves, every time, a log that h5dump and h5py open and
-# read to its last flush (every column of a table the same length, episodes
-# numbered 0..n-1): through the C API (`rql info`, an SWMR reader) and h5py
-# (swmr=True, as a live reader would). A killed SWMR writer leaves the
+# read to its last flush (a table's rows are its shortest column, as
+# docs/log-format.md says; episodes numbered 0..n-1 within them): through
+# the C API (`rql info`, an SWMR reader) and h5py (swmr=True, as a live
+# reader would). A killed SWMR writer leaves the
 # superblock marked "open for write"; h5dump (not an SWMR reader) is tried on
 # a copy after `h5clear -s` and its failures are counted, not fatal: SWMR
 # promises consistency to SWMR readers only, and h5dump occasionally cannot
@@ -45,12 +46,17 @@ check_log() {   # $1: log; prints the episode count it holds
 import sys, h5py, numpy as np
 with h5py.File(sys.argv[1], "r", swmr=True) as f:
     assert f.attrs["format"] in (b"rql-log", "rql-log"), f.attrs["format"]
+    rows = {}
     for g in ("curves", "train", "eval", "steps"):
         lens = {k: len(f[g][k]) for k in f[g] if isinstance(f[g][k], h5py.Dataset)}
-        assert len(set(lens.values())) <= 1, (g, lens)
+        # docs/log-format.md: a block written after the last flush may be in
+        # only some columns; the shortest column is the table's row count,
+        # and the longer ones may exceed it by at most one write block
+        rows[g] = min(lens.values()) if lens else 0
+        assert max(lens.values(), default=0) - rows[g] <= 4096, (g, lens)
         for k in f[g]:
             f[g][k][()]                          # every chunk readable
-    ep = f["curves/episode"][()]
+    ep = f["curves/episode"][()][:rows["curves"]]
     assert np.array_equal(ep, np.arange(len(ep))), ep[:20]
     status = f.attrs.get("status", b"")
     status = status.decode() if isinstance(status, bytes) else str(status)
