@@ -35,7 +35,9 @@ int agent_set_error(int code, const char *fmt, ...) {
     {"eps_shape", P_STR, "linear", 0, 0, "linear|exp: linear ramp, or geometric approach to eps_end", \
      "linear|exp"}
 #define LEARN(lr, gamma, nstep, batch, cap, warm, ups, tu)                                         \
-    {"lr", P_REAL, lr, 1e-7, 1, "Adam learning rate", NULL},                                      \
+    {"optimizer", P_STR, "adam", 0, 0, "adam|rmsprop|sgd: torch.optim semantics and defaults", "adam|rmsprop|sgd"}, \
+    {"lr", P_REAL, lr, 1e-7, 1, "learning rate of the optimizer", NULL},                          \
+    {"momentum", P_REAL, "0", 0, 0.999, "momentum of sgd (rmsprop here has none)", NULL},        \
     {"gamma", P_REAL, gamma, 0, 1, "discount", NULL},                                             \
     {"n_step", P_INT, nstep, 1, 64, "steps of the n-step return (cut at episode ends)", NULL},    \
     {"double_q", P_BOOL, "1", 0, 1, "double Q-learning: online net picks, target net values", NULL}, \
@@ -230,6 +232,9 @@ static void parse_params(const agent_cfg *c, agent_params *p) {
     p->cell = !strcmp(cell, "gru") ? LAYER_GRU : !strcmp(cell, "rnn") ? LAYER_RNN : LAYER_LSTM;
     p->k = p->type == AGENT_DRQN ? 1 : (int)cfg_long(c, "k", 1);
     p->lr = cfg_real(c, "lr", 1e-3f);
+    const char *opt = cfg_str(c, "optimizer", "adam");
+    p->optimizer = !strcmp(opt, "sgd") ? OPT_SGD : !strcmp(opt, "rmsprop") ? OPT_RMSPROP : OPT_ADAM;
+    p->momentum = cfg_real(c, "momentum", 0);
     p->gamma = cfg_real(c, "gamma", 0.98f);
     p->grad_clip = cfg_real(c, "grad_clip", 0);
     p->tau = cfg_real(c, "tau", 0);
@@ -279,8 +284,9 @@ static int alloc_nets(agent *a) {
         return agent_set_error(AGENT_EINVAL, "network init: %s", nets_error());
     a->S = net_state_size(a->online);
     a->H = net_hidden_size(a->online);
-    a->opt = optim_alloc(OPT_ADAM, a->online->nparams, p->lr);
-    if (!a->opt) return agent_set_error(AGENT_ENOMEM, "cannot allocate Adam moments");
+    a->opt = optim_alloc(p->optimizer, a->online->nparams, p->lr);
+    if (!a->opt) return agent_set_error(AGENT_ENOMEM, "cannot allocate the optimizer's moments");
+    a->opt->momentum = p->momentum;
     return 0;
 }
 

@@ -75,11 +75,25 @@ static int walk(agent *a, agent_actor *ac, hid_t g, int save) {
         if (tg >= 0) H5Gclose(tg);
         if (rc == -1) return agent_set_error(AGENT_EIO, "agent %s weights: %s", save ? "save" : "load", nets_error());
         if (rc < 0) return rc;
-        int64_t t = a->opt->t;
-        IO("adam_t", H5T_NATIVE_INT64, &t, 1);
-        a->opt->t = t;
-        IO("adam_m", H5T_NATIVE_FLOAT, a->opt->m, a->opt->n);
-        IO("adam_v", H5T_NATIVE_FLOAT, a->opt->v, a->opt->n);
+        /* named as torch.optim's state: Adam exp_avg / exp_avg_sq (kept as
+         * adam_m / adam_v), SGD momentum_buffer, RMSProp square_avg (and
+         * momentum_buffer); a checkpoint of another optimizer is refused as a
+         * missing dataset */
+        optim *o = a->opt;
+        int64_t t = o->t;
+        if (o->kind == OPT_ADAM) {
+            IO("adam_t", H5T_NATIVE_INT64, &t, 1);
+            IO("adam_m", H5T_NATIVE_FLOAT, o->m, o->n);
+            IO("adam_v", H5T_NATIVE_FLOAT, o->v, o->n);
+        } else {
+            const char *kn = o->kind == OPT_SGD ? "sgd" : "rmsprop";
+            char name[48];
+            snprintf(name, sizeof name, "%s_t", kn);
+            IO(name, H5T_NATIVE_INT64, &t, 1);
+            if (o->m) { snprintf(name, sizeof name, "%s_momentum_buffer", kn); IO(name, H5T_NATIVE_FLOAT, o->m, o->n); }
+            if (o->v) { snprintf(name, sizeof name, "%s_square_avg", kn); IO(name, H5T_NATIVE_FLOAT, o->v, o->n); }
+        }
+        o->t = t;
     }
     if (a->rp) {
         agent_replay *r = a->rp;

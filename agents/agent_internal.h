@@ -24,6 +24,8 @@ typedef struct {
     int k;                          /* window (qtable, dqn) */
     /* learning */
     float lr, gamma, grad_clip, tau, alpha, q_init;
+    opt_kind optimizer;      /* adam (default), rmsprop, sgd */
+    float momentum;          /* sgd */
     int n_step, double_q, huber, batch, target_update;
     long capacity, warmup;
     float updates_per_step;

@@ -15,6 +15,7 @@ static void usage(FILE *f) {
 static const char *status_text(const rlog_info *in) {
     if (!strcmp(in->status, "complete")) return "complete: the run finished its budget";
     if (!strcmp(in->status, "stopped")) return "stopped cleanly before the end (rql train ... --resume continues it)";
+    if (!strcmp(in->status, "failed")) return "failed";
     if (!strcmp(in->status, "running"))
         return "not closed by its writer: still running, or interrupted (killed); every row up to "
                "its last flush is here";
@@ -56,6 +57,7 @@ static int show(const char *path) {
                (long long)in.last_snapshot_episode);
     else printf("  weights   no snapshots\n");
     printf("  status    %s\n", status_text(&in));
+    if (in.error && in.error[0]) printf("  error     %s\n", in.error);
     rlog_info_free(&in);
     return 0;
 }

@@ -156,6 +156,7 @@ struct rlog {
     rtable t[NTABLES];
     int obs, na, hid;
     int complete;             /* rlog_set_complete was called */
+    char *failed;             /* rlog_set_failed's message (NULL: none) */
     int keep_status;          /* rlog_open_append: the run's status is not ours to change */
     int64_t next_step_ep;
 };
@@ -178,6 +179,7 @@ static void rlog_free(rlog *l) {
     if (l->file >= 0) H5Fclose(l->file);
     if (l->sb_fd >= 0) close(l->sb_fd);
     free(l->path);
+    free(l->failed);
     free(l);
 }
 
@@ -498,7 +500,7 @@ rlog *rlog_create(const char *path, const rlog_meta *m) {
         attr_str(l->file, "config", m->config) || attr_i32(l->file, "obs_size", m->obs_size) ||
         attr_i32(l->file, "n_actions", m->n_actions) || attr_i32(l->file, "hidden_size", m->hidden_size) ||
         attr_str(l->file, "cell", cell) || attr_str(l->file, "net_spec", spec) ||
-        attr_str(l->file, "status", "running") ||
+        attr_str(l->file, "status", "running") || attr_str(l->file, "error", "") ||
         (m->sweep && m->sweep[0] && attr_str(l->file, "sweep", m->sweep))) {
         fail("%s: cannot write the root attributes", path);
         goto bad;
@@ -785,7 +787,8 @@ static rlog *reopen(const char *path, const rlog_counts *counts) {
     /* Resuming makes the run live again; appending recorded episodes to a
      * log (rql eval --record) leaves its run status as it was. */
     l->keep_status = counts == NULL;
-    if (!l->keep_status && attr_str_set(l->file, "status", "running")) {
+    if (!l->keep_status && (attr_str_set(l->file, "status", "running") ||
+                            (H5Aexists(l->file, "error") > 0 && attr_str_set(l->file, "error", "")))) {
         fail("%s: cannot write the root attribute status", path);
         goto bad;
     }
@@ -942,15 +945,25 @@ int64_t rlog_next_step_episode(const rlog *l) { return l->next_step_ep; }
 
 void rlog_set_complete(rlog *l) { l->complete = 1; }
 
+void rlog_set_failed(rlog *l, const char *msg) {
+    if (!l || l->failed) return;
+    l->failed = strdup(msg && msg[0] ? msg : "failed");
+}
+
 int rlog_close(rlog *l) {
     if (!l) return 0;
     quiet();
     int rc = rlog_flush(l);
     /* A one-attribute change of an existing scalar in place: the only
      * metadata write after SWMR started, at the very end. */
-    if (!rc && (l->complete || !l->keep_status) &&
-        attr_str_set(l->file, "status", l->complete ? "complete" : "stopped"))
+    if (!rc && (l->complete || l->failed || !l->keep_status) &&
+        attr_str_set(l->file, "status", l->complete ? "complete" : l->failed ? "failed" : "stopped"))
         rc = fail("%s: cannot write the root attribute status", l->path);
+    /* "error" exists from creation (SWMR allows no new attributes); a log
+     * made before it had one keeps only the status */
+    if (!rc && !l->complete && l->failed && H5Aexists(l->file, "error") > 0 &&
+        attr_str_set(l->file, "error", l->failed))
+        rc = fail("%s: cannot write the root attribute error", l->path);
     for (int i = 0; i < NTABLES; i++) table_close(&l->t[i]);
     if (l->file >= 0 && H5Fclose(l->file) < 0 && !rc) rc = fail("%s: cannot close the log", l->path);
     l->file = -1;
@@ -1270,6 +1283,7 @@ int rlog_read_info(const char *path, rlog_info *in) {
     in->created = dup_or_empty(attr_read_str(f->file, "created"));
     in->config = dup_or_empty(attr_read_str(f->file, "config"));
     in->status = dup_or_empty(attr_read_str(f->file, "status"));
+    in->error = dup_or_empty(attr_read_str(f->file, "error"));
     in->sweep = dup_or_empty(attr_read_str(f->file, "sweep"));
     in->net_spec = dup_or_empty(attr_read_str(f->file, "net_spec"));
     s = attr_read_str(f->file, "cell");
@@ -1352,7 +1366,7 @@ out:
 void rlog_info_free(rlog_info *in) {
     if (!in) return;
     char **s[] = {&in->path, &in->rql_version, &in->env, &in->agent, &in->label, &in->created,
-                  &in->config, &in->status, &in->net_spec, &in->cell, &in->sweep};
+                  &in->config, &in->status, &in->net_spec, &in->cell, &in->sweep, &in->error};
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) free(*s[i]);
     memset(in, 0, sizeof *in);
 }

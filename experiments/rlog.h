@@ -158,6 +158,11 @@ int64_t rlog_next_step_episode(const rlog *l);
  * "running" (killed, or still being written). */
 void rlog_set_complete(rlog *l);
 
+/* Marks the run failed with msg (training diverged, an env or agent error):
+ * rlog_close then sets status to "failed" and the root attribute error to
+ * msg. The first call wins; rlog_set_complete takes precedence. */
+void rlog_set_failed(rlog *l, const char *msg);
+
 /* Flushes, writes the status attribute, closes and frees (NULL: no-op).
  * Returns 0, or -1 if anything failed (the log is freed either way). */
 int rlog_close(rlog *l);
@@ -203,6 +208,7 @@ typedef struct {
     char *path;
     int format_version;
     char *rql_version, *env, *agent, *label, *created, *config, *status;
+    char *error;              /* why a "failed" run failed, "" otherwise */
     char *sweep;              /* the sweep cell's "KEY = VALUE" lines, "" for a run of no sweep */
     char *net_spec, *cell;    /* "dense:32:relu,lstm:64,dense:4", "lstm"/"gru"/"rnn"/"none" */
     long seed;

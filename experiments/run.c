@@ -518,6 +518,7 @@ finish:
     }
 out:
     if (res->status == RUN_FAILED && !err[0]) failf(err, cap, "%s: failed", r->log_path);
+    if (res->status == RUN_FAILED) rlog_set_failed(s.log, err);   /* status "failed" at close */
     res->episodes = s.k.episodes;
     res->env_steps = s.k.env_steps;
     res->wall_s = s.k.wall_prev + (now_s() - s.t0);

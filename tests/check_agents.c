@@ -548,6 +548,50 @@ END_TEST
 START_TEST(test_resume_dqn_qtable) {
     check_resume("dqn", (const char *const[]){"warmup", "100", "updates_per_step", "0.5", "k", "3", NULL});
     check_resume("qtable", (const char *const[]){"k", "2", "capacity", "16", NULL});   /* grows past 16 */
+    /* the other optimizers' state (SGD momentum buffer, RMSProp square_avg) round-trips too */
+    check_resume("dqn", (const char *const[]){"warmup", "100", "updates_per_step", "0.5", "optimizer", "sgd",
+                                              "momentum", "0.9", "lr", "0.01", NULL});
+    check_resume("drqn", (const char *const[]){"warmup", "100", "updates_per_step", "0.25", "batch", "8",
+                                               "optimizer", "rmsprop", "lr", "0.001", NULL});
+}
+END_TEST
+
+/* The optimizer key picks the update rule: the same agent trained with Adam,
+ * SGD and RMSProp ends with three different weights; a checkpoint of one is
+ * refused by another, naming the missing optimizer state. */
+START_TEST(test_optimizers) {
+    static const char *const kinds[] = {"adam", "sgd", "rmsprop"};
+    uint64_t sums[3];
+    env_spec *s = tmaze(4);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fapl_core(fapl, 1 << 22, 0);
+    hid_t f = H5Fcreate("opt.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    hid_t g = H5Gcreate2(f, "agent", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    for (int k = 0; k < 3; k++) {
+        agent_cfg *c = cfg_of("dqn", (const char *const[]){"warmup", "50", "updates_per_step", "0.5", "optimizer",
+                                                          kinds[k], "lr", "0.01", NULL});
+        env_vec *v = env_vec_alloc(s, 4, 3);
+        agent *a = agent_alloc(c, v->obs_size, v->n_actions, 4, 9);
+        agent_actor *ac = agent_actor_alloc(a, 4);
+        ck_assert_int_eq(env_vec_reset(v), 0);
+        steps(a, ac, v, 100);
+        trace t = trace_of(a, ac);
+        ck_assert_int_gt(t.updates, 10);
+        sums[k] = t.sum;
+        for (int j = 0; j < k; j++) ck_assert_msg(sums[j] != sums[k], "%s and %s trained alike", kinds[j], kinds[k]);
+        if (k == 0) ck_assert_msg(agent_save(a, ac, g) == 0, "%s", agent_error());
+        else {
+            ck_assert_int_lt(agent_load(a, ac, g), 0);
+            char want[64];
+            snprintf(want, sizeof want, "'%s_t' is missing", kinds[k]);
+            ck_assert_msg(strstr(agent_error(), want), "%s", agent_error());
+        }
+        agent_actor_free(ac); agent_free(a); env_vec_free(v); agent_cfg_free(c);
+    }
+    H5Gclose(g);
+    H5Fclose(f);
+    H5Pclose(fapl);
+    env_spec_free(s);
 }
 END_TEST
 
@@ -705,6 +749,7 @@ int main(void) {
     TCase *io = tcase_create("resume");
     tcase_add_test(io, test_resume_drqn);
     tcase_add_test(io, test_resume_dqn_qtable);
+    tcase_add_test(io, test_optimizers);
     tcase_add_test(io, test_determinism);
     tcase_set_timeout(io, 120);
     suite_add_tcase(s, io);

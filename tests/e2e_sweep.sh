@@ -13,6 +13,9 @@
 #     uninterrupted sweep's;
 #   - a grid cell with an invalid value: reported failed in the summary with
 #     the error naming file, line, key and value, every other run done, exit 1;
+#   - a cell whose training diverges (SGD, lr 1, no clipping): failed in the
+#     summary and in its log (status "failed", attribute error), the other
+#     cell complete, exit 1;
 #   - `rql compare DIR` groups by the swept key.
 # Without mpirun or without an MPI build of rql, the kill test runs without
 # mpirun (-j 2) and the MPI parts are reported SKIPPED (exit 77) once every
@@ -148,6 +151,37 @@ assert j["counts"]["failed"] == 4 and j["counts"]["complete"] == 4 and j["state"
 PYEOF
 grep -q "sweep env.length=-1" "$tmp/bad/sweep.txt" || fail "sweep.txt lacks the error"
 echo "invalid cell: 4 runs failed with 'env.length = -1: out of range', the 4 others complete, exit 1"
+
+# ---- a cell that diverges to inf/NaN ------------------------------------------------
+# Plain SGD at lr 1 without clipping on +-1000 rewards blows up in a few dozen
+# updates; Adam at the same settings does not (its steps are bounded by lr).
+cat > "$tmp/nan.cfg" <<'CFG'
+env = { name = "tmaze"; length = 2; reward_goal = 1000.0; reward_wrong = -1000.0; reward_wall = -1000.0; };
+agents = ( { label = "q"; type = "drqn"; cell = "rnn"; hidden = 16; warmup = 16; lr = 1.0; loss = "mse"; grad_clip = 0.0; } );
+seeds = [0];
+train = { episodes = 60; n_envs = 2; };
+eval = { every = 30; episodes = 2; };
+checkpoint = { every = 0; };
+sweep = ( { key = "agent.q.optimizer"; values = ["adam", "sgd"]; name = "opt"; } );
+CFG
+"$RQL" sweep "$tmp/nan.cfg" -o "$tmp/nan" -j 2 -q >"$tmp/o" 2>&1; rc=$?
+[ $rc -eq 1 ] || { cat "$tmp/o"; fail "a sweep with a diverging run exited $rc, not 1"; }
+"$PY" - "$tmp/nan" <<'PYEOF' || { cat "$tmp/o"; fail "diverged run not reported"; }
+import json, os, sys, h5py
+j = json.load(open(sys.argv[1] + "/sweep.json"))
+by = {r["values"]["agent.q.optimizer"]: r for r in j["runs"]}
+for r in by.values():
+    r["log"] = os.path.join(sys.argv[1], r["log"])      # relative to the sweep folder
+assert by["adam"]["status"] == "complete", by["adam"]
+assert by["sgd"]["status"] == "failed" and "training diverged" in by["sgd"]["error"], by["sgd"]
+with h5py.File(by["sgd"]["log"], "r") as f:      # the log says so too, and keeps its rows
+    assert f.attrs["status"] == "failed" and "training diverged" in f.attrs["error"], dict(f.attrs)
+    assert len(f["curves/episode"]) > 0
+with h5py.File(by["adam"]["log"], "r") as f:
+    assert f.attrs["status"] == "complete" and f.attrs["error"] == "", dict(f.attrs)
+PYEOF
+"$RQL" info "$tmp/nan/opt=sgd/q/seed0.h5" | grep -q "error     training diverged" || fail "rql info does not show the error"
+echo "diverging cell: sgd run failed with 'training diverged' (summary, log status/error, rql info), adam run complete, exit 1"
 
 # ---- MPI ------------------------------------------------------------------------------
 mpi=1
