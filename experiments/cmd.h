@@ -10,4 +10,26 @@
 /* Prints "usage: rql ..." for a command, from the table in rql.c. */
 int rql_usage_of(const char *name, FILE *f);
 
+/* ---- options rql train and rql sweep share (cmd_args.c) ---- */
+typedef struct {
+    const char *cfg_path, *out;   /* the config; -o DIR (NULL: the config's output) */
+    int threads, force, quiet;    /* -j N (0: default), --force, --quiet / -q */
+    const char **sets;            /* --set K=V and --seeds LIST, in command-line order */
+    int nsets;
+    char seeds_set[4096];         /* --seeds as a "seeds=[...]" override */
+} rql_run_args;
+
+/* Allocates room for argc overrides: 0, or -1 when out of memory. */
+int rql_run_args_init(rql_run_args *a, int argc);
+void rql_run_args_free(rql_run_args *a);
+/* Takes argv[*i] if it is a shared option (-o DIR, -j N, --seeds LIST,
+ * --set K=V, --set=K=V, --force, --quiet, -q), moving *i past its value.
+ * Returns 1 taken, 0 not a shared option, 2 a bad value (said on stderr as
+ * "rql CMD: ..."). */
+int rql_run_arg(const char *cmd, rql_run_args *a, int argc, char **argv, int *i);
+/* argv[i] is neither a shared nor a command's own option: the config path
+ * when none was seen and it does not start with '-' (returns 0), otherwise
+ * "unexpected argument" on stderr (returns 2). */
+int rql_run_positional(const char *cmd, rql_run_args *a, int argc, char **argv, int i);
+
 #endif

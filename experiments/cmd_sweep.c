@@ -330,46 +330,28 @@ static void iso_now(char *buf, size_t n) {
 }
 
 int cmd_sweep(int argc, char **argv) {
-    const char *cfg_path = NULL, *out = NULL;
-    int threads = 0, force = 0, quiet = 0, dry = 0, dedicated = 0, nsets = 0;
-    const char **sets = calloc((size_t)argc + 1, sizeof *sets);
-    char seeds_set[4096], err[2048];
-    if (!sets) return 1;
+    int dry = 0, dedicated = 0;
+    rql_run_args ra;
+    char err[2048];
+    if (rql_run_args_init(&ra, argc)) return 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        int more = i + 1 < argc;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); free(sets); return 0; }
-        else if (!strcmp(a, "-o") && more) out = argv[++i];
-        else if (!strcmp(a, "-j") && more) {
-            char *end;
-            threads = (int)strtol(argv[++i], &end, 10);
-            if (*end || threads < 1) {
-                fprintf(stderr, "rql sweep: -j %s: expected a positive number of runs\n", argv[i]);
-                free(sets);
-                return 2;
-            }
-        } else if (!strcmp(a, "--seeds") && more) {
-            if (rql_config_seeds_override(argv[++i], seeds_set, sizeof seeds_set, err, sizeof err)) {
-                fprintf(stderr, "rql sweep: %s\n", err);
-                free(sets);
-                return 2;
-            }
-            sets[nsets++] = seeds_set;
-        } else if (!strcmp(a, "--set") && more) sets[nsets++] = argv[++i];
-        else if (!strncmp(a, "--set=", 6)) sets[nsets++] = a + 6;
+        int took = rql_run_arg("sweep", &ra, argc, argv, &i);
+        if (took == 1) continue;
+        if (took == 2) { rql_run_args_free(&ra); return 2; }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); rql_run_args_free(&ra); return 0; }
         else if (!strcmp(a, "--dry-run") || !strcmp(a, "-n")) dry = 1;
-        else if (!strcmp(a, "--force")) force = 1;
         else if (!strcmp(a, "--dedicated-master")) dedicated = 1;
-        else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) quiet = 1;
-        else if (a[0] == '-' || cfg_path) {
-            fprintf(stderr, "rql sweep: unexpected argument '%s'%s\n", a,
-                    a[0] == '-' && !more ? " (missing its value?)" : "");
+        else if (rql_run_positional("sweep", &ra, argc, argv, i)) {
             usage(stderr);
-            free(sets);
+            rql_run_args_free(&ra);
             return 2;
-        } else cfg_path = a;
+        }
     }
-    if (!cfg_path) { usage(stderr); free(sets); return 2; }
+    if (!ra.cfg_path) { usage(stderr); rql_run_args_free(&ra); return 2; }
+    const char *cfg_path = ra.cfg_path, *out = ra.out;
+    const char **sets = ra.sets;
+    int threads = ra.threads, force = ra.force, quiet = ra.quiet, nsets = ra.nsets;
 
     int world = 1, rank = 0, mpi = 0, local_ranks = 1;
     int launched = launched_size();

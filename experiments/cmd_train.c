@@ -52,51 +52,32 @@ static int mkdirs(const char *path) {
 }
 
 int cmd_train(int argc, char **argv) {
-    const char *cfg_path = NULL, *out = NULL;
-    int threads = 0, resume = 0, force = 0, quiet = 0, nsets = 0;
-    const char **sets = calloc((size_t)argc + 1, sizeof *sets);
-    char seeds_set[4096];
+    int resume = 0;
+    rql_run_args ra;
     char err[2048];
-    if (!sets) return 1;
+    if (rql_run_args_init(&ra, argc)) return 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        int more = i + 1 < argc;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); free(sets); return 0; }
-        else if (!strcmp(a, "-o") && more) out = argv[++i];
-        else if (!strcmp(a, "-j") && more) {
-            char *end;
-            threads = (int)strtol(argv[++i], &end, 10);
-            if (*end || threads < 1) {
-                fprintf(stderr, "rql train: -j %s: expected a positive number of threads\n", argv[i]);
-                free(sets);
-                return 2;
-            }
-        } else if (!strcmp(a, "--seeds") && more) {
-            if (rql_config_seeds_override(argv[++i], seeds_set, sizeof seeds_set, err, sizeof err)) {
-                fprintf(stderr, "rql train: %s\n", err);
-                free(sets);
-                return 2;
-            }
-            sets[nsets++] = seeds_set;
-        } else if (!strcmp(a, "--set") && more) sets[nsets++] = argv[++i];
-        else if (!strncmp(a, "--set=", 6)) sets[nsets++] = a + 6;
+        int took = rql_run_arg("train", &ra, argc, argv, &i);
+        if (took == 1) continue;
+        if (took == 2) { rql_run_args_free(&ra); return 2; }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); rql_run_args_free(&ra); return 0; }
         else if (!strcmp(a, "--resume")) resume = 1;
-        else if (!strcmp(a, "--force")) force = 1;
-        else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) quiet = 1;
-        else if (a[0] == '-' || cfg_path) {
-            fprintf(stderr, "rql train: unexpected argument '%s'%s\n", a,
-                    a[0] == '-' && !more ? " (missing its value?)" : "");
+        else if (rql_run_positional("train", &ra, argc, argv, i)) {
             usage(stderr);
-            free(sets);
+            rql_run_args_free(&ra);
             return 2;
-        } else cfg_path = a;
+        }
     }
-    if (!cfg_path) { usage(stderr); free(sets); return 2; }
-    if (resume && force) {
+    if (!ra.cfg_path) { usage(stderr); rql_run_args_free(&ra); return 2; }
+    if (resume && ra.force) {
         fprintf(stderr, "rql train: --resume and --force exclude each other\n");
-        free(sets);
+        rql_run_args_free(&ra);
         return 2;
     }
+    const char *cfg_path = ra.cfg_path, *out = ra.out;
+    const char **sets = ra.sets;
+    int threads = ra.threads, force = ra.force, quiet = ra.quiet, nsets = ra.nsets;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);   /* our messages say what failed, HDF5's stack would not help */
 
     rql_config *c = rql_config_load(cfg_path, sets, nsets, err, sizeof err);
