@@ -392,6 +392,45 @@ static void cell_label(const stats_comparison *c, const stats_group *G, char *bu
     }
 }
 
+/* The table of groups, one row each: the swept keys' values (kw: their
+ * column widths; NULL without a sweep), agent, type, seeds, final success
+ * and return, episodes to solve, seeds solved, AUC. Returns the width of
+ * the agent column, for the tables below it. */
+static int group_rows(const stats_comparison *c, FILE *o, const int *kw) {
+    int lw = 5;
+    for (int g = 0; g < c->ngroups; g++)
+        if (u8width(c->groups[g].label) > lw) lw = u8width(c->groups[g].label);
+    for (int k = 0; kw && k < c->nkeys; k++) pad(o, c->names[k], kw[k] + 2);
+    pad(o, "agent", lw + 2);
+    fprintf(o, "%-6s%-7s", "type", "seeds");
+    pad(o, "final success", 22);
+    pad(o, "final return", 22);
+    pad(o, "episodes to solve [IQR]", 30);
+    pad(o, "solved", 8);
+    fprintf(o, "AUC\n");
+    char s1[64], s2[64], s3[96], s4[64], m[24], q1[24], q3[24];
+    for (int g = 0; g < c->ngroups; g++) {
+        const stats_group *G = &c->groups[g];
+        for (int k = 0; kw && k < c->nkeys; k++) pad(o, G->values[k], kw[k] + 2);
+        fmt_ci(s1, sizeof s1, &G->success, 3);
+        fmt_ci(s2, sizeof s2, &G->ret, 3);
+        fmt_ep(m, sizeof m, G->solve_median);
+        fmt_ep(q1, sizeof q1, G->solve_q1);
+        fmt_ep(q3, sizeof q3, G->solve_q3);
+        snprintf(s3, sizeof s3, "%s [%s, %s]", m, q1, q3);
+        snprintf(s4, sizeof s4, "%d/%d", G->n_solved, G->n);
+        pad(o, G->label, lw + 2);
+        fprintf(o, "%-6s%-7d", G->agent, G->n);
+        pad(o, s1, 22);
+        pad(o, s2, 22);
+        pad(o, s3, 30);
+        pad(o, s4, 8);
+        fmt_ci(s1, sizeof s1, &G->auc, 3);
+        fprintf(o, "%s\n", s1);
+    }
+    return lw;
+}
+
 /* A sweep: one row per (cell, agent) with the swept values in front, the
  * grid of seeds solved (cell x agent), and Welch's test within each cell. */
 static void print_table_sweep(const stats_comparison *c, FILE *o) {
@@ -415,42 +454,12 @@ static void print_table_sweep(const stats_comparison *c, FILE *o) {
                "AUC = time-averaged greedy success\n\n", c->threshold);
     int *kw = malloc((size_t)c->nkeys * sizeof *kw);
     if (!kw) { free(labels); return; }
-    int lw = 5;
     for (int k = 0; k < c->nkeys; k++) {
         kw[k] = u8width(c->names[k]);
         for (int g = 0; g < c->ngroups; g++)
             if (u8width(c->groups[g].values[k]) > kw[k]) kw[k] = u8width(c->groups[g].values[k]);
     }
-    for (int g = 0; g < c->ngroups; g++)
-        if (u8width(c->groups[g].label) > lw) lw = u8width(c->groups[g].label);
-    for (int k = 0; k < c->nkeys; k++) pad(o, c->names[k], kw[k] + 2);
-    pad(o, "agent", lw + 2);
-    fprintf(o, "%-6s%-7s", "type", "seeds");
-    pad(o, "final success", 22);
-    pad(o, "final return", 22);
-    pad(o, "episodes to solve [IQR]", 30);
-    pad(o, "solved", 8);
-    fprintf(o, "AUC\n");
-    char s1[64], s2[64], s3[96], s4[64], m[24], q1[24], q3[24];
-    for (int g = 0; g < c->ngroups; g++) {
-        const stats_group *G = &c->groups[g];
-        for (int k = 0; k < c->nkeys; k++) pad(o, G->values[k], kw[k] + 2);
-        fmt_ci(s1, sizeof s1, &G->success, 3);
-        fmt_ci(s2, sizeof s2, &G->ret, 3);
-        fmt_ep(m, sizeof m, G->solve_median);
-        fmt_ep(q1, sizeof q1, G->solve_q1);
-        fmt_ep(q3, sizeof q3, G->solve_q3);
-        snprintf(s3, sizeof s3, "%s [%s, %s]", m, q1, q3);
-        snprintf(s4, sizeof s4, "%d/%d", G->n_solved, G->n);
-        pad(o, G->label, lw + 2);
-        fprintf(o, "%-6s%-7d", G->agent, G->n);
-        pad(o, s1, 22);
-        pad(o, s2, 22);
-        pad(o, s3, 30);
-        pad(o, s4, 8);
-        fmt_ci(s1, sizeof s1, &G->auc, 3);
-        fprintf(o, "%s\n", s1);
-    }
+    int lw = group_rows(c, o, kw);
     /* seeds solved, cell x agent */
     fprintf(o, "\nseeds solved (final greedy success, mean over seeds):\n");
     int cw = 0;
@@ -520,35 +529,7 @@ static void print_table(const stats_comparison *c, FILE *o) {
     fprintf(o, "rql compare: %d runs, %d agents on %s; final = last greedy evaluation; mean ± 95%% CI (t);\n"
                "solved = first evaluation with success >= %.2f; AUC = time-averaged greedy success\n\n",
             c->nruns, c->ngroups, env, c->threshold);
-    int lw = 5;
-    for (int g = 0; g < c->ngroups; g++)
-        if (u8width(c->groups[g].label) > lw) lw = u8width(c->groups[g].label);
-    char s1[64], s2[64], s3[96], s4[64], m[24], q1[24], q3[24];
-    pad(o, "agent", lw + 2);
-    fprintf(o, "%-6s%-7s", "type", "seeds");
-    pad(o, "final success", 22);
-    pad(o, "final return", 22);
-    pad(o, "episodes to solve [IQR]", 30);
-    pad(o, "solved", 8);
-    fprintf(o, "AUC\n");
-    for (int g = 0; g < c->ngroups; g++) {
-        const stats_group *G = &c->groups[g];
-        fmt_ci(s1, sizeof s1, &G->success, 3);
-        fmt_ci(s2, sizeof s2, &G->ret, 3);
-        fmt_ep(m, sizeof m, G->solve_median);
-        fmt_ep(q1, sizeof q1, G->solve_q1);
-        fmt_ep(q3, sizeof q3, G->solve_q3);
-        snprintf(s3, sizeof s3, "%s [%s, %s]", m, q1, q3);
-        snprintf(s4, sizeof s4, "%d/%d", G->n_solved, G->n);
-        pad(o, G->label, lw + 2);
-        fprintf(o, "%-6s%-7d", G->agent, G->n);
-        pad(o, s1, 22);
-        pad(o, s2, 22);
-        pad(o, s3, 30);
-        pad(o, s4, 8);
-        fmt_ci(s1, sizeof s1, &G->auc, 3);
-        fprintf(o, "%s\n", s1);
-    }
+    int lw = group_rows(c, o, NULL);
     int unfinished = 0;
     for (int i = 0; i < c->nruns; i++) unfinished += strcmp(c->runs[i].status, "complete") != 0;
     if (unfinished) {
