@@ -16,12 +16,8 @@
 #include <gsl/gsl_rng.h>
 #include "envs/env.h"
 #include "experiments/cmd.h"
+#include "experiments/util.h"
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 typedef struct { const char *label, *world; const char *kv[8]; } bench_case;
 
@@ -51,7 +47,7 @@ static double bench_single(const env_spec *s, const int *acts, int nact, double 
     double best = 0;
     for (int r = 0; r < repeats; r++) {
         long steps = 0;
-        double t0 = now_s(), dt;
+        double t0 = rql_now_s(), dt;
         do {
             for (int k = 0; k < 100000; k++) {
                 float rew;
@@ -60,7 +56,7 @@ static double bench_single(const env_spec *s, const int *acts, int nact, double 
                 if (te | tr) env_restart(e, o);
             }
             steps += 100000;
-        } while ((dt = now_s() - t0) < secs);
+        } while ((dt = rql_now_s() - t0) < secs);
         if (steps / dt > best) best = steps / dt;
     }
     free(o);
@@ -75,11 +71,11 @@ static double bench_vec(const env_spec *s, int n, int threads, const int *acts, 
     double best = 0;
     for (int r = 0; r < repeats; r++) {
         long vsteps = 0;
-        double t0 = now_s(), dt;
+        double t0 = rql_now_s(), dt;
         do {
             for (int k = 0; k < ACT_ROWS; k++) env_vec_step(v, acts + (size_t)k * n);
             vsteps += ACT_ROWS;
-        } while ((dt = now_s() - t0) < secs);
+        } while ((dt = rql_now_s() - t0) < secs);
         double sps = (double)vsteps * n / dt;
         if (sps > best) best = sps;
     }

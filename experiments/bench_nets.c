@@ -27,12 +27,8 @@
 #include <gsl/gsl_rng.h>
 #include "experiments/cmd.h"
 #include "nets/nets.h"
+#include "experiments/util.h"
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 enum { SGEMM_N = 512 };
 
@@ -52,9 +48,9 @@ static double sgemm_gflops(int n) {
     for (long k = 0; k < (long)n * n; k++) { a[k] = (float)(k % 7) * 0.1f; b[k] = (float)(k % 5) * 0.1f; }
     double best = 1e30;
     for (int r = 0; r < 41; r++) {
-        double t0 = now_s();
+        double t0 = rql_now_s();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-        double dt = now_s() - t0;
+        double dt = rql_now_s() - t0;
         if (r && dt < best) best = dt;   /* the first run warms caches and pages */
     }
     free(a); free(b); free(c);
@@ -127,29 +123,29 @@ int bench_nets(int argc, char **argv) {
 
     /* warm up, then size the run to about one second */
     int rc = 0;
-    double t0 = now_s();
+    double t0 = rql_now_s();
     int warm = 0;
-    while (warm < 20 || now_s() - t0 < 0.2) {
+    while (warm < 20 || rql_now_s() - t0 < 0.2) {
         net_zero_grad(n);
         rc |= net_forward(n, x, NULL, B, T, NULL, 1, y, NULL);
         rc |= net_backward(n, dy, NULL);
         optim_step(o, n->params, n->grads);
         warm++;
     }
-    double per = (now_s() - t0) / warm;
+    double per = (rql_now_s() - t0) / warm;
     if (!reps) reps = (int)(1.0 / per) < 50 ? 50 : (int)(1.0 / per);
     double *dt = malloc(sizeof(double) * reps);
     /* the parts, best of the run, to show where the time goes */
     double part[3] = {1e30, 1e30, 1e30};
     for (int k = 0; k < reps && dt; k++) {
-        double s = now_s();
+        double s = rql_now_s();
         net_zero_grad(n);
         rc |= net_forward(n, x, NULL, B, T, NULL, 1, y, NULL);
-        double s1 = now_s();
+        double s1 = rql_now_s();
         rc |= net_backward(n, dy, NULL);
-        double s2 = now_s();
+        double s2 = rql_now_s();
         optim_step(o, n->params, n->grads);
-        double s3 = now_s();
+        double s3 = rql_now_s();
         dt[k] = s3 - s;
         if (s1 - s < part[0]) part[0] = s1 - s;
         if (s2 - s1 < part[1]) part[1] = s2 - s1;

@@ -43,6 +43,7 @@
 #include "experiments/run.h"
 #include "experiments/stats.h"
 #include "experiments/sweep.h"
+#include "experiments/util.h"
 
 extern void openblas_set_num_threads(int);
 
@@ -83,11 +84,6 @@ static void usage(FILE *f) {
 #endif
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 #ifdef RQL_MPI
 static void nap(double s) {
@@ -142,7 +138,7 @@ static int take(sched *s) {
 }
 
 static void summary(sched *s, int final) {
-    double t = now_s();
+    double t = rql_now_s();
     if (!final && t - s->last_summary < SUMMARY_EVERY_S) return;
     s->last_summary = t;
     s->info.elapsed_s = t - s->t0;
@@ -252,7 +248,7 @@ static int serve(sched *s) {
 /* run_opts.poll of rank 0's own runs: answer the others every 2 ms at most. */
 static void serve_poll(void *arg) {
     sched *s = arg;
-    double t = now_s();
+    double t = rql_now_s();
     if (t - s->last_poll < 2e-3) return;
     s->last_poll = t;
     serve(s);
@@ -451,7 +447,7 @@ int cmd_sweep(int argc, char **argv) {
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    sched s = {.p = p, .force = force, .quiet = quiet, .active = world - 1, .t0 = now_s()};
+    sched s = {.p = p, .force = force, .quiet = quiet, .active = world - 1, .t0 = rql_now_s()};
     iso_now(s.started, sizeof s.started);
     s.info = (sweep_info){.state = "running", .ranks = world, .threads = threads, .mpi = mpi, .started = s.started};
     for (int i = 0; i < p->nruns; i++) s.todo += p->res[i].status == SWEEP_PENDING;
@@ -501,7 +497,7 @@ int cmd_sweep(int argc, char **argv) {
         fprintf(stderr, "\nrql sweep: %d complete, %d resumed, %d skipped (already complete), %d failed, %d stopped, "
                         "%d not started, in %.1f s; summary in %s/sweep.txt and sweep.json\n",
                 counts[SWEEP_COMPLETE], counts[SWEEP_RESUMED], counts[SWEEP_SKIPPED], counts[SWEEP_FAILED],
-                counts[SWEEP_STOPPED], counts[SWEEP_PENDING] + counts[SWEEP_RUNNING], now_s() - s.t0, p->dir);
+                counts[SWEEP_STOPPED], counts[SWEEP_PENDING] + counts[SWEEP_RUNNING], rql_now_s() - s.t0, p->dir);
         if (counts[SWEEP_FAILED]) {
             fprintf(stderr, "rql sweep: failed runs:\n");
             for (int i = 0, k = 0; i < p->nruns && k < 10; i++)

@@ -1,6 +1,7 @@
 /* progress — live display of parallel runs (see progress.h). */
 #define _GNU_SOURCE
 #include "experiments/progress.h"
+#include "experiments/util.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -18,11 +19,6 @@ struct progress {
     progress_row *rows;
 };
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 progress *progress_alloc(int nruns, const char *const *names, FILE *out, int tty, double interval_s) {
     progress *p = calloc(1, sizeof *p);
@@ -34,7 +30,7 @@ progress *progress_alloc(int nruns, const char *const *names, FILE *out, int tty
     p->tty = tty;
     p->out = out;
     p->interval = interval_s;
-    p->t0 = p->last_print = now_s();
+    p->t0 = p->last_print = rql_now_s();
     for (int i = 0; i < nruns; i++) {
         snprintf(p->names[i], sizeof p->names[i], "%s", names[i]);
         p->rows[i].eval_success = NAN;
@@ -77,7 +73,7 @@ static void overall(const progress *p, char *buf, size_t n) {
         frac += r->state == PROG_DONE || r->state == PROG_SKIPPED ? 1 : r->frac;
     }
     frac /= p->n > 0 ? p->n : 1;
-    double el = now_s() - p->t0;
+    double el = rql_now_s() - p->t0;
     char e[32], eta[32];
     fmt_time(el, e, sizeof e);
     fmt_time(frac > 0.001 ? el * (1 - frac) / frac : NAN, eta, sizeof eta);
@@ -101,7 +97,7 @@ static void draw(progress *p, int final) {
         fprintf(p->out, "\033[K%s\n\033[J", line);
         p->drawn = final ? 0 : k + 1;
     } else {
-        double el = now_s() - p->t0;
+        double el = rql_now_s() - p->t0;
         for (int i = 0; i < p->n && !final; i++)
             if (p->rows[i].state == PROG_RUNNING) {
                 run_line(p, i, line, sizeof line);
@@ -119,7 +115,7 @@ void progress_update(progress *p, int run, const progress_row *row) {
     {
         progress_state before = p->rows[run].state;
         p->rows[run] = *row;
-        double t = now_s();
+        double t = rql_now_s();
         int ended = before != row->state && row->state >= PROG_DONE;
         if (ended && !p->tty) {
             const char *what[] = {"pending", "running", "done", "already complete", "stopped", "FAILED"};

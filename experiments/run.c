@@ -17,6 +17,7 @@
 
 #include "experiments/ckpt.h"
 #include "experiments/rlog.h"
+#include "experiments/util.h"
 
 /* Stream tags hashed with the run seed: the agent's RNG and the evaluation
  * vectors draw from streams that never coincide with the training envs'. */
@@ -27,20 +28,7 @@
 
 extern void openblas_set_num_threads(int);
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
-__attribute__((format(printf, 3, 4)))
-static int failf(char *err, size_t cap, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* ---- greedy evaluation ----------------------------------------------------- */
 
@@ -122,26 +110,26 @@ int run_evaluate(agent *a, const env_spec *s, int episodes, uint64_t seed, doubl
     int rc = 0;
     if (!v || !ac || !actions || !done || (rec_n > 0 && (!prev_obs ||
         rec_alloc(&rb, rec_n, v->obs_size, ac->n_actions, ac->hidden_size)))) {
-        rc = failf(err, cap, "evaluation: cannot allocate %d envs (%s)", episodes, v ? agent_error() : env_error());
+        rc = rql_failf(err, cap, "evaluation: cannot allocate %d envs (%s)", episodes, v ? agent_error() : env_error());
         goto out;
     }
-    if (env_vec_reset(v) < 0) { rc = failf(err, cap, "evaluation: env reset: %s", env_error()); goto out; }
+    if (env_vec_reset(v) < 0) { rc = rql_failf(err, cap, "evaluation: env reset: %s", env_error()); goto out; }
     double sum_ret = 0;
     int n_done = 0, n_success = 0;
     /* Each env runs exactly one episode; rows that finished keep stepping
      * (their vector auto-resets) but are no longer counted or recorded. */
     for (long step = 0; n_done < episodes; step++) {
         if (step >= EVAL_MAX_STEPS) {
-            rc = failf(err, cap, "evaluation: %d of %d episodes still running after %ld steps (no time limit?)",
+            rc = rql_failf(err, cap, "evaluation: %d of %d episodes still running after %ld steps (no time limit?)",
                        episodes - n_done, episodes, step);
             goto out;
         }
         if (agent_act(a, ac, v->obs, v->episode_start, 1, actions) < 0) {
-            rc = failf(err, cap, "evaluation: agent_act: %s", agent_error());
+            rc = rql_failf(err, cap, "evaluation: agent_act: %s", agent_error());
             goto out;
         }
         if (rec_n > 0) memcpy(prev_obs, v->obs, (size_t)rec_n * os * sizeof *prev_obs);
-        if (env_vec_step(v, actions) < 0) { rc = failf(err, cap, "evaluation: env step: %s", env_error()); goto out; }
+        if (env_vec_step(v, actions) < 0) { rc = rql_failf(err, cap, "evaluation: env step: %s", env_error()); goto out; }
         for (int i = 0; i < episodes; i++) {
             if (done[i]) continue;
             int end = v->terminated[i] || v->truncated[i];
@@ -151,7 +139,7 @@ int run_evaluate(agent *a, const env_spec *s, int episodes, uint64_t seed, doubl
                              ac->q + (size_t)i * ac->n_actions, ac->hidden ? ac->hidden + i * hs : NULL,
                              ac->cell ? ac->cell + i * hs : NULL, actions[i], v->rewards[i],
                              v->terminated[i], v->truncated[i])) {
-                    rc = failf(err, cap, "evaluation: out of memory recording episode %d", i);
+                    rc = rql_failf(err, cap, "evaluation: out of memory recording episode %d", i);
                     goto out;
                 }
             }
@@ -164,7 +152,7 @@ int run_evaluate(agent *a, const env_spec *s, int episodes, uint64_t seed, doubl
         }
     }
     if (rec_n > 0 && rec_write(&rb, rec_n, rec, rec_base, ac->hidden != NULL, ac->cell != NULL)) {
-        rc = failf(err, cap, "%s", rlog_error());
+        rc = rql_failf(err, cap, "%s", rlog_error());
         goto out;
     }
     *success_rate = (double)n_success / episodes;
@@ -224,35 +212,35 @@ typedef struct {
 } run_state;
 
 static int save_ckpt(run_state *s, int done, char *err, size_t cap) {
-    if (rlog_flush(s->log) < 0) return failf(err, cap, "%s", rlog_error());
+    if (rlog_flush(s->log) < 0) return rql_failf(err, cap, "%s", rlog_error());
     ckpt_writer w;
     if (ckpt_begin(&w, s->r->ckpt_path, err, cap)) return -1;
     int rc = 0;
     hid_t run = H5Gcreate2(w.file, "run", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     hid_t ag = H5Gcreate2(w.file, "agent", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (run < 0 || ag < 0) rc = failf(err, cap, "%s: cannot create groups", w.tmp);
+    if (run < 0 || ag < 0) rc = rql_failf(err, cap, "%s: cannot create groups", w.tmp);
     for (int i = 0; !rc && i < NCOUNTERS; i++)
-        if (ckpt_put_i64(run, counter_fields[i].name, *COUNTER(&s->k, i))) rc = failf(err, cap, "%s: cannot write /run", w.tmp);
-    double wall = s->k.wall_prev + (now_s() - s->t0);
+        if (ckpt_put_i64(run, counter_fields[i].name, *COUNTER(&s->k, i))) rc = rql_failf(err, cap, "%s: cannot write /run", w.tmp);
+    double wall = s->k.wall_prev + (rql_now_s() - s->t0);
     if (!rc && (ckpt_put_f64(run, "wall_s", wall) || ckpt_put_f64(run, "final_success", s->k.final_success) ||
                 ckpt_put_f64(run, "final_return", s->k.final_return) || ckpt_put_i64(run, "done", done) ||
                 ckpt_put_i64(run, "seed", s->r->seed) || ckpt_put_str(run, "label", s->c->agents[s->r->agent].label) ||
                 ckpt_put_str(run, "config", s->text)))
-        rc = failf(err, cap, "%s: cannot write /run attributes", w.tmp);
+        rc = rql_failf(err, cap, "%s: cannot write /run attributes", w.tmp);
     if (!rc) {
         rlog_counts n;
         rlog_get_counts(s->log, &n);
-        if (ckpt_put_bytes(run, "log_counts", &n, sizeof n)) rc = failf(err, cap, "%s: cannot write log counts", w.tmp);
+        if (ckpt_put_bytes(run, "log_counts", &n, sizeof n)) rc = rql_failf(err, cap, "%s: cannot write log counts", w.tmp);
     }
     if (!rc) {
         size_t nb = env_vec_state_bytes(s->v);
         void *buf = malloc(nb ? nb : 1);
         if (!buf || env_vec_save_state(s->v, buf) < 0 || ckpt_put_bytes(run, "env_vec", buf, nb))
-            rc = failf(err, cap, "%s: cannot save the env vector: %s", w.tmp, buf ? env_error() : "out of memory");
+            rc = rql_failf(err, cap, "%s: cannot save the env vector: %s", w.tmp, buf ? env_error() : "out of memory");
         free(buf);
     }
     if (!rc && agent_save(s->ag, s->ac, ag) < 0)
-        rc = failf(err, cap, "%s: cannot save the agent: %s", w.tmp, agent_error());
+        rc = rql_failf(err, cap, "%s: cannot save the agent: %s", w.tmp, agent_error());
     if (ag >= 0) H5Gclose(ag);
     if (run >= 0) H5Gclose(run);
     if (rc) { ckpt_abort(&w); return rc; }
@@ -272,31 +260,31 @@ static int load_ckpt(run_state *s, int *done, char *err, size_t cap) {
     } H5E_END_TRY;
     char *text = run >= 0 ? ckpt_get_str(run, "config") : NULL;
     int64_t d = 0;
-    if (run < 0 || ag < 0 || !text) rc = failf(err, cap, "%s: checkpoint lacks /run or /agent", s->r->ckpt_path);
+    if (run < 0 || ag < 0 || !text) rc = rql_failf(err, cap, "%s: checkpoint lacks /run or /agent", s->r->ckpt_path);
     else if (strcmp(text, s->text))
-        rc = failf(err, cap, "%s: the checkpoint was written with a different config; "
+        rc = rql_failf(err, cap, "%s: the checkpoint was written with a different config; "
                              "rerun without --resume (with --force) or restore the config", s->r->ckpt_path);
     for (int i = 0; !rc && i < NCOUNTERS; i++)
         if (ckpt_get_i64(run, counter_fields[i].name, COUNTER(&s->k, i)))
-            rc = failf(err, cap, "%s: /run lacks '%s'", s->r->ckpt_path, counter_fields[i].name);
+            rc = rql_failf(err, cap, "%s: /run lacks '%s'", s->r->ckpt_path, counter_fields[i].name);
     if (!rc && (ckpt_get_f64(run, "wall_s", &s->k.wall_prev) || ckpt_get_i64(run, "done", &d) ||
                 ckpt_get_f64(run, "final_success", &s->k.final_success) ||
                 ckpt_get_f64(run, "final_return", &s->k.final_return)))
-        rc = failf(err, cap, "%s: /run lacks wall_s, done or final results", s->r->ckpt_path);
+        rc = rql_failf(err, cap, "%s: /run lacks wall_s, done or final results", s->r->ckpt_path);
     rlog_counts n;
     if (!rc && ckpt_get_bytes(run, "log_counts", &n, sizeof n))
-        rc = failf(err, cap, "%s: /run/log_counts missing or of another size", s->r->ckpt_path);
+        rc = rql_failf(err, cap, "%s: /run/log_counts missing or of another size", s->r->ckpt_path);
     if (!rc) {
         size_t nb = env_vec_state_bytes(s->v);
         void *buf = malloc(nb ? nb : 1);
         if (!buf || ckpt_get_bytes(run, "env_vec", buf, nb))
-            rc = failf(err, cap, "%s: /run/env_vec missing or not %zu bytes", s->r->ckpt_path, nb);
+            rc = rql_failf(err, cap, "%s: /run/env_vec missing or not %zu bytes", s->r->ckpt_path, nb);
         else if (env_vec_load_state(s->v, buf) < 0)
-            rc = failf(err, cap, "%s: env state: %s", s->r->ckpt_path, env_error());
+            rc = rql_failf(err, cap, "%s: env state: %s", s->r->ckpt_path, env_error());
         free(buf);
     }
     if (!rc && agent_load(s->ag, s->ac, ag) < 0)
-        rc = failf(err, cap, "%s: agent: %s", s->r->ckpt_path, agent_error());
+        rc = rql_failf(err, cap, "%s: agent: %s", s->r->ckpt_path, agent_error());
     free(text);
     if (ag >= 0) H5Gclose(ag);
     if (run >= 0) H5Gclose(run);
@@ -305,13 +293,13 @@ static int load_ckpt(run_state *s, int *done, char *err, size_t cap) {
     *done = (int)d;
     if (*done) return 0;
     s->log = rlog_reopen(s->r->log_path, &n);
-    if (!s->log) return failf(err, cap, "%s", rlog_error());
+    if (!s->log) return rql_failf(err, cap, "%s", rlog_error());
     return 0;
 }
 
 static void report(run_state *s, progress_state st, int force) {
     if (!s->o->prog || !s->ag) return;
-    double t = now_s();
+    double t = rql_now_s();
     if (!force && t - s->last_prog < 0.25) return;
     agent_stats as;
     agent_get_stats(s->ag, &as);
@@ -348,7 +336,7 @@ static int eval_now(run_state *s, int final, char *err, size_t cap) {
     if (rec) s->k.rec_episodes += c->eval_record;
     rlog_eval_row e = {.at_episode = s->k.episodes, .env_steps = s->k.env_steps, .return_mean = rm,
                        .success_rate = sr, .episodes = c->eval_episodes};
-    if (rlog_append_eval(s->log, &e) < 0) return failf(err, cap, "%s", rlog_error());
+    if (rlog_append_eval(s->log, &e) < 0) return rql_failf(err, cap, "%s", rlog_error());
     s->k.evals++;
     s->k.final_success = sr;
     s->k.final_return = rm;
@@ -358,7 +346,7 @@ static int eval_now(run_state *s, int final, char *err, size_t cap) {
 static int snapshot(run_state *s, char *err, size_t cap) {
     const net *n = agent_net(s->ag);
     if (!n) return 0;              /* qtable: no network to snapshot */
-    if (rlog_append_weights(s->log, s->k.episodes, n) < 0) return failf(err, cap, "%s", rlog_error());
+    if (rlog_append_weights(s->log, s->k.episodes, n) < 0) return rql_failf(err, cap, "%s", rlog_error());
     return 0;
 }
 
@@ -374,8 +362,8 @@ static int train_step(run_state *s, char *err, size_t cap) {
     const rql_config *c = s->c;
     env_vec *v = s->v;
     if (agent_act(s->ag, s->ac, v->obs, v->episode_start, 0, s->actions) < 0)
-        return failf(err, cap, "agent_act: %s", agent_error());
-    if (env_vec_step(v, s->actions) < 0) return failf(err, cap, "env step: %s", env_error());
+        return rql_failf(err, cap, "agent_act: %s", agent_error());
+    if (env_vec_step(v, s->actions) < 0) return rql_failf(err, cap, "env step: %s", env_error());
     /* The agent learns from the true next observation: the final one where an
      * episode ended (obs already holds the next episode's first). */
     size_t os = (size_t)v->obs_size;
@@ -384,20 +372,20 @@ static int train_step(run_state *s, char *err, size_t cap) {
         memcpy(s->next_obs + i * os, src + i * os, os * sizeof(float));
     }
     if (agent_observe(s->ag, s->ac, v->rewards, v->terminated, v->truncated, s->next_obs) < 0)
-        return failf(err, cap, "agent_observe: %s", agent_error());
+        return rql_failf(err, cap, "agent_observe: %s", agent_error());
     s->k.vsteps++;
     s->k.env_steps += v->n;
     agent_stats as;
     agent_get_stats(s->ag, &as);
     if (!isfinite(as.loss) && as.updates > 0)
-        return failf(err, cap, "training diverged: loss is %g after %ld updates", as.loss, as.updates);
-    double wall = s->k.wall_prev + (now_s() - s->t0);
+        return rql_failf(err, cap, "training diverged: loss is %g after %ld updates", as.loss, as.updates);
+    double wall = s->k.wall_prev + (rql_now_s() - s->t0);
     for (int i = 0; i < v->n; i++) {
         if (!v->terminated[i] && !v->truncated[i]) continue;
         rlog_curve_row row = {.episode = s->k.episodes, .env_steps = s->k.env_steps, .ret = v->ep_return[i],
                               .length = v->ep_length[i], .success = v->success[i] != 0,
                               .epsilon = as.epsilon, .wall_s = wall};
-        if (rlog_append_curve(s->log, &row) < 0) return failf(err, cap, "%s", rlog_error());
+        if (rlog_append_curve(s->log, &row) < 0) return rql_failf(err, cap, "%s", rlog_error());
         s->k.episodes++;
         s->recent[s->recent_pos] = v->success[i] != 0;
         s->recent_pos = (s->recent_pos + 1) % SUCCESS_WINDOW;
@@ -406,7 +394,7 @@ static int train_step(run_state *s, char *err, size_t cap) {
     if (c->log_train_every > 0 && as.updates / c->log_train_every > s->k.train_mark) {
         s->k.train_mark = as.updates / c->log_train_every;
         rlog_train_row row = {.update = as.updates, .loss = as.loss, .q_mean = as.q_mean, .grad_norm = as.grad_norm};
-        if (rlog_append_train(s->log, &row) < 0) return failf(err, cap, "%s", rlog_error());
+        if (rlog_append_train(s->log, &row) < 0) return rql_failf(err, cap, "%s", rlog_error());
     }
     /* The step that exhausts the budget always evaluates (the final,
      * recorded evaluation) and snapshots the final weights. */
@@ -439,7 +427,7 @@ int run_execute(const rql_config *c, const rql_run_spec *r, const run_opts *o, r
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     char *err = res->err;
     size_t cap = sizeof res->err;
-    run_state s = {.c = c, .r = r, .o = o, .t0 = now_s()};
+    run_state s = {.c = c, .r = r, .o = o, .t0 = rql_now_s()};
     s.k.final_success = s.k.final_return = NAN;
     s.k.next_eval = c->eval_every;
     s.k.next_ckpt = c->ckpt_every;
@@ -450,14 +438,14 @@ int run_execute(const rql_config *c, const rql_run_spec *r, const run_opts *o, r
 
     s.text = rql_config_run_text(c, r->agent, r->seed);
     s.v = env_vec_alloc(c->env, c->n_envs, seed);
-    if (!s.text || !s.v) { failf(err, cap, "%s: cannot create the env: %s", r->log_path, env_error()); goto out; }
+    if (!s.text || !s.v) { rql_failf(err, cap, "%s: cannot create the env: %s", r->log_path, env_error()); goto out; }
     s.ag = agent_alloc(ad->cfg, s.v->obs_size, s.v->n_actions, c->n_envs, env_seed(seed, AGENT_STREAM));
     s.ac = s.ag ? agent_actor_alloc(s.ag, c->n_envs) : NULL;
-    if (!s.ag || !s.ac) { failf(err, cap, "%s: cannot create agent %s: %s", r->log_path, ad->label, agent_error()); goto out; }
+    if (!s.ag || !s.ac) { rql_failf(err, cap, "%s: cannot create agent %s: %s", r->log_path, ad->label, agent_error()); goto out; }
     s.actions = calloc((size_t)c->n_envs, sizeof *s.actions);
     s.next_obs = calloc((size_t)c->n_envs * s.v->obs_size, sizeof *s.next_obs);
     s.recent = calloc(SUCCESS_WINDOW, 1);
-    if (!s.actions || !s.next_obs || !s.recent) { failf(err, cap, "out of memory"); goto out; }
+    if (!s.actions || !s.next_obs || !s.recent) { rql_failf(err, cap, "out of memory"); goto out; }
 
     struct stat st;
     if (o->resume && stat(r->ckpt_path, &st) == 0) {
@@ -467,7 +455,7 @@ int run_execute(const rql_config *c, const rql_run_spec *r, const run_opts *o, r
              * log leaves every row flushed but the status "running": mark it. */
             if (run_log_complete(r->log_path, s.text, err, cap) == 0) {
                 s.log = rlog_open_append(r->log_path);
-                if (!s.log) { failf(err, cap, "%s", rlog_error()); goto out; }
+                if (!s.log) { rql_failf(err, cap, "%s", rlog_error()); goto out; }
                 rlog_set_complete(s.log);
             }
             err[0] = 0;
@@ -476,16 +464,16 @@ int run_execute(const rql_config *c, const rql_run_spec *r, const run_opts *o, r
         }
         res->resumed = 1;
     } else {
-        if (env_vec_reset(s.v) < 0) { failf(err, cap, "env reset: %s", env_error()); goto out; }
+        if (env_vec_reset(s.v) < 0) { rql_failf(err, cap, "env reset: %s", env_error()); goto out; }
         rlog_meta m = {.seed = r->seed, .env = env_spec_world(c->env), .agent = agent_cfg_type(ad->cfg),
                        .label = ad->label, .config = s.text, .sweep = c->cell, .obs_size = s.v->obs_size,
                        .n_actions = s.v->n_actions, .hidden_size = s.ac->hidden_size, .net = agent_net(s.ag)};
         unlink(r->ckpt_path);       /* a fresh start must not leave an older run's checkpoint beside it */
         s.log = rlog_create(r->log_path, &m);
-        if (!s.log) { failf(err, cap, "%s", rlog_error()); goto out; }
+        if (!s.log) { rql_failf(err, cap, "%s", rlog_error()); goto out; }
     }
     report(&s, PROG_RUNNING, 1);
-    s.last_flush = now_s();
+    s.last_flush = rql_now_s();
     while (budget_left(&s)) {
         if ((o->stop && *o->stop) || (o->stop_after_steps && s.k.vsteps >= o->stop_after_steps)) {
             if (save_ckpt(&s, 0, err, cap)) goto out;
@@ -497,9 +485,9 @@ int run_execute(const rql_config *c, const rql_run_spec *r, const run_opts *o, r
             while (s.k.next_ckpt <= s.k.episodes) s.k.next_ckpt += c->ckpt_every;
             if (save_ckpt(&s, 0, err, cap)) goto out;
         }
-        double t = now_s();
+        double t = rql_now_s();
         if (t - s.last_flush >= c->log_flush_s) {
-            if (rlog_flush(s.log) < 0) { failf(err, cap, "%s", rlog_error()); goto out; }
+            if (rlog_flush(s.log) < 0) { rql_failf(err, cap, "%s", rlog_error()); goto out; }
             s.last_flush = t;
         }
         report(&s, PROG_RUNNING, 0);
@@ -514,14 +502,14 @@ finish:
     if (s.log) {
         rc = rlog_close(s.log);
         s.log = NULL;
-        if (rc < 0) { failf(err, cap, "%s", rlog_error()); res->status = RUN_FAILED; }
+        if (rc < 0) { rql_failf(err, cap, "%s", rlog_error()); res->status = RUN_FAILED; }
     }
 out:
-    if (res->status == RUN_FAILED && !err[0]) failf(err, cap, "%s: failed", r->log_path);
+    if (res->status == RUN_FAILED && !err[0]) rql_failf(err, cap, "%s: failed", r->log_path);
     if (res->status == RUN_FAILED) rlog_set_failed(s.log, err);   /* status "failed" at close */
     res->episodes = s.k.episodes;
     res->env_steps = s.k.env_steps;
-    res->wall_s = s.k.wall_prev + (now_s() - s.t0);
+    res->wall_s = s.k.wall_prev + (rql_now_s() - s.t0);
     res->final_success = s.k.final_success;
     res->final_return = s.k.final_return;
     if (s.ag) {
@@ -545,7 +533,7 @@ int run_log_complete(const char *log_path, const char *text, char *err, size_t c
     if (rlog_attr_str(f, "status", &status) == 0 && !strcmp(status, "complete")) {
         rc = 1;
         if (rlog_attr_str(f, "config", &config) || strcmp(config, text))
-            rc = failf(err, cap, "%s: a finished run of another config; remove it (or use --force) to run this "
+            rc = rql_failf(err, cap, "%s: a finished run of another config; remove it (or use --force) to run this "
                                  "config, or restore the config it was made with", log_path);
     }
     free(status);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include "experiments/seq.h"
+#include "experiments/util.h"
 
 /* Largest batch of one forward during evaluation; the network's workspace is
  * sized for max(batch, this). */
@@ -142,11 +143,6 @@ static int fail(char *err, size_t len, const char *fmt, ...) {
     return -1;
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 int seq_run(const seq_config *c, seq_result *res, FILE *log, char *err, size_t errlen) {
     if (c->length < 1 || c->length > 100000)
@@ -163,7 +159,7 @@ int seq_run(const seq_config *c, seq_result *res, FILE *log, char *err, size_t e
     if (c->cell != LAYER_LSTM && c->cell != LAYER_GRU && c->cell != LAYER_RNN)
         return fail(err, errlen, "cell kind %d is not recurrent", (int)c->cell);
 
-    const double t0 = now_s();
+    const double t0 = rql_now_s();
     const int Ts = seq_steps(c), in = seq_in_size(c), K = seq_out_size(c), m2m = seq_many_to_many(c);
     const int cap = c->batch > SEQ_EVAL_CHUNK ? c->batch : SEQ_EVAL_CHUNK;
     if ((long)cap * Ts > (1L << 20))
@@ -223,7 +219,7 @@ int seq_run(const seq_config *c, seq_result *res, FILE *log, char *err, size_t e
     }
     res->accuracy = seq_accuracy(c, n, r_test, c->test_size, x, target, y, &evalerr);
     if (evalerr) { rc = fail(err, errlen, "net_forward: %s", nets_error()); goto out; }
-    res->seconds = now_s() - t0;
+    res->seconds = rql_now_s() - t0;
 out:
     net_free(n);
     optim_free(o);

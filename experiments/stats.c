@@ -15,15 +15,8 @@
 #include <gsl/gsl_statistics_double.h>
 
 #include "experiments/rlog.h"
+#include "experiments/util.h"
 
-__attribute__((format(printf, 3, 4)))
-static int failf(char *err, size_t cap, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    if (err && cap) vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* ---- pure statistics ------------------------------------------------------------ */
 
@@ -141,30 +134,30 @@ void stats_comparison_free(stats_comparison *c) {
 /* One run's numbers from its log. */
 static int load_run(const char *path, double threshold, stats_run *r, char *err, size_t cap) {
     rlog_file *f = rlog_file_open(path);
-    if (!f) return failf(err, cap, "%s", rlog_error());
+    if (!f) return rql_failf(err, cap, "%s", rlog_error());
     int rc = -1;
     double *at = NULL, *sr = NULL, *ret = NULL;
     int64_t n1, n2, n3;
     r->path = strdup(path);
     if (rlog_attr_str(f, "label", &r->label) || rlog_attr_str(f, "agent", &r->agent) ||
         rlog_attr_str(f, "env", &r->env) || rlog_attr_i64(f, "seed", &r->seed)) {
-        failf(err, cap, "%s", rlog_error());
+        rql_failf(err, cap, "%s", rlog_error());
         goto out;
     }
     if (rlog_attr_str(f, "status", &r->status)) r->status = strdup("");
     if (rlog_attr_str(f, "sweep", &r->cell)) r->cell = strdup("");
     if (!r->status || !r->cell) {
-        failf(err, cap, "out of memory");
+        rql_failf(err, cap, "out of memory");
         goto out;
     }
     if (rlog_read_f64(f, "eval/at_episode", &at, &n1) || rlog_read_f64(f, "eval/success_rate", &sr, &n2) ||
         rlog_read_f64(f, "eval/return_mean", &ret, &n3)) {
-        failf(err, cap, "%s", rlog_error());
+        rql_failf(err, cap, "%s", rlog_error());
         goto out;
     }
     int64_t k = rlog_table_rows(f, "eval");           /* shortest column: a killed writer's ragged table */
     if (k == 0) {
-        failf(err, cap, "%s: /eval is empty: the run has no greedy evaluation to compare", path);
+        rql_failf(err, cap, "%s: /eval is empty: the run has no greedy evaluation to compare", path);
         goto out;
     }
     r->episodes = rlog_table_rows(f, "curves");
@@ -174,7 +167,7 @@ static int load_run(const char *path, double threshold, stats_run *r, char *err,
     r->solve_episode = stats_first_reach(at, sr, (int)k, threshold);
     r->auc = stats_auc(at, sr, (int)k);
     if (isnan(r->auc)) {
-        failf(err, cap, "%s: /eval/at_episode does not increase: no learning curve to integrate", path);
+        rql_failf(err, cap, "%s: /eval/at_episode does not increase: no learning curve to integrate", path);
         goto out;
     }
     rc = 0;
@@ -276,16 +269,16 @@ static int sweep_columns(stats_comparison *c) {
 }
 
 stats_comparison *stats_compare(const char *const *paths, int n, double threshold, char *err, size_t cap) {
-    if (n < 1) return failf(err, cap, "no run logs to compare"), NULL;
+    if (n < 1) return rql_failf(err, cap, "no run logs to compare"), NULL;
     stats_comparison *c = calloc(1, sizeof *c);
-    if (!c) return failf(err, cap, "out of memory"), NULL;
+    if (!c) return rql_failf(err, cap, "out of memory"), NULL;
     c->threshold = threshold > 0 ? threshold : 1.0;
     c->level = 0.95;
     c->runs = calloc((size_t)n, sizeof *c->runs);
     c->groups = calloc((size_t)n, sizeof *c->groups);
     double *xs = malloc(3 * (size_t)n * sizeof *xs);
     if (!c->runs || !c->groups || !xs) {
-        failf(err, cap, "out of memory");
+        rql_failf(err, cap, "out of memory");
         goto bad;
     }
     double *ys = xs + n, *ws = xs + 2 * n;
@@ -307,11 +300,11 @@ stats_comparison *stats_compare(const char *const *paths, int n, double threshol
             G->env = c->runs[i].env;
             G->cell = c->runs[i].cell;
             G->runs = malloc((size_t)n * sizeof *G->runs);
-            if (!G->runs) { failf(err, cap, "out of memory"); goto bad; }
+            if (!G->runs) { rql_failf(err, cap, "out of memory"); goto bad; }
         }
         G->runs[G->n++] = i;
     }
-    if (sweep_columns(c)) { failf(err, cap, "out of memory"); goto bad; }
+    if (sweep_columns(c)) { rql_failf(err, cap, "out of memory"); goto bad; }
     for (int g = 0; g < c->ngroups; g++) {
         stats_group *G = &c->groups[g];
         for (int j = 0; j < G->n; j++) xs[j] = c->runs[G->runs[j]].final_success;
@@ -329,7 +322,7 @@ stats_comparison *stats_compare(const char *const *paths, int n, double threshol
     }
     int np = c->ngroups * (c->ngroups - 1) / 2;
     c->pairs = calloc(np ? (size_t)np : 1, sizeof *c->pairs);
-    if (!c->pairs) { failf(err, cap, "out of memory"); goto bad; }
+    if (!c->pairs) { rql_failf(err, cap, "out of memory"); goto bad; }
     for (int a = 0; a < c->ngroups; a++)
         for (int b = a + 1; b < c->ngroups; b++) {
             if (strcmp(c->groups[a].cell, c->groups[b].cell)) continue;   /* sweeps: agents within a cell */
@@ -762,7 +755,7 @@ int stats_compare_print(const char *const *paths, int n, stats_fmt fmt, FILE *ou
     if (!c) return -1;
     int rc = stats_print(c, fmt, out);
     stats_comparison_free(c);
-    if (rc) return failf(err, cap, "cannot write the comparison (%s)", strerror(errno));
+    if (rc) return rql_failf(err, cap, "cannot write the comparison (%s)", strerror(errno));
     return 0;
 }
 
@@ -797,23 +790,23 @@ static int is_run_log(const char *path) {
 }
 
 static int walk(const char *dir, strvec *out, int depth, char *err, size_t cap) {
-    if (depth > 32) return failf(err, cap, "%s: folders nested too deep", dir);
+    if (depth > 32) return rql_failf(err, cap, "%s: folders nested too deep", dir);
     DIR *d = opendir(dir);
-    if (!d) return failf(err, cap, "%s: %s", dir, strerror(errno));
+    if (!d) return rql_failf(err, cap, "%s: %s", dir, strerror(errno));
     strvec names = {0};
     struct dirent *e;
     int rc = 0;
     while ((e = readdir(d)))
-        if (e->d_name[0] != '.' && push(&names, e->d_name)) { rc = failf(err, cap, "out of memory"); break; }
+        if (e->d_name[0] != '.' && push(&names, e->d_name)) { rc = rql_failf(err, cap, "out of memory"); break; }
     closedir(d);
     if (names.n) qsort(names.v, (size_t)names.n, sizeof *names.v, cmp_str);
     for (int i = 0; !rc && i < names.n; i++) {
         char *p = NULL;
-        if (asprintf(&p, "%s/%s", dir, names.v[i]) < 0) { rc = failf(err, cap, "out of memory"); break; }
+        if (asprintf(&p, "%s/%s", dir, names.v[i]) < 0) { rc = rql_failf(err, cap, "out of memory"); break; }
         struct stat st;
         if (stat(p, &st) == 0) {
             if (S_ISDIR(st.st_mode)) rc = walk(p, out, depth + 1, err, cap);
-            else if (S_ISREG(st.st_mode) && is_run_log(p) && push(out, p)) rc = failf(err, cap, "out of memory");
+            else if (S_ISREG(st.st_mode) && is_run_log(p) && push(out, p)) rc = rql_failf(err, cap, "out of memory");
         }
         free(p);
     }
@@ -827,19 +820,19 @@ int stats_collect_paths(const char *const *args, int nargs, char ***out, char *e
     for (int i = 0; i < nargs; i++) {
         struct stat st;
         if (stat(args[i], &st) != 0) {
-            failf(err, cap, "%s: %s", args[i], strerror(errno));
+            rql_failf(err, cap, "%s: %s", args[i], strerror(errno));
             goto bad;
         }
         if (S_ISDIR(st.st_mode)) {
             int before = v.n;
             if (walk(args[i], &v, 0, err, cap)) goto bad;
             if (v.n == before) {
-                failf(err, cap, "%s: no rql run logs (*.h5 with root attribute format = \"rql-log\") in this folder",
+                rql_failf(err, cap, "%s: no rql run logs (*.h5 with root attribute format = \"rql-log\") in this folder",
                       args[i]);
                 goto bad;
             }
         } else if (push(&v, args[i])) {
-            failf(err, cap, "out of memory");
+            rql_failf(err, cap, "out of memory");
             goto bad;
         }
     }

@@ -1,6 +1,7 @@
 /* sweep — the grid of a sweep, one run of it, and its summary (see sweep.h). */
 #define _GNU_SOURCE
 #include "experiments/sweep.h"
+#include "experiments/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,14 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-__attribute__((format(printf, 3, 4)))
-static int failf(char *err, size_t cap, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static const char *const status_names[] = {"pending", "running", "complete", "resumed", "skipped", "stopped",
                                            "failed"};
@@ -75,19 +68,19 @@ static int cell_dir(const rql_config *b, const int *pick, char *out, size_t n) {
 sweep_plan *sweep_plan_load(const char *path, const char *text, const char *source, const char *const *sets,
                             int nsets, const char *dir, char *err, size_t cap) {
     sweep_plan *p = calloc(1, sizeof *p);
-    if (!p) return failf(err, cap, "out of memory"), NULL;
+    if (!p) return rql_failf(err, cap, "out of memory"), NULL;
     const char *src = path ? path : source ? source : "<string>";
     p->base = path ? rql_config_load(path, sets, nsets, err, cap) : rql_config_parse(text, src, sets, nsets, err, cap);
     if (!p->base) goto bad;
     const rql_config *b = p->base;
     p->source = strdup(src);
     p->dir = strdup(dir ? dir : b->output);
-    if (!p->source || !p->dir) { failf(err, cap, "out of memory"); goto bad; }
+    if (!p->source || !p->dir) { rql_failf(err, cap, "out of memory"); goto bad; }
     long ncells = 1;
     for (int d = 0; d < b->nsweep; d++) ncells *= b->sweep[d].nvalues;     /* <= 1e6, config.c checks */
     long per = (long)b->nagents * b->nseeds;
     if (ncells * per > 10000000L) {
-        failf(err, cap, "%s: %ld cells x %ld runs each: more than ten million runs", src, ncells, per);
+        rql_failf(err, cap, "%s: %ld cells x %ld runs each: more than ten million runs", src, ncells, per);
         goto bad;
     }
     p->ncells = (int)ncells;
@@ -96,34 +89,34 @@ sweep_plan *sweep_plan_load(const char *path, const char *text, const char *sour
     p->runs = calloc((size_t)p->nruns, sizeof *p->runs);
     p->run_cell = calloc((size_t)p->nruns, sizeof *p->run_cell);
     p->res = calloc((size_t)p->nruns, sizeof *p->res);
-    if (!p->cells || !p->runs || !p->run_cell || !p->res) { failf(err, cap, "out of memory"); goto bad; }
+    if (!p->cells || !p->runs || !p->run_cell || !p->res) { rql_failf(err, cap, "out of memory"); goto bad; }
     char first_err[1024] = "";
     for (int ci = 0; ci < p->ncells; ci++) {
         sweep_cell *cell = &p->cells[ci];
         cell->pick = calloc(b->nsweep ? (size_t)b->nsweep : 1, sizeof *cell->pick);
-        if (!cell->pick) { failf(err, cap, "out of memory"); goto bad; }
+        if (!cell->pick) { rql_failf(err, cap, "out of memory"); goto bad; }
         for (int d = b->nsweep - 1, rest = ci; d >= 0; d--) {   /* the first key varies slowest */
             cell->pick[d] = rest % b->sweep[d].nvalues;
             rest /= b->sweep[d].nvalues;
         }
         if (cell_dir(b, cell->pick, cell->dir, sizeof cell->dir)) {
-            failf(err, cap, "%s: sweep: the folder name of a cell is longer than %zu bytes; give the keys shorter "
+            rql_failf(err, cap, "%s: sweep: the folder name of a cell is longer than %zu bytes; give the keys shorter "
                             "names with name = \"...\"", src, sizeof cell->dir - 1);
             goto bad;
         }
         char cerr[1024];
         cell->cfg = rql_config_load_cell(path, text, src, sets, nsets, cell->pick, cerr, sizeof cerr);
         if (!cell->cfg) {
-            if (!(cell->err = strdup(cerr))) { failf(err, cap, "out of memory"); goto bad; }
+            if (!(cell->err = strdup(cerr))) { rql_failf(err, cap, "out of memory"); goto bad; }
             if (!p->ninvalid++) snprintf(first_err, sizeof first_err, "%s", cerr);
         }
     }
     if (p->ninvalid == p->ncells && p->ncells > 1) {
-        failf(err, cap, "every cell of the sweep is invalid; the first: %s", first_err);
+        rql_failf(err, cap, "every cell of the sweep is invalid; the first: %s", first_err);
         goto bad;
     }
     if (p->ninvalid == p->ncells) {
-        failf(err, cap, "%s", first_err);
+        rql_failf(err, cap, "%s", first_err);
         goto bad;
     }
     for (int r = 0; r < p->nruns; r++) {
@@ -140,7 +133,7 @@ sweep_plan *sweep_plan_load(const char *path, const char *text, const char *sour
         int y = snprintf(s->ckpt_path, sizeof s->ckpt_path, "%s/%s%s%s/seed%ld.ckpt", p->dir, cell->dir, sep, label,
                          seed);
         if (x < 0 || y < 0 || (size_t)x >= sizeof s->log_path || (size_t)y >= sizeof s->ckpt_path) {
-            failf(err, cap, "output folder name too long: %s", p->dir);
+            rql_failf(err, cap, "output folder name too long: %s", p->dir);
             goto bad;
         }
         sweep_result *res = &p->res[r];
@@ -173,14 +166,9 @@ const char *sweep_run_state(const sweep_plan *p, int i) {
     return "new";
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 sweep_status sweep_run_one(const sweep_plan *p, int i, int force, const run_opts *o, sweep_result *out) {
-    double t0 = now_s();
+    double t0 = rql_now_s();
     int rank = out->rank;
     memset(out, 0, sizeof *out);
     out->rank = rank;
@@ -225,14 +213,14 @@ sweep_status sweep_run_one(const sweep_plan *p, int i, int force, const run_opts
                 rlog_info_free(&in);
             }
         }
-        out->wall_s = now_s() - t0;
+        out->wall_s = rql_now_s() - t0;
         return out->status;
     }
     run_opts mine = *o;
     mine.resume = 1;
     run_result rr;
     int st = run_execute(cell->cfg, r, &mine, &rr);
-    out->wall_s = now_s() - t0;
+    out->wall_s = rql_now_s() - t0;
     out->episodes = rr.episodes;
     out->final_success = rr.final_success;
     out->final_return = rr.final_return;
@@ -388,9 +376,9 @@ void sweep_print_table(const sweep_plan *p, const sweep_info *info, FILE *f) {
 static int write_atomic(const sweep_plan *p, const sweep_info *info, const char *path, int json, char *err,
                         size_t cap) {
     char tmp[1200];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) return failf(err, cap, "%s: name too long", path);
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) return rql_failf(err, cap, "%s: name too long", path);
     FILE *f = fopen(tmp, "w");
-    if (!f) return failf(err, cap, "cannot write %s: %s", tmp, strerror(errno));
+    if (!f) return rql_failf(err, cap, "cannot write %s: %s", tmp, strerror(errno));
     if (json) write_json(p, info, f);
     else sweep_print_table(p, info, f);
     int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
@@ -398,14 +386,14 @@ static int write_atomic(const sweep_plan *p, const sweep_info *info, const char 
     if (bad || rename(tmp, path)) {
         int e = errno;
         unlink(tmp);
-        return failf(err, cap, "cannot write %s: %s", path, strerror(e));
+        return rql_failf(err, cap, "cannot write %s: %s", path, strerror(e));
     }
     return 0;
 }
 
 int sweep_write_summary(const sweep_plan *p, const sweep_info *info, char *err, size_t cap) {
     char path[1100];
-    if (sweep_mkdirs(p->dir)) return failf(err, cap, "cannot create %s: %s", p->dir, strerror(errno));
+    if (sweep_mkdirs(p->dir)) return rql_failf(err, cap, "cannot create %s: %s", p->dir, strerror(errno));
     snprintf(path, sizeof path, "%s/sweep.json", p->dir);
     if (write_atomic(p, info, path, 1, err, cap)) return -1;
     snprintf(path, sizeof path, "%s/sweep.txt", p->dir);
