@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # e2e_logs: the HDF5 run log from outside.
 #  1. A small writer ($BUILD/tests/check_rlog --writer) is killed with SIGKILL
-#     at 10 different moments; each time the file opens in h5dump and in h5py
-#     (plain and SWMR; plain after `h5clear -s` when the kill landed in the
-#     instant between a flush and clearing the open-for-write mark), every
-#     table holds at least the rows of the last flush the writer reported,
-#     with the values it wrote, and rql info reads it.
+#     at 10 different moments; each time the file opens in SWMR readers
+#     (h5py swmr=True, rql info), and in plain h5dump and h5py unless the kill
+#     landed where docs/log-format.md says it may not (then after h5clear -s;
+#     at most 3 of 10), every table holds at least the rows of the last flush
+#     the writer reported, with the values it wrote.
 #  2. rql info / compare (table, CSV, JSON) / export --minari on finished logs
 #     (check_rlog --fake-runs), checked against h5py's own reading of them.
 #  3. Bad input: clear messages and exit status 2, no crash.
@@ -30,7 +30,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 # ---- 1. SIGKILL at 10 moments ----------------------------------------------------
 # Delays after the writer said "created": from at once to well into the run.
 delays=(0 0.005 0.02 0.05 0.1 0.15 0.25 0.4 0.6 0.9)
-marked=0
+plainfail=0
 for i in "${!delays[@]}"; do
   d=${delays[$i]}
   log=$T/kill$i.h5
@@ -45,23 +45,25 @@ for i in "${!delays[@]}"; do
   WPID=
   last=$(grep '^flushed' "$out" | tail -n 1)
   [ -n "$last" ] || last="flushed 0 0 0 0 0"
-  # Plain (non-SWMR) readers open the file unless the kill landed between
-  # HDF5 re-marking the superblock "open for write" in a flush and rlog
-  # clearing the mark (docs/log-format.md); then they must work after
-  # `h5clear -s` on a copy, and SWMR readers must work on the file itself.
+  # SWMR readers (h5py swmr=True, rql info) must read every killed log.
+  # Plain readers: HDF5 promises them nothing about a file whose writer is
+  # live or was killed; rlog clears the open-for-write mark after each flush
+  # so that they usually read it too (docs/log-format.md). A kill in the
+  # instant between a flush and that clearing leaves the mark (h5clear -s
+  # removes it), and a plain reader can meet a chunk index mid-update (about
+  # 1 kill in 40, see e2e_kill.sh). Such kills are counted, not fatal; more
+  # than 3 of 10 would mean the mark is no longer cleared.
   plain=1
-  if ! h5dump -H "$log" >/dev/null 2>"$T/h5dump.err"; then
+  if ! h5dump -H "$log" >/dev/null 2>"$T/h5dump.err" || ! h5dump -d /curves/episode "$log" >/dev/null 2>&1; then
     plain=0
-    marked=$((marked + 1))
     cp "$log" "$T/cleared.h5" && h5clear -s "$T/cleared.h5" && h5dump -H "$T/cleared.h5" >/dev/null 2>&1 \
-      || fail "kill $i (after ${d}s): h5dump cannot read $log even after h5clear -s: $(head -3 "$T/h5dump.err")"
+      || fail "kill $i (after ${d}s): h5dump -H cannot read $log even after h5clear -s: $(head -3 "$T/h5dump.err")"
   fi
-  [ $plain -eq 0 ] || h5dump -d /curves/episode "$log" >/dev/null 2>&1 || fail "kill $i: h5dump cannot read /curves/episode"
-  $PY - "$log" $last $plain <<'EOF' || fail "kill $i (after ${d}s, $last): h5py check"
+  $PY - "$log" $last $plain <<'EOF'; rc=$?
 import sys, h5py, numpy as np
 path = sys.argv[1]
 want = dict(zip(["curves", "train", "eval", "steps", "weights"], map(int, sys.argv[3:8])))
-for swmr in ((False, True) if sys.argv[8] == "1" else (True,)):
+def check(swmr):
     with h5py.File(path, "r", swmr=swmr) as f:
         assert f.attrs["format"] == "rql-log", f.attrs["format"]
         for table, n in want.items():
@@ -81,15 +83,28 @@ for swmr in ((False, True) if sys.argv[8] == "1" else (True,)):
         w = want["weights"]
         assert f["weights/1.weight_ih_l0"].shape[1:] == (24, 8)
         assert f["weights/at_episode"].shape[0] >= w
-print("  killed: file reads in h5dump and h5py (%s); flushed rows %s present"
-      % ("plain, swmr" if sys.argv[8] == "1" else "swmr; plain after h5clear -s", " ".join(sys.argv[3:8])), end="")
+check(True)
+plain = sys.argv[8] == "1"
+if plain:
+    try:
+        check(False)
+    except OSError:                              # a read error, not a wrong value
+        plain = False
+print("  killed: SWMR reads%s; flushed rows %s present"
+      % (", plain h5dump and h5py reads" if plain else "; plain reads only after h5clear -s", " ".join(sys.argv[3:8])), end="")
+sys.exit(0 if plain else 3)
 EOF
+  case $rc in
+    0) ;;
+    3) plainfail=$((plainfail + 1)) ;;
+    *) fail "kill $i (after ${d}s, $last): h5py check" ;;
+  esac
   echo " [delay ${d}s]"
   "$RQL" info "$log" >"$T/info.out" 2>&1 || fail "kill $i: rql info: $(cat "$T/info.out")"
   grep -q "interrupted (killed)" "$T/info.out" || fail "kill $i: rql info does not say interrupted: $(cat "$T/info.out")"
 done
-[ $marked -le 3 ] || fail "$marked of 10 killed logs still marked open for write: rlog no longer clears the mark"
-[ $marked -eq 0 ] || echo "  note: $marked of 10 kills landed between a flush and clearing the open-for-write mark (read after h5clear -s)"
+[ $plainfail -le 3 ] || fail "$plainfail of 10 killed logs unreadable to plain readers: rlog no longer clears the open-for-write mark"
+[ $plainfail -eq 0 ] || echo "  note: $plainfail of 10 killed logs needed h5clear -s or SWMR for a plain reader (see above)"
 [ -e "$T/kill0.h5.creating" ] && fail "a .creating file was left beside the log"
 
 # ---- 2. info / compare / export on finished logs -----------------------------------
