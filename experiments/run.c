@@ -248,7 +248,10 @@ static int save_ckpt(run_state *s, int done, char *err, size_t cap) {
 }
 
 /* Restore from the checkpoint; the log is reopened truncated to the rows it
- * had when the checkpoint was written. *done is set for a finished run. */
+ * had when the checkpoint was written. *done is set for a finished run.
+ * Returns 0, -1, or LOG_UNUSABLE: the checkpoint is good but the log cannot
+ * be cut back to it (missing, or torn by a kill past what HDF5 can repair). */
+enum { LOG_UNUSABLE = -2 };
 static int load_ckpt(run_state *s, int *done, char *err, size_t cap) {
     hid_t f = ckpt_open(s->r->ckpt_path, err, cap);
     if (f < 0) return -1;
@@ -293,7 +296,7 @@ static int load_ckpt(run_state *s, int *done, char *err, size_t cap) {
     *done = (int)d;
     if (*done) return 0;
     s->log = rlog_reopen(s->r->log_path, &n);
-    if (!s->log) return rql_failf(err, cap, "%s", rlog_error());
+    if (!s->log) return rql_failf(err, cap, "%s", rlog_error()), LOG_UNUSABLE;
     return 0;
 }
 
@@ -449,7 +452,24 @@ int run_execute(const rql_config *c, const rql_run_spec *r, const run_opts *o, r
 
     struct stat st;
     if (o->resume && stat(r->ckpt_path, &st) == 0) {
-        if (load_ckpt(&s, &done, err, cap)) goto out;
+        int lc = load_ckpt(&s, &done, err, cap);
+        if (lc == LOG_UNUSABLE) {
+            /* A run is a function of its config and seed, so starting it
+             * over gives the log an uninterrupted run writes; only the work
+             * since the start is lost, not the run. */
+            char why[sizeof res->err];
+            snprintf(why, sizeof why, "%s", err);
+            free_state(&s);
+            unlink(r->log_path);
+            unlink(r->ckpt_path);
+            fprintf(stderr, "rql: %s: cannot resume (%s); starting the run over\n", r->log_path, why);
+            run_opts fresh = *o;
+            fresh.resume = 0;
+            int status = run_execute(c, r, &fresh, res);
+            res->restarted = 1;
+            return status;
+        }
+        if (lc) goto out;
         if (done) {
             /* A writer killed between its final checkpoint and closing the
              * log leaves every row flushed but the status "running": mark it. */

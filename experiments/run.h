@@ -50,6 +50,8 @@ typedef struct {
 typedef struct {
     int status;                   /* RUN_* */
     int resumed;                  /* continued from a checkpoint (not from the start) */
+    int restarted;                /* --resume found a checkpoint but a log it could not cut back to it
+                                   * (torn by SIGKILL): the run was started over */
     long episodes, env_steps, updates;
     double wall_s;
     double final_success, final_return;   /* of the last greedy evaluation */

@@ -264,6 +264,8 @@ START_TEST(test_resume_bit_identical) {
         }
         run_opts o = {.resume = 1};
         ck_assert_msg(run_execute(c, &r[k], &o, &rr) == RUN_FINISHED, "%s", rr.err);
+        ck_assert_int_eq(rr.resumed, 1);
+        ck_assert_int_eq(rr.restarted, 0);
         ck_assert_int_eq(rr.episodes, res[k].episodes);
         ck_assert_int_eq(rr.env_steps, res[k].env_steps);
         ck_assert_int_eq(rr.updates, res[k].updates);
@@ -274,6 +276,42 @@ START_TEST(test_resume_bit_identical) {
     }
     free(r);
     free(full);
+    rql_config_free(c);
+}
+END_TEST
+
+/* A checkpoint whose log cannot be cut back to it (torn past what HDF5 can
+ * repair by a SIGKILL, or gone): --resume starts the run over, and the run
+ * still ends equal to an uninterrupted one. */
+START_TEST(test_unusable_log_restarts) {
+    rql_config *c = cfg(NULL, 0);
+    run_result full[2];
+    int n;
+    rql_run_spec *f = run_into(c, "full", 1, full, &n);
+    char out[512];
+    snprintf(out, sizeof out, "%s/torn_log", dir);
+    rql_run_spec *r;
+    ck_assert_int_eq(rql_config_expand(c, out, &r, &n, err, sizeof err), 0);
+    mkdirs_for(r, n, c, out);
+    for (int k = 0; k < 2; k++) {
+        run_result rr;
+        run_opts o = {.stop_after_steps = 17};
+        ck_assert_int_eq(run_execute(c, &r[k], &o, &rr), RUN_STOPPED);
+        if (k == 0) {                       /* torn: a file HDF5 cannot open */
+            FILE *t = fopen(r[k].log_path, "r+");
+            ck_assert_ptr_nonnull(t);
+            fputs("a log torn by a kill", t);
+            fclose(t);
+        } else ck_assert_int_eq(unlink(r[k].log_path), 0);   /* gone */
+        run_opts o2 = {.resume = 1};
+        ck_assert_msg(run_execute(c, &r[k], &o2, &rr) == RUN_FINISHED, "%s", rr.err);
+        ck_assert_int_eq(rr.restarted, 1);
+        ck_assert_int_eq(rr.resumed, 0);
+        ck_assert_int_eq(rr.episodes, full[k].episodes);
+        assert_same_logs(f[k].log_path, r[k].log_path);
+    }
+    free(r);
+    free(f);
     rql_config_free(c);
 }
 END_TEST
@@ -407,6 +445,7 @@ int main(void) {
     tcase_set_timeout(t, 120);
     tcase_add_test(t, test_short_run_log);
     tcase_add_test(t, test_resume_bit_identical);
+    tcase_add_test(t, test_unusable_log_restarts);
     tcase_add_test(t, test_threads_identical);
     tcase_add_test(t, test_changed_config_refused);
     tcase_add_test(t, test_evaluate_deterministic);
