@@ -202,12 +202,7 @@ def plot(rs, out, window=None, points=200, title=None, source="train"):
             else "greedy evaluations")
     fig.suptitle(title or "%s: mean over seeds, 95%% t band, %s" % (", ".join(env) or "rql", what))
     fig.tight_layout()
-    d = os.path.dirname(out)
-    if d:
-        os.makedirs(d, exist_ok=True)
-    paths = [out + ".png", out + ".svg"]
-    fig.savefig(paths[0], dpi=110)
-    fig.savefig(paths[1])
+    paths = rqlog.save_figure(fig, out)
     plt.close(fig)
     return paths, summary
 

@@ -158,12 +158,7 @@ def plot(run, res, out, title=None):
                  % (os.path.join(*run.path.split(os.sep)[-2:]), run.attrs.get("env", "?"),
                     run.attrs.get("net_spec", run.label), run.seed))
     fig.tight_layout()
-    d = os.path.dirname(out)
-    if d:
-        os.makedirs(d, exist_ok=True)
-    paths = [out + ".png", out + ".svg"]
-    fig.savefig(paths[0], dpi=110)
-    fig.savefig(paths[1])
+    paths = rqlog.save_figure(fig, out)
     plt.close(fig)
     return paths
 

@@ -14,7 +14,6 @@ categories in the order they appear. Failed runs (no log) are left out and
 counted in the table.
 """
 import argparse
-import itertools
 import math
 import os
 import sys
@@ -112,12 +111,7 @@ def plot(df, out, x=None, metric="success", logx=False, title=None):
     env = sorted(set(str(v) for v in df.get("env", [])) - {""}) if "env" in df else []
     fig.suptitle(title or "%s against %s%s" % (ylabel, x, (" on " + ", ".join(env)) if env else ""), fontsize=11)
     fig.tight_layout()
-    d = os.path.dirname(out)
-    if d:
-        os.makedirs(d, exist_ok=True)
-    paths = [out + ".png", out + ".svg"]
-    fig.savefig(paths[0], dpi=110)
-    fig.savefig(paths[1])
+    paths = rqlog.save_figure(fig, out)
     plt.close(fig)
     return paths, t, others, x
 

@@ -347,6 +347,18 @@ def is_run_log(path):
         return False
 
 
+def save_figure(fig, out, dpi=110):
+    """Write a matplotlib figure to OUT.png (at dpi) and OUT.svg, creating
+    OUT's folder; returns the two paths. The plot scripts all save this way."""
+    d = os.path.dirname(out)
+    if d:
+        os.makedirs(d, exist_ok=True)
+    paths = [out + ".png", out + ".svg"]
+    fig.savefig(paths[0], dpi=dpi)
+    fig.savefig(paths[1])
+    return paths
+
+
 def find_runs(path):
     """A run file, or every run log under a folder (recursively, sorted)."""
     if os.path.isfile(path):
