@@ -57,13 +57,19 @@ static void teardown(void) {
     if (system(cmd)) {}
 }
 
-/* Runs all runs of c under out (a subfolder of dir); returns the specs. */
-static rql_run_spec *run_into(const rql_config *c, const char *sub, int threads, run_result *res, int *n) {
+/* The runs of c with their logs under dir/sub (folders made); *n of them. */
+static rql_run_spec *specs_in(const rql_config *c, const char *sub, int *n) {
     char out[512];
     snprintf(out, sizeof out, "%s/%s", dir, sub);
     rql_run_spec *r;
     ck_assert_int_eq(rql_config_expand(c, out, &r, n, err, sizeof err), 0);
     mkdirs_for(r, *n, c, out);
+    return r;
+}
+
+/* Runs all runs of c under dir/sub; returns the specs. */
+static rql_run_spec *run_into(const rql_config *c, const char *sub, int threads, run_result *res, int *n) {
+    rql_run_spec *r = specs_in(c, sub, n);
     run_opts o = {0};
     ck_assert_int_eq(run_all(c, r, *n, threads, &o, res), 0);
     return r;
@@ -248,11 +254,7 @@ START_TEST(test_resume_bit_identical) {
     run_result res[2];
     int n;
     rql_run_spec *full = run_into(c, "full", 1, res, &n);
-    char out[512];
-    snprintf(out, sizeof out, "%s/cut", dir);
-    rql_run_spec *r;
-    ck_assert_int_eq(rql_config_expand(c, out, &r, &n, err, sizeof err), 0);
-    mkdirs_for(r, n, c, out);
+    rql_run_spec *r = specs_in(c, "cut", &n);
     /* Stop at vector steps 3 (before any checkpoint by cadence), 17 and 30,
      * resuming each time, then finish. */
     const long stops[] = {3, 17, 30};
@@ -288,11 +290,7 @@ START_TEST(test_unusable_log_restarts) {
     run_result full[2];
     int n;
     rql_run_spec *f = run_into(c, "full", 1, full, &n);
-    char out[512];
-    snprintf(out, sizeof out, "%s/torn_log", dir);
-    rql_run_spec *r;
-    ck_assert_int_eq(rql_config_expand(c, out, &r, &n, err, sizeof err), 0);
-    mkdirs_for(r, n, c, out);
+    rql_run_spec *r = specs_in(c, "torn_log", &n);
     for (int k = 0; k < 2; k++) {
         run_result rr;
         run_opts o = {.stop_after_steps = 17};
@@ -336,12 +334,8 @@ END_TEST
 
 START_TEST(test_changed_config_refused) {
     rql_config *c = cfg(NULL, 0);
-    char out[512];
-    snprintf(out, sizeof out, "%s/chg", dir);
-    rql_run_spec *r;
     int n;
-    ck_assert_int_eq(rql_config_expand(c, out, &r, &n, err, sizeof err), 0);
-    mkdirs_for(r, n, c, out);
+    rql_run_spec *r = specs_in(c, "chg", &n);
     run_result rr;
     run_opts o = {.stop_after_steps = 5};
     ck_assert_int_eq(run_execute(c, &r[0], &o, &rr), RUN_STOPPED);
@@ -391,11 +385,7 @@ START_TEST(test_checkpoint_atomic) {
     run_result full[2];
     int n;
     rql_run_spec *f = run_into(c, "full", 1, full, &n);
-    char out[512];
-    snprintf(out, sizeof out, "%s/torn", dir);
-    rql_run_spec *r;
-    ck_assert_int_eq(rql_config_expand(c, out, &r, &n, err, sizeof err), 0);
-    mkdirs_for(r, n, c, out);
+    rql_run_spec *r = specs_in(c, "torn", &n);
     run_result rr;
     run_opts o = {.stop_after_steps = 9};
     ck_assert_int_eq(run_execute(c, &r[1], &o, &rr), RUN_STOPPED);
