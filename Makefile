@@ -26,7 +26,7 @@ LDLIBS   := $(HDF5_LD) -lhdf5_hl -lconfig -lgsl $(BLAS_LD) -lm -lpthread
 CHECK_LD := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm)
 # MPI for `rql sweep` under mpirun: on when mpicc is found (Debian:
 # libopenmpi-dev, openmpi-bin); `make MPI=0` builds without it. Only
-# experiments/cmd_sweep.c uses MPI, and only ./rql links it.
+# cli/cmd_sweep.c uses MPI, and only ./rql links it.
 MPI      ?= $(if $(shell command -v mpicc 2>/dev/null),1,0)
 ifeq ($(MPI),1)
 MPI_CF   := -DRQL_MPI $(shell mpicc --showme:compile 2>/dev/null || pkg-config --cflags ompi 2>/dev/null)
@@ -34,8 +34,8 @@ MPI_LD   := $(shell mpicc --showme:link 2>/dev/null || pkg-config --libs ompi 2>
 endif
 LDFLAGS  += -fopenmp $(OPT)
 
-MODULES  := nets envs agents experiments
-LIBSRC   := $(filter-out experiments/rql.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
+MODULES  := util nets envs agents log stats experiments bench cli
+LIBSRC   := $(filter-out cli/rql.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 LIBOBJ   := $(LIBSRC:%.c=$(BUILD)/%.o)
 TESTSRC  := $(wildcard tests/check_*.c)
 TESTBIN  := $(TESTSRC:tests/%.c=$(BUILD)/tests/%)
@@ -65,20 +65,20 @@ $(BUILD)/lib%.a: $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(basename $$(wildcard 
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/experiments/cmd_sweep.o: CFLAGS += $(MPI_CF)
-$(BUILD)/experiments/cmd_sweep.o: $(MPI_STAMP)
+$(BUILD)/cli/cmd_sweep.o: CFLAGS += $(MPI_CF)
+$(BUILD)/cli/cmd_sweep.o: $(MPI_STAMP)
 
 # rql links every object directly (not through the archive) so that the
 # optional commands, declared weak in rql.c, are present when their file is.
-$(BUILD)/rql: $(BUILD)/experiments/rql.o $(LIBOBJ) $(BUILD)/librql.a
-	$(CC) $(LDFLAGS) -o $@ $(BUILD)/experiments/rql.o $(LIBOBJ) $(LDLIBS) $(MPI_LD)
+$(BUILD)/rql: $(BUILD)/cli/rql.o $(LIBOBJ) $(BUILD)/librql.a
+	$(CC) $(LDFLAGS) -o $@ $(BUILD)/cli/rql.o $(LIBOBJ) $(LDLIBS) $(MPI_LD)
 
 rql: $(BUILD)/rql
 	@ln -sf $(BUILD)/rql rql
 
 # tests/check_nets*.c link nets only; check_envs* envs only; check_agents*
 # agents and nets (and envs, for learning tests); anything else links it all.
-testlibs = $(if $(filter check_nets%,$(1)),$(BUILD)/libnets.a,$(if $(filter check_envs%,$(1)),$(BUILD)/libenvs.a,$(if $(filter check_agents%,$(1)),$(BUILD)/libagents.a $(BUILD)/libnets.a $(BUILD)/libenvs.a,$(BUILD)/librql.a)))
+testlibs = $(if $(filter check_nets%,$(1)),$(BUILD)/libnets.a $(BUILD)/libutil.a,$(if $(filter check_envs%,$(1)),$(BUILD)/libenvs.a $(BUILD)/libutil.a,$(if $(filter check_agents%,$(1)),$(BUILD)/libagents.a $(BUILD)/libnets.a $(BUILD)/libenvs.a $(BUILD)/libutil.a,$(BUILD)/librql.a)))
 
 $(BUILD)/tests/%: tests/%.c $$(call testlibs,$$*) $(HEADERS)
 	@mkdir -p $(dir $@)

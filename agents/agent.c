@@ -10,17 +10,6 @@
 #include <strings.h>
 #include "agents/agent_internal.h"
 
-/* ---- errors ------------------------------------------------------------------ */
-static __thread char agent_errbuf[512];
-const char *agent_error(void) { return agent_errbuf; }
-int agent_set_error(int code, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(agent_errbuf, sizeof agent_errbuf, fmt, ap);
-    va_end(ap);
-    return code;
-}
-
 /* ---- parameter tables ----------------------------------------------------------
  * Defaults are the ones that solve the T-maze (length 10) fastest in the
  * benchmark (rql bench memory); docs/agents.md explains each. */
@@ -107,14 +96,14 @@ struct agent_cfg {
 agent_cfg *agent_cfg_alloc(const char *type) {
     const agent_info *t = agent_info_find(type);
     if (!t) {
-        agent_set_error(AGENT_EINVAL, "unknown agent type '%s' (qtable, dqn, drqn)", type ? type : "(null)");
+        rql_set_error(AGENT_EINVAL, "unknown agent type '%s' (qtable, dqn, drqn)", type ? type : "(null)");
         return NULL;
     }
     agent_cfg *c = calloc(1, sizeof *c);
     if (c) c->val = calloc((size_t)t->nparams, VAL_MAX);
     if (!c || !c->val) {
         free(c);
-        agent_set_error(AGENT_ENOMEM, "agent_cfg_alloc: out of memory");
+        rql_set_error(AGENT_ENOMEM, "agent_cfg_alloc: out of memory");
         return NULL;
     }
     c->info = t;
@@ -152,7 +141,7 @@ static int choice_ok(const char *choices, const char *v) {
 }
 
 int agent_cfg_set(agent_cfg *c, const char *key, const char *value) {
-    if (!c || !key || !value) return agent_set_error(AGENT_EINVAL, "agent_cfg_set: NULL argument");
+    if (!c || !key || !value) return rql_set_error(AGENT_EINVAL, "agent_cfg_set: NULL argument");
     const agent_info *t = c->info;
     int i = param_index(t, key);
     if (i < 0) {
@@ -160,41 +149,41 @@ int agent_cfg_set(agent_cfg *c, const char *key, const char *value) {
         size_t at = 0;
         for (int j = 0; j < t->nparams && at < sizeof known; j++)
             at += (size_t)snprintf(known + at, sizeof known - at, "%s%s", j ? ", " : "", t->params[j].name);
-        return agent_set_error(AGENT_EINVAL, "unknown %s parameter '%s' (known: %s)", t->name, key, known);
+        return rql_set_error(AGENT_EINVAL, "unknown %s parameter '%s' (known: %s)", t->name, key, known);
     }
     const agent_param_desc *d = &t->params[i];
     if (strlen(value) >= VAL_MAX)
-        return agent_set_error(AGENT_EINVAL, "%s = %.40s...: value too long", key, value);
+        return rql_set_error(AGENT_EINVAL, "%s = %.40s...: value too long", key, value);
     char *end;
     switch (d->type) {
     case AGENT_PARAM_INT: {
         double x = strtod(value, &end);
         if (end == value || *end || x != floor(x))
-            return agent_set_error(AGENT_EINVAL, "%s = %s: not an integer", key, value);
+            return rql_set_error(AGENT_EINVAL, "%s = %s: not an integer", key, value);
         if (x < d->lo || x > d->hi)
-            return agent_set_error(AGENT_EINVAL, "%s = %s: out of range [%.15g, %.15g]", key, value, d->lo, d->hi);
+            return rql_set_error(AGENT_EINVAL, "%s = %s: out of range [%.15g, %.15g]", key, value, d->lo, d->hi);
         snprintf(c->val[i], VAL_MAX, "%.0f", x);
         return 0;
     }
     case AGENT_PARAM_REAL: {
         double x = strtod(value, &end);
         if (end == value || *end || !isfinite(x))
-            return agent_set_error(AGENT_EINVAL, "%s = %s: not a number", key, value);
+            return rql_set_error(AGENT_EINVAL, "%s = %s: not a number", key, value);
         if (x < d->lo || x > d->hi)
-            return agent_set_error(AGENT_EINVAL, "%s = %s: out of range [%g, %g]", key, value, d->lo, d->hi);
+            return rql_set_error(AGENT_EINVAL, "%s = %s: out of range [%g, %g]", key, value, d->lo, d->hi);
         snprintf(c->val[i], VAL_MAX, "%s", value);
         return 0;
     }
     case AGENT_PARAM_BOOL: {
         int b;
         if (parse_bool(value, &b))
-            return agent_set_error(AGENT_EINVAL, "%s = %s: not a boolean (true|false|1|0)", key, value);
+            return rql_set_error(AGENT_EINVAL, "%s = %s: not a boolean (true|false|1|0)", key, value);
         snprintf(c->val[i], VAL_MAX, "%d", b);
         return 0;
     }
     default:
         if (!choice_ok(d->choices, value))
-            return agent_set_error(AGENT_EINVAL, "%s = %s: not one of %s", key, value, d->choices);
+            return rql_set_error(AGENT_EINVAL, "%s = %s: not one of %s", key, value, d->choices);
         snprintf(c->val[i], VAL_MAX, "%s", value);
         return 0;
     }
@@ -278,14 +267,14 @@ static int alloc_nets(agent *a) {
     a->online = net_alloc(a->in, ls, nl, B, T);
     a->target = a->online ? net_alloc(a->in, ls, nl, B, T) : NULL;
     if (!a->online || !a->target)
-        return agent_set_error(AGENT_ENOMEM, "cannot build the %s network (%d inputs, batch %d x %d steps): %s",
-                               a->type_name, a->in, B, T, nets_error());
+        return rql_set_error(AGENT_ENOMEM, "cannot build the %s network (%d inputs, batch %d x %d steps): %s",
+                               a->type_name, a->in, B, T, rql_error());
     if (net_init(a->online, a->rng) < 0 || net_copy(a->target, a->online) < 0)
-        return agent_set_error(AGENT_EINVAL, "network init: %s", nets_error());
+        return rql_set_error(AGENT_EINVAL, "network init: %s", rql_error());
     a->S = net_state_size(a->online);
     a->H = net_hidden_size(a->online);
     a->opt = optim_alloc(p->optimizer, a->online->nparams, p->lr);
-    if (!a->opt) return agent_set_error(AGENT_ENOMEM, "cannot allocate the optimizer's moments");
+    if (!a->opt) return rql_set_error(AGENT_ENOMEM, "cannot allocate the optimizer's moments");
     a->opt->momentum = p->momentum;
     return 0;
 }
@@ -314,20 +303,20 @@ static int alloc_workspace(agent *a) {
     a->seqs = malloc(sizeof(agent_seq) * B);
     if (!a->x || !a->xn || !a->xb || !a->q || !a->qn || !a->qt || !a->dy || !a->yb || !a->st0 || !a->st0t ||
         !a->dst0 || !a->len || !a->lenb || !a->acts || !a->mask || !a->ret || !a->disc || !a->seqs)
-        return agent_set_error(AGENT_ENOMEM, "cannot allocate the update workspace (batch %d x %d steps)",
+        return rql_set_error(AGENT_ENOMEM, "cannot allocate the update workspace (batch %d x %d steps)",
                                p->batch, a->Tmax);
     return 0;
 }
 
 agent *agent_alloc(const agent_cfg *c, int obs_size, int n_actions, int n_envs, uint64_t seed) {
-    if (!c) { agent_set_error(AGENT_EINVAL, "agent_alloc: cfg is NULL"); return NULL; }
+    if (!c) { rql_set_error(AGENT_EINVAL, "agent_alloc: cfg is NULL"); return NULL; }
     if (obs_size < 1 || n_actions < 1 || n_envs < 1) {
-        agent_set_error(AGENT_EINVAL, "agent_alloc: obs_size %d, n_actions %d, n_envs %d (each must be >= 1)",
+        rql_set_error(AGENT_EINVAL, "agent_alloc: obs_size %d, n_actions %d, n_envs %d (each must be >= 1)",
                         obs_size, n_actions, n_envs);
         return NULL;
     }
     agent *a = calloc(1, sizeof *a);
-    if (!a) { agent_set_error(AGENT_ENOMEM, "agent_alloc: out of memory"); return NULL; }
+    if (!a) { rql_set_error(AGENT_ENOMEM, "agent_alloc: out of memory"); return NULL; }
     parse_params(c, &a->p);
     agent_params *p = &a->p;
     a->type_name = c->info->name;
@@ -337,7 +326,7 @@ agent *agent_alloc(const agent_cfg *c, int obs_size, int n_actions, int n_envs, 
     a->loss = a->q_mean = a->grad_norm = NAN;
     a->in = p->type == AGENT_DRQN ? obs_size : p->k * obs_size;
     a->rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!a->rng) { agent_set_error(AGENT_ENOMEM, "agent_alloc: cannot allocate the RNG"); goto fail; }
+    if (!a->rng) { rql_set_error(AGENT_ENOMEM, "agent_alloc: cannot allocate the RNG"); goto fail; }
     gsl_rng_set(a->rng, (unsigned long)(seed ^ (seed >> 32)) ^ 0x5eedUL);
     if (p->type == AGENT_QTABLE) {
         if (qtab_init(&a->tab, a->in, n_actions, p->capacity) < 0) goto fail;
@@ -345,7 +334,7 @@ agent *agent_alloc(const agent_cfg *c, int obs_size, int n_actions, int n_envs, 
     }
     if (p->type == AGENT_DRQN) {
         if (p->state_init == STATE_LEARNED && !p->learn_h0) {
-            agent_set_error(AGENT_EINVAL, "state_init = learned needs learn_h0 = true");
+            rql_set_error(AGENT_EINVAL, "state_init = learned needs learn_h0 = true");
             goto fail;
         }
         int train = p->seq_mode == SEQ_CHUNK ? p->chunk : p->max_len;
@@ -410,7 +399,7 @@ void agent_get_stats(const agent *a, agent_stats *s) {
 /* ---- actors ----------------------------------------------------------------------------- */
 agent_actor *agent_actor_alloc(agent *a, int n) {
     if (!a || n < 1) {
-        agent_set_error(AGENT_EINVAL, "agent_actor_alloc: %s, n = %d (need >= 1)", a ? "agent" : "agent is NULL", n);
+        rql_set_error(AGENT_EINVAL, "agent_actor_alloc: %s, n = %d (need >= 1)", a ? "agent" : "agent is NULL", n);
         return NULL;
     }
     agent_actor *ac = calloc(1, sizeof *ac);
@@ -442,7 +431,7 @@ agent_actor *agent_actor_alloc(agent *a, int n) {
     return ac;
 nomem:
     agent_actor_free(ac);
-    agent_set_error(AGENT_ENOMEM, "agent_actor_alloc: out of memory for %d rows", n);
+    rql_set_error(AGENT_ENOMEM, "agent_actor_alloc: out of memory for %d rows", n);
     return NULL;
 }
 
@@ -470,7 +459,7 @@ static void window_push(float *win, const float *obs, int k, int os, int start) 
 int agent_act(agent *a, agent_actor *ac, const float *obs, const uint8_t *episode_start, int greedy,
               int *actions) {
     if (!a || !ac || !obs || !episode_start || !actions)
-        return agent_set_error(AGENT_EINVAL, "agent_act: NULL argument");
+        return rql_set_error(AGENT_EINVAL, "agent_act: NULL argument");
     actor_priv *pv = ac->priv;
     const int n = ac->n, os = a->obs, A = a->A, k = a->p.k;
     const size_t kd = (size_t)k * os;
@@ -486,7 +475,7 @@ int agent_act(agent *a, agent_actor *ac, const float *obs, const uint8_t *episod
         for (int b0 = 0; b0 < n; b0 += mb) {
             int B = n - b0 < mb ? n - b0 : mb;
             if (net_step(a->online, obs + (size_t)b0 * os, pv->state + (size_t)b0 * S, B, ac->q + (size_t)b0 * A) < 0)
-                return agent_set_error(AGENT_EINVAL, "agent_act: %s", nets_error());
+                return rql_set_error(AGENT_EINVAL, "agent_act: %s", rql_error());
         }
         const net_layer *L = &a->online->layers[a->rec_layer];
         for (int i = 0; i < n; i++) {
@@ -507,7 +496,7 @@ int agent_act(agent *a, agent_actor *ac, const float *obs, const uint8_t *episod
             for (int b0 = 0; b0 < n; b0 += mb) {
                 int B = n - b0 < mb ? n - b0 : mb;
                 if (net_step(a->online, pv->win + (size_t)b0 * kd, NULL, B, ac->q + (size_t)b0 * A) < 0)
-                    return agent_set_error(AGENT_EINVAL, "agent_act: %s", nets_error());
+                    return rql_set_error(AGENT_EINVAL, "agent_act: %s", rql_error());
             }
         }
     }
@@ -526,11 +515,11 @@ int agent_act(agent *a, agent_actor *ac, const float *obs, const uint8_t *episod
 int agent_observe(agent *a, agent_actor *ac, const float *rewards, const uint8_t *terminated,
                   const uint8_t *truncated, const float *next_obs) {
     if (!a || !ac || !rewards || !terminated || !truncated || !next_obs)
-        return agent_set_error(AGENT_EINVAL, "agent_observe: NULL argument");
+        return rql_set_error(AGENT_EINVAL, "agent_observe: NULL argument");
     actor_priv *pv = ac->priv;
-    if (!pv->acted) return agent_set_error(AGENT_EINVAL, "agent_observe: no agent_act before it");
+    if (!pv->acted) return rql_set_error(AGENT_EINVAL, "agent_observe: no agent_act before it");
     if (ac->n != a->n_envs)
-        return agent_set_error(AGENT_EINVAL, "agent_observe: actor has %d rows, the agent was built for n_envs %d",
+        return rql_set_error(AGENT_EINVAL, "agent_observe: actor has %d rows, the agent was built for n_envs %d",
                                ac->n, a->n_envs);
     pv->acted = 0;
     const int n = ac->n, os = a->obs;
@@ -574,13 +563,13 @@ float agent_td_grad(const agent *a, float q, float y, float *dq) {
 int agent_apply_grads(agent *a) {
     for (size_t i = 0; i < a->online->nparams; i++)
         if (!isfinite(a->online->grads[i]))
-            return agent_set_error(AGENT_ENAN, "update %ld: gradient of parameter %zu is %g", a->updates, i,
+            return rql_set_error(AGENT_ENAN, "update %ld: gradient of parameter %zu is %g", a->updates, i,
                                    (double)a->online->grads[i]);
     a->grad_norm = nets_clip_grad_norm(a->online->grads, a->online->nparams, a->p.grad_clip);
     optim_step(a->opt, a->online->params, a->online->grads);
     a->updates++;
     int rc = a->p.tau > 0 ? net_polyak(a->target, a->online, a->p.tau)
              : a->updates % a->p.target_update == 0 ? net_copy(a->target, a->online) : 0;
-    if (rc < 0) return agent_set_error(AGENT_EINVAL, "target update: %s", nets_error());
+    if (rc < 0) return rql_set_error(AGENT_EINVAL, "target update: %s", rql_error());
     return 0;
 }

@@ -20,7 +20,7 @@
  * actor and a separate evaluation actor can share one agent.
  *
  * Library code: functions return 0 or a negative AGENT_E* code and never print;
- * agent_error() gives the message of the last failure on this thread.
+ * rql_error() gives the message of the last failure on this thread.
  *
  * Files: agent.c (parameter tables, cfg, alloc, act, observe, schedule),
  * replay.c (the step store, windows, n-step targets, sequence plans),
@@ -35,11 +35,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <hdf5.h>
-#include "../nets/nets.h"
+#include "nets/nets.h"
 
 enum { AGENT_OK = 0, AGENT_EINVAL = -1, AGENT_ENOMEM = -2, AGENT_EIO = -3, AGENT_ENAN = -5 };
 const char *agent_error(void);
-int agent_set_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 typedef enum { AGENT_PARAM_INT, AGENT_PARAM_REAL, AGENT_PARAM_BOOL, AGENT_PARAM_STR } agent_param_type;
 typedef struct {

@@ -16,21 +16,21 @@ static int put(hid_t g, const char *name, hid_t type, const void *buf, size_t n)
     herr_t w = d < 0 ? -1 : n ? H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : 0;
     if (d >= 0) H5Dclose(d);
     if (sp >= 0) H5Sclose(sp);
-    return w < 0 ? agent_set_error(AGENT_EIO, "agent_save: cannot write dataset '%s' (%zu values)", name, n) : 0;
+    return w < 0 ? rql_set_error(AGENT_EIO, "agent_save: cannot write dataset '%s' (%zu values)", name, n) : 0;
 }
 
 static int get(hid_t g, const char *name, hid_t type, void *buf, size_t n) {
     if (H5Lexists(g, name, H5P_DEFAULT) <= 0)
-        return agent_set_error(AGENT_EIO, "agent_load: dataset '%s' is missing", name);
+        return rql_set_error(AGENT_EIO, "agent_load: dataset '%s' is missing", name);
     hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
     hid_t sp = d < 0 ? -1 : H5Dget_space(d);
     hssize_t have = sp < 0 ? -1 : H5Sget_simple_extent_npoints(sp);
     int rc = 0;
     if (have != (hssize_t)n)
-        rc = agent_set_error(AGENT_EIO, "agent_load: dataset '%s' holds %lld values, this agent needs %zu", name,
+        rc = rql_set_error(AGENT_EIO, "agent_load: dataset '%s' holds %lld values, this agent needs %zu", name,
                              (long long)have, n);
     else if (n && H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
-        rc = agent_set_error(AGENT_EIO, "agent_load: cannot read dataset '%s'", name);
+        rc = rql_set_error(AGENT_EIO, "agent_load: cannot read dataset '%s'", name);
     if (sp >= 0) H5Sclose(sp);
     if (d >= 0) H5Dclose(d);
     return rc;
@@ -67,13 +67,13 @@ static int walk(agent *a, agent_actor *ac, hid_t g, int save) {
     IO("rng", H5T_NATIVE_UINT8, gsl_rng_state(a->rng), gsl_rng_size(a->rng));
     if (a->online) {
         hid_t on = subgroup(g, "online", save), tg = subgroup(g, "target", save);
-        int rc = on < 0 || tg < 0 ? agent_set_error(AGENT_EIO, "agent %s: group online/target missing",
+        int rc = on < 0 || tg < 0 ? rql_set_error(AGENT_EIO, "agent %s: group online/target missing",
                                                    save ? "save" : "load")
                  : save ? (net_save_h5(a->online, on) < 0 || net_save_h5(a->target, tg) < 0 ? -1 : 0)
                         : (net_load_h5(a->online, on) < 0 || net_load_h5(a->target, tg) < 0 ? -1 : 0);
         if (on >= 0) H5Gclose(on);
         if (tg >= 0) H5Gclose(tg);
-        if (rc == -1) return agent_set_error(AGENT_EIO, "agent %s weights: %s", save ? "save" : "load", nets_error());
+        if (rc == -1) return rql_set_error(AGENT_EIO, "agent %s weights: %s", save ? "save" : "load", rql_error());
         if (rc < 0) return rc;
         /* named as torch.optim's state: Adam exp_avg / exp_avg_sq (kept as
          * adam_m / adam_v), SGD momentum_buffer, RMSProp square_avg (and
@@ -112,7 +112,7 @@ static int walk(agent *a, agent_actor *ac, hid_t g, int save) {
         IO("qtable_cap", H5T_NATIVE_INT64, &cap, 1);
         if (!save && cap != a->tab.cap) {
             if (cap < 16 || (cap & (cap - 1)))
-                return agent_set_error(AGENT_EIO, "agent_load: qtable_cap = %lld is not a power of 2 >= 16",
+                return rql_set_error(AGENT_EIO, "agent_load: qtable_cap = %lld is not a power of 2 >= 16",
                                        (long long)cap);
             int kd = a->tab.kd;
             qtab_free(&a->tab);
@@ -149,7 +149,7 @@ static int walk(agent *a, agent_actor *ac, hid_t g, int save) {
 }
 
 int agent_save(const agent *a, const agent_actor *train_actor, hid_t g) {
-    if (!a || g < 0) return agent_set_error(AGENT_EINVAL, "agent_save: agent is NULL or group invalid");
+    if (!a || g < 0) return rql_set_error(AGENT_EINVAL, "agent_save: agent is NULL or group invalid");
     int64_t m[NMETA];
     meta_of(a, train_actor, m);
     int rc = put(g, "agent_meta", H5T_NATIVE_INT64, m, NMETA);
@@ -159,7 +159,7 @@ int agent_save(const agent *a, const agent_actor *train_actor, hid_t g) {
 }
 
 int agent_load(agent *a, agent_actor *train_actor, hid_t g) {
-    if (!a || g < 0) return agent_set_error(AGENT_EINVAL, "agent_load: agent is NULL or group invalid");
+    if (!a || g < 0) return rql_set_error(AGENT_EINVAL, "agent_load: agent is NULL or group invalid");
     static const char *what[NMETA] = {"agent type", "obs size", "actions", "n_envs", "window k", "state size",
                                       "actor rows", "network parameters", "replay slots", "stored state size",
                                       "qtable key size"};
@@ -169,7 +169,7 @@ int agent_load(agent *a, agent_actor *train_actor, hid_t g) {
     if (rc < 0) return rc;
     for (int i = 0; i < NMETA; i++)
         if (m[i] != have[i])
-            return agent_set_error(AGENT_EINVAL, "agent_load: %s is %lld in the file, %lld in this agent", what[i],
+            return rql_set_error(AGENT_EINVAL, "agent_load: %s is %lld in the file, %lld in this agent", what[i],
                                    (long long)have[i], (long long)m[i]);
     return walk(a, train_actor, g, 0);
 }

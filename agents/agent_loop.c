@@ -20,17 +20,17 @@ int agent_loop_eval(agent *a, const env_spec *s, int episodes, uint64_t seed, lo
     int rc = 0, ndone = 0, nsucc = 0;
     double sum = 0;
     if (!v || !ac || !act || !done) {
-        rc = agent_set_error(AGENT_ENOMEM, "eval: cannot build %d envs (%s)", episodes, v ? agent_error() : env_error());
+        rc = rql_set_error(AGENT_ENOMEM, "eval: cannot build %d envs (%s)", episodes, v ? rql_error() : rql_error());
         goto out;
     }
-    if (env_vec_reset(v) < 0) { rc = agent_set_error(AGENT_EINVAL, "eval: %s", env_error()); goto out; }
+    if (env_vec_reset(v) < 0) { rc = rql_set_error(AGENT_EINVAL, "eval: %s", rql_error()); goto out; }
     for (long t = 0; ndone < episodes; t++) {
         if (t >= max_steps) {
-            rc = agent_set_error(AGENT_EINVAL, "eval: %d episodes still running after %ld steps", episodes - ndone, t);
+            rc = rql_set_error(AGENT_EINVAL, "eval: %d episodes still running after %ld steps", episodes - ndone, t);
             goto out;
         }
         if ((rc = agent_act(a, ac, v->obs, v->episode_start, 1, act)) < 0) goto out;
-        if (env_vec_step(v, act) < 0) { rc = agent_set_error(AGENT_EINVAL, "eval: %s", env_error()); goto out; }
+        if (env_vec_step(v, act) < 0) { rc = rql_set_error(AGENT_EINVAL, "eval: %s", rql_error()); goto out; }
         for (int i = 0; i < episodes; i++)
             if (!done[i] && (v->terminated[i] || v->truncated[i])) {
                 done[i] = 1;
@@ -55,12 +55,12 @@ int agent_loop_train(agent *a, agent_actor *ac, env_vec *v, const env_spec *s, c
     int *act = malloc(sizeof(int) * n);
     float *next = malloc(sizeof(float) * n * os);
     int rc = 0, evals = 0;
-    if (!act || !next) { rc = agent_set_error(AGENT_ENOMEM, "train loop: out of memory"); goto out; }
+    if (!act || !next) { rc = rql_set_error(AGENT_ENOMEM, "train loop: out of memory"); goto out; }
     double t0 = now_s();
     long next_eval = o->eval_every > 0 ? o->eval_every : o->max_env_steps;
     while (res->env_steps < o->max_env_steps) {
         if ((rc = agent_act(a, ac, v->obs, v->episode_start, 0, act)) < 0) goto out;
-        if (env_vec_step(v, act) < 0) { rc = agent_set_error(AGENT_EINVAL, "train: %s", env_error()); goto out; }
+        if (env_vec_step(v, act) < 0) { rc = rql_set_error(AGENT_EINVAL, "train: %s", rql_error()); goto out; }
         for (int i = 0; i < n; i++) {
             const float *src = v->terminated[i] || v->truncated[i] ? v->final_obs : v->obs;
             memcpy(next + (size_t)i * os, src + (size_t)i * os, sizeof(float) * os);
@@ -97,9 +97,9 @@ int agent_loop_run(const agent_cfg *c, const env_spec *s, int n_envs, uint64_t s
     agent *a = v ? agent_alloc(c, v->obs_size, v->n_actions, n_envs, env_seed(seed, 2)) : NULL;
     agent_actor *ac = a ? agent_actor_alloc(a, n_envs) : NULL;
     int rc;
-    if (!v) rc = agent_set_error(AGENT_EINVAL, "envs: %s", env_error());
+    if (!v) rc = rql_set_error(AGENT_EINVAL, "envs: %s", rql_error());
     else if (!a || !ac) rc = AGENT_EINVAL;
-    else if (env_vec_reset(v) < 0) rc = agent_set_error(AGENT_EINVAL, "envs: %s", env_error());
+    else if (env_vec_reset(v) < 0) rc = rql_set_error(AGENT_EINVAL, "envs: %s", rql_error());
     else rc = agent_loop_train(a, ac, v, s, o, env_seed(seed, 3), res);
     /* wall clock of the whole run, setup included */
     double setup = now_s() - t0 - res->wall_s;

@@ -17,7 +17,7 @@ static int sample(agent *a) {
     for (int b = 0; b < B; b++) {
         for (int tries = 0;; tries++) {
             if (tries > 10000)
-                return agent_set_error(AGENT_EINVAL, "dqn: no complete transition in %ld replay slots", span);
+                return rql_set_error(AGENT_EINVAL, "dqn: no complete transition in %ld replay slots", span);
             long u = lo + (long)gsl_rng_uniform_int(a->rng, (unsigned long)span);
             int row = (int)gsl_rng_uniform_int(a->rng, (unsigned long)r->n);
             if (agent_replay_transition(r, u, row, a->p.k, a->p.n_step, a->p.gamma, a->x + (size_t)b * in,
@@ -36,7 +36,7 @@ int dqn_update(agent *a) {
     if (net_forward(a->target, a->xn, NULL, B, 1, NULL, 0, a->qt, NULL) < 0 ||
         (a->p.double_q && net_forward(a->online, a->xn, NULL, B, 1, NULL, 0, a->qn, NULL) < 0) ||
         net_forward(a->online, a->x, NULL, B, 1, NULL, 0, a->q, NULL) < 0)
-        return agent_set_error(AGENT_EINVAL, "dqn update: %s", nets_error());
+        return rql_set_error(AGENT_EINVAL, "dqn update: %s", rql_error());
     memset(a->dy, 0, sizeof(float) * B * A);
     double loss = 0, qsum = 0;
     for (int b = 0; b < B; b++) {
@@ -48,7 +48,7 @@ int dqn_update(agent *a) {
         qsum += q;
     }
     net_zero_grad(a->online);
-    if (net_backward(a->online, a->dy, NULL) < 0) return agent_set_error(AGENT_EINVAL, "dqn update: %s", nets_error());
+    if (net_backward(a->online, a->dy, NULL) < 0) return rql_set_error(AGENT_EINVAL, "dqn update: %s", rql_error());
     a->loss = (float)(loss / B);
     a->q_mean = (float)(qsum / B);
     return agent_apply_grads(a);

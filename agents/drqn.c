@@ -35,7 +35,7 @@ static int sample(agent *a) {
             if (p->seq_mode == SEQ_CHUNK || (r->flags[rcell(r, u, row)] & REPLAY_START)) break;
         }
         if (agent_replay_plan(r, u, row, max_train, p->burn_in, p->n_step, &a->seqs[b]) < 0)
-            return agent_set_error(AGENT_EINVAL, "drqn: cannot plan a sequence at slot %ld row %d", u, row);
+            return rql_set_error(AGENT_EINVAL, "drqn: cannot plan a sequence at slot %ld row %d", u, row);
     }
     return 0;
 }
@@ -87,10 +87,10 @@ int drqn_update(agent *a) {
     start_states(a, a->online, a->st0);
     if (Bm > 0 && (net_forward(a->target, a->xb, a->lenb, B, Bm, a->st0t, 0, a->yb, a->st0t) < 0 ||
                    net_forward(a->online, a->xb, a->lenb, B, Bm, a->st0, 0, a->yb, a->st0) < 0))
-        return agent_set_error(AGENT_EINVAL, "drqn burn-in: %s", nets_error());
+        return rql_set_error(AGENT_EINVAL, "drqn burn-in: %s", rql_error());
     if (net_forward(a->target, a->x, a->len, B, Tm, a->st0t, 1, a->qt, NULL) < 0 ||
         net_forward(a->online, a->x, a->len, B, Tm, a->st0, 1, a->q, NULL) < 0)
-        return agent_set_error(AGENT_EINVAL, "drqn forward: %s", nets_error());
+        return rql_set_error(AGENT_EINVAL, "drqn forward: %s", rql_error());
     memset(a->dy, 0, sizeof(float) * B * Tm * A);
     double loss = 0, qsum = 0;
     long count = 0;
@@ -117,7 +117,7 @@ int drqn_update(agent *a) {
     for (size_t i = 0; i < (size_t)B * Tm * A; i++) a->dy[i] *= scale;
     net_zero_grad(a->online);
     if (net_backward(a->online, a->dy, p->learn_h0 ? a->dst0 : NULL) < 0)
-        return agent_set_error(AGENT_EINVAL, "drqn backward: %s", nets_error());
+        return rql_set_error(AGENT_EINVAL, "drqn backward: %s", rql_error());
     if (p->learn_h0) {
         /* rows that started from h0 (and were not burnt in) pass their
          * dL/dstate0 on to it: net_backward does not, as a state0 was given */

@@ -25,7 +25,7 @@ int qtab_init(qtab *t, int kd, int A, long cap) {
     t->used = calloc((size_t)c, 1);
     if (!t->keys || !t->q || !t->used) {
         qtab_free(t);
-        return agent_set_error(AGENT_ENOMEM, "qtable: out of memory for %ld entries", c);
+        return rql_set_error(AGENT_ENOMEM, "qtable: out of memory for %ld entries", c);
     }
     return 0;
 }

@@ -10,7 +10,7 @@
 
 agent_replay *agent_replay_alloc(int n, int obs_size, int state_size, long capacity) {
     if (n < 1 || obs_size < 1 || state_size < 0 || capacity < 1) {
-        agent_set_error(AGENT_EINVAL, "replay: n %d, obs_size %d, state_size %d, capacity %ld", n, obs_size,
+        rql_set_error(AGENT_EINVAL, "replay: n %d, obs_size %d, state_size %d, capacity %ld", n, obs_size,
                         state_size, capacity);
         return NULL;
     }
@@ -32,7 +32,7 @@ agent_replay *agent_replay_alloc(int n, int obs_size, int state_size, long capac
     return r;
 nomem:
     agent_replay_free(r);
-    agent_set_error(AGENT_ENOMEM, "replay: out of memory for capacity %ld (%d rows of %d floats)", capacity, n,
+    rql_set_error(AGENT_ENOMEM, "replay: out of memory for capacity %ld (%d rows of %d floats)", capacity, n,
                     obs_size);
     return NULL;
 }
@@ -64,7 +64,7 @@ int agent_replay_add(agent_replay *r, const float *obs, const int *act, const fl
         if (term[i] || trunc[i]) memcpy(r->fin + c * os, final_obs + (size_t)i * os, sizeof(float) * os);
     }
     if (r->state) {
-        if (!state) return agent_set_error(AGENT_EINVAL, "replay: this replay stores states, none given");
+        if (!state) return rql_set_error(AGENT_EINVAL, "replay: this replay stores states, none given");
         memcpy(r->state + c0 * r->state_size, state, sizeof(float) * n * r->state_size);
     }
     r->head++;

@@ -23,19 +23,6 @@
 #include <gsl/gsl_randist.h>
 #include "envs/env_internal.h"
 
-/* ---- errors ------------------------------------------------------------------ */
-static __thread char env_errbuf[1024];
-
-const char *env_error(void) { return env_errbuf; }
-
-int env_set_error(int code, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(env_errbuf, sizeof env_errbuf, fmt, ap);
-    va_end(ap);
-    return code;
-}
-
 void env_bufcat(char *buf, size_t cap, size_t *pos, const char *fmt, ...) {
     if (*pos + 1 >= cap) return;
     va_list ap;
@@ -115,14 +102,14 @@ env_spec *env_spec_alloc(const char *world) {
         for (int i = 0; i < N_WORLDS; i++) env_bufcat(known, sizeof known, &pos, "%s%s", i ? ", " : "", worlds[i]->info->name);
         const env_info *w = env_info_find(world);
         if (w && w->is_wrapper)
-            env_set_error(ENV_EINVAL, "'%s' is a wrapper, not a world: set %s = VALUE on a world (worlds: %s)", world,
+            rql_set_error(ENV_EINVAL, "'%s' is a wrapper, not a world: set %s = VALUE on a world (worlds: %s)", world,
                           w->params[0].name, known);
         else
-            env_set_error(ENV_EINVAL, "unknown world '%s' (worlds: %s)", world ? world : "(null)", known);
+            rql_set_error(ENV_EINVAL, "unknown world '%s' (worlds: %s)", world ? world : "(null)", known);
         return NULL;
     }
     env_spec *s = calloc(1, sizeof *s);
-    if (!s) { env_set_error(ENV_ENOMEM, "env_spec_alloc: out of memory"); return NULL; }
+    if (!s) { rql_set_error(ENV_ENOMEM, "env_spec_alloc: out of memory"); return NULL; }
     s->cls = c;
     for (int i = 0; i < c->info->nparams; i++) s->desc[s->np++] = &c->info->params[i];
     for (int w = 0; w < N_WRAPPERS; w++)
@@ -130,7 +117,7 @@ env_spec *env_spec_alloc(const char *world) {
     for (int i = 0; i < s->np; i++)
         if (!(s->val[i] = strdup(s->desc[i]->def))) {
             env_spec_free(s);
-            env_set_error(ENV_ENOMEM, "env_spec_alloc: out of memory");
+            rql_set_error(ENV_ENOMEM, "env_spec_alloc: out of memory");
             return NULL;
         }
     /* Defaults are not run through the check hook: a gridworld loads its
@@ -141,13 +128,13 @@ env_spec *env_spec_alloc(const char *world) {
 env_spec *env_spec_clone(const env_spec *s) {
     if (!s) return NULL;
     env_spec *d = calloc(1, sizeof *d);
-    if (!d) { env_set_error(ENV_ENOMEM, "env_spec_clone: out of memory"); return NULL; }
+    if (!d) { rql_set_error(ENV_ENOMEM, "env_spec_clone: out of memory"); return NULL; }
     *d = *s;
     d->aux = NULL;
     for (int i = 0; i < d->np; i++) d->val[i] = NULL;
     int bad = s->aux && !(d->aux = strdup(s->aux));
     for (int i = 0; i < d->np; i++) bad |= !(d->val[i] = strdup(s->val[i]));
-    if (bad) { env_spec_free(d); env_set_error(ENV_ENOMEM, "env_spec_clone: out of memory"); return NULL; }
+    if (bad) { env_spec_free(d); rql_set_error(ENV_ENOMEM, "env_spec_clone: out of memory"); return NULL; }
     return d;
 }
 
@@ -166,9 +153,9 @@ static int parse_value(const char *world, const env_param_desc *d, const char *v
         errno = 0;
         long long x = strtoll(value, &end, 10);
         if (end == value || *end || errno)
-            return env_set_error(ENV_EINVAL, "%s: %s = '%s' is not an integer", world, d->name, value);
+            return rql_set_error(ENV_EINVAL, "%s: %s = '%s' is not an integer", world, d->name, value);
         if (x < d->lo || x > d->hi)
-            return env_set_error(ENV_EINVAL, "%s: %s = %lld out of range [%g, %g]", world, d->name, x, d->lo, d->hi);
+            return rql_set_error(ENV_EINVAL, "%s: %s = %lld out of range [%g, %g]", world, d->name, x, d->lo, d->hi);
         *num = (double)x;
         return 0;
     }
@@ -176,37 +163,37 @@ static int parse_value(const char *world, const env_param_desc *d, const char *v
         errno = 0;
         double x = strtod(value, &end);
         if (end == value || *end || errno || !isfinite(x))
-            return env_set_error(ENV_EINVAL, "%s: %s = '%s' is not a finite number", world, d->name, value);
+            return rql_set_error(ENV_EINVAL, "%s: %s = '%s' is not a finite number", world, d->name, value);
         if (x < d->lo || x > d->hi)
-            return env_set_error(ENV_EINVAL, "%s: %s = %s out of range [%g, %g]", world, d->name, value, d->lo, d->hi);
+            return rql_set_error(ENV_EINVAL, "%s: %s = %s out of range [%g, %g]", world, d->name, value, d->lo, d->hi);
         *num = x;
         return 0;
     }
     case ENV_PARAM_BOOL:
         if (!strcmp(value, "true") || !strcmp(value, "1") || !strcmp(value, "yes")) { *num = 1; return 0; }
         if (!strcmp(value, "false") || !strcmp(value, "0") || !strcmp(value, "no")) return 0;
-        return env_set_error(ENV_EINVAL, "%s: %s = '%s' is not a boolean (true or false)", world, d->name, value);
+        return rql_set_error(ENV_EINVAL, "%s: %s = '%s' is not a boolean (true or false)", world, d->name, value);
     default:
         return 0;   /* strings: the world's check hook decides */
     }
 }
 
 int env_spec_set(env_spec *s, const char *key, const char *value) {
-    if (!s || !key || !value) return env_set_error(ENV_EINVAL, "env_spec_set: NULL argument");
+    if (!s || !key || !value) return rql_set_error(ENV_EINVAL, "env_spec_set: NULL argument");
     const char *world = s->cls->info->name;
     int i = slot_of(s, key);
     if (i < 0) {
         char known[512] = "";
         size_t pos = 0;
         for (int j = 0; j < s->np; j++) env_bufcat(known, sizeof known, &pos, "%s%s", j ? ", " : "", s->desc[j]->name);
-        return env_set_error(ENV_EINVAL, "unknown parameter '%s' for world '%s' (parameters: %s)", key, world, known);
+        return rql_set_error(ENV_EINVAL, "unknown parameter '%s' for world '%s' (parameters: %s)", key, world, known);
     }
     double num;
     int rc = parse_value(world, s->desc[i], value, &num);
     if (rc < 0) return rc;
     if (i < s->cls->info->nparams && s->cls->check && (rc = s->cls->check(s, key, value)) < 0) return rc;
     char *v = strdup(value);
-    if (!v) return env_set_error(ENV_ENOMEM, "env_spec_set: out of memory");
+    if (!v) return rql_set_error(ENV_ENOMEM, "env_spec_set: out of memory");
     free(s->val[i]);
     s->val[i] = v;
     return 0;
@@ -223,7 +210,7 @@ const char *env_spec_aux(const env_spec *s) { return s->aux; }
 
 int env_spec_set_aux(env_spec *s, const char *text) {
     char *t = text ? strdup(text) : NULL;
-    if (text && !t) return env_set_error(ENV_ENOMEM, "env_spec_set_aux: out of memory");
+    if (text && !t) return rql_set_error(ENV_ENOMEM, "env_spec_set_aux: out of memory");
     free(s->aux);
     s->aux = t;
     return 0;
@@ -286,15 +273,15 @@ static void wrap_obs(const env *e, float *o) {
 }
 
 env *env_make(const env_spec *s) {
-    if (!s) { env_set_error(ENV_EINVAL, "env_make: NULL spec"); return NULL; }
+    if (!s) { rql_set_error(ENV_EINVAL, "env_make: NULL spec"); return NULL; }
     env *e = calloc(1, sizeof *e);
-    if (!e) { env_set_error(ENV_ENOMEM, "env_make: out of memory"); return NULL; }
+    if (!e) { rql_set_error(ENV_ENOMEM, "env_make: out of memory"); return NULL; }
     e->cls = s->cls;
     e->owner = 1;
     if (s->cls->make(s, &e->cfg, &e->d) < 0) { free(e); return NULL; }
     e->st = calloc(1, e->d.state_bytes);
     e->rng = gsl_rng_alloc(ENV_RNG);
-    if (!e->st || !e->rng) { env_free(e); env_set_error(ENV_ENOMEM, "env_make: out of memory"); return NULL; }
+    if (!e->st || !e->rng) { env_free(e); rql_set_error(ENV_ENOMEM, "env_make: out of memory"); return NULL; }
     e->flicker = env_param_real(s, "flicker");
     e->noise = env_param_real(s, "obs_noise");
     return e;
@@ -330,7 +317,7 @@ int env_restart(env *e, float *obs) {
 int env_step(env *e, int action, float *obs, float *reward, uint8_t *terminated, uint8_t *truncated,
              uint8_t *success) {
     if (action < 0 || action >= e->d.n_actions)
-        return env_set_error(ENV_EINVAL, "%s: action %d out of range [0, %d]", e->cls->info->name, action,
+        return rql_set_error(ENV_EINVAL, "%s: action %d out of range [0, %d]", e->cls->info->name, action,
                              e->d.n_actions - 1);
     int f = e->cls->step(e->cfg, e->st, e->rng, action, obs, reward);
     wrap_obs(e, obs);
@@ -341,7 +328,7 @@ int env_step(env *e, int action, float *obs, float *reward, uint8_t *terminated,
 }
 
 int env_render(const env *e, char *buf, size_t cap) {
-    if (!buf || !cap) return env_set_error(ENV_EINVAL, "env_render: no buffer");
+    if (!buf || !cap) return rql_set_error(ENV_EINVAL, "env_render: no buffer");
     buf[0] = 0;
     return e->cls->render(e->cfg, e->st, buf, cap);
 }
@@ -369,7 +356,7 @@ int env_save_state(const env *e, void *buf) {
 static int hdr_check(const state_hdr *h, const env *e, const char *what) {
     if (h->magic != ENV_MAGIC || h->state_bytes != e->d.state_bytes || h->rng_bytes != gsl_rng_size(e->rng) ||
         h->obs_size != (uint32_t)e->d.obs_size)
-        return env_set_error(ENV_EINVAL, "%s: saved state does not fit this %s (saved: magic %08x, %u state bytes, "
+        return rql_set_error(ENV_EINVAL, "%s: saved state does not fit this %s (saved: magic %08x, %u state bytes, "
                              "%u RNG bytes, obs %u; this env: %zu, %zu, %d)", what, e->cls->info->name, h->magic,
                              h->state_bytes, h->rng_bytes, h->obs_size, e->d.state_bytes, gsl_rng_size(e->rng),
                              e->d.obs_size);
@@ -420,11 +407,11 @@ void env_vec_free(env_vec *v) {
 }
 
 env_vec *env_vec_alloc(const env_spec *s, int n, uint64_t seed) {
-    if (!s) { env_set_error(ENV_EINVAL, "env_vec_alloc: NULL spec"); return NULL; }
-    if (n < 1 || n > (1 << 24)) { env_set_error(ENV_EINVAL, "env_vec_alloc: n = %d out of range [1, %d]", n, 1 << 24); return NULL; }
+    if (!s) { rql_set_error(ENV_EINVAL, "env_vec_alloc: NULL spec"); return NULL; }
+    if (n < 1 || n > (1 << 24)) { rql_set_error(ENV_EINVAL, "env_vec_alloc: n = %d out of range [1, %d]", n, 1 << 24); return NULL; }
     env_vec *v = calloc(1, sizeof *v);
     vec_priv *p = calloc(1, sizeof *p);
-    if (!v || !p) { free(v); free(p); env_set_error(ENV_ENOMEM, "env_vec_alloc: out of memory"); return NULL; }
+    if (!v || !p) { free(v); free(p); rql_set_error(ENV_ENOMEM, "env_vec_alloc: out of memory"); return NULL; }
     v->priv = p;
     v->n = n;
     p->cls = s->cls;
@@ -450,7 +437,7 @@ env_vec *env_vec_alloc(const env_spec *s, int n, uint64_t seed) {
     if (!p->states || !p->inst || !p->rngs || !v->envs || !v->obs || !v->final_obs || !v->rewards ||
         !v->terminated || !v->truncated || !v->success || !v->episode_start || !v->ep_return || !v->ep_length) {
         env_vec_free(v);
-        env_set_error(ENV_ENOMEM, "env_vec_alloc: out of memory for %d instances", n);
+        rql_set_error(ENV_ENOMEM, "env_vec_alloc: out of memory for %d instances", n);
         return NULL;
     }
     double flicker = env_param_real(s, "flicker"), noise = env_param_real(s, "obs_noise");
@@ -458,7 +445,7 @@ env_vec *env_vec_alloc(const env_spec *s, int n, uint64_t seed) {
     for (int i = 0; i < n; i++) {
         if (!(p->rngs[i] = gsl_rng_alloc(ENV_RNG))) {
             env_vec_free(v);
-            env_set_error(ENV_ENOMEM, "env_vec_alloc: out of memory for %d RNGs", n);
+            rql_set_error(ENV_ENOMEM, "env_vec_alloc: out of memory for %d RNGs", n);
             return NULL;
         }
         env *e = &p->inst[i];
@@ -532,7 +519,7 @@ int env_vec_step(env_vec *v, const int *actions) {
     if (bad)
         for (int i = 0; i < v->n; i++)
             if ((unsigned)actions[i] >= na)
-                return env_set_error(ENV_EINVAL, "env_vec_step: action %d of instance %d out of range [0, %d] (%s)",
+                return rql_set_error(ENV_EINVAL, "env_vec_step: action %d of instance %d out of range [0, %d] (%s)",
                                      actions[i], i, v->n_actions - 1, p->cls->info->name);
     int nb = (v->n + ENV_BLOCK - 1) / ENV_BLOCK;
     /* Instances are independent and each draws only from its own RNG, so the
@@ -586,7 +573,7 @@ int env_vec_load_state(env_vec *v, const void *buf) {
     const unsigned char *q = buf;
     GET(&h, sizeof h);
     if (h.magic != VEC_MAGIC || h.n != n || h.obs_size != os || h.state_bytes != sb || h.rng_bytes != rb)
-        return env_set_error(ENV_EINVAL, "env_vec_load_state: saved state does not fit this vector of %zu %s "
+        return rql_set_error(ENV_EINVAL, "env_vec_load_state: saved state does not fit this vector of %zu %s "
                              "(saved: magic %08x, n %u, obs %u, %u state bytes, %u RNG bytes; this vector: "
                              "obs %zu, %zu, %zu)", n, p->cls->info->name, h.magic, h.n, h.obs_size,
                              h.state_bytes, h.rng_bytes, os, sb, rb);

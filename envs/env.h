@@ -17,7 +17,7 @@
  * are identical for any thread count.
  *
  * Library code: functions return 0 or a negative ENV_E* code, never print;
- * env_error() gives the message of the last failure on this thread.
+ * rql_error() gives the message of the last failure on this thread.
  *
  * Files: env.c (errors, registry, specs, instances, wrappers, vectors,
  * seeds, state I/O), tmaze.c, grid.c (gridworld, memory_room, map files),
@@ -29,10 +29,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "util/util.h"
 
 enum { ENV_OK = 0, ENV_EINVAL = -1, ENV_ENOMEM = -2, ENV_EIO = -3, ENV_EPARSE = -4 };
 const char *env_error(void);
-int env_set_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 typedef enum { ENV_PARAM_INT, ENV_PARAM_REAL, ENV_PARAM_BOOL, ENV_PARAM_STR } env_param_type;
 

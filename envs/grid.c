@@ -86,8 +86,8 @@ static int read_file(const char *path, char **out) {
     size_t n = buf ? fread(buf, 1, 65536, f) : 0;
     int big = buf && n == 65536 && fgetc(f) != EOF;
     fclose(f);
-    if (!buf) return env_set_error(ENV_ENOMEM, "map %s: out of memory", path);
-    if (big) { free(buf); return env_set_error(ENV_EINVAL, "map %s: larger than 64 KiB", path); }
+    if (!buf) return rql_set_error(ENV_ENOMEM, "map %s: out of memory", path);
+    if (big) { free(buf); return rql_set_error(ENV_EINVAL, "map %s: larger than 64 KiB", path); }
     buf[n] = 0;
     *out = buf;
     return 0;
@@ -106,13 +106,13 @@ static int map_text(const char *value, char **text, char *origin, size_t ocap) {
     if (strchr(value, '|') || strchr(value, '\n')) {
         snprintf(origin, ocap, "inline map");
         *text = strdup(value);
-        return *text ? 0 : env_set_error(ENV_ENOMEM, "map: out of memory");
+        return *text ? 0 : rql_set_error(ENV_ENOMEM, "map: out of memory");
     }
     snprintf(origin, ocap, "%s", value);
     int rc = read_file(value, text);
     if (rc != -1) return rc;
     if (!is_name(value))
-        return env_set_error(ENV_EIO, "gridworld: map = '%s': cannot open it (%s)", value, strerror(errno));
+        return rql_set_error(ENV_EIO, "gridworld: map = '%s': cannot open it (%s)", value, strerror(errno));
     char dirs[6][4096];
     int nd = 0;
     const char *env_dir = getenv("RQL_MAPS");
@@ -136,7 +136,7 @@ static int map_text(const char *value, char **text, char *origin, size_t ocap) {
         if (rc == 0) { snprintf(origin, ocap, "%s", path); return 0; }
         if (rc != -1) return rc;
     }
-    return env_set_error(ENV_EIO, "gridworld: map = '%s': no such file, and no %s.txt in $RQL_MAPS (%s), "
+    return rql_set_error(ENV_EIO, "gridworld: map = '%s': no such file, and no %s.txt in $RQL_MAPS (%s), "
                          "./envs/maps or envs/maps beside the rql binary (shipped maps: open_room, four_rooms, "
                          "long_corridor)", value, value, env_dir && *env_dir ? env_dir : "unset");
 }
@@ -158,19 +158,19 @@ static int map_parse(const char *text, const char *origin, grid_cfg *g) {
             const char *q = end;
             while (*q == '\n' || *q == '\r' || *q == '|' || *q == ' ' || *q == '\t') q++;
             if (*q && row > 0)
-                return env_set_error(ENV_EPARSE, "%s:%d:1: empty row inside the map", origin, line);
+                return rql_set_error(ENV_EPARSE, "%s:%d:1: empty row inside the map", origin, line);
             goto next;
         }
         if (row == 0) {
             if (len > MAP_MAX)
-                return env_set_error(ENV_EPARSE, "%s:%d:%d: map wider than %d columns", origin, line, MAP_MAX + 1, MAP_MAX);
+                return rql_set_error(ENV_EPARSE, "%s:%d:%d: map wider than %d columns", origin, line, MAP_MAX + 1, MAP_MAX);
             g->w = (int)len;
         } else if ((int)len != g->w) {
-            return env_set_error(ENV_EPARSE, "%s:%d:%d: row has %zu columns, expected %d (the first row's width)",
+            return rql_set_error(ENV_EPARSE, "%s:%d:%d: row has %zu columns, expected %d (the first row's width)",
                                  origin, line, (int)len < g->w ? (int)len + 1 : g->w + 1, len, g->w);
         }
         if (row >= MAP_MAX)
-            return env_set_error(ENV_EPARSE, "%s:%d:1: map taller than %d rows", origin, line, MAP_MAX);
+            return rql_set_error(ENV_EPARSE, "%s:%d:1: map taller than %d rows", origin, line, MAP_MAX);
         for (col = 0; col < (int)len; col++) {
             char ch = p[col];
             uint8_t c;
@@ -183,7 +183,7 @@ static int map_parse(const char *text, const char *origin, grid_cfg *g) {
             case 'L': c = C_LAVA; break;
             case 'S': case '^': case '>': case 'v': case '<':
                 if (starts++)
-                    return env_set_error(ENV_EPARSE, "%s:%d:%d: second start '%c' (the first is at line %d, column %d)",
+                    return rql_set_error(ENV_EPARSE, "%s:%d:%d: second start '%c' (the first is at line %d, column %d)",
                                          origin, line, col + 1, ch, sline, scol);
                 sline = line;
                 scol = col + 1;
@@ -194,9 +194,9 @@ static int map_parse(const char *text, const char *origin, grid_cfg *g) {
                 break;
             default:
                 if (isprint((unsigned char)ch))
-                    return env_set_error(ENV_EPARSE, "%s:%d:%d: unknown map character '%c' (known: # . space S ^ > v < G K D L)",
+                    return rql_set_error(ENV_EPARSE, "%s:%d:%d: unknown map character '%c' (known: # . space S ^ > v < G K D L)",
                                          origin, line, col + 1, ch);
-                return env_set_error(ENV_EPARSE, "%s:%d:%d: unknown map character 0x%02x (known: # . space S ^ > v < G K D L)",
+                return rql_set_error(ENV_EPARSE, "%s:%d:%d: unknown map character 0x%02x (known: # . space S ^ > v < G K D L)",
                                      origin, line, col + 1, (unsigned char)ch);
             }
             g->cells[row * g->w + col] = c;
@@ -207,9 +207,9 @@ static int map_parse(const char *text, const char *origin, grid_cfg *g) {
         line++;
     }
     g->h = row;
-    if (row == 0) return env_set_error(ENV_EPARSE, "%s: the map has no rows", origin);
-    if (!starts) return env_set_error(ENV_EPARSE, "%s: no start (S, ^, >, v or <) in the map", origin);
-    if (!goals) return env_set_error(ENV_EPARSE, "%s: no goal 'G' in the map", origin);
+    if (row == 0) return rql_set_error(ENV_EPARSE, "%s: the map has no rows", origin);
+    if (!starts) return rql_set_error(ENV_EPARSE, "%s: no start (S, ^, >, v or <) in the map", origin);
+    if (!goals) return rql_set_error(ENV_EPARSE, "%s: no goal 'G' in the map", origin);
     return 0;
 }
 
@@ -259,11 +259,11 @@ static const env_info memory_room_info = {
 static int gridworld_check(env_spec *s, const char *key, const char *value) {
     if (!strcmp(key, "view")) {
         if (strcmp(value, "full") && strcmp(value, "ego"))
-            return env_set_error(ENV_EINVAL, "gridworld: view = '%s' must be full or ego", value);
+            return rql_set_error(ENV_EINVAL, "gridworld: view = '%s' must be full or ego", value);
         return 0;
     }
     if (!strcmp(key, "view_size")) {
-        if (atoi(value) % 2 == 0) return env_set_error(ENV_EINVAL, "gridworld: view_size = %s must be odd", value);
+        if (atoi(value) % 2 == 0) return rql_set_error(ENV_EINVAL, "gridworld: view_size = %s must be odd", value);
         return 0;
     }
     if (strcmp(key, "map")) return 0;
@@ -271,7 +271,7 @@ static int gridworld_check(env_spec *s, const char *key, const char *value) {
     int rc = map_text(value, &text, origin, sizeof origin);
     if (rc < 0) return rc;
     grid_cfg *g = malloc(sizeof *g);
-    if (!g) { free(text); return env_set_error(ENV_ENOMEM, "gridworld: out of memory"); }
+    if (!g) { free(text); return rql_set_error(ENV_ENOMEM, "gridworld: out of memory"); }
     rc = map_parse(text, origin, g);
     free(g);
     if (rc == 0) rc = env_spec_set_aux(s, text);
@@ -281,7 +281,7 @@ static int gridworld_check(env_spec *s, const char *key, const char *value) {
 
 static int memory_room_check(env_spec *s, const char *key, const char *value) {
     if (!strcmp(key, "view_size") && atoi(value) % 2 == 0)
-        return env_set_error(ENV_EINVAL, "memory_room: view_size = %s must be odd", value);
+        return rql_set_error(ENV_EINVAL, "memory_room: view_size = %s must be odd", value);
     return 0;
 }
 
@@ -296,14 +296,14 @@ static int finish_make(grid_cfg *g, void **out, env_dims *d) {
 
 static int gridworld_make(const env_spec *s, void **out, env_dims *d) {
     grid_cfg *g = calloc(1, sizeof *g);
-    if (!g) return env_set_error(ENV_ENOMEM, "gridworld: out of memory");
+    if (!g) return rql_set_error(ENV_ENOMEM, "gridworld: out of memory");
     const char *value = env_spec_get(s, "map");
     char *text = NULL, origin[4300];
     int rc;
     if (env_spec_aux(s)) {
         snprintf(origin, sizeof origin, "%s", value);
         text = strdup(env_spec_aux(s));
-        rc = text ? 0 : env_set_error(ENV_ENOMEM, "gridworld: out of memory");
+        rc = text ? 0 : rql_set_error(ENV_ENOMEM, "gridworld: out of memory");
     } else {
         rc = map_text(value, &text, origin, sizeof origin);   /* the default map, loaded on first use */
     }
@@ -315,7 +315,7 @@ static int gridworld_make(const env_spec *s, void **out, env_dims *d) {
     if (g->k % 2 == 0) {
         int k = g->k;
         free(g);
-        return env_set_error(ENV_EINVAL, "gridworld: view_size = %d must be odd", k);
+        return rql_set_error(ENV_EINVAL, "gridworld: view_size = %d must be odd", k);
     }
     long ms = env_param_long(s, "max_steps");
     g->max_steps = ms > 0 ? (int)ms : 4 * g->h * g->w;
@@ -327,7 +327,7 @@ static int gridworld_make(const env_spec *s, void **out, env_dims *d) {
 
 static int memory_room_make(const env_spec *s, void **out, env_dims *d) {
     grid_cfg *g = calloc(1, sizeof *g);
-    if (!g) return env_set_error(ENV_ENOMEM, "memory_room: out of memory");
+    if (!g) return rql_set_error(ENV_ENOMEM, "memory_room: out of memory");
     int L = (int)env_param_long(s, "length");
     g->memory = 1;
     g->ego = 1;
@@ -347,7 +347,7 @@ static int memory_room_make(const env_spec *s, void **out, env_dims *d) {
     if (g->k % 2 == 0) {
         int k = g->k;
         free(g);
-        return env_set_error(ENV_EINVAL, "memory_room: view_size = %d must be odd", k);
+        return rql_set_error(ENV_EINVAL, "memory_room: view_size = %d must be odd", k);
     }
     long ms = env_param_long(s, "max_steps");
     g->max_steps = ms > 0 ? (int)ms : 5 * g->h * g->w;

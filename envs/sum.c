@@ -51,7 +51,7 @@ static const env_info sum_info = {
 
 static int sum_make(const env_spec *s, void **out, env_dims *d) {
     sum_cfg *c = calloc(1, sizeof *c);
-    if (!c) return env_set_error(ENV_ENOMEM, "sum: out of memory");
+    if (!c) return rql_set_error(ENV_ENOMEM, "sum: out of memory");
     c->len = (int)env_param_long(s, "length");
     c->mod = (int)env_param_long(s, "modulo");
     c->r_right = (float)env_param_real(s, "reward_right");

@@ -76,7 +76,7 @@ static const env_info tmaze_info = {
 
 static int tmaze_make(const env_spec *s, void **out, env_dims *d) {
     tmaze_cfg *c = calloc(1, sizeof *c);
-    if (!c) return env_set_error(ENV_ENOMEM, "tmaze: out of memory");
+    if (!c) return rql_set_error(ENV_ENOMEM, "tmaze: out of memory");
     c->n = (int)env_param_long(s, "length");
     long ms = env_param_long(s, "max_steps");
     c->max_steps = ms > 0 ? (int)ms : 10 * (c->n + 1);

@@ -369,7 +369,7 @@ static int build_env(const ctx *c, rql_config *cfg, const config_setting_t *g) {
                         type_name(config_setting_type(s)));
         if (d) param_text((int)d->type, s, val, sizeof val);
         if (env_spec_set(cfg->env, key, val) < 0)
-            return fail(c, s, "env.%s = %s: %s", key, val, env_error());
+            return fail(c, s, "env.%s = %s: %s", key, val, rql_error());
     }
     return 0;
 }
@@ -444,7 +444,7 @@ static int build_agents(const ctx *c, rql_config *cfg, const config_setting_t *l
                             ptype_names[d->type], type_name(config_setting_type(s)));
             if (d) param_text((int)d->type, s, val, sizeof val);
             if (agent_cfg_set(a->cfg, key, val) < 0)
-                return fail(c, s, "agent.%s.%s = %s: %s", label, key, val, agent_error());
+                return fail(c, s, "agent.%s.%s = %s: %s", label, key, val, rql_error());
         }
     }
     return 0;

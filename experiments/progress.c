@@ -1,7 +1,7 @@
 /* progress — live display of parallel runs (see progress.h). */
 #define _GNU_SOURCE
 #include "experiments/progress.h"
-#include "experiments/util.h"
+#include "util/util.h"
 
 #include <math.h>
 #include <stdlib.h>

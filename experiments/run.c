@@ -15,9 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "experiments/ckpt.h"
-#include "experiments/rlog.h"
-#include "experiments/util.h"
+#include "log/ckpt.h"
+#include "log/rlog.h"
+#include "util/util.h"
 
 /* Stream tags hashed with the run seed: the agent's RNG and the evaluation
  * vectors draw from streams that never coincide with the training envs'. */
@@ -110,10 +110,10 @@ int run_evaluate(agent *a, const env_spec *s, int episodes, uint64_t seed, doubl
     int rc = 0;
     if (!v || !ac || !actions || !done || (rec_n > 0 && (!prev_obs ||
         rec_alloc(&rb, rec_n, v->obs_size, ac->n_actions, ac->hidden_size)))) {
-        rc = rql_failf(err, cap, "evaluation: cannot allocate %d envs (%s)", episodes, v ? agent_error() : env_error());
+        rc = rql_failf(err, cap, "evaluation: cannot allocate %d envs (%s)", episodes, v ? rql_error() : rql_error());
         goto out;
     }
-    if (env_vec_reset(v) < 0) { rc = rql_failf(err, cap, "evaluation: env reset: %s", env_error()); goto out; }
+    if (env_vec_reset(v) < 0) { rc = rql_failf(err, cap, "evaluation: env reset: %s", rql_error()); goto out; }
     double sum_ret = 0;
     int n_done = 0, n_success = 0;
     /* Each env runs exactly one episode; rows that finished keep stepping
@@ -125,11 +125,11 @@ int run_evaluate(agent *a, const env_spec *s, int episodes, uint64_t seed, doubl
             goto out;
         }
         if (agent_act(a, ac, v->obs, v->episode_start, 1, actions) < 0) {
-            rc = rql_failf(err, cap, "evaluation: agent_act: %s", agent_error());
+            rc = rql_failf(err, cap, "evaluation: agent_act: %s", rql_error());
             goto out;
         }
         if (rec_n > 0) memcpy(prev_obs, v->obs, (size_t)rec_n * os * sizeof *prev_obs);
-        if (env_vec_step(v, actions) < 0) { rc = rql_failf(err, cap, "evaluation: env step: %s", env_error()); goto out; }
+        if (env_vec_step(v, actions) < 0) { rc = rql_failf(err, cap, "evaluation: env step: %s", rql_error()); goto out; }
         for (int i = 0; i < episodes; i++) {
             if (done[i]) continue;
             int end = v->terminated[i] || v->truncated[i];
@@ -152,7 +152,7 @@ int run_evaluate(agent *a, const env_spec *s, int episodes, uint64_t seed, doubl
         }
     }
     if (rec_n > 0 && rec_write(&rb, rec_n, rec, rec_base, ac->hidden != NULL, ac->cell != NULL)) {
-        rc = rql_failf(err, cap, "%s", rlog_error());
+        rc = rql_failf(err, cap, "%s", rql_error());
         goto out;
     }
     *success_rate = (double)n_success / episodes;
@@ -212,7 +212,7 @@ typedef struct {
 } run_state;
 
 static int save_ckpt(run_state *s, int done, char *err, size_t cap) {
-    if (rlog_flush(s->log) < 0) return rql_failf(err, cap, "%s", rlog_error());
+    if (rlog_flush(s->log) < 0) return rql_failf(err, cap, "%s", rql_error());
     ckpt_writer w;
     if (ckpt_begin(&w, s->r->ckpt_path, err, cap)) return -1;
     int rc = 0;
@@ -236,11 +236,11 @@ static int save_ckpt(run_state *s, int done, char *err, size_t cap) {
         size_t nb = env_vec_state_bytes(s->v);
         void *buf = malloc(nb ? nb : 1);
         if (!buf || env_vec_save_state(s->v, buf) < 0 || ckpt_put_bytes(run, "env_vec", buf, nb))
-            rc = rql_failf(err, cap, "%s: cannot save the env vector: %s", w.tmp, buf ? env_error() : "out of memory");
+            rc = rql_failf(err, cap, "%s: cannot save the env vector: %s", w.tmp, buf ? rql_error() : "out of memory");
         free(buf);
     }
     if (!rc && agent_save(s->ag, s->ac, ag) < 0)
-        rc = rql_failf(err, cap, "%s: cannot save the agent: %s", w.tmp, agent_error());
+        rc = rql_failf(err, cap, "%s: cannot save the agent: %s", w.tmp, rql_error());
     if (ag >= 0) H5Gclose(ag);
     if (run >= 0) H5Gclose(run);
     if (rc) { ckpt_abort(&w); return rc; }
@@ -283,11 +283,11 @@ static int load_ckpt(run_state *s, int *done, char *err, size_t cap) {
         if (!buf || ckpt_get_bytes(run, "env_vec", buf, nb))
             rc = rql_failf(err, cap, "%s: /run/env_vec missing or not %zu bytes", s->r->ckpt_path, nb);
         else if (env_vec_load_state(s->v, buf) < 0)
-            rc = rql_failf(err, cap, "%s: env state: %s", s->r->ckpt_path, env_error());
+            rc = rql_failf(err, cap, "%s: env state: %s", s->r->ckpt_path, rql_error());
         free(buf);
     }
     if (!rc && agent_load(s->ag, s->ac, ag) < 0)
-        rc = rql_failf(err, cap, "%s: agent: %s", s->r->ckpt_path, agent_error());
+        rc = rql_failf(err, cap, "%s: agent: %s", s->r->ckpt_path, rql_error());
     free(text);
     if (ag >= 0) H5Gclose(ag);
     if (run >= 0) H5Gclose(run);
@@ -296,7 +296,7 @@ static int load_ckpt(run_state *s, int *done, char *err, size_t cap) {
     *done = (int)d;
     if (*done) return 0;
     s->log = rlog_reopen(s->r->log_path, &n);
-    if (!s->log) return rql_failf(err, cap, "%s", rlog_error()), LOG_UNUSABLE;
+    if (!s->log) return rql_failf(err, cap, "%s", rql_error()), LOG_UNUSABLE;
     return 0;
 }
 
@@ -339,7 +339,7 @@ static int eval_now(run_state *s, int final, char *err, size_t cap) {
     if (rec) s->k.rec_episodes += c->eval_record;
     rlog_eval_row e = {.at_episode = s->k.episodes, .env_steps = s->k.env_steps, .return_mean = rm,
                        .success_rate = sr, .episodes = c->eval_episodes};
-    if (rlog_append_eval(s->log, &e) < 0) return rql_failf(err, cap, "%s", rlog_error());
+    if (rlog_append_eval(s->log, &e) < 0) return rql_failf(err, cap, "%s", rql_error());
     s->k.evals++;
     s->k.final_success = sr;
     s->k.final_return = rm;
@@ -349,7 +349,7 @@ static int eval_now(run_state *s, int final, char *err, size_t cap) {
 static int snapshot(run_state *s, char *err, size_t cap) {
     const net *n = agent_net(s->ag);
     if (!n) return 0;              /* qtable: no network to snapshot */
-    if (rlog_append_weights(s->log, s->k.episodes, n) < 0) return rql_failf(err, cap, "%s", rlog_error());
+    if (rlog_append_weights(s->log, s->k.episodes, n) < 0) return rql_failf(err, cap, "%s", rql_error());
     return 0;
 }
 
@@ -365,8 +365,8 @@ static int train_step(run_state *s, char *err, size_t cap) {
     const rql_config *c = s->c;
     env_vec *v = s->v;
     if (agent_act(s->ag, s->ac, v->obs, v->episode_start, 0, s->actions) < 0)
-        return rql_failf(err, cap, "agent_act: %s", agent_error());
-    if (env_vec_step(v, s->actions) < 0) return rql_failf(err, cap, "env step: %s", env_error());
+        return rql_failf(err, cap, "agent_act: %s", rql_error());
+    if (env_vec_step(v, s->actions) < 0) return rql_failf(err, cap, "env step: %s", rql_error());
     /* The agent learns from the true next observation: the final one where an
      * episode ended (obs already holds the next episode's first). */
     size_t os = (size_t)v->obs_size;
@@ -375,7 +375,7 @@ static int train_step(run_state *s, char *err, size_t cap) {
         memcpy(s->next_obs + i * os, src + i * os, os * sizeof(float));
     }
     if (agent_observe(s->ag, s->ac, v->rewards, v->terminated, v->truncated, s->next_obs) < 0)
-        return rql_failf(err, cap, "agent_observe: %s", agent_error());
+        return rql_failf(err, cap, "agent_observe: %s", rql_error());
     s->k.vsteps++;
     s->k.env_steps += v->n;
     agent_stats as;
@@ -388,7 +388,7 @@ static int train_step(run_state *s, char *err, size_t cap) {
         rlog_curve_row row = {.episode = s->k.episodes, .env_steps = s->k.env_steps, .ret = v->ep_return[i],
                               .length = v->ep_length[i], .success = v->success[i] != 0,
                               .epsilon = as.epsilon, .wall_s = wall};
-        if (rlog_append_curve(s->log, &row) < 0) return rql_failf(err, cap, "%s", rlog_error());
+        if (rlog_append_curve(s->log, &row) < 0) return rql_failf(err, cap, "%s", rql_error());
         s->k.episodes++;
         s->recent[s->recent_pos] = v->success[i] != 0;
         s->recent_pos = (s->recent_pos + 1) % SUCCESS_WINDOW;
@@ -397,7 +397,7 @@ static int train_step(run_state *s, char *err, size_t cap) {
     if (c->log_train_every > 0 && as.updates / c->log_train_every > s->k.train_mark) {
         s->k.train_mark = as.updates / c->log_train_every;
         rlog_train_row row = {.update = as.updates, .loss = as.loss, .q_mean = as.q_mean, .grad_norm = as.grad_norm};
-        if (rlog_append_train(s->log, &row) < 0) return rql_failf(err, cap, "%s", rlog_error());
+        if (rlog_append_train(s->log, &row) < 0) return rql_failf(err, cap, "%s", rql_error());
     }
     /* The step that exhausts the budget always evaluates (the final,
      * recorded evaluation) and snapshots the final weights. */
@@ -441,10 +441,10 @@ int run_execute(const rql_config *c, const rql_run_spec *r, const run_opts *o, r
 
     s.text = rql_config_run_text(c, r->agent, r->seed);
     s.v = env_vec_alloc(c->env, c->n_envs, seed);
-    if (!s.text || !s.v) { rql_failf(err, cap, "%s: cannot create the env: %s", r->log_path, env_error()); goto out; }
+    if (!s.text || !s.v) { rql_failf(err, cap, "%s: cannot create the env: %s", r->log_path, rql_error()); goto out; }
     s.ag = agent_alloc(ad->cfg, s.v->obs_size, s.v->n_actions, c->n_envs, env_seed(seed, AGENT_STREAM));
     s.ac = s.ag ? agent_actor_alloc(s.ag, c->n_envs) : NULL;
-    if (!s.ag || !s.ac) { rql_failf(err, cap, "%s: cannot create agent %s: %s", r->log_path, ad->label, agent_error()); goto out; }
+    if (!s.ag || !s.ac) { rql_failf(err, cap, "%s: cannot create agent %s: %s", r->log_path, ad->label, rql_error()); goto out; }
     s.actions = calloc((size_t)c->n_envs, sizeof *s.actions);
     s.next_obs = calloc((size_t)c->n_envs * s.v->obs_size, sizeof *s.next_obs);
     s.recent = calloc(SUCCESS_WINDOW, 1);
@@ -475,7 +475,7 @@ int run_execute(const rql_config *c, const rql_run_spec *r, const run_opts *o, r
              * log leaves every row flushed but the status "running": mark it. */
             if (run_log_complete(r->log_path, s.text, err, cap) == 0) {
                 s.log = rlog_open_append(r->log_path);
-                if (!s.log) { rql_failf(err, cap, "%s", rlog_error()); goto out; }
+                if (!s.log) { rql_failf(err, cap, "%s", rql_error()); goto out; }
                 rlog_set_complete(s.log);
             }
             err[0] = 0;
@@ -484,13 +484,13 @@ int run_execute(const rql_config *c, const rql_run_spec *r, const run_opts *o, r
         }
         res->resumed = 1;
     } else {
-        if (env_vec_reset(s.v) < 0) { rql_failf(err, cap, "env reset: %s", env_error()); goto out; }
+        if (env_vec_reset(s.v) < 0) { rql_failf(err, cap, "env reset: %s", rql_error()); goto out; }
         rlog_meta m = {.seed = r->seed, .env = env_spec_world(c->env), .agent = agent_cfg_type(ad->cfg),
                        .label = ad->label, .config = s.text, .sweep = c->cell, .obs_size = s.v->obs_size,
                        .n_actions = s.v->n_actions, .hidden_size = s.ac->hidden_size, .net = agent_net(s.ag)};
         unlink(r->ckpt_path);       /* a fresh start must not leave an older run's checkpoint beside it */
         s.log = rlog_create(r->log_path, &m);
-        if (!s.log) { rql_failf(err, cap, "%s", rlog_error()); goto out; }
+        if (!s.log) { rql_failf(err, cap, "%s", rql_error()); goto out; }
     }
     report(&s, PROG_RUNNING, 1);
     s.last_flush = rql_now_s();
@@ -507,7 +507,7 @@ int run_execute(const rql_config *c, const rql_run_spec *r, const run_opts *o, r
         }
         double t = rql_now_s();
         if (t - s.last_flush >= c->log_flush_s) {
-            if (rlog_flush(s.log) < 0) { rql_failf(err, cap, "%s", rlog_error()); goto out; }
+            if (rlog_flush(s.log) < 0) { rql_failf(err, cap, "%s", rql_error()); goto out; }
             s.last_flush = t;
         }
         report(&s, PROG_RUNNING, 0);
@@ -522,7 +522,7 @@ finish:
     if (s.log) {
         rc = rlog_close(s.log);
         s.log = NULL;
-        if (rc < 0) { rql_failf(err, cap, "%s", rlog_error()); res->status = RUN_FAILED; }
+        if (rc < 0) { rql_failf(err, cap, "%s", rql_error()); res->status = RUN_FAILED; }
     }
 out:
     if (res->status == RUN_FAILED && !err[0]) rql_failf(err, cap, "%s: failed", r->log_path);

@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include "experiments/config.h"
 #include "experiments/progress.h"
-#include "experiments/rlog.h"
+#include "log/rlog.h"
 
 enum { RUN_FINISHED = 0, RUN_STOPPED = 1, RUN_SKIPPED = 2, RUN_FAILED = -1 };
 

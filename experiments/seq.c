@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include "experiments/seq.h"
-#include "experiments/util.h"
+#include "util/util.h"
 
 /* Largest batch of one forward during evaluation; the network's workspace is
  * sized for max(batch, this). */
@@ -178,10 +178,10 @@ int seq_run(const seq_config *c, seq_result *res, FILE *log, char *err, size_t e
     unsigned long val_seed = r_val ? gsl_rng_get(r_val) : 0;
     int rc = 0;
     if (!n || !o || !r_init || !r_data || !r_val || !r_test || !x || !y || !dy || !target) {
-        rc = fail(err, errlen, "cannot build the network: %s", n ? "out of memory" : nets_error());
+        rc = fail(err, errlen, "cannot build the network: %s", n ? "out of memory" : rql_error());
         goto out;
     }
-    if (net_init(n, r_init)) { rc = fail(err, errlen, "net_init: %s", nets_error()); goto out; }
+    if (net_init(n, r_init)) { rc = fail(err, errlen, "net_init: %s", rql_error()); goto out; }
 
     memset(res, 0, sizeof *res);
     res->solved_at = -1;
@@ -190,11 +190,11 @@ int seq_run(const seq_config *c, seq_result *res, FILE *log, char *err, size_t e
         seq_batch(c, r_data, c->batch, x, target);
         net_zero_grad(n);
         if (net_forward(n, x, NULL, c->batch, Ts, NULL, m2m, y, NULL)) {
-            rc = fail(err, errlen, "net_forward: %s", nets_error());
+            rc = fail(err, errlen, "net_forward: %s", rql_error());
             goto out;
         }
         res->loss = seq_loss(c, c->batch, y, target, dy, NULL);
-        if (net_backward(n, dy, NULL)) { rc = fail(err, errlen, "net_backward: %s", nets_error()); goto out; }
+        if (net_backward(n, dy, NULL)) { rc = fail(err, errlen, "net_backward: %s", rql_error()); goto out; }
         nets_clip_grad_norm(n->grads, n->nparams, c->clip);
         optim_step(o, n->params, n->grads);
         res->updates = u;
@@ -206,7 +206,7 @@ int seq_run(const seq_config *c, seq_result *res, FILE *log, char *err, size_t e
         if (u % c->eval_every == 0 || u == c->steps) {
             gsl_rng_set(r_val, val_seed);
             res->val_accuracy = seq_accuracy(c, n, r_val, c->val_size, x, target, y, &evalerr);
-            if (evalerr) { rc = fail(err, errlen, "net_forward: %s", nets_error()); goto out; }
+            if (evalerr) { rc = fail(err, errlen, "net_forward: %s", rql_error()); goto out; }
             if (log) fprintf(log, "update %5d  loss %.4f  validation accuracy %.4f\n", u, res->loss,
                              res->val_accuracy);
             /* solved: every validation sequence right at two checks in a
@@ -218,7 +218,7 @@ int seq_run(const seq_config *c, seq_result *res, FILE *log, char *err, size_t e
         }
     }
     res->accuracy = seq_accuracy(c, n, r_test, c->test_size, x, target, y, &evalerr);
-    if (evalerr) { rc = fail(err, errlen, "net_forward: %s", nets_error()); goto out; }
+    if (evalerr) { rc = fail(err, errlen, "net_forward: %s", rql_error()); goto out; }
     res->seconds = rql_now_s() - t0;
 out:
     net_free(n);

@@ -1,7 +1,7 @@
 /* sweep — the grid of a sweep, one run of it, and its summary (see sweep.h). */
 #define _GNU_SOURCE
 #include "experiments/sweep.h"
-#include "experiments/util.h"
+#include "util/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,21 +19,6 @@ static const char *const status_names[] = {"pending", "running", "complete", "re
 
 const char *sweep_status_name(sweep_status s) {
     return s >= SWEEP_PENDING && s <= SWEEP_FAILED ? status_names[s] : "?";
-}
-
-int sweep_mkdirs(const char *path) {
-    char buf[1200];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(buf, 0777) && errno != EEXIST) return -1;
-            *p = '/';
-        }
-    return mkdir(buf, 0777) && errno != EEXIST ? -1 : 0;
 }
 
 void sweep_plan_free(sweep_plan *p) {
@@ -184,7 +169,7 @@ sweep_status sweep_run_one(const sweep_plan *p, int i, int force, const run_opts
     snprintf(dir, sizeof dir, "%s", r->log_path);
     char *slash = strrchr(dir, '/');
     if (slash) *slash = 0;
-    if (slash && sweep_mkdirs(dir)) {
+    if (slash && rql_mkdirs(dir)) {
         out->status = SWEEP_FAILED;
         snprintf(out->err, sizeof out->err, "cannot create %.900s: %s", dir, strerror(errno));
         return out->status;
@@ -242,27 +227,9 @@ void sweep_count(const sweep_plan *p, int *counts) {
 
 /* ---- the summary ------------------------------------------------------------ */
 
-static void json_str(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
-        else if (ch == '\n') fputs("\\n", f);
-        else if (ch == '\t') fputs("\\t", f);
-        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
-        else fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
-static void json_num(FILE *f, double x) {
-    if (isfinite(x)) fprintf(f, "%.17g", x);
-    else fputs("null", f);
-}
-
 /* A swept value as JSON: numbers and booleans bare, strings quoted. */
 static void json_value(FILE *f, const rql_sweep_dim *d, int v) {
-    if (d->kinds[v] == RQL_SWEEP_STR) json_str(f, d->texts[v]);
+    if (d->kinds[v] == RQL_SWEEP_STR) rql_json_str(f, d->texts[v]);
     else fputs(d->texts[v], f);
 }
 
@@ -278,21 +245,21 @@ static void write_json(const sweep_plan *p, const sweep_info *info, FILE *f) {
     sweep_count(p, counts);
     fprintf(f, "{\n  \"format\": \"%s\",\n  \"format_version\": %d,\n  \"config\": ", SWEEP_FORMAT,
             SWEEP_FORMAT_VERSION);
-    json_str(f, p->source);
+    rql_json_str(f, p->source);
     fputs(",\n  \"dir\": ", f);
-    json_str(f, p->dir);
+    rql_json_str(f, p->dir);
     fprintf(f, ",\n  \"state\": \"%s\",\n  \"started\": ", info->state);
-    json_str(f, info->started ? info->started : "");
+    rql_json_str(f, info->started ? info->started : "");
     fputs(",\n  \"elapsed_s\": ", f);
-    json_num(f, info->elapsed_s);
+    rql_json_num(f, info->elapsed_s, 17);
     fprintf(f, ",\n  \"ranks\": %d,\n  \"threads\": %d,\n  \"mpi\": %s,\n", info->ranks, info->threads,
             info->mpi ? "true" : "false");
     fputs("  \"keys\": [", f);
     for (int d = 0; d < b->nsweep; d++) {
         fprintf(f, "%s\n    {\"key\": ", d ? "," : "");
-        json_str(f, b->sweep[d].key);
+        rql_json_str(f, b->sweep[d].key);
         fputs(", \"name\": ", f);
-        json_str(f, b->sweep[d].name);
+        rql_json_str(f, b->sweep[d].name);
         fputs(", \"values\": [", f);
         for (int v = 0; v < b->sweep[d].nvalues; v++) {
             if (v) fputs(", ", f);
@@ -303,7 +270,7 @@ static void write_json(const sweep_plan *p, const sweep_info *info, FILE *f) {
     fprintf(f, "%s],\n  \"agents\": [", b->nsweep ? "\n  " : "");
     for (int a = 0; a < b->nagents; a++) {
         if (a) fputs(", ", f);
-        json_str(f, b->agents[a].label);
+        rql_json_str(f, b->agents[a].label);
     }
     fputs("],\n  \"seeds\": [", f);
     for (int s = 0; s < b->nseeds; s++) fprintf(f, "%s%ld", s ? ", " : "", b->seeds[s]);
@@ -315,26 +282,26 @@ static void write_json(const sweep_plan *p, const sweep_info *info, FILE *f) {
         const sweep_cell *cell = &p->cells[p->run_cell[i]];
         const sweep_result *x = &p->res[i];
         fprintf(f, "%s\n    {\"run\": %d, \"cell\": %d, \"cell_dir\": ", i ? "," : "", i, p->run_cell[i]);
-        json_str(f, cell->dir);
+        rql_json_str(f, cell->dir);
         fputs(", \"values\": {", f);
         for (int d = 0; d < b->nsweep; d++) {
             if (d) fputs(", ", f);
-            json_str(f, b->sweep[d].key);
+            rql_json_str(f, b->sweep[d].key);
             fputs(": ", f);
             json_value(f, &b->sweep[d], cell->pick[d]);
         }
         fputs("}, \"label\": ", f);
-        json_str(f, b->agents[r->agent].label);
+        rql_json_str(f, b->agents[r->agent].label);
         fprintf(f, ", \"seed\": %ld, \"log\": ", r->seed);
-        json_str(f, rel(p, r->log_path));
+        rql_json_str(f, rel(p, r->log_path));
         fprintf(f, ", \"status\": \"%s\", \"rank\": %d, \"wall_s\": ", status_names[x->status], x->rank);
-        json_num(f, x->status == SWEEP_PENDING ? NAN : x->wall_s);
+        rql_json_num(f, x->status == SWEEP_PENDING ? NAN : x->wall_s, 17);
         fprintf(f, ", \"episodes\": %ld, \"final_success\": ", x->episodes);
-        json_num(f, x->final_success);
+        rql_json_num(f, x->final_success, 17);
         fputs(", \"final_return\": ", f);
-        json_num(f, x->final_return);
+        rql_json_num(f, x->final_return, 17);
         fputs(", \"error\": ", f);
-        if (x->err[0]) json_str(f, x->err);
+        if (x->err[0]) rql_json_str(f, x->err);
         else fputs("null", f);
         fputc('}', f);
     }
@@ -393,7 +360,7 @@ static int write_atomic(const sweep_plan *p, const sweep_info *info, const char 
 
 int sweep_write_summary(const sweep_plan *p, const sweep_info *info, char *err, size_t cap) {
     char path[1100];
-    if (sweep_mkdirs(p->dir)) return rql_failf(err, cap, "cannot create %s: %s", p->dir, strerror(errno));
+    if (rql_mkdirs(p->dir)) return rql_failf(err, cap, "cannot create %s: %s", p->dir, strerror(errno));
     snprintf(path, sizeof path, "%s/sweep.json", p->dir);
     if (write_atomic(p, info, path, 1, err, cap)) return -1;
     snprintf(path, sizeof path, "%s/sweep.txt", p->dir);

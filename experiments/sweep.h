@@ -118,7 +118,5 @@ void sweep_print_plan(const sweep_plan *p, FILE *f);
 /* Counts of each status in p->res ([SWEEP_FAILED + 1]). */
 void sweep_count(const sweep_plan *p, int *counts);
 
-/* mkdir -p; 0 or -1 with errno. */
-int sweep_mkdirs(const char *path);
 
 #endif

@@ -26,19 +26,6 @@ struct net_ws {
     int state0_given;       /* the last forward started from a caller's state */
 };
 
-/* ---- errors ---------------------------------------------------------------- */
-static __thread char nets_errbuf[512];
-
-const char *nets_error(void) { return nets_errbuf; }
-
-int nets_set_error(int code, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(nets_errbuf, sizeof nets_errbuf, fmt, ap);
-    va_end(ap);
-    return code;
-}
-
 const char *layer_kind_str(layer_kind k) {
     switch (k) {
     case LAYER_DENSE: return "dense";
@@ -66,7 +53,7 @@ static int field_is(const char *s, size_t n, const char *word) {
 }
 
 int net_parse_spec(const char *s, layer_spec *out, int max) {
-    if (!s) return nets_set_error(NETS_EINVAL, "net_parse_spec: spec string is NULL");
+    if (!s) return rql_set_error(NETS_EINVAL, "net_parse_spec: spec string is NULL");
     int count = 0;
     const char *p = s;
     for (;;) {
@@ -75,9 +62,9 @@ int net_parse_spec(const char *s, layer_spec *out, int max) {
         while (n && (*p == ' ' || *p == '\t')) p++, n--;
         while (n && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
         if (n == 0)
-            return nets_set_error(NETS_EINVAL, "net spec \"%s\": layer %d is empty", s, count);
+            return rql_set_error(NETS_EINVAL, "net spec \"%s\": layer %d is empty", s, count);
         if (count >= max)
-            return nets_set_error(NETS_EINVAL, "net spec \"%s\": more than %d layers", s, max);
+            return rql_set_error(NETS_EINVAL, "net spec \"%s\": more than %d layers", s, max);
         /* split the item into up to 3 fields at ':' */
         const char *f[4] = {0};
         size_t fl[4] = {0};
@@ -97,16 +84,16 @@ int net_parse_spec(const char *s, layer_spec *out, int max) {
         else if (field_is(f[0], fl[0], "lstm")) L.kind = LAYER_LSTM;
         else if (field_is(f[0], fl[0], "gru")) L.kind = LAYER_GRU;
         else
-            return nets_set_error(NETS_EINVAL,
+            return rql_set_error(NETS_EINVAL,
                                   "net spec \"%s\": layer %d \"%.*s\": unknown kind \"%.*s\" "
                                   "(dense, rnn, lstm, gru)", s, count, (int)n, p, (int)fl[0], f[0]);
         if (nf < 2 || parse_int(f[1], fl[1], &L.units) || L.units < 1)
-            return nets_set_error(NETS_EINVAL,
+            return rql_set_error(NETS_EINVAL,
                                   "net spec \"%s\": layer %d \"%.*s\": units \"%.*s\" is not a "
                                   "positive integer", s, count, (int)n, p,
                                   nf < 2 ? 0 : (int)fl[1], nf < 2 ? "" : f[1]);
         if (nf > 3)
-            return nets_set_error(NETS_EINVAL, "net spec \"%s\": layer %d \"%.*s\": too many fields",
+            return rql_set_error(NETS_EINVAL, "net spec \"%s\": layer %d \"%.*s\": too many fields",
                                   s, count, (int)n, p);
         if (nf == 3) {
             if (L.kind == LAYER_DENSE) {
@@ -114,14 +101,14 @@ int net_parse_spec(const char *s, layer_spec *out, int max) {
                 else if (field_is(f[2], fl[2], "relu")) L.act = ACT_RELU;
                 else if (field_is(f[2], fl[2], "tanh")) L.act = ACT_TANH;
                 else
-                    return nets_set_error(NETS_EINVAL,
+                    return rql_set_error(NETS_EINVAL,
                                           "net spec \"%s\": layer %d \"%.*s\": unknown activation "
                                           "\"%.*s\" (none, relu, tanh)", s, count, (int)n, p,
                                           (int)fl[2], f[2]);
             } else {
                 if (field_is(f[2], fl[2], "h0")) L.learn_h0 = 1;
                 else
-                    return nets_set_error(NETS_EINVAL,
+                    return rql_set_error(NETS_EINVAL,
                                           "net spec \"%s\": layer %d \"%.*s\": unknown option "
                                           "\"%.*s\" (a recurrent layer takes only \"h0\")", s, count,
                                           (int)n, p, (int)fl[2], f[2]);
@@ -193,37 +180,37 @@ static size_t layout_lws(const net *n, net_lws *lw, float *base, size_t at, int 
 
 net *net_alloc(int in, const layer_spec *layers, int nl, int max_batch, int max_time) {
     nets_blas_one_thread();
-    if (in < 1) { nets_set_error(NETS_EINVAL, "net_alloc: input size %d must be >= 1", in); return NULL; }
-    if (nl < 1 || !layers) { nets_set_error(NETS_EINVAL, "net_alloc: %d layers (need >= 1)", nl); return NULL; }
+    if (in < 1) { rql_set_error(NETS_EINVAL, "net_alloc: input size %d must be >= 1", in); return NULL; }
+    if (nl < 1 || !layers) { rql_set_error(NETS_EINVAL, "net_alloc: %d layers (need >= 1)", nl); return NULL; }
     /* the limits keep every row count and offset inside the int arguments
      * of cblas_sgemm */
     if (in > NETS_MAX_UNITS) {
-        nets_set_error(NETS_EINVAL, "net_alloc: input size %d above %d", in, NETS_MAX_UNITS);
+        rql_set_error(NETS_EINVAL, "net_alloc: input size %d above %d", in, NETS_MAX_UNITS);
         return NULL;
     }
     if (max_batch < 1 || max_time < 1 || (long)max_batch * max_time > NETS_MAX_ROWS) {
-        nets_set_error(NETS_EINVAL, "net_alloc: max_batch %d and max_time %d must be >= 1, with "
+        rql_set_error(NETS_EINVAL, "net_alloc: max_batch %d and max_time %d must be >= 1, with "
                        "max_batch * max_time <= %d", max_batch, max_time, NETS_MAX_ROWS);
         return NULL;
     }
     for (int l = 0; l < nl; l++) {
         const layer_spec *s = &layers[l];
         if (s->kind < LAYER_DENSE || s->kind > LAYER_GRU) {
-            nets_set_error(NETS_EINVAL, "net_alloc: layer %d has unknown kind %d", l, (int)s->kind);
+            rql_set_error(NETS_EINVAL, "net_alloc: layer %d has unknown kind %d", l, (int)s->kind);
             return NULL;
         }
         if (s->units < 1 || s->units > NETS_MAX_UNITS) {
-            nets_set_error(NETS_EINVAL, "net_alloc: layer %d (%s) has %d units (need 1 to %d)", l,
+            rql_set_error(NETS_EINVAL, "net_alloc: layer %d (%s) has %d units (need 1 to %d)", l,
                            layer_kind_str(s->kind), s->units, NETS_MAX_UNITS);
             return NULL;
         }
         if (s->kind == LAYER_DENSE && s->learn_h0) {
-            nets_set_error(NETS_EINVAL, "net_alloc: layer %d (dense): learn_h0 applies to "
+            rql_set_error(NETS_EINVAL, "net_alloc: layer %d (dense): learn_h0 applies to "
                            "recurrent layers only", l);
             return NULL;
         }
         if (s->kind == LAYER_DENSE && (s->act < ACT_NONE || s->act > ACT_TANH)) {
-            nets_set_error(NETS_EINVAL, "net_alloc: layer %d (dense) has unknown activation %d",
+            rql_set_error(NETS_EINVAL, "net_alloc: layer %d (dense) has unknown activation %d",
                            l, (int)s->act);
             return NULL;
         }
@@ -292,7 +279,7 @@ net *net_alloc(int in, const layer_spec *layers, int nl, int max_batch, int max_
     return n;
 nomem:
     net_free(n);
-    nets_set_error(NETS_ENOMEM, "net_alloc: out of memory (%d inputs, %d layers, batch %d x %d steps)",
+    rql_set_error(NETS_ENOMEM, "net_alloc: out of memory (%d inputs, %d layers, batch %d x %d steps)",
                    in, nl, max_batch, max_time);
     return NULL;
 }
@@ -325,7 +312,7 @@ static void glorot_uniform(float *w, size_t count, int fan_in, int fan_out, gsl_
  * orthogonality at any H. */
 static int orthogonal(float *w, int H, gsl_rng *r) {
     double *a = malloc(sizeof(double) * H * H);
-    if (!a) return nets_set_error(NETS_ENOMEM, "net_init: out of memory for a %dx%d orthogonal block", H, H);
+    if (!a) return rql_set_error(NETS_ENOMEM, "net_init: out of memory for a %dx%d orthogonal block", H, H);
     for (int k = 0; k < H * H; k++) a[k] = gsl_ran_gaussian(r, 1.0);
     for (int j = 0; j < H; j++) {
         for (int pass = 0; pass < 2; pass++)
@@ -339,7 +326,7 @@ static int orthogonal(float *w, int H, gsl_rng *r) {
         nrm = sqrt(nrm);
         if (nrm < 1e-12) { /* probability zero for Gaussian draws */
             free(a);
-            return nets_set_error(NETS_EINVAL, "net_init: degenerate %dx%d Gaussian draw", H, H);
+            return rql_set_error(NETS_EINVAL, "net_init: degenerate %dx%d Gaussian draw", H, H);
         }
         for (int i = 0; i < H; i++) a[i * H + j] /= nrm;
     }
@@ -349,9 +336,9 @@ static int orthogonal(float *w, int H, gsl_rng *r) {
 }
 
 int net_init_layer(net *n, int layer, gsl_rng *r) {
-    if (!n || !r) return nets_set_error(NETS_EINVAL, "net_init_layer: network or rng is NULL");
+    if (!n || !r) return rql_set_error(NETS_EINVAL, "net_init_layer: network or rng is NULL");
     if (layer < 0 || layer >= n->nlayers)
-        return nets_set_error(NETS_EINVAL, "net_init_layer: layer %d out of range [0, %d)", layer,
+        return rql_set_error(NETS_EINVAL, "net_init_layer: layer %d out of range [0, %d)", layer,
                               n->nlayers);
     const net_layer *L = &n->layers[layer];
     float *p = n->params;
@@ -381,7 +368,7 @@ int net_init_layer(net *n, int layer, gsl_rng *r) {
 }
 
 int net_init(net *n, gsl_rng *r) {
-    if (!n || !r) return nets_set_error(NETS_EINVAL, "net_init: network or rng is NULL");
+    if (!n || !r) return rql_set_error(NETS_EINVAL, "net_init: network or rng is NULL");
     for (int l = 0; l < n->nlayers; l++) {
         int rc = net_init_layer(n, l, r);
         if (rc) return rc;
@@ -463,17 +450,17 @@ static void run_layer_forward(const net *n, int l, net_lws *w, const float *in, 
 
 int net_forward(net *n, const float *x, const int *len, int B, int T,
                 const float *state0, int return_seq, float *y, float *state_out) {
-    if (!n || !x || !y) return nets_set_error(NETS_EINVAL, "net_forward: network, x or y is NULL");
+    if (!n || !x || !y) return rql_set_error(NETS_EINVAL, "net_forward: network, x or y is NULL");
     if (B < 1 || B > n->max_batch)
-        return nets_set_error(NETS_EINVAL, "net_forward: batch %d outside [1, max_batch %d]", B,
+        return rql_set_error(NETS_EINVAL, "net_forward: batch %d outside [1, max_batch %d]", B,
                               n->max_batch);
     if (T < 1 || T > n->max_time)
-        return nets_set_error(NETS_EINVAL, "net_forward: %d steps outside [1, max_time %d]", T,
+        return rql_set_error(NETS_EINVAL, "net_forward: %d steps outside [1, max_time %d]", T,
                               n->max_time);
     net_ws *ws = n->ws;
     for (int b = 0; len && b < B; b++)   /* validate before touching the kept forward */
         if (len[b] < 0 || len[b] > T)
-            return nets_set_error(NETS_EINVAL, "net_forward: len[%d] = %d outside [0, %d]", b,
+            return rql_set_error(NETS_EINVAL, "net_forward: len[%d] = %d outside [0, %d]", b,
                                   len[b], T);
     ws->masked = 0;
     for (int b = 0; b < B; b++) {
@@ -537,10 +524,10 @@ int net_forward(net *n, const float *x, const int *len, int B, int T,
 }
 
 int net_backward(net *n, const float *dy, float *dstate0) {
-    if (!n || !dy) return nets_set_error(NETS_EINVAL, "net_backward: network or dy is NULL");
+    if (!n || !dy) return rql_set_error(NETS_EINVAL, "net_backward: network or dy is NULL");
     net_ws *ws = n->ws;
     if (!ws->have_fwd)
-        return nets_set_error(NETS_EINVAL, "net_backward: no net_forward to differentiate");
+        return rql_set_error(NETS_EINVAL, "net_backward: no net_forward to differentiate");
     const int B = ws->B, T = ws->T, O = n->out;
     const int *lens = ws->masked ? ws->len : NULL;
     net_lws *top = &ws->lw[n->nlayers - 1];
@@ -589,9 +576,9 @@ void net_zero_grad(net *n) { memset(n->grads, 0, sizeof(float) * n->nparams); }
 
 int net_step(net *n, const float *x, float *state, int B, float *y) {
     if (!n || !x || !y || (!state && n->state_size))
-        return nets_set_error(NETS_EINVAL, "net_step: network, x, state or y is NULL");
+        return rql_set_error(NETS_EINVAL, "net_step: network, x, state or y is NULL");
     if (B < 1 || B > n->max_batch)
-        return nets_set_error(NETS_EINVAL, "net_step: batch %d outside [1, max_batch %d]", B,
+        return rql_set_error(NETS_EINVAL, "net_step: batch %d outside [1, max_batch %d]", B,
                               n->max_batch);
     const float *in = x;
     for (int l = 0; l < n->nlayers; l++) {
@@ -613,18 +600,18 @@ static int same_arch(const net *a, const net *b, const char *who) {
         const net_layer *x = &a->layers[l], *y = &b->layers[l];
         if (x->kind != y->kind || x->units != y->units || x->in != y->in || x->act != y->act ||
             x->learn_h0 != y->learn_h0)
-            return nets_set_error(NETS_ESHAPE, "%s: layer %d differs (%s %d -> %d vs %s %d -> %d)",
+            return rql_set_error(NETS_ESHAPE, "%s: layer %d differs (%s %d -> %d vs %s %d -> %d)",
                                   who, l, layer_kind_str(x->kind), x->in, x->units, layer_kind_str(y->kind),
                                   y->in, y->units);
     }
     if (a->nlayers != b->nlayers || a->nparams != b->nparams)
-        return nets_set_error(NETS_ESHAPE, "%s: networks differ (%d layers, %zu params vs %d, %zu)",
+        return rql_set_error(NETS_ESHAPE, "%s: networks differ (%d layers, %zu params vs %d, %zu)",
                               who, a->nlayers, a->nparams, b->nlayers, b->nparams);
     return 0;
 }
 
 int net_copy(net *dst, const net *src) {
-    if (!dst || !src) return nets_set_error(NETS_EINVAL, "net_copy: network is NULL");
+    if (!dst || !src) return rql_set_error(NETS_EINVAL, "net_copy: network is NULL");
     int rc = same_arch(dst, src, "net_copy");
     if (rc) return rc;
     memcpy(dst->params, src->params, sizeof(float) * src->nparams);
@@ -632,9 +619,9 @@ int net_copy(net *dst, const net *src) {
 }
 
 int net_polyak(net *dst, const net *src, float tau) {
-    if (!dst || !src) return nets_set_error(NETS_EINVAL, "net_polyak: network is NULL");
+    if (!dst || !src) return rql_set_error(NETS_EINVAL, "net_polyak: network is NULL");
     if (!(tau >= 0.0f && tau <= 1.0f))
-        return nets_set_error(NETS_EINVAL, "net_polyak: tau %g outside [0, 1]", (double)tau);
+        return rql_set_error(NETS_EINVAL, "net_polyak: tau %g outside [0, 1]", (double)tau);
     int rc = same_arch(dst, src, "net_polyak");
     if (rc) return rc;
     for (size_t k = 0; k < src->nparams; k++)

@@ -61,7 +61,7 @@ static int attr_str(hid_t obj, const char *name, const char *s) {
 }
 
 int net_save_h5(const net *n, hid_t g) {
-    if (!n) return nets_set_error(NETS_EINVAL, "net_save_h5: network is NULL");
+    if (!n) return rql_set_error(NETS_EINVAL, "net_save_h5: network is NULL");
     char gname[256], pbuf[320];
     group_name(g, gname, sizeof gname);
     for (int k = 0; k < n->ntensors; k++) {
@@ -98,9 +98,9 @@ int net_save_h5(const net *n, hid_t g) {
             }
         } H5E_END_TRY;
         if (ok == -2)
-            return nets_set_error(NETS_ESHAPE, "net_save_h5: %s exists with another shape",
+            return rql_set_error(NETS_ESHAPE, "net_save_h5: %s exists with another shape",
                                   path_of(pbuf, sizeof pbuf, gname, t->name));
-        if (!ok) return nets_set_error(NETS_EIO, "net_save_h5: cannot write %s",
+        if (!ok) return rql_set_error(NETS_EIO, "net_save_h5: cannot write %s",
                                  path_of(pbuf, sizeof pbuf, gname, t->name));
     }
     char kinds[512] = "", acts[512] = "", gates[512] = "";
@@ -122,7 +122,7 @@ int net_save_h5(const net *n, hid_t g) {
         attr_write(g, "input_size", H5T_STD_I32LE, H5T_NATIVE_INT, 0, 1, &in) ||
         attr_write(g, "layer_units", H5T_STD_I32LE, H5T_NATIVE_INT, 1, (hsize_t)L, units) ||
         attr_write(g, "learn_h0", H5T_STD_I32LE, H5T_NATIVE_INT, 1, (hsize_t)L, h0))
-        return nets_set_error(NETS_EIO, "net_save_h5: cannot write the attributes of %s", gname);
+        return rql_set_error(NETS_EIO, "net_save_h5: cannot write the attributes of %s", gname);
     return 0;
 }
 
@@ -146,7 +146,7 @@ static void shape_str(char *buf, size_t n, int ndim, const hsize_t *d) {
 }
 
 int net_load_h5(net *n, hid_t g) {
-    if (!n) return nets_set_error(NETS_EINVAL, "net_load_h5: network is NULL");
+    if (!n) return rql_set_error(NETS_EINVAL, "net_load_h5: network is NULL");
     char gname[256], pbuf[320];
     group_name(g, gname, sizeof gname);
     /* check every name and shape before reading anything: a refused group
@@ -165,26 +165,26 @@ int net_load_h5(net *n, hid_t g) {
             if (d >= 0) H5Dclose(d);
         } H5E_END_TRY;
         if (!exists)
-            return nets_set_error(NETS_ESHAPE, "net_load_h5: %s has no tensor '%s' (the network "
+            return rql_set_error(NETS_ESHAPE, "net_load_h5: %s has no tensor '%s' (the network "
                                   "has %d tensors; was it saved from another architecture?)",
                                   gname, t->name, n->ntensors);
         if (nd < 0)
-            return nets_set_error(NETS_EIO, "net_load_h5: cannot read the shape of %s",
+            return rql_set_error(NETS_EIO, "net_load_h5: cannot read the shape of %s",
                                   path_of(pbuf, sizeof pbuf, gname, t->name));
         if (nd != t->ndim || got[0] != want[0] || (nd == 2 && got[1] != want[1])) {
             char a[64], b[64];
             shape_str(a, sizeof a, nd, got);
             shape_str(b, sizeof b, t->ndim, want);
-            return nets_set_error(NETS_ESHAPE, "net_load_h5: tensor '%s' in %s has shape %s, the "
+            return rql_set_error(NETS_ESHAPE, "net_load_h5: tensor '%s' in %s has shape %s, the "
                                   "network expects %s", t->name, gname, a, b);
         }
     }
     extra_ctx c = {n, ""};
     herr_t it = 0;
     H5E_BEGIN_TRY { it = H5Literate(g, H5_INDEX_NAME, H5_ITER_NATIVE, NULL, find_extra, &c); } H5E_END_TRY;
-    if (it < 0) return nets_set_error(NETS_EIO, "net_load_h5: cannot list %s", gname);
+    if (it < 0) return rql_set_error(NETS_EIO, "net_load_h5: cannot list %s", gname);
     if (it > 0)
-        return nets_set_error(NETS_ESHAPE, "net_load_h5: %s holds a tensor '%s' that the network "
+        return rql_set_error(NETS_ESHAPE, "net_load_h5: %s holds a tensor '%s' that the network "
                               "does not have", gname, c.extra);
     for (int k = 0; k < n->ntensors; k++) {
         const net_tensor *t = &n->tensors[k];
@@ -196,7 +196,7 @@ int net_load_h5(net *n, hid_t g) {
                 H5Dclose(d);
             }
         } H5E_END_TRY;
-        if (!ok) return nets_set_error(NETS_EIO, "net_load_h5: cannot read %s",
+        if (!ok) return rql_set_error(NETS_EIO, "net_load_h5: cannot read %s",
                                  path_of(pbuf, sizeof pbuf, gname, t->name));
     }
     return 0;
@@ -235,20 +235,20 @@ static int vec_write(hid_t g, const char *name, const float *v, size_t n) {
 }
 
 int optim_save_h5(const optim *o, hid_t g) {
-    if (!o) return nets_set_error(NETS_EINVAL, "optim_save_h5: optimizer is NULL");
+    if (!o) return rql_set_error(NETS_EINVAL, "optim_save_h5: optimizer is NULL");
     char gname[256];
     group_name(g, gname, sizeof gname);
     long long n = (long long)o->n, t = o->t;
     float hp[7] = {o->lr, o->momentum, o->alpha, o->beta1, o->beta2, o->eps, o->weight_decay};
     const char *hpn[7] = {"lr", "momentum", "alpha", "beta1", "beta2", "eps", "weight_decay"};
     if ((o->m && vec_write(g, "m", o->m, o->n)) || (o->v && vec_write(g, "v", o->v, o->n)))
-        return nets_set_error(NETS_EIO, "optim_save_h5: cannot write the moments in %s", gname);
+        return rql_set_error(NETS_EIO, "optim_save_h5: cannot write the moments in %s", gname);
     int bad = attr_str(g, "kind", opt_str(o->kind)) ||
               attr_write(g, "n", H5T_STD_I64LE, H5T_NATIVE_LLONG, 0, 1, &n) ||
               attr_write(g, "t", H5T_STD_I64LE, H5T_NATIVE_LLONG, 0, 1, &t);
     for (int k = 0; k < 7 && !bad; k++)
         bad = attr_write(g, hpn[k], H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 0, 1, &hp[k]);
-    if (bad) return nets_set_error(NETS_EIO, "optim_save_h5: cannot write the attributes of %s", gname);
+    if (bad) return rql_set_error(NETS_EIO, "optim_save_h5: cannot write the attributes of %s", gname);
     return 0;
 }
 
@@ -277,14 +277,14 @@ static int vec_read(hid_t g, const char *name, float *v, size_t n, const char *g
         if (d >= 0) H5Dclose(d);
     } H5E_END_TRY;
     if (nd == 1 && dim != n)
-        return nets_set_error(NETS_ESHAPE, "optim_load_h5: %s/%s has %llu values, the optimizer %zu",
+        return rql_set_error(NETS_ESHAPE, "optim_load_h5: %s/%s has %llu values, the optimizer %zu",
                               gname, name, (unsigned long long)dim, n);
-    if (!ok) return nets_set_error(NETS_EIO, "optim_load_h5: cannot read %s/%s", gname, name);
+    if (!ok) return rql_set_error(NETS_EIO, "optim_load_h5: cannot read %s/%s", gname, name);
     return 0;
 }
 
 int optim_load_h5(optim *o, hid_t g) {
-    if (!o) return nets_set_error(NETS_EINVAL, "optim_load_h5: optimizer is NULL");
+    if (!o) return rql_set_error(NETS_EINVAL, "optim_load_h5: optimizer is NULL");
     char gname[256], *kind = NULL;
     group_name(g, gname, sizeof gname);
     long long n = -1, t = -1;
@@ -298,19 +298,19 @@ int optim_load_h5(optim *o, hid_t g) {
     } H5E_END_TRY;
     if (rc || attr_read(g, "n", H5T_NATIVE_LLONG, &n) || attr_read(g, "t", H5T_NATIVE_LLONG, &t)) {
         if (kind) H5free_memory(kind);
-        return nets_set_error(NETS_EIO, "optim_load_h5: %s lacks the kind, n or t attribute", gname);
+        return rql_set_error(NETS_EIO, "optim_load_h5: %s lacks the kind, n or t attribute", gname);
     }
     int same = !strcmp(kind, opt_str(o->kind));
     char kbuf[32];
     snprintf(kbuf, sizeof kbuf, "%s", kind);
     H5free_memory(kind);
     if (!same)
-        return nets_set_error(NETS_ESHAPE, "optim_load_h5: %s holds %s state, the optimizer is %s",
+        return rql_set_error(NETS_ESHAPE, "optim_load_h5: %s holds %s state, the optimizer is %s",
                               gname, kbuf, opt_str(o->kind));
     if (n != (long long)o->n)
-        return nets_set_error(NETS_ESHAPE, "optim_load_h5: %s is for %lld parameters, the optimizer "
+        return rql_set_error(NETS_ESHAPE, "optim_load_h5: %s is for %lld parameters, the optimizer "
                               "has %zu", gname, n, o->n);
-    if (t < 0) return nets_set_error(NETS_EINVAL, "optim_load_h5: %s has step count t = %lld", gname, t);
+    if (t < 0) return rql_set_error(NETS_EINVAL, "optim_load_h5: %s has step count t = %lld", gname, t);
     /* check both moments before reading either: a refusal changes nothing */
     if (o->m && (rc = vec_read(g, "m", NULL, o->n, gname))) return rc;
     if (o->v && (rc = vec_read(g, "v", NULL, o->n, gname))) return rc;

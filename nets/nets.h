@@ -22,7 +22,7 @@
  * Elman: h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (PyTorch nn.RNN).
  *
  * Library code: functions return 0 or a negative NETS_E* code and never print;
- * nets_error() gives the message of the last failure on this thread.
+ * rql_error() gives the message of the last failure on this thread.
  *
  * Threads: a net (its workspace included) is used by one thread at a time;
  * distinct nets may run concurrently. The matrix work is cblas_sgemm from
@@ -40,11 +40,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <gsl/gsl_rng.h>
+#include "util/util.h"
 #include <hdf5.h>
 
 enum { NETS_OK = 0, NETS_EINVAL = -1, NETS_ENOMEM = -2, NETS_EIO = -3, NETS_ESHAPE = -4 };
 const char *nets_error(void);                 /* message of the last failure (thread-local) */
-int nets_set_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 typedef enum { LAYER_DENSE, LAYER_RNN, LAYER_LSTM, LAYER_GRU } layer_kind;
 /* "dense", "rnn", "lstm", "gru" (the names net_parse_spec reads); "?" otherwise. */

@@ -9,11 +9,11 @@
 
 optim *optim_alloc(opt_kind kind, size_t n, float lr) {
     if (kind != OPT_SGD && kind != OPT_RMSPROP && kind != OPT_ADAM) {
-        nets_set_error(NETS_EINVAL, "optim_alloc: unknown optimizer kind %d", (int)kind);
+        rql_set_error(NETS_EINVAL, "optim_alloc: unknown optimizer kind %d", (int)kind);
         return NULL;
     }
     if (!(lr >= 0.0f) || n == 0) {
-        nets_set_error(NETS_EINVAL, "optim_alloc: lr %g must be >= 0 and n %zu >= 1", (double)lr, n);
+        rql_set_error(NETS_EINVAL, "optim_alloc: lr %g must be >= 0 and n %zu >= 1", (double)lr, n);
         return NULL;
     }
     optim *o = calloc(1, sizeof *o);
@@ -33,7 +33,7 @@ optim *optim_alloc(opt_kind kind, size_t n, float lr) {
     return o;
 nomem:
     optim_free(o);
-    nets_set_error(NETS_ENOMEM, "optim_alloc: out of memory for %zu parameters", n);
+    rql_set_error(NETS_ENOMEM, "optim_alloc: out of memory for %zu parameters", n);
     return NULL;
 }
 

@@ -22,9 +22,9 @@
 /* ---- helpers ------------------------------------------------------------------- */
 static agent_cfg *cfg_of(const char *type, const char *const *kv) {
     agent_cfg *c = agent_cfg_alloc(type);
-    ck_assert_msg(c != NULL, "%s", agent_error());
+    ck_assert_msg(c != NULL, "%s", rql_error());
     for (int i = 0; kv && kv[i]; i += 2)
-        ck_assert_msg(agent_cfg_set(c, kv[i], kv[i + 1]) == 0, "%s=%s: %s", kv[i], kv[i + 1], agent_error());
+        ck_assert_msg(agent_cfg_set(c, kv[i], kv[i + 1]) == 0, "%s=%s: %s", kv[i], kv[i + 1], rql_error());
     return c;
 }
 
@@ -43,7 +43,7 @@ static agent_loop_result run_on(const char *type, const char *const *kv, env_spe
                          .stop_when_solved = stop};
     agent_loop_result r;
     int rc = agent_loop_run(c, s, n_envs, seed, &o, &r);
-    ck_assert_msg(rc == 0, "%s seed %llu: %s", type, (unsigned long long)seed, agent_error());
+    ck_assert_msg(rc == 0, "%s seed %llu: %s", type, (unsigned long long)seed, rql_error());
     agent_cfg_free(c);
     return r;
 }
@@ -69,7 +69,7 @@ START_TEST(test_param_tables) {
             const agent_param_desc *p = &ai->params[i];
             ck_assert_msg(p->help && strlen(p->help) > 5, "%s.%s has no help", ai->name, p->name);
             ck_assert_msg(agent_cfg_set(c, p->name, p->def) == 0, "%s.%s default %s: %s", ai->name, p->name,
-                          p->def, agent_error());
+                          p->def, rql_error());
             ck_assert_msg((p->type == AGENT_PARAM_STR) == (p->choices != NULL), "%s.%s choices", ai->name, p->name);
         }
         agent_cfg_free(c);
@@ -81,19 +81,19 @@ END_TEST
 
 START_TEST(test_param_errors) {
     ck_assert_ptr_null(agent_cfg_alloc("ppo"));
-    ck_assert_ptr_nonnull(strstr(agent_error(), "ppo"));
+    ck_assert_ptr_nonnull(strstr(rql_error(), "ppo"));
     agent_cfg *c = cfg_of("drqn", NULL);
     ck_assert_int_eq(agent_cfg_set(c, "hiden", "3"), AGENT_EINVAL);
-    ck_assert_ptr_nonnull(strstr(agent_error(), "hiden"));
-    ck_assert_ptr_nonnull(strstr(agent_error(), "hidden"));     /* lists the known keys */
+    ck_assert_ptr_nonnull(strstr(rql_error(), "hiden"));
+    ck_assert_ptr_nonnull(strstr(rql_error(), "hidden"));     /* lists the known keys */
     ck_assert_int_eq(agent_cfg_set(c, "hidden", "0"), AGENT_EINVAL);
-    ck_assert_ptr_nonnull(strstr(agent_error(), "hidden = 0"));
+    ck_assert_ptr_nonnull(strstr(rql_error(), "hidden = 0"));
     ck_assert_int_eq(agent_cfg_set(c, "hidden", "2.5"), AGENT_EINVAL);
     ck_assert_int_eq(agent_cfg_set(c, "gamma", "1.5"), AGENT_EINVAL);
-    ck_assert_ptr_nonnull(strstr(agent_error(), "gamma = 1.5"));
+    ck_assert_ptr_nonnull(strstr(rql_error(), "gamma = 1.5"));
     ck_assert_int_eq(agent_cfg_set(c, "lr", "abc"), AGENT_EINVAL);
     ck_assert_int_eq(agent_cfg_set(c, "cell", "transformer"), AGENT_EINVAL);
-    ck_assert_ptr_nonnull(strstr(agent_error(), "lstm|gru|rnn"));
+    ck_assert_ptr_nonnull(strstr(rql_error(), "lstm|gru|rnn"));
     ck_assert_int_eq(agent_cfg_set(c, "double_q", "maybe"), AGENT_EINVAL);
     ck_assert_int_eq(agent_cfg_set(c, "double_q", "false"), 0);
     ck_assert_str_eq(agent_cfg_get(c, "double_q"), "0");
@@ -104,7 +104,7 @@ START_TEST(test_param_errors) {
     /* state_init learned needs a learned h0 */
     ck_assert_int_eq(agent_cfg_set(c, "state_init", "learned"), 0);
     ck_assert_ptr_null(agent_alloc(c, 3, 4, 2, 1));
-    ck_assert_ptr_nonnull(strstr(agent_error(), "learn_h0"));
+    ck_assert_ptr_nonnull(strstr(rql_error(), "learn_h0"));
     ck_assert_ptr_null(agent_alloc(c, 0, 4, 2, 1));
     agent_cfg_free(c);
 }
@@ -342,7 +342,7 @@ static void check_resets(const char *type, const char *const *kv) {
     agent_cfg *c = cfg_of(type, kv);
     const int n = 3, T = 9, os = 3, A = 4;
     agent *a = agent_alloc(c, os, A, n, 7);
-    ck_assert_msg(a != NULL, "%s", agent_error());
+    ck_assert_msg(a != NULL, "%s", rql_error());
     agent_actor *ac = agent_actor_alloc(a, n), *one = agent_actor_alloc(a, 1);
     uint8_t starts[9][3] = {{1, 1, 1}, {0, 0, 0}, {0, 1, 0}, {0, 0, 0}, {1, 0, 0},
                             {0, 0, 1}, {0, 0, 0}, {0, 1, 0}, {0, 0, 0}};
@@ -476,7 +476,7 @@ static void steps(agent *a, agent_actor *ac, env_vec *v, int k) {
         for (int i = 0; i < v->n; i++)
             memcpy(next + i * os, (v->terminated[i] || v->truncated[i] ? v->final_obs : v->obs) + i * os,
                    sizeof(float) * os);
-        ck_assert_msg(agent_observe(a, ac, v->rewards, v->terminated, v->truncated, next) == 0, "%s", agent_error());
+        ck_assert_msg(agent_observe(a, ac, v->rewards, v->terminated, v->truncated, next) == 0, "%s", rql_error());
     }
 }
 
@@ -501,7 +501,7 @@ static void check_resume(const char *type, const char *const *kv) {
     H5Pset_fapl_core(fapl, 1 << 22, 0);
     hid_t f = H5Fcreate("resume.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     hid_t g = H5Gcreate2(f, "agent", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    ck_assert_msg(agent_save(a, ac, g) == 0, "%s", agent_error());
+    ck_assert_msg(agent_save(a, ac, g) == 0, "%s", rql_error());
     size_t eb = env_vec_state_bytes(v);
     void *es = malloc(eb);
     ck_assert_int_eq(env_vec_save_state(v, es), 0);
@@ -513,7 +513,7 @@ static void check_resume(const char *type, const char *const *kv) {
     agent *b = agent_alloc(c, v2->obs_size, v2->n_actions, N, 12345);
     agent_actor *bc = agent_actor_alloc(b, N);
     ck_assert_int_eq(env_vec_load_state(v2, es), 0);
-    ck_assert_msg(agent_load(b, bc, g) == 0, "%s", agent_error());
+    ck_assert_msg(agent_load(b, bc, g) == 0, "%s", rql_error());
     steps(b, bc, v2, 120);
     trace t2 = trace_of(b, bc);
     ck_assert_msg(t1.sum == t2.sum, "%s: checksum %llx after resume, %llx without", type,
@@ -524,7 +524,7 @@ static void check_resume(const char *type, const char *const *kv) {
     agent *w = agent_alloc(c, v->obs_size, v->n_actions, N + 1, 1);
     agent_actor *wc = agent_actor_alloc(w, N + 1);
     ck_assert_int_eq(agent_load(w, wc, g), AGENT_EINVAL);
-    ck_assert_ptr_nonnull(strstr(agent_error(), "n_envs"));
+    ck_assert_ptr_nonnull(strstr(rql_error(), "n_envs"));
     agent_actor_free(wc);
     agent_free(w);
     H5Gclose(g);
@@ -579,12 +579,12 @@ START_TEST(test_optimizers) {
         ck_assert_int_gt(t.updates, 10);
         sums[k] = t.sum;
         for (int j = 0; j < k; j++) ck_assert_msg(sums[j] != sums[k], "%s and %s trained alike", kinds[j], kinds[k]);
-        if (k == 0) ck_assert_msg(agent_save(a, ac, g) == 0, "%s", agent_error());
+        if (k == 0) ck_assert_msg(agent_save(a, ac, g) == 0, "%s", rql_error());
         else {
             ck_assert_int_lt(agent_load(a, ac, g), 0);
             char want[64];
             snprintf(want, sizeof want, "'%s_t' is missing", kinds[k]);
-            ck_assert_msg(strstr(agent_error(), want), "%s", agent_error());
+            ck_assert_msg(strstr(rql_error(), want), "%s", rql_error());
         }
         agent_actor_free(ac); agent_free(a); env_vec_free(v); agent_cfg_free(c);
     }
@@ -602,14 +602,14 @@ START_TEST(test_errors) {
     float r[2] = {0}, o[6] = {0};
     uint8_t z[2] = {0};
     ck_assert_int_eq(agent_observe(a, ac, r, z, z, o), AGENT_EINVAL);
-    ck_assert_ptr_nonnull(strstr(agent_error(), "agent_act"));
+    ck_assert_ptr_nonnull(strstr(rql_error(), "agent_act"));
     agent_actor *three = agent_actor_alloc(a, 3);
     int act[3];
     uint8_t st[3] = {1, 1, 1};
     float o3[9] = {0};
     ck_assert_int_eq(agent_act(a, three, o3, st, 0, act), 0);
     ck_assert_int_eq(agent_observe(a, three, r, z, z, o3), AGENT_EINVAL);
-    ck_assert_ptr_nonnull(strstr(agent_error(), "n_envs"));
+    ck_assert_ptr_nonnull(strstr(rql_error(), "n_envs"));
     ck_assert_ptr_null(agent_actor_alloc(a, 0));
     agent_actor_free(three);
     agent_actor_free(ac);

@@ -15,10 +15,10 @@ enum { N_ = 0, E_ = 1, S_ = 2, W_ = 3 };
 
 static env *make_env(const char *world, const char *const *kv) {
     env_spec *s = env_spec_alloc(world);
-    ck_assert_msg(s != NULL, "%s", env_error());
-    for (int i = 0; kv && kv[i]; i += 2) ck_assert_msg(env_spec_set(s, kv[i], kv[i + 1]) == 0, "%s", env_error());
+    ck_assert_msg(s != NULL, "%s", rql_error());
+    for (int i = 0; kv && kv[i]; i += 2) ck_assert_msg(env_spec_set(s, kv[i], kv[i + 1]) == 0, "%s", rql_error());
     env *e = env_make(s);
-    ck_assert_msg(e != NULL, "%s", env_error());
+    ck_assert_msg(e != NULL, "%s", rql_error());
     env_spec_free(s);
     return e;
 }
@@ -211,9 +211,9 @@ END_TEST
  * actions; kv holds world and wrapper parameters. */
 static void vec_vs_singles(const char *world, const char *const *kv, int n, int steps) {
     env_spec *s = env_spec_alloc(world);
-    for (int i = 0; kv && kv[i]; i += 2) ck_assert_msg(env_spec_set(s, kv[i], kv[i + 1]) == 0, "%s", env_error());
+    for (int i = 0; kv && kv[i]; i += 2) ck_assert_msg(env_spec_set(s, kv[i], kv[i + 1]) == 0, "%s", rql_error());
     env_vec *v = env_vec_alloc(s, n, 99);
-    ck_assert_msg(v != NULL, "%s", env_error());
+    ck_assert_msg(v != NULL, "%s", rql_error());
     int os = v->obs_size;
     env **e = calloc(n, sizeof *e);
     float *o = calloc((size_t)n * os, sizeof(float)), *ret = calloc(n, sizeof(float));
@@ -280,9 +280,9 @@ END_TEST
 static size_t vec_run(const char *world, const char *const *kv, int n, int steps, int threads, unsigned char **out) {
     omp_set_num_threads(threads);
     env_spec *s = env_spec_alloc(world);
-    for (int i = 0; kv && kv[i]; i += 2) ck_assert_msg(env_spec_set(s, kv[i], kv[i + 1]) == 0, "%s", env_error());
+    for (int i = 0; kv && kv[i]; i += 2) ck_assert_msg(env_spec_set(s, kv[i], kv[i + 1]) == 0, "%s", rql_error());
     env_vec *v = env_vec_alloc(s, n, 2024);
-    ck_assert_msg(v != NULL, "%s", env_error());
+    ck_assert_msg(v != NULL, "%s", rql_error());
     int *act = malloc(sizeof(int) * n);
     size_t per = (size_t)n * (2 * v->obs_size + 2) * sizeof(float) + (size_t)n * (sizeof(int) + 4);
     unsigned char *buf = malloc(per * steps), *q = buf;
@@ -353,7 +353,7 @@ START_TEST(vec_bookkeeping) {
     /* a bad action is refused before any instance moves */
     int bad[3] = {E_, 4, E_};
     ck_assert_int_eq(env_vec_step(v, bad), ENV_EINVAL);
-    ck_assert_msg(strstr(env_error(), "action 4 of instance 1 out of range [0, 3]") != NULL, "%s", env_error());
+    ck_assert_msg(strstr(rql_error(), "action 4 of instance 1 out of range [0, 3]") != NULL, "%s", rql_error());
     ck_assert_int_eq(v->ep_length[0], 1);
     env_vec_free(v);
     env_spec_free(s);
@@ -412,7 +412,7 @@ START_TEST(state_round_trip) {
     unsigned char *buf = malloc(env_vec_state_bytes(v));
     env_vec_save_state(v, buf);
     ck_assert_int_eq(env_vec_load_state(u, buf), ENV_EINVAL);
-    ck_assert_msg(strstr(env_error(), "n 4") != NULL, "%s", env_error());
+    ck_assert_msg(strstr(rql_error(), "n 4") != NULL, "%s", rql_error());
     free(buf);
     env_vec_free(v); env_vec_free(u);
     env_spec_free(s);
@@ -663,7 +663,7 @@ static void expect_map_error(const char *text, const char *want_fmt) {
     snprintf(want, sizeof want, want_fmt, path);
     env_spec *s = env_spec_alloc("gridworld");
     ck_assert_int_eq(env_spec_set(s, "map", path), ENV_EPARSE);
-    ck_assert_msg(strstr(env_error(), want) != NULL, "expected '%s' in '%s'", want, env_error());
+    ck_assert_msg(strstr(rql_error(), want) != NULL, "expected '%s' in '%s'", want, rql_error());
     ck_assert_str_eq(env_spec_get(s, "map"), "open_room");   /* refused: unchanged */
     env_spec_free(s);
     unlink(path);
@@ -679,21 +679,21 @@ START_TEST(gridworld_map_errors) {
     expect_map_error("; only comments\n", "%s: the map has no rows");
     env_spec *s = env_spec_alloc("gridworld");
     ck_assert_int_eq(env_spec_set(s, "map", "#####|#S.G#|##?##"), ENV_EPARSE);
-    ck_assert_msg(strstr(env_error(), "inline map:3:3: unknown map character '?'") != NULL, "%s", env_error());
+    ck_assert_msg(strstr(rql_error(), "inline map:3:3: unknown map character '?'") != NULL, "%s", rql_error());
     ck_assert_int_eq(env_spec_set(s, "map", "no_such_map"), ENV_EIO);
-    ck_assert_msg(strstr(env_error(), "gridworld: map = 'no_such_map': no such file") != NULL, "%s", env_error());
+    ck_assert_msg(strstr(rql_error(), "gridworld: map = 'no_such_map': no such file") != NULL, "%s", rql_error());
     ck_assert_int_eq(env_spec_set(s, "map", "/nonexistent/x.txt"), ENV_EIO);
-    ck_assert_msg(strstr(env_error(), "gridworld: map = '/nonexistent/x.txt': cannot open it") != NULL, "%s", env_error());
+    ck_assert_msg(strstr(rql_error(), "gridworld: map = '/nonexistent/x.txt': cannot open it") != NULL, "%s", rql_error());
     ck_assert_int_eq(env_spec_set(s, "view", "side"), ENV_EINVAL);
-    ck_assert_msg(strstr(env_error(), "gridworld: view = 'side' must be full or ego") != NULL, "%s", env_error());
+    ck_assert_msg(strstr(rql_error(), "gridworld: view = 'side' must be full or ego") != NULL, "%s", rql_error());
     ck_assert_int_eq(env_spec_set(s, "view_size", "4"), ENV_EINVAL);
-    ck_assert_msg(strstr(env_error(), "gridworld: view_size = 4 must be odd") != NULL, "%s", env_error());
+    ck_assert_msg(strstr(rql_error(), "gridworld: view_size = 4 must be odd") != NULL, "%s", rql_error());
     ck_assert_int_eq(env_spec_set(s, "view_size", "17"), ENV_EINVAL);
-    ck_assert_msg(strstr(env_error(), "gridworld: view_size = 17 out of range [3, 15]") != NULL, "%s", env_error());
+    ck_assert_msg(strstr(rql_error(), "gridworld: view_size = 17 out of range [3, 15]") != NULL, "%s", rql_error());
     env_spec_free(s);
     s = env_spec_alloc("memory_room");
     ck_assert_int_eq(env_spec_set(s, "length", "0"), ENV_EINVAL);
-    ck_assert_msg(strstr(env_error(), "memory_room: length = 0 out of range [1, 58]") != NULL, "%s", env_error());
+    ck_assert_msg(strstr(rql_error(), "memory_room: length = 0 out of range [1, 58]") != NULL, "%s", rql_error());
     env_spec_free(s);
 }
 END_TEST
@@ -759,15 +759,15 @@ static void expect_set_error(const char *world, const char *key, const char *val
     env_spec *s = env_spec_alloc(world);
     ck_assert(s != NULL);
     ck_assert_int_eq(env_spec_set(s, key, value), ENV_EINVAL);
-    ck_assert_msg(strstr(env_error(), want) != NULL, "expected '%s' in '%s'", want, env_error());
+    ck_assert_msg(strstr(rql_error(), want) != NULL, "expected '%s' in '%s'", want, rql_error());
     env_spec_free(s);
 }
 
 START_TEST(parameter_errors) {
     ck_assert_ptr_null(env_spec_alloc("tmaz"));
-    ck_assert_msg(strstr(env_error(), "unknown world 'tmaz' (worlds: tmaze, ") != NULL, "%s", env_error());
+    ck_assert_msg(strstr(rql_error(), "unknown world 'tmaz' (worlds: tmaze, ") != NULL, "%s", rql_error());
     ck_assert_ptr_null(env_spec_alloc("flicker"));
-    ck_assert_msg(strstr(env_error(), "'flicker' is a wrapper, not a world") != NULL, "%s", env_error());
+    ck_assert_msg(strstr(rql_error(), "'flicker' is a wrapper, not a world") != NULL, "%s", rql_error());
     expect_set_error("tmaze", "lenght", "6", "unknown parameter 'lenght' for world 'tmaze'");
     expect_set_error("tmaze", "length", "0", "tmaze: length = 0 out of range [1, 1000]");
     expect_set_error("tmaze", "length", "1001", "tmaze: length = 1001 out of range [1, 1000]");
@@ -793,11 +793,11 @@ START_TEST(parameter_errors) {
     float o[3], r;
     uint8_t a, b, d;
     ck_assert_int_eq(env_step(e, 4, o, &r, &a, &b, &d), ENV_EINVAL);
-    ck_assert_msg(strstr(env_error(), "tmaze: action 4 out of range [0, 3]") != NULL, "%s", env_error());
+    ck_assert_msg(strstr(rql_error(), "tmaze: action 4 out of range [0, 3]") != NULL, "%s", rql_error());
     ck_assert_int_eq(env_step(e, -1, o, &r, &a, &b, &d), ENV_EINVAL);
     env_free(e);
     ck_assert_ptr_null(env_vec_alloc(s, 0, 1));
-    ck_assert_msg(strstr(env_error(), "env_vec_alloc: n = 0 out of range") != NULL, "%s", env_error());
+    ck_assert_msg(strstr(rql_error(), "env_vec_alloc: n = 0 out of range") != NULL, "%s", rql_error());
     env_spec_free(s);
     env_spec_free(NULL);
     env_free(NULL);
@@ -817,7 +817,7 @@ START_TEST(registry) {
         if (!x->is_wrapper) {
             env_spec *s = env_spec_alloc(x->name);
             for (int k = 0; k < x->nparams; k++)
-                ck_assert_msg(env_spec_set(s, x->params[k].name, x->params[k].def) == 0, "%s", env_error());
+                ck_assert_msg(env_spec_set(s, x->params[k].name, x->params[k].def) == 0, "%s", rql_error());
             env_spec_free(s);
         }
     }

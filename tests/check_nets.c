@@ -19,9 +19,9 @@
 static net *make_net(const char *spec, int in, int max_batch, int max_time, unsigned long seed) {
     layer_spec ls[8];
     int nl = net_parse_spec(spec, ls, 8);
-    ck_assert_msg(nl > 0, "spec %s: %s", spec, nets_error());
+    ck_assert_msg(nl > 0, "spec %s: %s", spec, rql_error());
     net *n = net_alloc(in, ls, nl, max_batch, max_time);
-    ck_assert_msg(n != NULL, "net_alloc(%s): %s", spec, nets_error());
+    ck_assert_msg(n != NULL, "net_alloc(%s): %s", spec, rql_error());
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(r, seed);
     ck_assert_int_eq(net_init(n, r), 0);
@@ -36,7 +36,7 @@ static void fill_uniform(float *v, size_t count, double a, gsl_rng *r) {
 /* The loss of the gradient checks: sum(y * wy) in double, so dL/dy = wy. */
 static double loss_of(net *n, const float *x, const int *len, int B, int T, const float *s0,
                       int seq, const float *wy, float *y) {
-    ck_assert_msg(net_forward(n, x, len, B, T, s0, seq, y, NULL) == 0, "%s", nets_error());
+    ck_assert_msg(net_forward(n, x, len, B, T, s0, seq, y, NULL) == 0, "%s", rql_error());
     size_t ny = (size_t)B * (seq ? T : 1) * n->out;
     double L = 0;
     for (size_t k = 0; k < ny; k++) L += (double)y[k] * wy[k];
@@ -85,7 +85,7 @@ static gc_result gradcheck(const char *spec, int in, int B, int T, const int *le
 
     net_zero_grad(n);
     loss_of(n, x, len, B, T, s0, seq, wy, y);
-    ck_assert_msg(net_backward(n, wy, ds0) == 0, "%s", nets_error());
+    ck_assert_msg(net_backward(n, wy, ds0) == 0, "%s", rql_error());
 
     gc_result g = {0, 0, 0, 0, ""};
     for (int ti = 0; ti < n->ntensors; ti++) {
@@ -436,10 +436,10 @@ START_TEST(copy_polyak_checksum) {
     a->params[3] += 1.0f;
     ck_assert(net_checksum(a) != net_checksum(b));
     ck_assert_int_eq(net_polyak(b, a, 1.5f), NETS_EINVAL);
-    ck_assert_ptr_nonnull(strstr(nets_error(), "tau"));
+    ck_assert_ptr_nonnull(strstr(rql_error(), "tau"));
     net *c = make_net("dense:4:relu,gru:5", 3, 2, 2, 1);
     ck_assert_int_eq(net_copy(c, a), NETS_ESHAPE);
-    ck_assert_ptr_nonnull(strstr(nets_error(), "layer 1"));
+    ck_assert_ptr_nonnull(strstr(rql_error(), "layer 1"));
     ck_assert_int_eq(net_polyak(c, a, 0.5f), NETS_ESHAPE);
     free(pb);
     net_free(a); net_free(b); net_free(c);
@@ -572,15 +572,15 @@ START_TEST(h5_round_trip) {
     net *c = make_net("dense:4:relu,lstm:6:h0,gru:3,dense:2", 3, 2, 2, 3);
     uint64_t before = net_checksum(c);
     ck_assert_int_eq(net_load_h5(c, g), NETS_ESHAPE);
-    ck_assert_msg(strstr(nets_error(), "'1.weight_ih_l0'") && strstr(nets_error(), "[20, 4]") &&
-                  strstr(nets_error(), "[24, 4]"), "%s", nets_error());
+    ck_assert_msg(strstr(rql_error(), "'1.weight_ih_l0'") && strstr(rql_error(), "[20, 4]") &&
+                  strstr(rql_error(), "[24, 4]"), "%s", rql_error());
     ck_assert(net_checksum(c) == before);
     net *e = make_net("dense:4:relu,lstm:5,gru:3,dense:2", 3, 2, 2, 3);   /* no h0 */
     ck_assert_int_eq(net_load_h5(e, g), NETS_ESHAPE);
-    ck_assert_msg(strstr(nets_error(), "'1.c0' that the network does not have"), "%s", nets_error());
+    ck_assert_msg(strstr(rql_error(), "'1.c0' that the network does not have"), "%s", rql_error());
     net *m = make_net("dense:4:relu,lstm:5:h0,gru:3,dense:2,dense:2", 3, 2, 2, 3);  /* missing */
     ck_assert_int_eq(net_load_h5(m, g), NETS_ESHAPE);
-    ck_assert_msg(strstr(nets_error(), "no tensor '4.weight'"), "%s", nets_error());
+    ck_assert_msg(strstr(rql_error(), "no tensor '4.weight'"), "%s", rql_error());
     H5Gclose(g);
     H5Fclose(f);
     /* a read-only file cannot take weights: NETS_EIO naming the dataset */
@@ -588,7 +588,7 @@ START_TEST(h5_round_trip) {
     ck_assert_int_ge(f, 0);
     g = H5Gopen2(f, "/", H5P_DEFAULT);
     ck_assert_int_eq(net_save_h5(a, g), NETS_EIO);
-    ck_assert_msg(strstr(nets_error(), "cannot write /0.weight"), "%s", nets_error());
+    ck_assert_msg(strstr(rql_error(), "cannot write /0.weight"), "%s", rql_error());
     H5Gclose(g);
     H5Fclose(f);
     unlink(path);
@@ -615,14 +615,14 @@ START_TEST(h5_optim_round_trip) {
     ck_assert(memcmp(p, q, sizeof p) == 0);
     optim *c = optim_alloc(OPT_RMSPROP, 5, 0.01f);
     ck_assert_int_eq(optim_load_h5(c, g), NETS_ESHAPE);
-    ck_assert_msg(strstr(nets_error(), "holds adam state, the optimizer is rmsprop"), "%s", nets_error());
+    ck_assert_msg(strstr(rql_error(), "holds adam state, the optimizer is rmsprop"), "%s", rql_error());
     optim *d = optim_alloc(OPT_ADAM, 6, 0.01f);
     ck_assert_int_eq(optim_load_h5(d, g), NETS_ESHAPE);
-    ck_assert_msg(strstr(nets_error(), "for 5 parameters, the optimizer has 6"), "%s", nets_error());
+    ck_assert_msg(strstr(rql_error(), "for 5 parameters, the optimizer has 6"), "%s", rql_error());
     ck_assert_int_eq(d->t, 0);
     hid_t e = H5Gcreate2(f, "empty", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     ck_assert_int_eq(optim_load_h5(b, e), NETS_EIO);
-    ck_assert_msg(strstr(nets_error(), "/empty lacks"), "%s", nets_error());
+    ck_assert_msg(strstr(rql_error(), "/empty lacks"), "%s", rql_error());
     H5Gclose(e);
     H5Gclose(g);
     H5Fclose(f);
@@ -655,8 +655,8 @@ START_TEST(spec_parse) {
     };
     for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
         ck_assert_msg(net_parse_spec(bad[k].spec, ls, 4) == NETS_EINVAL, "\"%s\" accepted", bad[k].spec);
-        ck_assert_msg(strstr(nets_error(), bad[k].msg) != NULL, "\"%s\": message \"%s\" lacks \"%s\"",
-                      bad[k].spec, nets_error(), bad[k].msg);
+        ck_assert_msg(strstr(rql_error(), bad[k].msg) != NULL, "\"%s\": message \"%s\" lacks \"%s\"",
+                      bad[k].spec, rql_error(), bad[k].msg);
     }
     ck_assert_int_eq(net_parse_spec(NULL, ls, 4), NETS_EINVAL);
 }
@@ -665,21 +665,21 @@ END_TEST
 START_TEST(call_errors) {
     layer_spec ls[2] = {{LAYER_LSTM, 4, ACT_NONE, 0}, {LAYER_DENSE, 2, ACT_NONE, 0}};
     ck_assert_ptr_null(net_alloc(0, ls, 2, 4, 4));
-    ck_assert_ptr_nonnull(strstr(nets_error(), "input size 0"));
+    ck_assert_ptr_nonnull(strstr(rql_error(), "input size 0"));
     ck_assert_ptr_null(net_alloc(3, ls, 2, 0, 4));
-    ck_assert_ptr_nonnull(strstr(nets_error(), "max_batch 0"));
+    ck_assert_ptr_nonnull(strstr(rql_error(), "max_batch 0"));
     ck_assert_ptr_null(net_alloc(3, ls, 0, 4, 4));
     layer_spec bad = {LAYER_DENSE, 3, ACT_NONE, 1};
     ck_assert_ptr_null(net_alloc(3, &bad, 1, 4, 4));
-    ck_assert_ptr_nonnull(strstr(nets_error(), "learn_h0"));
+    ck_assert_ptr_nonnull(strstr(rql_error(), "learn_h0"));
     bad.learn_h0 = 0; bad.units = -1;
     ck_assert_ptr_null(net_alloc(3, &bad, 1, 4, 4));
-    ck_assert_ptr_nonnull(strstr(nets_error(), "-1 units"));
+    ck_assert_ptr_nonnull(strstr(rql_error(), "-1 units"));
     bad.units = 100000;
     ck_assert_ptr_null(net_alloc(3, &bad, 1, 4, 4));
-    ck_assert_ptr_nonnull(strstr(nets_error(), "100000 units"));
+    ck_assert_ptr_nonnull(strstr(rql_error(), "100000 units"));
     ck_assert_ptr_null(net_alloc(3, ls, 2, 4096, 4096));
-    ck_assert_ptr_nonnull(strstr(nets_error(), "max_batch * max_time"));
+    ck_assert_ptr_nonnull(strstr(rql_error(), "max_batch * max_time"));
     net_free(NULL);
     optim_free(NULL);
 
@@ -687,29 +687,29 @@ START_TEST(call_errors) {
     ck_assert_ptr_nonnull(n);
     float x[6 * 5 * 3] = {0}, y[6 * 5 * 2], st[6 * 8];
     ck_assert_int_eq(net_backward(n, y, NULL), NETS_EINVAL);
-    ck_assert_ptr_nonnull(strstr(nets_error(), "no net_forward"));
+    ck_assert_ptr_nonnull(strstr(rql_error(), "no net_forward"));
     ck_assert_int_eq(net_forward(n, x, NULL, 5, 5, NULL, 1, y, NULL), NETS_EINVAL);
-    ck_assert_ptr_nonnull(strstr(nets_error(), "batch 5 outside [1, max_batch 4]"));
+    ck_assert_ptr_nonnull(strstr(rql_error(), "batch 5 outside [1, max_batch 4]"));
     ck_assert_int_eq(net_forward(n, x, NULL, 2, 6, NULL, 1, y, NULL), NETS_EINVAL);
-    ck_assert_ptr_nonnull(strstr(nets_error(), "6 steps outside [1, max_time 5]"));
+    ck_assert_ptr_nonnull(strstr(rql_error(), "6 steps outside [1, max_time 5]"));
     int len[2] = {3, 6};
     ck_assert_int_eq(net_forward(n, x, len, 2, 5, NULL, 1, y, NULL), NETS_EINVAL);
-    ck_assert_ptr_nonnull(strstr(nets_error(), "len[1] = 6"));
+    ck_assert_ptr_nonnull(strstr(rql_error(), "len[1] = 6"));
     len[1] = -1;
     ck_assert_int_eq(net_forward(n, x, len, 2, 5, NULL, 1, y, NULL), NETS_EINVAL);
     ck_assert_int_eq(net_forward(n, NULL, NULL, 2, 5, NULL, 1, y, NULL), NETS_EINVAL);
     ck_assert_int_eq(net_step(n, x, st, 5, y), NETS_EINVAL);
-    ck_assert_ptr_nonnull(strstr(nets_error(), "batch 5"));
+    ck_assert_ptr_nonnull(strstr(rql_error(), "batch 5"));
     ck_assert_int_eq(net_step(n, x, NULL, 2, y), NETS_EINVAL);
     ck_assert_int_eq(net_init_layer(n, 2, NULL), NETS_EINVAL);
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     ck_assert_int_eq(net_init_layer(n, 2, r), NETS_EINVAL);
-    ck_assert_ptr_nonnull(strstr(nets_error(), "layer 2 out of range"));
+    ck_assert_ptr_nonnull(strstr(rql_error(), "layer 2 out of range"));
     gsl_rng_free(r);
     ck_assert_ptr_null(optim_alloc((opt_kind)7, 10, 0.1f));
-    ck_assert_ptr_nonnull(strstr(nets_error(), "kind 7"));
+    ck_assert_ptr_nonnull(strstr(rql_error(), "kind 7"));
     ck_assert_ptr_null(optim_alloc(OPT_ADAM, 10, -1.0f));
-    ck_assert_ptr_nonnull(strstr(nets_error(), "lr -1"));
+    ck_assert_ptr_nonnull(strstr(rql_error(), "lr -1"));
     net_free(n);
 }
 END_TEST
@@ -786,7 +786,7 @@ START_TEST(refused_forward_keeps_state) {
     float *g1 = malloc(sizeof(float) * n->nparams);
     memcpy(g1, n->grads, sizeof(float) * n->nparams);
     ck_assert_int_eq(net_forward(n, x, bad, 2, 4, NULL, 1, y, NULL), NETS_EINVAL);
-    ck_assert_ptr_nonnull(strstr(nets_error(), "len[1] = 9 outside [0, 4]"));
+    ck_assert_ptr_nonnull(strstr(rql_error(), "len[1] = 9 outside [0, 4]"));
     net_zero_grad(n);
     ck_assert_int_eq(net_backward(n, dy, NULL), 0);
     ck_assert(memcmp(g1, n->grads, sizeof(float) * n->nparams) == 0);

@@ -127,11 +127,11 @@ static void run_case(const char *case_name) {
 
     layer_spec ls[8];
     int nl = net_parse_spec(spec, ls, 8);
-    ck_assert_msg(nl > 0, "%s: spec \"%s\": %s", case_name, spec, nets_error());
+    ck_assert_msg(nl > 0, "%s: spec \"%s\": %s", case_name, spec, rql_error());
     net *n = net_alloc(in, ls, nl, B, T);
-    ck_assert_msg(n != NULL, "%s: net_alloc: %s", case_name, nets_error());
+    ck_assert_msg(n != NULL, "%s: net_alloc: %s", case_name, rql_error());
     hid_t wg = H5Gopen2(g, "weights", H5P_DEFAULT);
-    ck_assert_msg(net_load_h5(n, wg) == 0, "%s: net_load_h5: %s", case_name, nets_error());
+    ck_assert_msg(net_load_h5(n, wg) == 0, "%s: net_load_h5: %s", case_name, rql_error());
     H5Gclose(wg);
 
     const int S = net_state_size(n), O = n->out;
@@ -154,10 +154,10 @@ static void run_case(const char *case_name) {
     cmp_stats st = {0, 0};
     net_zero_grad(n);
     ck_assert_msg(net_forward(n, x, len, B, T, s0, seq, y, s_out) == 0, "%s: net_forward: %s",
-                  case_name, nets_error());
+                  case_name, rql_error());
     expect_close(&st, case_name, "y", y, y_ref, ny);
     expect_close(&st, case_name, "state_out", s_out, s_ref, (size_t)B * S);
-    ck_assert_msg(net_backward(n, dy, ds0) == 0, "%s: net_backward: %s", case_name, nets_error());
+    ck_assert_msg(net_backward(n, dy, ds0) == 0, "%s: net_backward: %s", case_name, rql_error());
     expect_close(&st, case_name, "dstate0", ds0, ds_ref, (size_t)B * S);
 
     hid_t gg = H5Gopen2(g, "grads", H5P_DEFAULT);
@@ -238,9 +238,9 @@ START_TEST(backward_twice_doubles) {
     layer_spec ls[8];
     int nl = net_parse_spec(spec, ls, 8);
     net *n = nl > 0 ? net_alloc(in, ls, nl, B, T) : NULL;
-    ck_assert_msg(n != NULL, "%s", nets_error());
+    ck_assert_msg(n != NULL, "%s", rql_error());
     hid_t wg = H5Gopen2(g, "weights", H5P_DEFAULT);
-    ck_assert_msg(net_load_h5(n, wg) == 0, "%s", nets_error());
+    ck_assert_msg(net_load_h5(n, wg) == 0, "%s", rql_error());
     H5Gclose(wg);
     size_t ny = (size_t)B * T * n->out;
     float *x = read_ds(g, case_name, "x", H5T_NATIVE_FLOAT, (size_t)B * T * in);

@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "experiments/cmd.h"
-#include "experiments/rlog.h"
+#include "cli/cmd.h"
+#include "log/rlog.h"
 
 static char tmpdir[256], path[320];
 
@@ -90,7 +90,7 @@ static int append_step_plain(rlog *l, int64_t ep, int t, int T) {
 }
 
 static void append_step(rlog *l, int64_t ep, int t, int T) {
-    ck_assert_msg(append_step_plain(l, ep, t, T) == 0, "%s", rlog_error());
+    ck_assert_msg(append_step_plain(l, ep, t, T) == 0, "%s", rql_error());
 }
 
 /* ---- plain HDF5 helpers ------------------------------------------------------------- */
@@ -183,7 +183,7 @@ START_TEST(write_read_back) {
     net *n = make_net("dense:8:relu,lstm:6,dense:3");
     rlog_meta m = meta_for(n, HID);
     rlog *l = rlog_create(path, &m);
-    ck_assert_msg(l != NULL, "%s", rlog_error());
+    ck_assert_msg(l != NULL, "%s", rql_error());
     for (int e = 0; e < NCURVES; e++) {
         rlog_curve_row r = curve(e);
         ck_assert_int_eq(rlog_append_curve(l, &r), 0);
@@ -210,7 +210,7 @@ START_TEST(write_read_back) {
     rlog_get_counts(l, &c);
     ck_assert(c.curves == NCURVES && c.train == 20 && c.eval == 3 && c.steps == 8 && c.weights == 2);
     rlog_set_complete(l);
-    ck_assert_msg(rlog_close(l) == 0, "%s", rlog_error());
+    ck_assert_msg(rlog_close(l) == 0, "%s", rql_error());
 
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     ck_assert_int_ge(f, 0);
@@ -353,7 +353,7 @@ START_TEST(write_read_back) {
 
     /* The reader API agrees. */
     rlog_info in;
-    ck_assert_msg(rlog_read_info(path, &in) == 0, "%s", rlog_error());
+    ck_assert_msg(rlog_read_info(path, &in) == 0, "%s", rql_error());
     ck_assert_int_eq(in.rows.curves, NCURVES);
     ck_assert_int_eq(in.rows.steps, 8);
     ck_assert_int_eq(in.episodes_recorded, 2);
@@ -374,7 +374,7 @@ START_TEST(memoryless_and_gru_layouts) {
     rlog_meta m = meta_for(NULL, 0);
     m.agent = "qtable";
     rlog *l = rlog_create(path, &m);
-    ck_assert_msg(l != NULL, "%s", rlog_error());
+    ck_assert_msg(l != NULL, "%s", rql_error());
     float o[OBS] = {1, 2, 3, 4}, q[NA] = {0};
     rlog_step_row s = {.episode = 0, .t = 0, .observation = o, .next_observation = NULL, .q = q};
     ck_assert_int_eq(rlog_append_step(l, &s), 0);
@@ -397,14 +397,14 @@ START_TEST(memoryless_and_gru_layouts) {
     free(st);
     H5Fclose(f);
     rlog_info in;
-    ck_assert_msg(rlog_read_info(path, &in) == 0, "%s", rlog_error());
+    ck_assert_msg(rlog_read_info(path, &in) == 0, "%s", rql_error());
     rlog_info_free(&in);
 
     /* GRU: hidden but no cell */
     net *n = make_net("gru:6,dense:3");
     m = meta_for(n, HID);
     l = rlog_create(path, &m);
-    ck_assert_msg(l != NULL, "%s", rlog_error());
+    ck_assert_msg(l != NULL, "%s", rql_error());
     ck_assert_int_eq(rlog_close(l), 0);
     f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     ck_assert(H5Lexists(f, "steps/hidden", H5P_DEFAULT) > 0 && H5Lexists(f, "steps/cell", H5P_DEFAULT) == 0);
@@ -477,7 +477,7 @@ START_TEST(swmr_live_reader) {
     H5Fclose(f);
     /* and the summary reader, still live */
     rlog_info in;
-    ck_assert_msg(rlog_read_info(path, &in) == 0, "%s", rlog_error());
+    ck_assert_msg(rlog_read_info(path, &in) == 0, "%s", rql_error());
     ck_assert_int_eq(in.rows.curves, 700);
     ck_assert_int_eq(in.open_for_write, 0);     /* the mark is cleared after each flush */
     ck_assert_str_eq(in.status, "running");
@@ -517,7 +517,7 @@ START_TEST(sigkill_then_resume) {
     waitpid(pid, &status, 0);
     ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     rlog_info in;
-    ck_assert_msg(rlog_read_info(path, &in) == 0, "%s", rlog_error());
+    ck_assert_msg(rlog_read_info(path, &in) == 0, "%s", rql_error());
     ck_assert_int_ge(in.rows.curves, 600);
     ck_assert_int_le(in.rows.curves, 2000);
     ck_assert_int_eq(in.rows.steps, 4);
@@ -543,7 +543,7 @@ START_TEST(sigkill_then_resume) {
 
     rlog_counts c = {.curves = 600, .train = 0, .eval = 0, .steps = 4, .weights = 1};
     rlog *l = rlog_reopen(path, &c);
-    ck_assert_msg(l != NULL, "%s", rlog_error());
+    ck_assert_msg(l != NULL, "%s", rql_error());
     rlog_counts got;
     rlog_get_counts(l, &got);
     ck_assert(!memcmp(&got, &c, sizeof c));
@@ -553,8 +553,8 @@ START_TEST(sigkill_then_resume) {
         ck_assert_int_eq(rlog_append_curve(l, &r), 0);
     }
     rlog_set_complete(l);
-    ck_assert_msg(rlog_close(l) == 0, "%s", rlog_error());
-    ck_assert_msg(rlog_read_info(path, &in) == 0, "%s", rlog_error());
+    ck_assert_msg(rlog_close(l) == 0, "%s", rql_error());
+    ck_assert_msg(rlog_read_info(path, &in) == 0, "%s", rql_error());
     ck_assert_int_eq(in.rows.curves, 610);
     ck_assert_int_eq(in.last_episode, 609);
     ck_assert_int_eq(in.open_for_write, 0);
@@ -591,7 +591,7 @@ START_TEST(truncate_for_resume) {
     ck_assert_int_eq(rlog_close(l), 0);
 
     l = rlog_reopen(path, &ck);
-    ck_assert_msg(l != NULL, "%s", rlog_error());
+    ck_assert_msg(l != NULL, "%s", rql_error());
     ck_assert_int_eq(rlog_next_step_episode(l), 1);
     for (int e = 100; e < 120; e++) {
         rlog_curve_row r = curve(e);
@@ -619,11 +619,11 @@ START_TEST(truncate_for_resume) {
     rlog_counts big = ck;
     big.curves = 500;
     ck_assert_ptr_null(rlog_reopen(path, &big));
-    ck_assert_msg(strstr(rlog_error(), "run.h5: /curves holds 120 complete rows, fewer than the 500"), "%s",
-                  rlog_error());
+    ck_assert_msg(strstr(rql_error(), "run.h5: /curves holds 120 complete rows, fewer than the 500"), "%s",
+                  rql_error());
     /* open for append: continues at the end */
     l = rlog_open_append(path);
-    ck_assert_msg(l != NULL, "%s", rlog_error());
+    ck_assert_msg(l != NULL, "%s", rql_error());
     rlog_get_counts(l, &ck);
     ck_assert_int_eq(ck.curves, 120);
     ck_assert_int_eq(rlog_next_step_episode(l), 1);
@@ -639,7 +639,7 @@ START_TEST(truncate_for_resume) {
     net *other = make_net("dense:8:relu,gru:6,dense:3");
     l = rlog_open_append(path);
     ck_assert_int_eq(rlog_append_weights(l, 1, other), -1);
-    ck_assert_msg(strstr(rlog_error(), "/weights has"), "%s", rlog_error());
+    ck_assert_msg(strstr(rql_error(), "/weights has"), "%s", rql_error());
     rlog_close(l);
     net_free(other);
     net_free(n);
@@ -668,13 +668,13 @@ START_TEST(marked_open_for_write) {
     ck_assert(WIFSIGNALED(status));
     rlog_info in;
     ck_assert_int_eq(rlog_read_info(path, &in), -1);
-    ck_assert_msg(strstr(rlog_error(), "run.h5: marked open for writing") && strstr(rlog_error(), "h5clear -s"), "%s",
-                  rlog_error());
+    ck_assert_msg(strstr(rql_error(), "run.h5: marked open for writing") && strstr(rql_error(), "h5clear -s"), "%s",
+                  rql_error());
     rlog *l = rlog_open_append(path);
-    ck_assert_msg(l != NULL, "%s", rlog_error());
+    ck_assert_msg(l != NULL, "%s", rql_error());
     append_step(l, 1, 0, 1);
     ck_assert_int_eq(rlog_close(l), 0);
-    ck_assert_msg(rlog_read_info(path, &in) == 0, "%s", rlog_error());
+    ck_assert_msg(rlog_read_info(path, &in) == 0, "%s", rql_error());
     ck_assert_int_eq(in.rows.steps, 4);
     ck_assert_int_eq(in.open_for_write, 0);
     rlog_info_free(&in);
@@ -702,7 +702,7 @@ START_TEST(threads_write_own_logs) {
     ck_assert_int_eq(fails, 0);
     for (int k = 0; k < 4; k++) {
         rlog_info in;
-        ck_assert_msg(rlog_read_info(paths[k], &in) == 0, "%s", rlog_error());
+        ck_assert_msg(rlog_read_info(paths[k], &in) == 0, "%s", rql_error());
         ck_assert_int_eq(in.rows.curves, 1500 + 100 * k);
         ck_assert_int_eq(in.seed, k);
         rlog_info_free(&in);
@@ -715,16 +715,16 @@ END_TEST
 static void expect_info_error(const char *p, const char *want) {
     rlog_info in;
     ck_assert_int_eq(rlog_read_info(p, &in), -1);
-    ck_assert_msg(strstr(rlog_error(), want), "got \"%s\", want \"%s\"", rlog_error(), want);
-    ck_assert_msg(strstr(rlog_error(), p) || !strncmp(p, "/nonexistent", 12), "message does not name %s: %s", p,
-                  rlog_error());
+    ck_assert_msg(strstr(rql_error(), want), "got \"%s\", want \"%s\"", rql_error(), want);
+    ck_assert_msg(strstr(rql_error(), p) || !strncmp(p, "/nonexistent", 12), "message does not name %s: %s", p,
+                  rql_error());
 }
 
 static void good_log(const char *p) {
     net *n = make_net("dense:8:relu,lstm:6,dense:3");
     rlog_meta m = meta_for(n, HID);
     rlog *l = rlog_create(p, &m);
-    ck_assert_msg(l != NULL, "%s", rlog_error());
+    ck_assert_msg(l != NULL, "%s", rql_error());
     for (int t = 0; t < 3; t++) append_step(l, 0, t, 3);
     ck_assert_int_eq(rlog_close(l), 0);
     net_free(n);
@@ -734,7 +734,7 @@ START_TEST(bad_files) {
     char p[400];
     expect_info_error("/nonexistent/run.h5", "/nonexistent/run.h5: No such file or directory");
     ck_assert_ptr_null(rlog_reopen("/nonexistent/run.h5", &(rlog_counts){0}));
-    ck_assert_msg(strstr(rlog_error(), "No such file"), "%s", rlog_error());
+    ck_assert_msg(strstr(rql_error(), "No such file"), "%s", rql_error());
     expect_info_error(tmpdir, "is a folder");
 
     snprintf(p, sizeof p, "%s/text.h5", tmpdir);
@@ -743,7 +743,7 @@ START_TEST(bad_files) {
     fclose(fp);
     expect_info_error(p, "not an HDF5 file");
     ck_assert_ptr_null(rlog_open_append(p));
-    ck_assert_msg(strstr(rlog_error(), "not an HDF5 file"), "%s", rlog_error());
+    ck_assert_msg(strstr(rql_error(), "not an HDF5 file"), "%s", rql_error());
 
     snprintf(p, sizeof p, "%s/plain.h5", tmpdir);
     hid_t f = H5Fcreate(p, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
@@ -760,7 +760,7 @@ START_TEST(bad_files) {
     H5Fclose(f);
     expect_info_error(path, "format_version 2 is not one this rql knows");
     ck_assert_ptr_null(rlog_open_append(path));
-    ck_assert_msg(strstr(rlog_error(), "format_version 2"), "%s", rlog_error());
+    ck_assert_msg(strstr(rql_error(), "format_version 2"), "%s", rql_error());
 
     /* missing dataset */
     good_log(path);
@@ -769,7 +769,7 @@ START_TEST(bad_files) {
     H5Fclose(f);
     expect_info_error(path, "run.h5: dataset /curves/return is missing");
     ck_assert_ptr_null(rlog_open_append(path));
-    ck_assert_msg(strstr(rlog_error(), "dataset /curves/return is missing"), "%s", rlog_error());
+    ck_assert_msg(strstr(rql_error(), "dataset /curves/return is missing"), "%s", rql_error());
 
     /* missing group */
     good_log(path);
@@ -819,29 +819,29 @@ START_TEST(bad_files) {
     double *x;
     int64_t n;
     ck_assert_int_eq(rlog_read_f64(rf, "eval/success_rate", &x, &n), -1);
-    ck_assert_msg(strstr(rlog_error(), "run.h5: dataset /eval/success_rate is not numeric"), "%s", rlog_error());
+    ck_assert_msg(strstr(rql_error(), "run.h5: dataset /eval/success_rate is not numeric"), "%s", rql_error());
     ck_assert_int_eq(rlog_read_f64(rf, "eval/nothing", &x, &n), -1);
-    ck_assert_msg(strstr(rlog_error(), "dataset /eval/nothing is missing"), "%s", rlog_error());
+    ck_assert_msg(strstr(rql_error(), "dataset /eval/nothing is missing"), "%s", rql_error());
     float *y;
     int64_t rows;
     int cols;
     ck_assert_int_eq(rlog_read_f32_2d(rf, "steps/observations", OBS + 2, &y, &rows, &cols), -1);
-    ck_assert_msg(strstr(rlog_error(), "[3, 4], expected [3, 6]"), "%s", rlog_error());
+    ck_assert_msg(strstr(rql_error(), "[3, 4], expected [3, 6]"), "%s", rql_error());
     ck_assert_int_eq(rlog_read_f32_2d(rf, "steps/observations", OBS, &y, &rows, &cols), 0);
     ck_assert(rows == 3 && cols == OBS && y[OBS] == 10.0f);
     free(y);
     char *s;
     ck_assert_int_eq(rlog_attr_str(rf, "nothing", &s), -1);
-    ck_assert_msg(strstr(rlog_error(), "root attribute nothing is missing"), "%s", rlog_error());
+    ck_assert_msg(strstr(rql_error(), "root attribute nothing is missing"), "%s", rql_error());
     rlog_file_close(rf);
 
     /* creation errors */
     rlog_meta m = meta_for(NULL, 0);
     ck_assert_ptr_null(rlog_create("/nonexistent/dir/run.h5", &m));
-    ck_assert_msg(strstr(rlog_error(), "/nonexistent/dir/run.h5: cannot create the log"), "%s", rlog_error());
+    ck_assert_msg(strstr(rql_error(), "/nonexistent/dir/run.h5: cannot create the log"), "%s", rql_error());
     m.obs_size = 0;
     ck_assert_ptr_null(rlog_create(path, &m));
-    ck_assert_msg(strstr(rlog_error(), "obs_size 0"), "%s", rlog_error());
+    ck_assert_msg(strstr(rql_error(), "obs_size 0"), "%s", rql_error());
 }
 END_TEST
 
@@ -860,7 +860,7 @@ static int writer_main(const char *p) {
     rlog_meta m = meta_for(n, HID);
     rlog *l = rlog_create(p, &m);
     if (!l) {
-        fprintf(stderr, "writer: %s\n", rlog_error());
+        fprintf(stderr, "writer: %s\n", rql_error());
         return 3;
     }
     printf("created\n");
@@ -921,7 +921,7 @@ static int fake_main(const char *dir) {
             m.seed = sd;
             rlog *l = rlog_create(p, &m);
             if (!l) {
-                fprintf(stderr, "fake: %s\n", rlog_error());
+                fprintf(stderr, "fake: %s\n", rql_error());
                 return 3;
             }
             for (int e = 0; e < 200; e++) {
@@ -941,7 +941,7 @@ static int fake_main(const char *dir) {
             if (a == 0) rlog_append_weights(l, 200, n);
             rlog_set_complete(l);
             if (rlog_close(l)) {
-                fprintf(stderr, "fake: %s\n", rlog_error());
+                fprintf(stderr, "fake: %s\n", rql_error());
                 return 4;
             }
         }

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "experiments/ckpt.h"
+#include "log/ckpt.h"
 #include "experiments/config.h"
-#include "experiments/rlog.h"
+#include "log/rlog.h"
 #include "experiments/run.h"
 
 static char err[2048];
@@ -79,21 +79,21 @@ static rql_run_spec *run_into(const rql_config *c, const char *sub, int threads,
  * back as 0 / 1, shapes are checked. */
 static long long ds_len(rlog_file *f, const char *name) {
     int64_t n = rlog_rows(f, name);
-    ck_assert_msg(n >= 0, "%s missing: %s", name, rlog_error());
+    ck_assert_msg(n >= 0, "%s missing: %s", name, rql_error());
     return (long long)n;
 }
 
 static double *ds_read(rlog_file *f, const char *name, long long *n) {
     double *v = NULL;
     int64_t m = 0;
-    ck_assert_msg(rlog_read_f64(f, name, &v, &m) == 0, "%s", rlog_error());
+    ck_assert_msg(rlog_read_f64(f, name, &v, &m) == 0, "%s", rql_error());
     *n = (long long)m;
     return v;
 }
 
 static char *attr_str(rlog_file *f, const char *name) {
     char *s = NULL;
-    ck_assert_msg(rlog_attr_str(f, name, &s) == 0, "%s", rlog_error());
+    ck_assert_msg(rlog_attr_str(f, name, &s) == 0, "%s", rql_error());
     return s;
 }
 
@@ -108,7 +108,7 @@ START_TEST(test_short_run_log) {
         ck_assert_int_ge(res[k].episodes, 40);
         ck_assert_int_lt(res[k].episodes, 40 + c->n_envs);
         rlog_file *f = rlog_file_open(r[k].log_path);
-        ck_assert_msg(f != NULL, "%s", rlog_error());
+        ck_assert_msg(f != NULL, "%s", rql_error());
         /* root attributes */
         char *fmt = attr_str(f, "format"), *label = attr_str(f, "label"), *text = attr_str(f, "config");
         ck_assert_str_eq(fmt, "rql-log");
@@ -175,10 +175,10 @@ START_TEST(test_short_run_log) {
         float *m = NULL;
         int64_t rows;
         int cols;
-        ck_assert_msg(rlog_read_f32_2d(f, "steps/observations", 3, &m, &rows, &cols) == 0, "%s", rlog_error());
+        ck_assert_msg(rlog_read_f32_2d(f, "steps/observations", 3, &m, &rows, &cols) == 0, "%s", rql_error());
         ck_assert(rows == ns && cols == 3);
         free(m);
-        ck_assert_msg(rlog_read_f32_2d(f, "steps/q_values", 4, &m, &rows, &cols) == 0, "%s", rlog_error());
+        ck_assert_msg(rlog_read_f32_2d(f, "steps/q_values", 4, &m, &rows, &cols) == 0, "%s", rql_error());
         ck_assert(rows == ns && cols == 4);
         free(m);
         ck_assert_int_eq(ds_len(f, "steps/actions"), ns);
@@ -362,7 +362,7 @@ START_TEST(test_evaluate_deterministic) {
     ck_assert(v != NULL);
     for (int k = 0; k < c->nagents; k++) {
         agent *a = agent_alloc(c->agents[k].cfg, v->obs_size, v->n_actions, 4, 11);
-        ck_assert_msg(a != NULL, "%s", agent_error());
+        ck_assert_msg(a != NULL, "%s", rql_error());
         double s1, r1, s2, r2, s3, r3;
         ck_assert_int_eq(run_evaluate(a, c->env, 20, 99, &s1, &r1, NULL, 0, 0, err, sizeof err), 0);
         ck_assert_int_eq(run_evaluate(a, c->env, 20, 99, &s2, &r2, NULL, 0, 0, err, sizeof err), 0);

@@ -13,8 +13,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "experiments/rlog.h"
-#include "experiments/stats.h"
+#include "log/rlog.h"
+#include "stats/stats.h"
 
 #define NA 15
 static const double wa[NA] = {27.5, 21.0, 19.0, 23.6, 17.0, 17.9, 16.9, 20.1, 21.9, 22.6, 23.1, 19.6, 19.0, 21.7, 21.4};
@@ -156,7 +156,7 @@ static void rm_tmp(void) {
 static void write_run(const char *path, const char *label, const char *agent, int seed, const double *succ, int k) {
     rlog_meta m = {.seed = seed, .env = "tmaze", .agent = agent, .label = label, .obs_size = 3, .n_actions = 2};
     rlog *l = rlog_create(path, &m);
-    ck_assert_msg(l != NULL, "%s", rlog_error());
+    ck_assert_msg(l != NULL, "%s", rql_error());
     for (int e = 0; e < 10 * k; e++) {
         rlog_curve_row c = {.episode = e, .env_steps = 4 * (e + 1), .ret = 1, .length = 4, .success = 1};
         ck_assert_int_eq(rlog_append_curve(l, &c), 0);

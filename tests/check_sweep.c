@@ -15,9 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "experiments/config.h"
-#include "experiments/rlog.h"
+#include "log/rlog.h"
 #include "experiments/run.h"
-#include "experiments/stats.h"
+#include "stats/stats.h"
 #include "experiments/sweep.h"
 
 static char err[2048];
@@ -231,7 +231,7 @@ START_TEST(test_run_skip_and_log) {
     ck_assert_str_eq(sweep_run_state(p, i), "complete");
     /* the log carries its cell and is complete */
     rlog_info in;
-    ck_assert_msg(rlog_read_info(p->runs[i].log_path, &in) == 0, "%s", rlog_error());
+    ck_assert_msg(rlog_read_info(p->runs[i].log_path, &in) == 0, "%s", rql_error());
     ck_assert_str_eq(in.sweep, "env.length = 3\n");
     ck_assert_str_eq(in.status, "complete");
     ck_assert_msg(strstr(in.config, "length = 3;") != NULL, "%s", in.config);

@@ -4,8 +4,8 @@
 #ifndef RQL_CMD_H
 #define RQL_CMD_H
 #include <stdio.h>
+#include "util/util.h"
 
-#define RQL_VERSION "0.1.0"
 
 /* Prints "usage: rql ..." for a command, from the table in rql.c. */
 int rql_usage_of(const char *name, FILE *f);

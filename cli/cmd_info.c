@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "experiments/cmd.h"
-#include "experiments/rlog.h"
+#include "cli/cmd.h"
+#include "log/rlog.h"
 
 static void usage(FILE *f) {
     rql_usage_of("info", f);
@@ -25,7 +25,7 @@ static const char *status_text(const rlog_info *in) {
 static int show(const char *path) {
     rlog_info in;
     if (rlog_read_info(path, &in) < 0) {
-        fprintf(stderr, "rql info: %s\n", rlog_error());
+        fprintf(stderr, "rql info: %s\n", rql_error());
         return -1;
     }
     printf("%s: rql-log v%d, written by rql %s, created %s\n", path, in.format_version,

@@ -15,8 +15,8 @@
 #include <unistd.h>
 #include <gsl/gsl_rng.h>
 #include "envs/env.h"
-#include "experiments/cmd.h"
-#include "experiments/util.h"
+#include "cli/cmd.h"
+#include "util/util.h"
 
 
 typedef struct { const char *label, *world; const char *kv[8]; } bench_case;
@@ -113,7 +113,7 @@ int bench_envs(int argc, char **argv) {
         env_spec *s = case_spec(&cases[c]);
         env *probe = s ? env_make(s) : NULL;
         if (!probe) {
-            fprintf(stderr, "rql bench envs: %s: %s\n", cases[c].label, env_error());
+            fprintf(stderr, "rql bench envs: %s: %s\n", cases[c].label, rql_error());
             env_spec_free(s);
             rc = 1;
             continue;

@@ -1,7 +1,7 @@
 /* stats — comparison statistics across seeds (see stats.h for the
  * definitions and the degenerate cases). */
 #define _GNU_SOURCE
-#include "experiments/stats.h"
+#include "stats/stats.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -14,8 +14,8 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_statistics_double.h>
 
-#include "experiments/rlog.h"
-#include "experiments/util.h"
+#include "log/rlog.h"
+#include "util/util.h"
 
 
 /* ---- pure statistics ------------------------------------------------------------ */
@@ -134,14 +134,14 @@ void stats_comparison_free(stats_comparison *c) {
 /* One run's numbers from its log. */
 static int load_run(const char *path, double threshold, stats_run *r, char *err, size_t cap) {
     rlog_file *f = rlog_file_open(path);
-    if (!f) return rql_failf(err, cap, "%s", rlog_error());
+    if (!f) return rql_failf(err, cap, "%s", rql_error());
     int rc = -1;
     double *at = NULL, *sr = NULL, *ret = NULL;
     int64_t n1, n2, n3;
     r->path = strdup(path);
     if (rlog_attr_str(f, "label", &r->label) || rlog_attr_str(f, "agent", &r->agent) ||
         rlog_attr_str(f, "env", &r->env) || rlog_attr_i64(f, "seed", &r->seed)) {
-        rql_failf(err, cap, "%s", rlog_error());
+        rql_failf(err, cap, "%s", rql_error());
         goto out;
     }
     if (rlog_attr_str(f, "status", &r->status)) r->status = strdup("");
@@ -152,7 +152,7 @@ static int load_run(const char *path, double threshold, stats_run *r, char *err,
     }
     if (rlog_read_f64(f, "eval/at_episode", &at, &n1) || rlog_read_f64(f, "eval/success_rate", &sr, &n2) ||
         rlog_read_f64(f, "eval/return_mean", &ret, &n3)) {
-        rql_failf(err, cap, "%s", rlog_error());
+        rql_failf(err, cap, "%s", rql_error());
         goto out;
     }
     int64_t k = rlog_table_rows(f, "eval");           /* shortest column: a killed writer's ragged table */
@@ -629,30 +629,13 @@ static void print_csv(const stats_comparison *c, FILE *o) {
     }
 }
 
-static void json_str(FILE *o, const char *s) {
-    fputc('"', o);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') fprintf(o, "\\%c", ch);
-        else if (ch < 0x20) fprintf(o, "\\u%04x", ch);
-        else fputc(ch, o);
-    }
-    fputc('"', o);
-}
-
-/* JSON has no NaN or infinity: both are null (n_solved tells "never"). */
-static void json_num(FILE *o, double x) {
-    if (!isfinite(x)) fputs("null", o);
-    else fprintf(o, "%.10g", x);
-}
-
 static void json_ci(FILE *o, const char *name, const stats_ci *ci) {
     fprintf(o, "\"%s\": {\"mean\": ", name);
-    json_num(o, ci->mean);
+    rql_json_num(o, ci->mean, 10);
     fputs(", \"sd\": ", o);
-    json_num(o, ci->sd);
+    rql_json_num(o, ci->sd, 10);
     fputs(", \"ci_half\": ", o);
-    json_num(o, ci->half);
+    rql_json_num(o, ci->half, 10);
     fputs("}", o);
 }
 
@@ -661,21 +644,21 @@ static void print_json(const stats_comparison *c, FILE *o) {
     for (int g = 0; g < c->ngroups; g++) {
         const stats_group *G = &c->groups[g];
         fputs("    {\"label\": ", o);
-        json_str(o, G->label);
+        rql_json_str(o, G->label);
         if (c->nkeys) {
             fputs(", \"cell\": {", o);
             for (int k = 0; k < c->nkeys; k++) {
                 fputs(k ? ", " : "", o);
-                json_str(o, c->keys[k]);
+                rql_json_str(o, c->keys[k]);
                 fputs(": ", o);
-                json_str(o, G->values[k]);
+                rql_json_str(o, G->values[k]);
             }
             fputs("}", o);
         }
         fputs(", \"agent\": ", o);
-        json_str(o, G->agent);
+        rql_json_str(o, G->agent);
         fputs(", \"env\": ", o);
-        json_str(o, G->env);
+        rql_json_str(o, G->env);
         fprintf(o, ", \"seeds\": %d, \"n_solved\": %d,\n     ", G->n, G->n_solved);
         json_ci(o, "success", &G->success);
         fputs(", ", o);
@@ -683,28 +666,28 @@ static void print_json(const stats_comparison *c, FILE *o) {
         fputs(",\n     ", o);
         json_ci(o, "auc", &G->auc);
         fputs(", \"solve_episodes\": {\"median\": ", o);
-        json_num(o, G->solve_median);
+        rql_json_num(o, G->solve_median, 10);
         fputs(", \"q1\": ", o);
-        json_num(o, G->solve_q1);
+        rql_json_num(o, G->solve_q1, 10);
         fputs(", \"q3\": ", o);
-        json_num(o, G->solve_q3);
+        rql_json_num(o, G->solve_q3, 10);
         fputs("},\n     \"runs\": [", o);
         for (int j = 0; j < G->n; j++) {
             const stats_run *r = &c->runs[G->runs[j]];
             fputs(j ? ", " : "", o);
             fputs("{\"path\": ", o);
-            json_str(o, r->path);
+            rql_json_str(o, r->path);
             fputs(", \"status\": ", o);
-            json_str(o, r->status);
+            rql_json_str(o, r->status);
             fprintf(o, ", \"seed\": %lld, \"episodes\": %lld, \"evals\": %d, \"final_success\": ", (long long)r->seed,
                     (long long)r->episodes, r->n_evals);
-            json_num(o, r->final_success);
+            rql_json_num(o, r->final_success, 10);
             fputs(", \"final_return\": ", o);
-            json_num(o, r->final_return);
+            rql_json_num(o, r->final_return, 10);
             fputs(", \"solve_episode\": ", o);
-            json_num(o, r->solve_episode);
+            rql_json_num(o, r->solve_episode, 10);
             fputs(", \"auc\": ", o);
-            json_num(o, r->auc);
+            rql_json_num(o, r->auc, 10);
             fputs("}", o);
         }
         fprintf(o, "]}%s\n", g + 1 < c->ngroups ? "," : "");
@@ -717,24 +700,24 @@ static void print_json(const stats_comparison *c, FILE *o) {
             fputs("\"cell\": {", o);
             for (int k = 0; k < c->nkeys; k++) {
                 fputs(k ? ", " : "", o);
-                json_str(o, c->keys[k]);
+                rql_json_str(o, c->keys[k]);
                 fputs(": ", o);
-                json_str(o, c->groups[P->a].values[k]);
+                rql_json_str(o, c->groups[P->a].values[k]);
             }
             fputs("}, ", o);
         }
         fputs("\"a\": ", o);
-        json_str(o, c->groups[P->a].label);
+        rql_json_str(o, c->groups[P->a].label);
         fputs(", \"b\": ", o);
-        json_str(o, c->groups[P->b].label);
+        rql_json_str(o, c->groups[P->b].label);
         fputs(", \"mean_diff\": ", o);
-        json_num(o, P->w.mean_a - P->w.mean_b);
+        rql_json_num(o, P->w.mean_a - P->w.mean_b, 10);
         fputs(", \"t\": ", o);
-        json_num(o, P->w.t);
+        rql_json_num(o, P->w.t, 10);
         fputs(", \"df\": ", o);
-        json_num(o, P->w.df);
+        rql_json_num(o, P->w.df, 10);
         fputs(", \"p\": ", o);
-        json_num(o, P->w.p);
+        rql_json_num(o, P->w.p, 10);
         fprintf(o, "}%s\n", i + 1 < c->npairs ? "," : "");
     }
     fputs("  ]\n}\n", o);

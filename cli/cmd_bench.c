@@ -3,7 +3,7 @@
  * weak, so `rql bench all` runs whichever the build has. */
 #include <stdio.h>
 #include <string.h>
-#include "experiments/cmd.h"
+#include "cli/cmd.h"
 
 extern int bench_nets(int argc, char **argv) __attribute__((weak));
 extern int bench_envs(int argc, char **argv) __attribute__((weak));

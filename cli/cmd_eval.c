@@ -12,10 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "experiments/ckpt.h"
-#include "experiments/cmd.h"
+#include "log/ckpt.h"
+#include "cli/cmd.h"
 #include "experiments/config.h"
-#include "experiments/rlog.h"
+#include "log/rlog.h"
 #include "experiments/run.h"
 
 #define CLI_EVAL_STREAM 0x636c69ULL    /* "cli": apart from the in-training evaluations */
@@ -64,7 +64,7 @@ int cmd_eval(int argc, char **argv) {
     char err[2048], ckbuf[1100];
     rlog_info info;
     if (rlog_read_info(path, &info) < 0) {
-        fprintf(stderr, "rql eval: %s\n", rlog_error());
+        fprintf(stderr, "rql eval: %s\n", rql_error());
         return 2;
     }
     int rc = 2;
@@ -92,13 +92,13 @@ int cmd_eval(int argc, char **argv) {
     H5E_BEGIN_TRY { g = H5Gopen2(f, "agent", H5P_DEFAULT); } H5E_END_TRY;
     if (g < 0) { fprintf(stderr, "rql eval: %s: no /agent group\n", ckpt_path); goto out; }
     e = env_make(c->env);
-    if (!e) { fprintf(stderr, "rql eval: %s: cannot build env: %s\n", src, env_error()); goto out; }
+    if (!e) { fprintf(stderr, "rql eval: %s: cannot build env: %s\n", src, rql_error()); goto out; }
     /* The training actor's shape is part of what agent_save wrote. */
     ag = agent_alloc(c->agents[ai].cfg, env_obs_size(e), env_num_actions(e), c->n_envs, 0);
     ac = ag ? agent_actor_alloc(ag, c->n_envs) : NULL;
-    if (!ag || !ac) { fprintf(stderr, "rql eval: cannot build agent %s: %s\n", info.label, agent_error()); goto out; }
+    if (!ag || !ac) { fprintf(stderr, "rql eval: cannot build agent %s: %s\n", info.label, rql_error()); goto out; }
     if (agent_load(ag, ac, g) < 0) {
-        fprintf(stderr, "rql eval: %s: %s\n", ckpt_path, agent_error());
+        fprintf(stderr, "rql eval: %s: %s\n", ckpt_path, rql_error());
         goto out;
     }
     int64_t done = 0, ep = 0;
@@ -116,14 +116,14 @@ int cmd_eval(int argc, char **argv) {
     int64_t base = 0;
     if (record) {
         log = rlog_open_append(path);
-        if (!log) { fprintf(stderr, "rql eval: %s\n", rlog_error()); rc = 1; goto out; }
+        if (!log) { fprintf(stderr, "rql eval: %s\n", rql_error()); rc = 1; goto out; }
         base = rlog_next_step_episode(log);
     }
     double sr = NAN, rm = NAN;
     int erc = run_evaluate(ag, c->env, (int)episodes, seed, &sr, &rm, log, base, record ? (int)episodes : 0,
                            err, sizeof err);
     if (log && rlog_close(log) < 0 && !erc) {
-        snprintf(err, sizeof err, "%s", rlog_error());
+        snprintf(err, sizeof err, "%s", rql_error());
         erc = -1;
     }
     if (erc) { fprintf(stderr, "rql eval: %s\n", err); rc = 1; goto out; }

@@ -4,7 +4,7 @@
  * agent hyperparameters from the agent registry. */
 #include <stdio.h>
 #include <string.h>
-#include "experiments/cmd.h"
+#include "cli/cmd.h"
 #include "experiments/config.h"
 
 int cmd_train(int argc, char **argv);

@@ -2,7 +2,7 @@
  * the schema). One schema table below drives creation, reopening, appending
  * and validation, so the writer and the reader cannot drift apart. */
 #define _GNU_SOURCE
-#include "experiments/rlog.h"
+#include "log/rlog.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,19 +15,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "experiments/cmd.h"
+#include "util/util.h"
 
 /* ---- errors ------------------------------------------------------------------ */
-
-static __thread char rlog_msg[2048];
-
-const char *rlog_error(void) { return rlog_msg; }
 
 __attribute__((format(printf, 1, 2)))
 static int fail(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(rlog_msg, sizeof rlog_msg, fmt, ap);
+    rql_vset_error(-1, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -444,13 +440,6 @@ static int weights_attrs(hid_t g, const net *n) {
     return rc;
 }
 
-static void iso_now(char *buf, size_t cap) {
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static hid_t latest_fapl(void) {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl >= 0) H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
@@ -489,7 +478,7 @@ rlog *rlog_create(const char *path, const rlog_meta *m) {
         goto bad;
     }
     char created[40], spec[1024];
-    iso_now(created, sizeof created);
+    rql_iso_now(created, sizeof created);
     net_spec_text(m->net, spec, sizeof spec);
     int rk = last_recurrent(m->net);
     const char *cell = rk < 0 ? "none" : layer_kind_str((layer_kind)rk);
@@ -1355,10 +1344,10 @@ out:
     free(iv);
     rlog_file_close(f);
     if (rc) {
-        char keep[sizeof rlog_msg];
-        snprintf(keep, sizeof keep, "%s", rlog_msg);
+        char keep[2048];
+        snprintf(keep, sizeof keep, "%s", rql_error());
         rlog_info_free(in);
-        snprintf(rlog_msg, sizeof rlog_msg, "%s", keep);
+        rql_set_error(-1, "%s", keep);
     }
     return rc;
 }

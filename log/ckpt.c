@@ -1,6 +1,6 @@
 /* ckpt — atomic checkpoint files (see ckpt.h). */
 #define _GNU_SOURCE
-#include "experiments/ckpt.h"
+#include "log/ckpt.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "experiments/cmd.h"
+#include "cli/cmd.h"
 #include "experiments/seq.h"
 
 static void help(FILE *f) {

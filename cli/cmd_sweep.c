@@ -39,11 +39,11 @@
 #include <mpi.h>
 #endif
 
-#include "experiments/cmd.h"
+#include "cli/cmd.h"
 #include "experiments/run.h"
-#include "experiments/stats.h"
+#include "stats/stats.h"
 #include "experiments/sweep.h"
-#include "experiments/util.h"
+#include "util/util.h"
 
 extern void openblas_set_num_threads(int);
 
@@ -318,13 +318,6 @@ static void run_worker(const sweep_plan *p, int rank, int force) {
 
 /* ---- the command ------------------------------------------------------------- */
 
-static void iso_now(char *buf, size_t n) {
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 int cmd_sweep(int argc, char **argv) {
     int dry = 0, dedicated = 0;
     rql_run_args ra;
@@ -448,7 +441,7 @@ int cmd_sweep(int argc, char **argv) {
     sigaction(SIGTERM, &sa, NULL);
 
     sched s = {.p = p, .force = force, .quiet = quiet, .active = world - 1, .t0 = rql_now_s()};
-    iso_now(s.started, sizeof s.started);
+    rql_iso_now(s.started, sizeof s.started);
     s.info = (sweep_info){.state = "running", .ranks = world, .threads = threads, .mpi = mpi, .started = s.started};
     for (int i = 0; i < p->nruns; i++) s.todo += p->res[i].status == SWEEP_PENDING;
     if (rank == 0) {

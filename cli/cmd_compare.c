@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "experiments/cmd.h"
-#include "experiments/stats.h"
+#include "cli/cmd.h"
+#include "stats/stats.h"
 
 static void usage(FILE *f) {
     rql_usage_of("compare", f);

@@ -25,9 +25,9 @@
 #include <string.h>
 #include <time.h>
 #include <gsl/gsl_rng.h>
-#include "experiments/cmd.h"
+#include "cli/cmd.h"
 #include "nets/nets.h"
-#include "experiments/util.h"
+#include "util/util.h"
 
 
 enum { SGEMM_N = 512 };
@@ -103,7 +103,7 @@ int bench_nets(int argc, char **argv) {
     float *x = malloc(sizeof(float) * B * T * In), *y = malloc(sizeof(float) * B * T * A);
     float *dy = malloc(sizeof(float) * B * T * A);
     if (!n || !o || !r || !x || !y || !dy || net_init(n, r)) {
-        fprintf(stderr, "rql bench nets: %s\n", nets_error());
+        fprintf(stderr, "rql bench nets: %s\n", rql_error());
         net_free(n); optim_free(o); gsl_rng_free(r); free(x); free(y); free(dy);
         return 1;
     }
@@ -152,7 +152,7 @@ int bench_nets(int argc, char **argv) {
         if (s3 - s2 < part[2]) part[2] = s3 - s2;
     }
     if (rc || !dt) {
-        fprintf(stderr, "rql bench nets: %s\n", rc ? nets_error() : "out of memory");
+        fprintf(stderr, "rql bench nets: %s\n", rc ? rql_error() : "out of memory");
         free(dt); net_free(n); optim_free(o); gsl_rng_free(r); free(x); free(y); free(dy);
         return 1;
     }

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "envs/env.h"
-#include "experiments/cmd.h"
+#include "cli/cmd.h"
 
 static const char *const type_names[] = {"int", "real", "bool", "string"};
 
@@ -75,7 +75,7 @@ static int show_one(const env_info *x, int argc, char **argv) {
     env *e = NULL;
     if (!x->is_wrapper) {
         env_spec *s = env_spec_alloc(x->name);
-        if (!s) { fprintf(stderr, "rql envs: %s\n", env_error()); return 1; }
+        if (!s) { fprintf(stderr, "rql envs: %s\n", rql_error()); return 1; }
         for (int i = 2; i < argc; i++) {
             char *eq = strchr(argv[i], '=');
             if (!eq || eq == argv[i]) {
@@ -86,11 +86,11 @@ static int show_one(const env_info *x, int argc, char **argv) {
             *eq = 0;
             int rc = env_spec_set(s, argv[i], eq + 1);
             *eq = '=';
-            if (rc < 0) { fprintf(stderr, "rql envs: %s\n", env_error()); env_spec_free(s); return 2; }
+            if (rc < 0) { fprintf(stderr, "rql envs: %s\n", rql_error()); env_spec_free(s); return 2; }
         }
         e = env_make(s);
         env_spec_free(s);
-        if (!e) { fprintf(stderr, "rql envs: %s\n", env_error()); return 2; }
+        if (!e) { fprintf(stderr, "rql envs: %s\n", rql_error()); return 2; }
     }
     printf("%s%s: %s\n\n", x->name, x->is_wrapper ? " (wrapper)" : "", x->summary);
     wrap(x->doc, "  ", 78);

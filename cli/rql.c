@@ -3,7 +3,7 @@
  * lists only what the build contains. Only experiments/ talks to the user. */
 #include <stdio.h>
 #include <string.h>
-#include "experiments/cmd.h"
+#include "cli/cmd.h"
 
 #define RQL_CMDS(X)                                                            \
     X(train,   "train CONFIG [-o DIR] [-j N] [--seeds LIST] [--set K=V] [--resume] [--force]", \

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "experiments/cmd.h"
+#include "cli/cmd.h"
 #include "experiments/config.h"
 
 int rql_run_args_init(rql_run_args *a, int argc) {

@@ -37,7 +37,7 @@
  * `rql eval` needs); rlog_file opens one read-only (SWMR read, so a log that
  * is still being written can be read) and reads whole datasets and root
  * attributes with shape checks. Every failure returns -1 / NULL and leaves a
- * message naming the file and the dataset or attribute in rlog_error().
+ * message naming the file and the dataset or attribute in rql_error().
  * HDF5's own error printing is turned off by every entry point.
  */
 #ifndef RQL_RLOG_H
@@ -47,6 +47,7 @@
 #include <stdint.h>
 #include <hdf5.h>
 #include "nets/nets.h"
+#include "util/util.h"
 
 #define RLOG_FORMAT "rql-log"
 #define RLOG_FORMAT_VERSION 1        /* the newest version this build reads and writes */

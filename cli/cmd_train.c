@@ -11,11 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "experiments/cmd.h"
+#include "cli/cmd.h"
+#include "util/util.h"
 #include "experiments/config.h"
 #include "experiments/progress.h"
 #include "experiments/run.h"
-#include "experiments/stats.h"
+#include "stats/stats.h"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -37,18 +38,6 @@ static void usage(FILE *f) {
             "  --force       overwrite existing logs of these runs\n"
             "  --quiet       no progress display\n"
             "\nEach run logs to DIR/<label>/seed<k>.h5 with its checkpoint in DIR/<label>/seed<k>.ckpt.\n");
-}
-
-static int mkdirs(const char *path) {
-    char buf[1200];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return -1;
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(buf, 0777) && errno != EEXIST) return -1;
-            *p = '/';
-        }
-    return mkdir(buf, 0777) && errno != EEXIST ? -1 : 0;
 }
 
 int cmd_train(int argc, char **argv) {
@@ -117,7 +106,7 @@ int cmd_train(int argc, char **argv) {
         }
         char dir[1100];
         snprintf(dir, sizeof dir, "%s/%s", out, c->agents[runs[i].agent].label);
-        if (mkdirs(dir)) {
+        if (rql_mkdirs(dir)) {
             fprintf(stderr, "rql train: cannot create %s: %s\n", dir, strerror(errno));
             rc = 1;
             goto done;

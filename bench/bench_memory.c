@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "agents/agent_loop.h"
-#include "experiments/cmd.h"
+#include "cli/cmd.h"
 
 #define MAXL 16
 #define MAXSET 32
@@ -43,7 +43,7 @@ static agent_cfg *make_cfg(const char *name, int N, int nset, char **sets, int *
     agent_cfg *c = agent_cfg_alloc(type);
     if (!c) { *err = 1; return NULL; }
     if (type != name && agent_cfg_set(c, "cell", name + 5) < 0) {
-        fprintf(stderr, "rql bench memory: %s: %s\n", name, agent_error());
+        fprintf(stderr, "rql bench memory: %s: %s\n", name, rql_error());
         *err = 2;
         return c;
     }
@@ -64,7 +64,7 @@ static agent_cfg *make_cfg(const char *name, int N, int nset, char **sets, int *
         if (!eq) { fprintf(stderr, "rql bench memory: --set %s: expected AGENT.KEY=VALUE\n", sets[i]); *err = 2; break; }
         *eq = 0;
         if (agent_cfg_set(c, kv, eq + 1) < 0) {
-            fprintf(stderr, "rql bench memory: --set %s: %s\n", sets[i], agent_error());
+            fprintf(stderr, "rql bench memory: --set %s: %s\n", sets[i], rql_error());
             *err = 2;
             break;
         }
@@ -129,7 +129,7 @@ int bench_memory(int argc, char **argv) {
             agent_cfg *c = make_cfg(type, N, nset, sets, &err);
             env_spec *s = tmaze_spec(N);
             if (!c || !s || err) {
-                fprintf(stderr, "rql bench memory: %s\n", !c ? agent_error() : !s ? env_error() : "bad --set");
+                fprintf(stderr, "rql bench memory: %s\n", !c ? rql_error() : !s ? rql_error() : "bad --set");
                 agent_cfg_free(c);
                 env_spec_free(s);
                 return 2;
@@ -144,7 +144,7 @@ int bench_memory(int argc, char **argv) {
             for (int k = 0; k < seeds; k++) {
                 agent_loop_result r;
                 fail[k] = agent_loop_run(c, s, n_envs, (uint64_t)(seed0 + k), &o, &r) < 0;
-                if (fail[k]) fprintf(stderr, "seed %d: %s\n", seed0 + k, agent_error());
+                if (fail[k]) fprintf(stderr, "seed %d: %s\n", seed0 + k, rql_error());
                 solved[k] = r.solved;
                 eps[k] = r.solve_episodes;
                 steps[k] = r.solve_steps;

@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "experiments/cmd.h"
-#include "experiments/rlog.h"
+#include "cli/cmd.h"
+#include "log/rlog.h"
 
 static void usage(FILE *f) {
     rql_usage_of("export", f);
@@ -181,7 +181,7 @@ int cmd_export(int argc, char **argv) {
     }
     rlog_info info;
     if (rlog_read_info(in, &info) < 0) {
-        fprintf(stderr, "rql export: %s\n", rlog_error());
+        fprintf(stderr, "rql export: %s\n", rql_error());
         return 2;
     }
     rlog_file *f = rlog_file_open(in);
@@ -194,7 +194,7 @@ int cmd_export(int argc, char **argv) {
     int32_t *act = NULL;
     int8_t *term = NULL, *trunc = NULL;
     if (!f || steps_read(f, &s)) {
-        fprintf(stderr, "rql export: %s\n", rlog_error());
+        fprintf(stderr, "rql export: %s\n", rql_error());
         goto out;
     }
     if (s.rows == 0) {

@@ -15,7 +15,7 @@
 #include <termios.h>
 #include <unistd.h>
 #include "envs/env.h"
-#include "experiments/cmd.h"
+#include "cli/cmd.h"
 
 typedef struct {
     env *e;
@@ -165,7 +165,7 @@ int cmd_play(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     env_spec *s = env_spec_alloc(argv[1]);
-    if (!s) { fprintf(stderr, "rql play: %s\n", env_error()); return 2; }
+    if (!s) { fprintf(stderr, "rql play: %s\n", rql_error()); return 2; }
     unsigned long seed = 1;
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
@@ -187,12 +187,12 @@ int cmd_play(int argc, char **argv) {
         *eq = 0;
         int rc = env_spec_set(s, argv[i], eq + 1);
         *eq = '=';
-        if (rc < 0) { fprintf(stderr, "rql play: %s\n", env_error()); env_spec_free(s); return 2; }
+        if (rc < 0) { fprintf(stderr, "rql play: %s\n", rql_error()); env_spec_free(s); return 2; }
     }
     play_state p = {0};
     p.e = env_make(s);
     env_spec_free(s);
-    if (!p.e) { fprintf(stderr, "rql play: %s\n", env_error()); return 2; }
+    if (!p.e) { fprintf(stderr, "rql play: %s\n", rql_error()); return 2; }
     p.os = env_obs_size(p.e);
     p.na = env_num_actions(p.e);
     p.obs = malloc(sizeof(float) * (size_t)p.os);

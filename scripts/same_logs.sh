@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every shipped config (experiments/configs/*.cfg; the sweep config as a
+# sweep) with two rql binaries and compares the logs and checkpoints with
+# scripts/same_logs.py: the guard for a change that must not change results.
+#
+#   scripts/same_logs.sh OLD_RQL NEW_RQL [EPISODES]
+#
+# Seed 0 of every agent; train.episodes capped at EPISODES (default 200, 0 =
+# the config's own budget) so the check takes a few minutes on 2 cores.
+set -euo pipefail
+old=$1 new=$2 eps=${3:-200}
+cd "$(dirname "$0")/.."
+out=$(mktemp -d /tmp/same_logs.XXXXXX)
+set_eps=(); [ "$eps" -gt 0 ] && set_eps=(--set "train.episodes=$eps")
+rc=0
+for cfg in experiments/configs/*.cfg; do
+  name=$(basename "$cfg" .cfg)
+  cmd=train; grep -q '^sweep' "$cfg" && cmd=sweep
+  for side in old new; do
+    bin=$old; [ $side = new ] && bin=$new
+    "$bin" $cmd "$cfg" -o "$out/$side/$name" --seeds 0 "${set_eps[@]}" --force -q -j 2 >/dev/null 2>"$out/$side.$name.err" ||
+      { echo "$name: $side rql failed:"; cat "$out/$side.$name.err"; rc=1; }
+  done
+  printf '%-16s ' "$name"
+  /usr/bin/python3 scripts/same_logs.py "$out/old/$name" "$out/new/$name" | tail -n 25 || rc=1
+done
+rm -rf "$out"
+exit $rc

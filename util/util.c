@@ -1,0 +1,63 @@
+/* util.c — the error facility and the small helpers (see util.h). */
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "util/util.h"
+
+static __thread char errbuf[2048];
+
+const char *rql_error(void) { return errbuf; }
+
+int rql_vset_error(int code, const char *fmt, va_list ap) {
+    vsnprintf(errbuf, sizeof errbuf, fmt, ap);
+    return code;
+}
+
+int rql_set_error(int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    rql_vset_error(code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+void rql_iso_now(char *buf, size_t cap) {
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int rql_mkdirs(const char *path) {
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(buf, 0777) && errno != EEXIST) return -1;
+            *p = '/';
+        }
+    return mkdir(buf, 0777) && errno != EEXIST ? -1 : 0;
+}
+
+void rql_json_str(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
+        else if (ch == '\n') fputs("\\n", f);
+        else if (ch == '\t') fputs("\\t", f);
+        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
+        else fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+void rql_json_num(FILE *f, double x, int digits) {
+    if (isfinite(x)) fprintf(f, "%.*g", digits, x);
+    else fputs("null", f);
+}
