@@ -16,8 +16,9 @@
 #include <string.h>
 #include <gsl/gsl_rng.h>
 #include "agents/agent.h"
-#include "agents/agent_loop.h"
 #include "envs/env.h"
+#include "experiments/learn.h"
+#include "log/ckpt.h"
 
 /* ---- helpers ------------------------------------------------------------------- */
 static agent_cfg *cfg_of(const char *type, const char *const *kv) {
@@ -36,14 +37,15 @@ static env_spec *tmaze(int N) {
     return s;
 }
 
-static agent_loop_result run_on(const char *type, const char *const *kv, env_spec *s, int n_envs, uint64_t seed,
-                                long budget, long eval_every, int stop) {
+static learn_result run_on(const char *type, const char *const *kv, env_spec *s, int n_envs, uint64_t seed,
+                           long budget, long eval_every, int stop) {
     agent_cfg *c = cfg_of(type, kv);
-    agent_loop_opts o = {.max_env_steps = budget, .eval_every = eval_every, .eval_episodes = 100,
-                         .stop_when_solved = stop};
-    agent_loop_result r;
-    int rc = agent_loop_run(c, s, n_envs, seed, &o, &r);
-    ck_assert_msg(rc == 0, "%s seed %llu: %s", type, (unsigned long long)seed, rql_error());
+    learn_opts o = {.max_env_steps = budget, .eval_every = eval_every, .eval_episodes = 100,
+                    .stop_when_solved = stop};
+    learn_result r;
+    char err[512];
+    int rc = learn_run(c, s, n_envs, seed, &o, &r, err, sizeof err);
+    ck_assert_msg(rc == 0, "%s seed %llu: %s", type, (unsigned long long)seed, err);
     agent_cfg_free(c);
     return r;
 }
@@ -440,7 +442,7 @@ START_TEST(test_stored_state) {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_fapl_core(fapl, 1 << 20, 0);
     hid_t f = H5Fcreate("stored_state.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    ck_assert_int_eq(agent_save(a, ac, f), 0);
+    ck_assert_int_eq(ckpt_put_agent(f, a, ac), 0);
     hid_t d = H5Dopen2(f, "replay_states", H5P_DEFAULT);
     float *got = malloc(sizeof(float) * steps * 2 * S);
     ck_assert_int_ge(H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, got), 0);
@@ -501,7 +503,7 @@ static void check_resume(const char *type, const char *const *kv) {
     H5Pset_fapl_core(fapl, 1 << 22, 0);
     hid_t f = H5Fcreate("resume.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     hid_t g = H5Gcreate2(f, "agent", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    ck_assert_msg(agent_save(a, ac, g) == 0, "%s", rql_error());
+    ck_assert_msg(ckpt_put_agent(g, a, ac) == 0, "%s", rql_error());
     size_t eb = env_vec_state_bytes(v);
     void *es = malloc(eb);
     ck_assert_int_eq(env_vec_save_state(v, es), 0);
@@ -513,7 +515,7 @@ static void check_resume(const char *type, const char *const *kv) {
     agent *b = agent_alloc(c, v2->obs_size, v2->n_actions, N, 12345);
     agent_actor *bc = agent_actor_alloc(b, N);
     ck_assert_int_eq(env_vec_load_state(v2, es), 0);
-    ck_assert_msg(agent_load(b, bc, g) == 0, "%s", rql_error());
+    ck_assert_msg(ckpt_get_agent(g, b, bc) == 0, "%s", rql_error());
     steps(b, bc, v2, 120);
     trace t2 = trace_of(b, bc);
     ck_assert_msg(t1.sum == t2.sum, "%s: checksum %llx after resume, %llx without", type,
@@ -523,7 +525,7 @@ static void check_resume(const char *type, const char *const *kv) {
     /* a load into a differently built agent is refused, naming what differs */
     agent *w = agent_alloc(c, v->obs_size, v->n_actions, N + 1, 1);
     agent_actor *wc = agent_actor_alloc(w, N + 1);
-    ck_assert_int_eq(agent_load(w, wc, g), AGENT_EINVAL);
+    ck_assert_int_eq(ckpt_get_agent(g, w, wc), AGENT_EINVAL);
     ck_assert_ptr_nonnull(strstr(rql_error(), "n_envs"));
     agent_actor_free(wc);
     agent_free(w);
@@ -579,9 +581,9 @@ START_TEST(test_optimizers) {
         ck_assert_int_gt(t.updates, 10);
         sums[k] = t.sum;
         for (int j = 0; j < k; j++) ck_assert_msg(sums[j] != sums[k], "%s and %s trained alike", kinds[j], kinds[k]);
-        if (k == 0) ck_assert_msg(agent_save(a, ac, g) == 0, "%s", rql_error());
+        if (k == 0) ck_assert_msg(ckpt_put_agent(g, a, ac) == 0, "%s", rql_error());
         else {
-            ck_assert_int_lt(agent_load(a, ac, g), 0);
+            ck_assert_int_lt(ckpt_get_agent(g, a, ac), 0);
             char want[64];
             snprintf(want, sizeof want, "'%s_t' is missing", kinds[k]);
             ck_assert_msg(strstr(rql_error(), want), "%s", rql_error());
@@ -652,7 +654,7 @@ START_TEST(test_drqn_lstm_solves_tmaze) {
     int solved = 0;
     char log[256] = "";
     for (int seed = 0; seed < 10; seed++) {
-        agent_loop_result r = run_on("drqn", (const char *const[]){"cell", "lstm", NULL}, s, 16, (uint64_t)seed,
+        learn_result r = run_on("drqn", (const char *const[]){"cell", "lstm", NULL}, s, 16, (uint64_t)seed,
                                      TM_BUDGET, 1000, 1);
         solved += r.solved;
         if (!r.solved)
@@ -666,7 +668,7 @@ END_TEST
 /* GRU core: seeds 0-2 (10 of 10 seeds solve in rql bench memory). */
 START_TEST(test_drqn_gru_solves_tmaze) {
     env_spec *s = tmaze(10);
-    agent_loop_result r = run_on("drqn", (const char *const[]){"cell", "gru", NULL}, s, 16, (uint64_t)_i,
+    learn_result r = run_on("drqn", (const char *const[]){"cell", "gru", NULL}, s, 16, (uint64_t)_i,
                                  TM_BUDGET, 1000, 1);
     ck_assert_msg(r.solved, "drqn gru seed %d: success %.2f after %ld steps", _i, r.final_success, r.env_steps);
     env_spec_free(s);
@@ -680,7 +682,7 @@ START_TEST(test_drqn_chunks_stored_state_solve) {
     env_spec *s = tmaze(10);
     const char *burn[2] = {"0", "4"};
     for (int i = 0; i < 2; i++) {
-        agent_loop_result r = run_on("drqn", (const char *const[]){"seq_mode", "chunk", "chunk", "8", "state_init",
+        learn_result r = run_on("drqn", (const char *const[]){"seq_mode", "chunk", "chunk", "8", "state_init",
                                                                    "stored", "burn_in", burn[i], NULL},
                                      s, 16, 0, TM_BUDGET, 1000, 1);
         ck_assert_msg(r.solved, "drqn chunks, stored state, burn-in %s: success %.2f", burn[i], r.final_success);
@@ -695,7 +697,7 @@ START_TEST(test_memoryless_at_chance) {
     env_spec *s = tmaze(10);
     const char *types[2] = {"dqn", "qtable"};
     for (int t = 0; t < 2; t++) {
-        agent_loop_result r = run_on(types[t], (const char *const[]){"k", "1", NULL}, s, 16, 1, TM_BUDGET, 0, 0);
+        learn_result r = run_on(types[t], (const char *const[]){"k", "1", NULL}, s, 16, 1, TM_BUDGET, 0, 0);
         ck_assert_msg(r.final_success >= 0.35 && r.final_success <= 0.65, "%s k=1: success %.2f", types[t],
                       r.final_success);
         /* it did learn the corridor: it reaches the junction and takes an arm */
@@ -708,7 +710,7 @@ END_TEST
 /* A window longer than the corridor holds the sign at the junction. */
 START_TEST(test_dqn_window_solves_short_tmaze) {
     env_spec *s = tmaze(4);
-    agent_loop_result r = run_on("dqn", (const char *const[]){"k", "7", NULL}, s, 16, 0, TM_BUDGET, 1000, 1);
+    learn_result r = run_on("dqn", (const char *const[]){"k", "7", NULL}, s, 16, 0, TM_BUDGET, 1000, 1);
     ck_assert_msg(r.solved, "dqn k=7 on N=4: success %.2f", r.final_success);
     env_spec_free(s);
 }
@@ -720,7 +722,7 @@ START_TEST(test_dqn_gridworld_optimal) {
     env_spec *s = env_spec_alloc("gridworld");
     ck_assert_int_eq(env_spec_set(s, "map", "open_room"), 0);
     ck_assert_int_eq(env_spec_set(s, "reward_step", "-0.01"), 0);
-    agent_loop_result r = run_on("dqn", (const char *const[]){"k", "1", NULL}, s, 16, 0, 30000, 0, 0);
+    learn_result r = run_on("dqn", (const char *const[]){"k", "1", NULL}, s, 16, 0, 30000, 0, 0);
     ck_assert_msg(fabs(r.final_return - 0.89) < 1e-4, "dqn k=1 open_room: return %.4f (optimal 0.89)",
                   r.final_return);
     ck_assert_float_eq(r.final_success, 1.0);

@@ -14,6 +14,7 @@
 #include <gsl/gsl_rng.h>
 #include "nets/nets.h"
 #include "nets/nets_internal.h"
+#include "nets/net_h5.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
 static net *make_net(const char *spec, int in, int max_batch, int max_time, unsigned long seed) {
