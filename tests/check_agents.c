@@ -4,7 +4,8 @@
  * lookahead), double-Q selection, the R2D2 stored state (the state BEFORE
  * the observation, Acme #259), hidden-state resets exactly at episode starts
  * for rows that end at different steps, save / load giving identical
- * continued training, determinism across thread counts, and learning: drqn
+ * continued training (through a checkpoint group, and by copying the state
+ * table buffer by buffer), determinism across thread counts, and learning: drqn
  * (LSTM, GRU) solves the T-maze, memoryless dqn and qtable stay at chance,
  * dqn with a window longer than the corridor solves it, dqn solves a fully
  * observable gridworld optimally. */
@@ -597,6 +598,89 @@ START_TEST(test_optimizers) {
 }
 END_TEST
 
+/* The state table without HDF5: copying agent a's buffers stage by stage
+ * into a fresh agent b (another seed) makes b continue exactly as a does;
+ * every buffer has a distinct name; stage 0 refuses an agent built for
+ * another number of envs before anything changes. */
+static void copy_state(agent *a, agent_actor *ac, agent *b, agent_actor *bc) {
+    agent_buf ta[AGENT_STATE_MAX], tb[AGENT_STATE_MAX];
+    for (int st = 0; st < AGENT_STATE_STAGES; st++) {
+        int na = agent_state_table(a, ac, ta, AGENT_STATE_MAX), nb = agent_state_table(b, bc, tb, AGENT_STATE_MAX);
+        ck_assert_int_gt(na, 0);
+        ck_assert_int_eq(na, nb);
+        static const size_t esize[] = {[AGENT_BUF_U8] = 1, [AGENT_BUF_I32] = 4, [AGENT_BUF_I64] = 8,
+                                       [AGENT_BUF_F32] = 4, [AGENT_BUF_F64] = 8};
+        for (int i = 0; i < na; i++) {
+            for (int j = 0; j < i; j++) ck_assert_str_ne(ta[i].name, ta[j].name);
+            ck_assert_str_eq(ta[i].name, tb[i].name);
+            ck_assert_int_eq(ta[i].type, tb[i].type);
+            ck_assert_int_eq(ta[i].stage, tb[i].stage);
+            if (ta[i].stage != st) continue;
+            if (ta[i].type == AGENT_BUF_NET) {
+                ck_assert_int_eq(net_copy(tb[i].ptr, ta[i].ptr), 0);
+                continue;
+            }
+            ck_assert_msg(ta[i].count == tb[i].count, "%s: %zu vs %zu", ta[i].name, ta[i].count, tb[i].count);
+            memcpy(tb[i].ptr, ta[i].ptr, ta[i].count * esize[ta[i].type]);
+        }
+        ck_assert_msg(agent_state_restore(b, bc, st) == 0, "stage %d: %s", st, rql_error());
+    }
+}
+
+static void check_state_copy(const char *type, const char *const *kv) {
+    agent_cfg *c = cfg_of(type, kv);
+    env_spec *s = tmaze(4);
+    const int N = 4;
+    env_vec *v = env_vec_alloc(s, N, 3), *v2 = env_vec_alloc(s, N, 77);
+    agent *a = agent_alloc(c, v->obs_size, v->n_actions, N, 9), *b = agent_alloc(c, v->obs_size, v->n_actions, N, 5);
+    agent_actor *ac = agent_actor_alloc(a, N), *bc = agent_actor_alloc(b, N);
+    ck_assert_int_eq(env_vec_reset(v), 0);
+    steps(a, ac, v, 150);
+    size_t eb = env_vec_state_bytes(v);
+    void *es = malloc(eb);
+    ck_assert_int_eq(env_vec_save_state(v, es), 0);
+    ck_assert_int_eq(env_vec_load_state(v2, es), 0);
+    copy_state(a, ac, b, bc);
+    steps(a, ac, v, 120);
+    steps(b, bc, v2, 120);
+    trace t1 = trace_of(a, ac), t2 = trace_of(b, bc);
+    ck_assert_msg(t1.sum == t2.sum, "%s: checksum %llx after the copy, %llx without", type,
+                  (unsigned long long)t2.sum, (unsigned long long)t1.sum);
+    ck_assert_int_eq(t1.updates, t2.updates);
+    ck_assert_int_gt(t1.updates, 10);
+    ck_assert_float_eq(t1.q0, t2.q0);
+    /* stage 0 refuses another shape, naming it, and leaves the agent alone */
+    agent *w = agent_alloc(c, v->obs_size, v->n_actions, N + 1, 1);
+    agent_actor *wc = agent_actor_alloc(w, N + 1);
+    agent_buf ta[AGENT_STATE_MAX], tw[AGENT_STATE_MAX];
+    agent_state_table(a, ac, ta, AGENT_STATE_MAX);
+    agent_state_table(w, wc, tw, AGENT_STATE_MAX);
+    ck_assert_str_eq(tw[0].name, "agent_meta");
+    memcpy(tw[0].ptr, ta[0].ptr, tw[0].count * sizeof(int64_t));
+    uint64_t before = agent_net(w) ? net_checksum(agent_net(w)) : 0;
+    ck_assert_int_eq(agent_state_restore(w, wc, 0), AGENT_EINVAL);
+    ck_assert_ptr_nonnull(strstr(rql_error(), "n_envs"));
+    ck_assert(before == (agent_net(w) ? net_checksum(agent_net(w)) : 0));
+    agent_buf small[2];
+    ck_assert_int_eq(agent_state_table(a, ac, small, 2), AGENT_EINVAL);
+    agent_actor_free(wc); agent_free(w);
+    free(es);
+    agent_actor_free(bc); agent_free(b); env_vec_free(v2);
+    agent_actor_free(ac); agent_free(a); env_vec_free(v);
+    env_spec_free(s);
+    agent_cfg_free(c);
+}
+
+START_TEST(test_state_table_copy) {
+    check_state_copy("drqn", (const char *const[]){"warmup", "100", "updates_per_step", "0.25", "batch", "8",
+                                                   "seq_mode", "chunk", "chunk", "4", "burn_in", "2", "state_init",
+                                                   "stored", "learn_h0", "1", NULL});
+    check_state_copy("dqn", (const char *const[]){"warmup", "100", "updates_per_step", "0.5", "k", "3", "optimizer",
+                                                  "sgd", "momentum", "0.9", NULL});
+    check_state_copy("qtable", (const char *const[]){"k", "2", "capacity", "16", NULL});   /* grows past 16 */
+}
+END_TEST
+
 START_TEST(test_errors) {
     agent_cfg *c = cfg_of("dqn", NULL);
     agent *a = agent_alloc(c, 3, 4, 2, 1);
@@ -752,6 +836,7 @@ int main(void) {
     tcase_add_test(io, test_resume_drqn);
     tcase_add_test(io, test_resume_dqn_qtable);
     tcase_add_test(io, test_optimizers);
+    tcase_add_test(io, test_state_table_copy);
     tcase_add_test(io, test_determinism);
     tcase_set_timeout(io, 120);
     suite_add_tcase(s, io);
