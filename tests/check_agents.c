@@ -490,6 +490,12 @@ static trace trace_of(agent *a, agent_actor *ac) {
     return (trace){n ? net_checksum(n) : 0, st.updates, ac->q[0]};
 }
 
+/* The original and the resumed agent of a resume check, with their envs. */
+static void free_two(agent *a, agent_actor *ac, env_vec *v, agent *b, agent_actor *bc, env_vec *v2) {
+    agent_actor_free(bc); agent_free(b); env_vec_free(v2);
+    agent_actor_free(ac); agent_free(a); env_vec_free(v);
+}
+
 static void check_resume(const char *type, const char *const *kv) {
     agent_cfg *c = cfg_of(type, kv);
     env_spec *s = tmaze(4);
@@ -534,8 +540,7 @@ static void check_resume(const char *type, const char *const *kv) {
     H5Fclose(f);
     H5Pclose(fapl);
     free(es);
-    agent_actor_free(bc); agent_free(b); env_vec_free(v2);
-    agent_actor_free(ac); agent_free(a); env_vec_free(v);
+    free_two(a, ac, v, b, bc, v2);
     env_spec_free(s);
     agent_cfg_free(c);
 }
@@ -665,8 +670,7 @@ static void check_state_copy(const char *type, const char *const *kv) {
     ck_assert_int_eq(agent_state_table(a, ac, small, 2), AGENT_EINVAL);
     agent_actor_free(wc); agent_free(w);
     free(es);
-    agent_actor_free(bc); agent_free(b); env_vec_free(v2);
-    agent_actor_free(ac); agent_free(a); env_vec_free(v);
+    free_two(a, ac, v, b, bc, v2);
     env_spec_free(s);
     agent_cfg_free(c);
 }
