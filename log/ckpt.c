@@ -261,11 +261,12 @@ int ckpt_put_agent(hid_t g, agent *a, agent_actor *train_actor) {
     if (!a || g < 0) return rql_set_error(RQL_EINVAL, "agent_save: agent is NULL or group invalid");
     agent_buf t[AGENT_STATE_MAX];
     int n = agent_state_table(a, train_actor, t, AGENT_STATE_MAX);
+    if (n < 0) return n;
     for (int i = 0; i < n; i++) {
         int rc = put_buf(g, &t[i]);
         if (rc < 0) return rc;
     }
-    return n < 0 ? n : 0;
+    return 0;
 }
 
 int ckpt_get_agent(hid_t g, agent *a, agent_actor *train_actor) {
