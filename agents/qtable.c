@@ -20,8 +20,9 @@ int qtab_init(qtab *t, int kd, int A, long cap) {
     t->cap = c;
     t->count = 0;
     t->kd = kd;
-    t->keys = malloc(sizeof(float) * (size_t)c * kd);
-    t->q = malloc(sizeof(float) * (size_t)c * A);
+    /* calloc: free slots stay 0, so a checkpoint holds no uninitialised bytes */
+    t->keys = calloc((size_t)c * kd, sizeof(float));
+    t->q = calloc((size_t)c * A, sizeof(float));
     t->used = calloc((size_t)c, 1);
     if (!t->keys || !t->q || !t->used) {
         qtab_free(t);
