@@ -175,6 +175,14 @@ hid_t rlog_bool_type(void);
 
 /* ---- reading ---------------------------------------------------------------- */
 
+/* Metadata read attempts of every open of a log or checkpoint: bounded, so
+ * a damaged file fails in well under a second instead of HDF5's SWMR
+ * default of 100 exponentially spaced retries (hours). */
+#define RLOG_READ_ATTEMPTS 24
+/* A file-access property list with that bound (latest: the SWMR-capable
+ * H5F_LIBVER_LATEST format, for writers). The caller closes it. */
+hid_t rlog_fapl(int latest);
+
 typedef struct rlog_file rlog_file;
 
 /* Opens path read-only (SWMR read where the file allows it) and checks the
