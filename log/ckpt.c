@@ -72,21 +72,11 @@ static int digest_fd(int fd, uint64_t *h, uint64_t *n) {
     return 0;
 }
 
-static int write_digest(const char *path, char *err, size_t cap) {
-    int fd = open(path, O_RDWR | O_CLOEXEC);
-    if (fd < 0) return rql_failf(err, cap, "%s: %s", path, strerror(errno));
-    uint64_t h, n;
-    char ub[CKPT_USERBLOCK] = {0};
-    int rc = digest_fd(fd, &h, &n);
-    if (rc) rql_failf(err, cap, "%s: cannot read it back to checksum it (%s)", path, strerror(errno));
-    else {
-        snprintf(ub, sizeof ub, DIGEST_TAG " %016llx bytes %llu\n", (unsigned long long)h, (unsigned long long)n);
-        errno = 0;
-        if (pwrite(fd, ub, sizeof ub, 0) != (ssize_t)sizeof ub || fsync(fd))
-            rc = rql_failf(err, cap, "%s: cannot write its checksum (%s)", path, errno ? strerror(errno) : "short write");
-    }
-    close(fd);
-    return rc;
+/* The digest line for an image's bytes after the user block, zero-padded. */
+static void digest_header(char ub[CKPT_USERBLOCK], const uint8_t *img, size_t len) {
+    uint64_t n = (uint64_t)len, h = ckpt_xxh64(img, len);
+    memset(ub, 0, CKPT_USERBLOCK);
+    snprintf(ub, CKPT_USERBLOCK, DIGEST_TAG " %016llx bytes %llu\n", (unsigned long long)h, (unsigned long long)n);
 }
 
 int ckpt_verify(const char *path, char *err, size_t cap) {
@@ -132,13 +122,20 @@ int ckpt_begin(ckpt_writer *w, const char *path, char *err, size_t cap) {
         snprintf(err, cap, "%s: checkpoint path too long", path);
         return -1;
     }
+    /* The file is built in memory (HDF5's core driver, no backing store) and
+     * written by ckpt_commit in one go: every write to disk is then ours, so
+     * a full disk or an I/O error is a clean error, never an HDF5 close that
+     * fails half-way (which left HDF5 to crash at exit, tried on a full
+     * tmpfs). */
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fcpl >= 0) H5Pset_userblock(fcpl, CKPT_USERBLOCK);
-    errno = 0;
-    H5E_BEGIN_TRY { w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT); } H5E_END_TRY;
+    if (fapl >= 0) H5Pset_fapl_core(fapl, 1 << 20, 0);
+    H5E_BEGIN_TRY { w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, fcpl, fapl); } H5E_END_TRY;
     if (fcpl >= 0) H5Pclose(fcpl);
+    if (fapl >= 0) H5Pclose(fapl);
     if (w->file < 0) {
-        snprintf(err, cap, "%s: cannot create checkpoint file (%s)", w->tmp, errno ? strerror(errno) : "HDF5 refused");
+        snprintf(err, cap, "%s: cannot create the checkpoint in memory", w->tmp);
         return -1;
     }
     if (ckpt_put_str(w->file, "format", CKPT_FORMAT) || ckpt_put_i64(w->file, "format_version", CKPT_VERSION)) {
@@ -158,28 +155,45 @@ static int fsync_path(const char *path, int dir) {
 }
 
 int ckpt_commit(ckpt_writer *w, char *err, size_t cap) {
-    errno = 0;
-    herr_t rc = H5Fclose(w->file);
+    uint8_t *img = NULL;
+    ssize_t len = -1;
+    H5E_BEGIN_TRY {
+        if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) >= 0) len = H5Fget_file_image(w->file, NULL, 0);
+        if (len > 0 && (img = malloc((size_t)len)) &&
+            H5Fget_file_image(w->file, img, (size_t)len) != len)
+            len = -1;
+        H5Fclose(w->file);          /* in memory: nothing left to write */
+    } H5E_END_TRY;
     w->file = H5I_INVALID_HID;
-    if (rc < 0) {
-        snprintf(err, cap, "%s: closing the checkpoint failed (%s)", w->tmp, errno ? strerror(errno) : "HDF5 error");
-        unlink(w->tmp);
-        return -1;
+    if (len <= 0 || !img) {
+        free(img);
+        return rql_failf(err, cap, "%s: cannot build the checkpoint image (%s)", w->tmp,
+                         len > 0 ? "out of memory" : "HDF5 error");
     }
-    if (write_digest(w->tmp, err, cap)) {
-        unlink(w->tmp);
-        return -1;
-    }
+    /* The image is the HDF5 file proper (from its superblock): the user
+     * block that fcpl reserved goes before it, holding the digest. */
+    char ub[CKPT_USERBLOCK];
+    digest_header(ub, img, (size_t)len);
     /* Data on disk before the rename makes it visible: otherwise a power cut
      * could leave the new name pointing at an empty file. */
-    if (fsync_path(w->tmp, 0)) {
-        snprintf(err, cap, "%s: fsync: %s", w->tmp, strerror(errno));
-        unlink(w->tmp);
-        return -1;
+    int fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int rc = 0;
+    if (fd < 0) rc = rql_failf(err, cap, "%s: cannot create it: %s", w->tmp, strerror(errno));
+    for (size_t off = 0; !rc && off < CKPT_USERBLOCK + (size_t)len;) {
+        ssize_t k = off < CKPT_USERBLOCK ? write(fd, ub + off, CKPT_USERBLOCK - off)
+                                         : write(fd, img + off - CKPT_USERBLOCK, CKPT_USERBLOCK + (size_t)len - off);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) rc = rql_failf(err, cap, "%s: cannot write the checkpoint: %s", w->tmp,
+                                   k < 0 ? strerror(errno) : "short write");
+        else off += (size_t)k;
     }
-    if (rename(w->tmp, w->path)) {
-        snprintf(err, cap, "%s -> %s: rename: %s", w->tmp, w->path, strerror(errno));
-        unlink(w->tmp);
+    if (!rc && fsync(fd)) rc = rql_failf(err, cap, "%s: fsync: %s", w->tmp, strerror(errno));
+    if (fd >= 0 && close(fd) && !rc) rc = rql_failf(err, cap, "%s: close: %s", w->tmp, strerror(errno));
+    free(img);
+    if (!rc && rename(w->tmp, w->path))
+        rc = rql_failf(err, cap, "%s -> %s: rename: %s", w->tmp, w->path, strerror(errno));
+    if (rc) {
+        unlink(w->tmp);          /* the previous checkpoint, if any, is untouched */
         return -1;
     }
     char dir[1024];
