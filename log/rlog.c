@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -79,6 +80,7 @@ static const int table_block[NTABLES] = {512, 512, 64, 1024, 1};
 #define CHUNK_BYTES (64 * 1024)
 #define CHUNK_MAX_ROWS 16384
 #define DEFLATE_LEVEL 4
+#define STATUS_ROOM (32 * 1024)   /* bytes free needed to rewrite the status at close */
 
 static size_t ctype_size(ctype t) {
     switch (t) {
@@ -956,7 +958,20 @@ void rlog_set_failed(rlog *l, const char *msg) {
 int rlog_close(rlog *l) {
     if (!l) return 0;
     quiet();
+    /* Rows that cannot be written (a full disk, an I/O error) leave the log
+     * as its last good flush made it: once HDF5 failed a write, writing the
+     * status too was tried on a full tmpfs and lost the attribute, then
+     * crashed HDF5 at exit. */
     int rc = rlog_flush(l);
+    /* The status is a variable-length string: rewriting it takes new room in
+     * the file, and a write that fails for lack of room loses the attribute
+     * (tried on a full tmpfs). With less than STATUS_ROOM bytes free the log
+     * is left as its last flush made it ("running", every row flushed). */
+    struct statvfs vs;
+    if (!rc && (l->complete || l->failed || !l->keep_status) && l->sb_fd >= 0 && fstatvfs(l->sb_fd, &vs) == 0 &&
+        (uint64_t)vs.f_bavail * vs.f_frsize < STATUS_ROOM)
+        rc = fail("%s: no room left on its filesystem to write its status (%llu bytes free)", l->path,
+                  (unsigned long long)vs.f_bavail * vs.f_frsize);
     /* A one-attribute change of an existing scalar in place: the only
      * metadata write after SWMR started, at the very end. */
     if (!rc && (l->complete || l->failed || !l->keep_status) &&
