@@ -55,8 +55,16 @@ int cmd_compare(int argc, char **argv) {
     stats_comparison *c = stats_compare((const char *const *)paths, n, threshold, err, sizeof err);
     stats_free_paths(paths, n);
     if (!c) { fprintf(stderr, "rql compare: %s\n", err); return 2; }
+    /* Every unreadable log is named; the others are still compared, and the
+     * exit status says that the comparison is not of every run given. */
+    for (int i = 0; i < c->nbad; i++) fprintf(stderr, "rql compare: left out: %s\n", c->bad[i]);
     int rc = stats_print(c, fmt, stdout) ? 1 : 0;
     if (rc) fprintf(stderr, "rql compare: cannot write the output\n");
+    if (!rc && c->nbad) {
+        fprintf(stderr, "rql compare: %d of %d logs could not be read and were left out\n", c->nbad,
+                c->nbad + c->nruns);
+        rc = 1;
+    }
     stats_comparison_free(c);
     return rc;
 }

@@ -771,6 +771,7 @@ static rlog *reopen(const char *path, const rlog_counts *counts) {
     quiet();
     struct stat st;
     if (stat(path, &st) != 0) return fail("%s: %s", path, strerror(errno)), NULL;
+    if (!S_ISREG(st.st_mode)) return fail("%s: not a regular file", path), NULL;
     if (H5Fis_hdf5(path) <= 0) return fail("%s: not an HDF5 file", path), NULL;
     rlog *l = rlog_new(path);
     if (!l) return NULL;
@@ -1021,6 +1022,7 @@ rlog_file *rlog_file_open(const char *path) {
     if (!path) return fail("rlog: no file given"), NULL;
     if (stat(path, &st) != 0) return fail("%s: %s", path, strerror(errno)), NULL;
     if (S_ISDIR(st.st_mode)) return fail("%s: is a folder, not a run log", path), NULL;
+    if (!S_ISREG(st.st_mode)) return fail("%s: not a regular file", path), NULL;
     if (H5Fis_hdf5(path) <= 0) return fail("%s: not an HDF5 file", path), NULL;
     rlog_file *f = calloc(1, sizeof *f);
     if (!f || !(f->path = strdup(path))) {
@@ -1046,6 +1048,25 @@ rlog_file *rlog_file_open(const char *path) {
         return NULL;
     }
     return f;
+}
+
+int rlog_is_foreign(const char *path) {
+    quiet();
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || H5Fis_hdf5(path) <= 0) return 0;
+    hid_t fapl = rlog_fapl(0);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl);
+    if (f < 0) f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    if (fapl >= 0) H5Pclose(fapl);
+    if (f < 0) return 0;
+    /* no format attribute at all, or another format: foreign; one that
+     * cannot be read: damaged */
+    htri_t has = H5Aexists(f, "format");
+    char *fmt = has > 0 ? attr_read_str(f, "format") : NULL;
+    int foreign = has == 0 || (fmt && strcmp(fmt, RLOG_FORMAT) != 0);
+    free(fmt);
+    H5Fclose(f);
+    return foreign;
 }
 
 void rlog_file_close(rlog_file *f) {

@@ -189,6 +189,9 @@ typedef struct rlog_file rlog_file;
  * root attributes format == "rql-log" and format_version <= RLOG_FORMAT_VERSION. */
 rlog_file *rlog_file_open(const char *path);
 void rlog_file_close(rlog_file *f);              /* NULL: no-op */
+/* 1 when path is a readable HDF5 file whose root attribute format is absent
+ * or is not "rql-log" (a checkpoint, a Minari export): not a damaged log. */
+int rlog_is_foreign(const char *path);
 hid_t rlog_file_id(const rlog_file *f);
 const char *rlog_file_path(const rlog_file *f);
 int rlog_file_has(const rlog_file *f, const char *dset);   /* "curves/return": 1 / 0 */

@@ -157,17 +157,19 @@ static void check_bool_enum(hid_t f, const char *name) {
     H5Dclose(ds);
 }
 
-/* Chunked, shuffle then deflate, unlimited rows. */
+/* Chunked, shuffle then deflate then a Fletcher-32 checksum, unlimited rows. */
 static void check_layout(hid_t f, const char *name) {
     hid_t ds = H5Dopen2(f, name, H5P_DEFAULT);
     hid_t p = H5Dget_create_plist(ds);
     ck_assert_int_eq(H5Pget_layout(p), H5D_CHUNKED);
-    ck_assert_int_eq(H5Pget_nfilters(p), 2);
+    ck_assert_int_eq(H5Pget_nfilters(p), 3);
     unsigned flags;
     size_t nv = 0;
     ck_assert_int_eq(H5Pget_filter2(p, 0, &flags, &nv, NULL, 0, NULL, NULL), H5Z_FILTER_SHUFFLE);
     nv = 0;
     ck_assert_int_eq(H5Pget_filter2(p, 1, &flags, &nv, NULL, 0, NULL, NULL), H5Z_FILTER_DEFLATE);
+    nv = 0;
+    ck_assert_int_eq(H5Pget_filter2(p, 2, &flags, &nv, NULL, 0, NULL, NULL), H5Z_FILTER_FLETCHER32);
     H5Pclose(p);
     H5Dclose(ds);
     hsize_t d[3], m[3];
