@@ -565,7 +565,9 @@ static int run_locked(const rql_config *c, const rql_run_spec *r, const run_opts
         if (done) {
             /* A writer killed between its final checkpoint and closing the
              * log leaves every row flushed but the status "running": mark it. */
-            if (run_log_complete(r->log_path, s.text, err, cap) == 0) {
+            int k = run_log_complete(r->log_path, s.text, err, cap);
+            if (k < 0) goto out;           /* damaged, or another config's: said in err */
+            if (k == 0) {
                 s.log = rlog_open_append(r->log_path);
                 if (!s.log) { rql_failf(err, cap, "%s", rql_error()); goto out; }
                 rlog_set_complete(s.log);
@@ -650,6 +652,9 @@ int run_log_complete(const char *log_path, const char *text, char *err, size_t c
         if (rlog_attr_str(f, "config", &config) || strcmp(config, text))
             rc = rql_failf(err, cap, "%s: a finished run of another config; remove it (or use --force) to run this "
                                  "config, or restore the config it was made with", log_path);
+        /* a finished run is kept only if every row of it still reads back */
+        else if (rlog_verify(log_path))
+            rc = rql_failf(err, cap, "%s; --force starts the run over", rql_error());
     }
     free(status);
     free(config);

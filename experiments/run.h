@@ -65,7 +65,8 @@ int run_execute(const rql_config *c, const rql_run_spec *r, const run_opts *o, r
 /* Whether the log at log_path is a finished run of config text `text`
  * (rql_config_run_text): 1 when its root attribute status is "complete" and
  * its config equals text, 0 when it is missing or not complete, -1 when it
- * is complete but of another config (the reason in err). */
+ * is complete but of another config, or damaged (a dataset that does not
+ * read back: rlog_verify), with the reason in err. */
 int run_log_complete(const char *log_path, const char *text, char *err, size_t cap);
 
 /* Whether a run of resolved config text and seed may replace the file at

@@ -159,6 +159,11 @@ static const char *run_state_why(const sweep_plan *p, int i, char *why, size_t c
     char *text = rql_config_run_text(cell->cfg, r->agent, r->seed);
     char err[1200];
     int k = text ? run_log_complete(r->log_path, text, err, sizeof err) : 0;
+    if (k < 0 && !strstr(err, "another config")) {      /* a finished log that does not read back */
+        free(text);
+        snprintf(why, cap, "%s", err);
+        return "unreadable";
+    }
     if (k > 0 || k < 0 || has_ckpt || !has_log) {
         free(text);
         return k > 0 ? "complete" : k < 0 ? "other-config" : has_ckpt ? "resumable" : "new";

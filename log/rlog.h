@@ -192,6 +192,9 @@ void rlog_file_close(rlog_file *f);              /* NULL: no-op */
 /* 1 when path is a readable HDF5 file whose root attribute format is absent
  * or is not "rql-log" (a checkpoint, a Minari export): not a damaged log. */
 int rlog_is_foreign(const char *path);
+/* Opens path and reads every dataset of every table whole, so that HDF5
+ * checks every chunk's checksum: 0, or -1 naming the damaged dataset. */
+int rlog_verify(const char *path);
 hid_t rlog_file_id(const rlog_file *f);
 const char *rlog_file_path(const rlog_file *f);
 int rlog_file_has(const rlog_file *f, const char *dset);   /* "curves/return": 1 / 0 */
