@@ -17,7 +17,9 @@ static void usage(FILE *f) {
                "means with 95%% confidence intervals from the t distribution; episodes to solve\n"
                "= the first evaluation with success >= X (median and IQR, 'never' counted as\n"
                "infinity); AUC = greedy success averaged over training (trapezoids over the\n"
-               "evaluations); Welch's t test on final success between every pair of agents.\n");
+               "evaluations); Welch's t test on final success between every pair of agents.\n"
+               "A log that cannot be read is named on stderr and left out; the others are\n"
+               "compared, and the exit status is then 1.\n");
 }
 
 int cmd_compare(int argc, char **argv) {
