@@ -12,6 +12,7 @@
  * state); then the target net and the online net each make one whole-sequence
  * pass, n-step double-Q targets are read off both, and BPTT runs once. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "agents/td.h"
 
@@ -19,27 +20,60 @@ static inline size_t rcell(const agent_replay *r, long u, int row) {
     return (size_t)(u % r->nslots) * r->n + row;
 }
 
+/* Rejection tries per batch row before the sampler indexes the episode
+ * starts instead. With starts one in q cells, a row needs q tries on
+ * average and more than SAMPLE_TRIES with probability (1 - 1/q)^SAMPLE_TRIES:
+ * below 1e-8 for episodes up to 200 steps, so every existing config draws
+ * exactly what the plain rejection sampler drew. */
+#define SAMPLE_TRIES 4096
+
 static int sample(agent *a) {
     const agent_replay *r = a->rp;
     const agent_params *p = &a->p;
     long lo = agent_replay_lo(r), span = r->head - lo;
     int max_train = p->seq_mode == SEQ_CHUNK ? p->chunk : p->max_len;
-    for (int b = 0; b < p->batch; b++) {
+    /* The episode starts held, as cell numbers (u - lo) * n + row: built
+     * only when a row's rejection tries all missed (starts are rare, or
+     * there are none), once per call. */
+    long *starts = NULL, nstarts = -1;
+    int rc = 0;
+    for (int b = 0; b < p->batch && !rc; b++) {
         long u = 0;
-        int row = 0;
+        int row = 0, found = p->seq_mode == SEQ_CHUNK;
         /* episode mode: uniform over the episode starts held, by rejection
-         * (a start is one step in the episode length, so this is cheap); if
-         * no start is held at all (one episode longer than the replay), the
-         * last draw serves as a chunk start with the state_init start state */
-        for (int tries = 0; tries < 1000000; tries++) {
+         * (a start is one step in the episode length, so this is cheap) */
+        for (int tries = 0; nstarts != 0 && tries < (found ? 1 : SAMPLE_TRIES); tries++) {
             u = lo + (long)gsl_rng_uniform_int(a->rng, (unsigned long)span);
             row = (int)gsl_rng_uniform_int(a->rng, (unsigned long)r->n);
-            if (p->seq_mode == SEQ_CHUNK || (r->flags[rcell(r, u, row)] & REPLAY_START)) break;
+            if (found || (r->flags[rcell(r, u, row)] & REPLAY_START)) { found = 1; break; }
+        }
+        if (!found && nstarts < 0) {
+            /* still uniform over the starts: a row that reaches this point
+             * draws one of them with equal probability */
+            size_t cells = (size_t)span * (size_t)r->n;
+            starts = malloc((cells ? cells : 1) * sizeof *starts);
+            if (!starts) { rc = rql_set_error(AGENT_ENOMEM, "drqn: out of memory indexing %zu replay cells", cells); break; }
+            nstarts = 0;
+            for (long v = lo; v < r->head; v++)
+                for (int k = 0; k < r->n; k++)
+                    if (r->flags[rcell(r, v, k)] & REPLAY_START) starts[nstarts++] = (v - lo) * r->n + k;
+        }
+        if (!found && nstarts > 0) {
+            long c = starts[gsl_rng_uniform_int(a->rng, (unsigned long)nstarts)];
+            u = lo + c / r->n;
+            row = (int)(c % r->n);
+        } else if (!found) {
+            /* no start held at all (one episode longer than the replay):
+             * a uniform cell serves as a chunk start with the state_init
+             * start state */
+            u = lo + (long)gsl_rng_uniform_int(a->rng, (unsigned long)span);
+            row = (int)gsl_rng_uniform_int(a->rng, (unsigned long)r->n);
         }
         if (agent_replay_plan(r, u, row, max_train, p->burn_in, p->n_step, &a->seqs[b]) < 0)
-            return rql_set_error(AGENT_EINVAL, "drqn: cannot plan a sequence at slot %ld row %d", u, row);
+            rc = rql_set_error(AGENT_EINVAL, "drqn: cannot plan a sequence at slot %ld row %d", u, row);
     }
-    return 0;
+    free(starts);
+    return rc;
 }
 
 /* Start states of the rows for network n (online or target, each with its

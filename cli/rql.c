@@ -3,6 +3,7 @@
  * lists only what the build contains. Only experiments/ talks to the user. */
 #include <stdio.h>
 #include <string.h>
+#include <hdf5.h>
 #include "cli/cmd.h"
 
 #define RQL_CMDS(X)                                                            \
@@ -46,6 +47,10 @@ int rql_usage_of(const char *name, FILE *f) {
 }
 
 int main(int argc, char **argv) {
+    /* Every file rql opens it closes itself. HDF5's exit handler would close
+     * again a file whose close failed (a full disk) and crash inside
+     * H5F__close_cb, turning a clean "no space left" error into SIGSEGV. */
+    H5dont_atexit();
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
