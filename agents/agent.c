@@ -55,7 +55,7 @@ static const agent_param_desc dqn_params[] = {
     EXPLORE("20000"),
 };
 static const agent_param_desc drqn_params[] = {
-    {"cell", P_STR, "lstm", 0, 0, "lstm|gru|rnn: the recurrent core", "lstm|gru|rnn"},
+    {"cell", P_STR, "lstm", 0, 0, "the recurrent core (nets.h)", "lstm|gru|rnn|peephole|mingru|lru"},
     {"hidden", P_INT, "32", 1, 4096, "units of the recurrent core", NULL},
     {"encoder", P_INT, "0", 0, 4096, "units of a dense relu encoder before the core (0: none)", NULL},
     {"learn_h0", P_BOOL, "0", 0, 1, "the initial state (h0, c0) is a learned parameter", NULL},
@@ -218,7 +218,8 @@ static void parse_params(const agent_cfg *c, agent_params *p) {
     p->encoder = (int)cfg_long(c, "encoder", 0);
     p->learn_h0 = (int)cfg_long(c, "learn_h0", 0);
     const char *cell = cfg_str(c, "cell", "lstm");
-    p->cell = !strcmp(cell, "gru") ? LAYER_GRU : !strcmp(cell, "rnn") ? LAYER_RNN : LAYER_LSTM;
+    p->cell = LAYER_LSTM;
+    for (int k = LAYER_RNN; k <= LAYER_LRU; k++) if (!strcmp(cell, layer_kind_str(k))) p->cell = k;
     p->k = p->type == AGENT_DRQN ? 1 : (int)cfg_long(c, "k", 1);
     p->lr = cfg_real(c, "lr", 1e-3f);
     const char *opt = cfg_str(c, "optimizer", "adam");
@@ -420,8 +421,8 @@ agent_actor *agent_actor_alloc(agent *a, int n) {
         pv->state = calloc(N * S, sizeof(float));
         pv->before = calloc(N * S, sizeof(float));
         ac->hidden = calloc(N * a->H, sizeof(float));
-        if (a->p.cell == LAYER_LSTM) ac->cell = calloc(N * a->H, sizeof(float));
-        if (!pv->state || !pv->before || !ac->hidden || (a->p.cell == LAYER_LSTM && !ac->cell)) goto nomem;
+        if (layer_has_cell(a->p.cell)) ac->cell = calloc(N * a->H, sizeof(float));
+        if (!pv->state || !pv->before || !ac->hidden || (layer_has_cell(a->p.cell) && !ac->cell)) goto nomem;
         net_state_reset(a->online, pv->state, n, NULL);
     } else {
         pv->win = calloc(N * kd, sizeof(float));

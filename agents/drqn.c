@@ -122,16 +122,13 @@ int drqn_update(agent *a) {
         /* rows that started from h0 (and were not burnt in) pass their
          * dL/dstate0 on to it: net_backward does not, as a state0 was given */
         const net_layer *L = &a->online->layers[a->rec_layer];
-        const int H = L->units;
+        /* h0 (and c0) lie in the order of the layer's state block */
+        const int W = net_layer_state_size(L);
         float *gh = a->online->grads + L->off_h0;
-        float *gc = L->kind == LAYER_LSTM ? a->online->grads + L->off_c0 : NULL;
         for (int b = 0; b < B; b++) {
             if (!a->mask[b] || a->seqs[b].burn) continue;
             const float *d = a->dst0 + (size_t)b * a->S + L->state_off;
-            for (int j = 0; j < H; j++) {
-                gh[j] += d[j];
-                if (gc) gc[j] += d[H + j];
-            }
+            for (int j = 0; j < W; j++) gh[j] += d[j];
         }
     }
     a->loss = (float)(loss / count);

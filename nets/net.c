@@ -39,6 +39,19 @@ const char *layer_kind_str(layer_kind k) {
     return "?";
 }
 
+const char *layer_gate_order(layer_kind k) {
+    switch (k) {
+    case LAYER_LSTM: case LAYER_PEEPHOLE: return "ifgo";
+    case LAYER_GRU: return "rzn";
+    case LAYER_RNN: return "h";
+    case LAYER_MINGRU: return "zh";
+    case LAYER_LRU: return "ri";
+    default: return "";
+    }
+}
+
+int layer_has_cell(layer_kind k) { return nets_has_cell(k); }
+
 /* ---- spec parser ----------------------------------------------------------- */
 static int parse_int(const char *s, size_t n, int *out) {
     if (n == 0 || n > 9) return -1;

@@ -16,10 +16,7 @@
 #include "nets/nets_internal.h"
 
 static const char *kind_str(layer_kind k) { return layer_kind_str(k); }
-static const char *gate_str(layer_kind k) {
-    return k == LAYER_LSTM || k == LAYER_PEEPHOLE ? "ifgo" : k == LAYER_GRU ? "rzn"
-         : k == LAYER_MINGRU ? "zh" : k == LAYER_LRU ? "ri" : "h";
-}
+static const char *gate_str(layer_kind k) { return layer_gate_order(k); }
 static const char *act_str(act_kind a) {
     return a == ACT_RELU ? "relu" : a == ACT_TANH ? "tanh" : "none";
 }

@@ -60,6 +60,12 @@ typedef enum { LAYER_DENSE, LAYER_RNN, LAYER_LSTM, LAYER_GRU, LAYER_PEEPHOLE, LA
 /* "dense", "rnn", "lstm", "gru", "peephole", "mingru", "lru" (the names
  * net_parse_spec reads); "?" otherwise. */
 const char *layer_kind_str(layer_kind k);
+/* Gate order of a recurrent kind as the weight files name it: "ifgo" lstm
+ * and peephole, "rzn" gru, "h" rnn, "zh" mingru, "ri" lru (real, imaginary);
+ * "" for dense. */
+const char *layer_gate_order(layer_kind k);
+/* The kind keeps a cell state c beside h (lstm, peephole). */
+int layer_has_cell(layer_kind k);
 typedef enum { ACT_NONE, ACT_RELU, ACT_TANH } act_kind;
 
 typedef struct {
