@@ -101,7 +101,6 @@ void lru_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
     const size_t BH = (size_t)B * H;
     float *slr = w->scan, *sli = slr + BH, *sg = sli + BH, *dh = w->dh;
     memset(slr, 0, sizeof(float) * 3 * BH);
-    memset(dh, 0, sizeof(float) * B * H2);
     for (int t = T - 1; t >= 0; t--) {
         const float *hp = w->cs + (size_t)t * B * H2, *ut = w->gates + (size_t)t * B * H2;
         float *dgt = dg + (size_t)t * B * H2;

@@ -94,7 +94,6 @@ void mingru_backward(const net_layer *L, const float *p, float *g, net_lws *w, c
     const int In = L->in, H = L->units, G = 2 * H;
     const float *Wih = p + L->off_w_ih;
     float *dh = w->dh;
-    memset(dh, 0, sizeof(float) * B * H);
     for (int t = T - 1; t >= 0; t--) {
         const float *gt = w->gates + (size_t)t * B * G, *gdt = w->tc + (size_t)t * B * H;
         const float *hp = w->out + (size_t)t * B * H, *dout = w->dout + (size_t)t * B * H;

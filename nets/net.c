@@ -632,6 +632,11 @@ int net_forward(net *n, const float *x, const int *len, int B, int T,
 
 int net_backward(net *n, const float *dy, float *dstate0) {
     if (!n || !dy) return rql_set_error(NETS_EINVAL, "net_backward: network or dy is NULL");
+    return net_backward_state(n, dy, NULL, dstate0);
+}
+
+int net_backward_state(net *n, const float *dy, const float *dstate_out, float *dstate0) {
+    if (!n) return rql_set_error(NETS_EINVAL, "net_backward: network is NULL");
     net_ws *ws = n->ws;
     if (!ws->have_fwd)
         return rql_set_error(NETS_EINVAL, "net_backward: no net_forward to differentiate");
@@ -640,8 +645,8 @@ int net_backward(net *n, const float *dy, float *dstate0) {
     net_lws *top = &ws->lw[n->nlayers - 1];
     size_t ob = sizeof(float) * O;
     /* dy (batch-major, all steps or the last valid one) -> time-major dout */
-    if (!ws->return_seq) memset(top->dout, 0, ob * T * B);
-    for (int b = 0; b < B; b++) {
+    if (!ws->return_seq || !dy) memset(top->dout, 0, ob * T * B);
+    for (int b = 0; dy && b < B; b++) {
         int lb = ws->len[b];
         if (ws->return_seq) {
             for (int t = 0; t < T; t++) {
@@ -658,6 +663,16 @@ int net_backward(net *n, const float *dy, float *dstate0) {
         net_lws *w = &ws->lw[l];
         const float *in = l ? layer_output(&n->layers[l - 1], &ws->lw[l - 1], B) : ws->xt;
         float *din = l ? ws->lw[l - 1].dout : NULL;
+        if (L->kind != LAYER_DENSE)   /* the running dL/dh (dc) starts at dL/d(final state) */
+            for (int b = 0; b < B; b++) {
+                ws_row r = dstate_row(L, w, b);
+                if (dstate_out) {
+                    row_from(r, dstate_out + (size_t)b * n->state_size + L->state_off);
+                } else {
+                    memset(r.p0, 0, sizeof(float) * r.n0);
+                    if (r.p1) memset(r.p1, 0, sizeof(float) * r.n0);
+                }
+            }
         switch (L->kind) {
         case LAYER_DENSE: dense_backward(L, n->params, n->grads, w, in, din, T * B); break;
         case LAYER_RNN: rnn_backward(L, n->params, n->grads, w, in, din, lens, B, T); break;

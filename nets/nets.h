@@ -182,6 +182,11 @@ int net_forward(net *n, const float *x, const int *len, int B, int T,
  * (they were not used). Backward does not consume the forward: it may run
  * again (gradients add up), and net_step in between disturbs nothing. */
 int net_backward(net *n, const float *dy, float *dstate0);
+/* net_backward with a gradient on the final state as well: dstate_out
+ * [B, S] is dL/d(state_out of the last forward) (NULL: zero), and dy may be
+ * NULL (no loss on the outputs). This is how an encoder's final state that
+ * starts a decoder receives the decoder's dstate0 (sequence-to-sequence). */
+int net_backward_state(net *n, const float *dy, const float *dstate_out, float *dstate0);
 void net_zero_grad(net *n);
 
 /* One step for acting: x [B, in], state [B, S] read and overwritten, y [B, out].

@@ -42,8 +42,9 @@ typedef struct {
 /* Layer kernels. p / g: the network's flat params / grads. in [T*B, L->in].
  * len [B] or NULL (all T). Backward ADDS into g, writes din [T*B, L->in] (if
  * din != NULL) and consumes w->dout. Recurrent forward expects hs block 0 (and
- * cs block 0) filled with the initial state; backward leaves dL/dstate0 in
- * w->dh (and w->dc). */
+ * cs block 0) filled with the initial state; recurrent backward expects w->dh
+ * (and w->dc) filled with dL/d(final state) (zero when only the outputs
+ * matter) and leaves dL/dstate0 there. */
 void dense_forward(const net_layer *L, const float *p, net_lws *w, const float *in, int N);
 void dense_backward(const net_layer *L, const float *p, float *g, net_lws *w, const float *in,
                     float *din, int N);

@@ -64,8 +64,6 @@ void peephole_backward(const net_layer *L, const float *p, float *g, net_lws *w,
     const float *pi = p + L->off_peep, *pf = pi + H, *po = pf + H;
     float *gpi = g + L->off_peep, *gpf = gpi + H, *gpo = gpf + H;
     float *dh = w->dh, *dc = w->dc;
-    memset(dh, 0, sizeof(float) * B * H);
-    memset(dc, 0, sizeof(float) * B * H);
     for (int t = T - 1; t >= 0; t--) {
         const float *gt = w->gates + (size_t)t * B * G, *tc = w->tc + (size_t)t * B * H;
         const float *cp = w->cs + (size_t)t * B * H, *cn = w->cs + (size_t)(t + 1) * B * H;

@@ -198,6 +198,71 @@ START_TEST(grad_stack_cells) {
 }
 END_TEST
 
+/* net_backward_state: a loss on the final state too, L = sum(y * wy) +
+ * sum(state_out * ws), with ragged rows (one empty) and a given state0;
+ * central differences of every parameter and state0 entry. dy NULL (only
+ * the state matters, an encoder's case) is checked on the last spec. */
+static double state_loss(net *n, const float *x, const float *s0, const float *wy, const float *ws,
+                         float *y, float *so, int B, int T) {
+    ck_assert_int_eq(net_forward(n, x, LEN5, B, T, s0, 1, y, so), 0);
+    double L = 0;
+    for (int k = 0; k < B * T * n->out; k++) L += (double)y[k] * wy[k];
+    for (int k = 0; k < B * net_state_size(n); k++) L += (double)so[k] * ws[k];
+    return L;
+}
+
+static void expect_state_grads(const char *spec, int use_dy) {
+    const int B = 4, T = 5, in = 3;
+    const double eps = 1e-3;
+    net *n = make_net(spec, in, B, T, 77);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 78);
+    fill_uniform(n->params, n->nparams, 0.6, r);
+    const int S = net_state_size(n);
+    float x[4 * 5 * 3], wy[4 * 5 * 8], y[4 * 5 * 8], s0[4 * 64], ws[4 * 64], so[4 * 64], ds0[4 * 64];
+    fill_uniform(x, sizeof x / sizeof *x, 1.0, r);
+    fill_uniform(wy, sizeof wy / sizeof *wy, use_dy ? 1.0 : 0.0, r);
+    fill_uniform(s0, (size_t)B * S, 0.8, r);
+    fill_uniform(ws, (size_t)B * S, 1.0, r);
+    state_loss(n, x, s0, wy, ws, y, so, B, T);
+    net_zero_grad(n);
+    ck_assert_msg(net_backward_state(n, use_dy ? wy : NULL, ws, ds0) == 0, "%s", rql_error());
+    gc_result g = {0, 0, 0, 0, ""};
+    for (size_t k = 0; k < n->nparams; k++) {
+        float keep = n->params[k];
+        n->params[k] = (float)(keep + eps);
+        double lp = state_loss(n, x, s0, wy, ws, y, so, B, T);
+        n->params[k] = (float)(keep - eps);
+        double lm = state_loss(n, x, s0, wy, ws, y, so, B, T);
+        n->params[k] = keep;
+        gc_note(&g, n->grads[k], (lp - lm) / ((double)(float)(keep + eps) - (double)(float)(keep - eps)),
+                "param", (int)k);
+    }
+    for (int k = 0; k < B * S; k++) {
+        float keep = s0[k];
+        s0[k] = (float)(keep + eps);
+        double lp = state_loss(n, x, s0, wy, ws, y, so, B, T);
+        s0[k] = (float)(keep - eps);
+        double lm = state_loss(n, x, s0, wy, ws, y, so, B, T);
+        s0[k] = keep;
+        gc_note(&g, ds0[k], (lp - lm) / ((double)(float)(keep + eps) - (double)(float)(keep - eps)),
+                "state0", k);
+    }
+    fprintf(stderr, "gradcheck state_out %-34s dy=%d: %4d values, max rel err %.2e\n", spec, use_dy,
+            g.checked, g.max_rel);
+    ck_assert_msg(g.bad == 0, "%s: %d of %d gradients off, first %s", spec, g.bad, g.checked, g.worst);
+    gsl_rng_free(r);
+    net_free(n);
+}
+
+START_TEST(grad_state_out) {
+    static const char *specs[] = {"lstm:3,dense:2", "gru:3", "rnn:3,dense:2", "peephole:3", "mingru:3,dense:2",
+                                  "lru:3", "dense:3:tanh,lstm:3,lru:2,mingru:2,dense:2"};
+    for (int s = 0; s < 7; s++) expect_state_grads(specs[s], 1);
+    expect_state_grads("dense:3:tanh,peephole:3,lru:2,dense:2", 0);
+}
+END_TEST
+
 /* Scan equals step for the scan cells over a long sequence: mingru's
  * log-space scan and lru's scan (net_forward, T = 200) against 200 calls of
  * net_step (mingru: its recurrence), outputs and states to 1e-5 relative,
@@ -898,6 +963,7 @@ int main(void) {
     tcase_add_test(tc, grad_lru);
     tcase_add_test(tc, grad_stack_cells);
     tcase_add_test(tc, scan_equals_step);
+    tcase_add_test(tc, grad_state_out);
     suite_add_tcase(s, tc);
     TCase *tm = tcase_create("semantics");
     tcase_add_test(tm, step_equals_forward);
