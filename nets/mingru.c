@@ -58,7 +58,9 @@ void mingru_forward(const net_layer *L, const float *p, net_lws *w, const float 
      * as a running max m and a sum s scaled by e^-m */
     const size_t BH = (size_t)B * H;
     double *A = (double *)w->scan, *M = A + BH, *S = M + BH;
-    for (size_t k = 0; k < BH; k++) { A[k] = 0; M[k] = -1e300; S[k] = 0; }
+    float *ek = (float *)(S + BH), *ea = ek + H, *lk = ea + H, *lg = lk + H;   /* [H] scratch each */
+    /* m starts far below any log v - a* (|a*| < 2^31 steps * 88) yet finite */
+    for (size_t k = 0; k < BH; k++) { A[k] = 0; M[k] = -1e30; S[k] = 0; }
     const float *h0 = w->out;
     for (int t = 0; t < T; t++) {
         const float *hp = w->out + (size_t)t * B * H;
@@ -70,20 +72,63 @@ void mingru_forward(const net_layer *L, const float *p, net_lws *w, const float 
             float *gz = gt + (size_t)b * G, *gh = gz + H, *gd = gdt + (size_t)b * H;
             const float *h0b = h0 + (size_t)b * H;
             double *Ab = A + (size_t)b * H, *Mb = M + (size_t)b * H, *Sb = S + (size_t)b * H;
+            /* three passes over the row, each of which GCC vectorises (one
+             * loop that feeds nets_expf into nets_logf it does not) */
             #pragma GCC ivdep
             for (int j = 0; j < H; j++) {
                 float k = gz[j] + bih[j], a = gh[j] + bih[H + j];
-                float z = nets_sigmoidf(k), s = nets_sigmoidf(a);
-                float la = -nets_softplusf(k);                  /* log(1 - z) */
-                float lv = -nets_softplusf(-k) + log_g(a);      /* log(z h~) */
-                double At = Ab[j] + la, x = lv - At;
-                double m = Mb[j] > x ? Mb[j] : x;
-                double St = Sb[j] * nets_expf((float)(Mb[j] - m)) + nets_expf((float)(x - m));
-                Ab[j] = At; Mb[j] = m; Sb[j] = St;
-                gz[j] = z;
-                gh[j] = a >= 0 ? a + 0.5f : s;
-                gd[j] = a >= 0 ? 1.0f : s * (1.0f - s);
-                hb[j] = nets_expf((float)At) * h0b[j] + nets_expf((float)(At + m)) * (float)St;
+                gz[j] = k;
+                gh[j] = a;
+                ek[j] = nets_expf(-fabsf(k));
+                ea[j] = nets_expf(-fabsf(a));
+            }
+            #pragma GCC ivdep
+            for (int j = 0; j < H; j++) {
+                float a = gh[j];
+                lk[j] = nets_logf(1.0f + ek[j]);
+                /* log g(a): log(a + 0.5) for a >= 0, log s(a) = a - log(1 + e^a) below */
+                float lp = nets_logf(0.5f * (a + fabsf(a)) + 0.5f), ln = a - nets_logf(1.0f + ea[j]);
+                lg[j] = a >= 0 ? lp : ln;
+            }
+            #pragma GCC ivdep
+            for (int j = 0; j < H; j++) {
+                /* with e = e^-|k|: softplus(+-k) = max(+-k, 0) + log(1 + e) */
+                float k = gz[j], a = gh[j], e = ek[j];
+                float sa = ea[j] / (1.0f + ea[j]);              /* s(a) where a < 0 */
+                gz[j] = k >= 0 ? 1.0f / (1.0f + e) : e / (1.0f + e);
+                gh[j] = a >= 0 ? a + 0.5f : sa;
+                gd[j] = a >= 0 ? 1.0f : sa * (1.0f - sa);
+                ek[j] = -(0.5f * (k + fabsf(k)) + lk[j]);        /* log a = log(1 - z) */
+                ea[j] = -(0.5f * (fabsf(k) - k) + lk[j]) + lg[j]; /* log v = log(z h~) */
+            }
+            /* the prefix sums, in double: a* += log a; running logcumsumexp
+             * of x = log v - a* as a scale m and a sum S relative to it */
+            #pragma GCC ivdep
+            for (int j = 0; j < H; j++) {
+                double At = Ab[j] + ek[j], x = ea[j] - At;
+                /* m = max(m, x) in a form GCC vectorises; any m works as the
+                 * scale as long as S is kept relative to the same m */
+                double dm = Mb[j] - x, m = x + (dm > 0 ? dm : 0.0);
+                lk[j] = (float)(Mb[j] - m);
+                lg[j] = (float)(x - m);
+                ek[j] = (float)At;
+                ea[j] = (float)(At + m);
+                Ab[j] = At;
+                Mb[j] = m;
+            }
+            #pragma GCC ivdep
+            for (int j = 0; j < H; j++) {
+                lk[j] = nets_expf(lk[j]);
+                lg[j] = nets_expf(lg[j]);
+                ek[j] = nets_expf(ek[j]);
+                ea[j] = nets_expf(ea[j]);
+            }
+            /* h_t = e^{a*} h_0 + e^{a* + m} S */
+            #pragma GCC ivdep
+            for (int j = 0; j < H; j++) {
+                double St = Sb[j] * lk[j] + lg[j];
+                Sb[j] = St;
+                hb[j] = ek[j] * h0b[j] + ea[j] * (float)St;
             }
         }
     }

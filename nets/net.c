@@ -187,9 +187,9 @@ static size_t layout_lws(const net *n, net_lws *lw, float *base, size_t at, int 
             at = carve(base, at, &w->hn, BT * U);
             at = carve(base, at, &w->ghh, (size_t)Bm * G);
         }
-        if (L->kind == LAYER_MINGRU) {        /* tc: g'(a); scan: 3 doubles per [B, H] */
+        if (L->kind == LAYER_MINGRU) {        /* tc: g'(a); scan: 3 doubles per [B, H], 4 [H] rows */
             at = carve(base, at, &w->tc, BT * U);
-            at = carve(base, at, &w->scan, (size_t)Bm * U * 6);
+            at = carve(base, at, &w->scan, (size_t)Bm * U * 6 + 4 * U);
         }
         if (L->kind == LAYER_LRU) {           /* cs: the complex state, Re | Im per row */
             at = carve(base, at, &w->cs, 2 * (BT * U + (size_t)Bm * U));
