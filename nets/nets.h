@@ -150,8 +150,12 @@ int net_parse_spec(const char *s, layer_spec *out, int max);
  * weight_ih [G*H, I] ~ U(+-sqrt(6 / (I + G*H))) (Keras' fans of the [I, G*H]
  * kernel); weight_hh: each [H, H] gate block an independent random orthogonal
  * matrix; the forget bias 1 sits in bias_ih (bias_hh stays 0, so the sum that
- * PyTorch uses is 1); learned h0 / c0 start at 0. net_init_layer touches only
- * the tensors of that layer. Draws come from r only, in tensor order. */
+ * PyTorch uses is 1); learned h0 / c0 start at 0. Peephole: as the LSTM,
+ * peephole weights 0. minGRU: weight_ih Glorot over [I, 2H], the update-gate
+ * bias -2 (the state keeps 0.88 of itself per step at first; see net.c),
+ * b_h 0. LRU: the paper's ring initialisation (lru.c). net_init_layer
+ * touches only the tensors of that layer. Draws come from r only, in tensor
+ * order. */
 int net_init(net *n, gsl_rng *r);
 int net_init_layer(net *n, int layer, gsl_rng *r);
 
