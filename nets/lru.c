@@ -22,13 +22,15 @@
  * part, C ~ N(0, 1/H) per part, D ~ N(0, 1/in) (the paper: N(0, 1) on its
  * diagonal).
  *
- * Training and acting run the same scan: the input projection of all steps
- * is one GEMM, the recurrence is elementwise (no matrix product per step,
- * unlike the LSTM's), the output projection of all steps is two GEMMs. On
- * one core the scan is a single sweep over time. Backward: the output
- * gradients into h for all steps are two GEMMs, then the reverse scan
- * (conjugate lambda) accumulates the gradients of lambda and gamma, then
- * the weight gradients of all steps are GEMMs. */
+ * Training and acting run the same scan: the input side of all steps, B x
+ * and D x, is one GEMM (B_re, B_im and D are adjacent: one [3H, in]
+ * matrix), the recurrence is elementwise (no matrix product per step,
+ * unlike the LSTM's), and Re(C h) of all steps is one GEMM with [C_re |
+ * -C_im] against the state rows [Re h | Im h]. On one core the scan is a
+ * single sweep over time. Backward: dL/dh from the outputs of all steps is
+ * one GEMM, the reverse scan (conjugate lambda) accumulates the gradients of
+ * lambda and gamma, then the gradients of C, of [B; D] and of the input are
+ * one GEMM each. */
 #include <cblas.h>
 #include "nets/nets_internal.h"
 
@@ -45,19 +47,19 @@ static void lru_lambda(const net_layer *L, const float *p, float *lam) {
 
 void lru_forward(const net_layer *L, const float *p, net_lws *w, const float *in,
                  const int *len, int B, int T) {
-    const int In = L->in, H = L->units, H2 = 2 * H, N = T * B;
+    const int In = L->in, H = L->units, H2 = 2 * H, H3 = 3 * H, N = T * B;
     float *lam = w->bsum;
     lru_lambda(L, p, lam);
     const float *lr = lam, *li = lam + H, *gm = lam + 2 * H;
-    /* u = B x for all steps: B_re and B_im are adjacent, one [2H, in] matrix */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, H2, In, 1.0f, in, In,
-                p + L->off_b_re, In, 0.0f, w->gates, H2);
+    /* [u_re, u_im, D x] = x [B_re; B_im; D]^T for all steps */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, H3, In, 1.0f, in, In,
+                p + L->off_b_re, In, 0.0f, w->gates, H3);
     for (int t = 0; t < T; t++) {
         const float *hp = w->cs + (size_t)t * B * H2;
         float *h = w->cs + (size_t)(t + 1) * B * H2;
-        const float *ut = w->gates + (size_t)t * B * H2;
+        const float *ut = w->gates + (size_t)t * B * H3;
         for (int b = 0; b < B; b++) {
-            const float *hpb = hp + (size_t)b * H2, *ub = ut + (size_t)b * H2;
+            const float *hpb = hp + (size_t)b * H2, *ub = ut + (size_t)b * H3;
             float *hb = h + (size_t)b * H2;
             if (len && t >= len[b]) { memcpy(hb, hpb, sizeof(float) * H2); continue; }
             #pragma GCC ivdep
@@ -68,46 +70,53 @@ void lru_forward(const net_layer *L, const float *p, net_lws *w, const float *in
             }
         }
     }
-    /* y = Re(C h) + D x = C_re h_re - C_im h_im + D x, all steps at once */
+    /* y = Re(C h) + D x = [C_re | -C_im] [Re h; Im h] + D x, all steps */
+    const float *Cre = p + L->off_c_re, *Cim = p + L->off_c_im;
+    float *cc = w->cc;
+    for (int j = 0; j < H; j++)
+        for (int k = 0; k < H; k++) {
+            cc[(size_t)j * H2 + k] = Cre[(size_t)j * H + k];
+            cc[(size_t)j * H2 + H + k] = -Cim[(size_t)j * H + k];
+        }
     const float *hs = w->cs + (size_t)B * H2;
     float *y = w->out + (size_t)B * H;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, H, H, 1.0f, hs, H2, p + L->off_c_re, H,
-                0.0f, y, H);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, H, H, -1.0f, hs + H, H2, p + L->off_c_im, H,
-                1.0f, y, H);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, H, In, 1.0f, in, In, p + L->off_d, In,
-                1.0f, y, H);
+    for (int r = 0; r < N; r++)
+        memcpy(y + (size_t)r * H, w->gates + (size_t)r * H3 + H2, sizeof(float) * H);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, H, H2, 1.0f, hs, H2, cc, H2, 1.0f, y, H);
 }
 
 void lru_backward(const net_layer *L, const float *p, float *g, net_lws *w, const float *in,
                   float *din, const int *len, int B, int T) {
-    const int In = L->in, H = L->units, H2 = 2 * H, N = T * B;
+    const int In = L->in, H = L->units, H2 = 2 * H, H3 = 3 * H, N = T * B;
     float *lam = w->bsum;
     lru_lambda(L, p, lam);
     const float *lr = lam, *li = lam + H, *gm = lam + 2 * H;
     const float *hs = w->cs + (size_t)B * H2, *dy = w->dout;
-    float *dg = w->dg;
-    /* dL/dh from the outputs of every step: [dy C_re, -dy C_im] */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, H, H, 1.0f, dy, H, p + L->off_c_re, H,
-                0.0f, dg, H2);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, H, H, -1.0f, dy, H, p + L->off_c_im, H,
-                0.0f, dg + H, H2);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, H, H, N, 1.0f, dy, H, hs, H2, 1.0f,
-                g + L->off_c_re, H);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, H, H, N, -1.0f, dy, H, hs + H, H2, 1.0f,
-                g + L->off_c_im, H);
-    nets_weight_grad(g + L->off_d, NULL, dy, in, N, H, In);
-    /* reverse scan; per-row sums of dL/dlambda_re, dL/dlambda_im, dL/dgamma */
+    float *dg = w->dg, *cc = w->cc, *dcc = w->cc + (size_t)H * H2;
+    /* dg rows [dL/dRe h, dL/dIm h, dL/d(D x)]: the first two from the outputs,
+     * dy [C_re | -C_im]; the reverse scan turns them into dL/du below */
+    for (int r = 0; r < N; r++)
+        memcpy(dg + (size_t)r * H3 + H2, dy + (size_t)r * H, sizeof(float) * H);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, H2, H, 1.0f, dy, H, cc, H2, 0.0f, dg, H3);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, H, H2, N, 1.0f, dy, H, hs, H2, 0.0f, dcc, H2);
+    float *gCre = g + L->off_c_re, *gCim = g + L->off_c_im;
+    for (int j = 0; j < H; j++)
+        for (int k = 0; k < H; k++) {
+            gCre[(size_t)j * H + k] += dcc[(size_t)j * H2 + k];
+            gCim[(size_t)j * H + k] -= dcc[(size_t)j * H2 + H + k];
+        }
+    /* reverse scan; per-row sums of dL/dlambda_re, dL/dlambda_im, dL/dgamma.
+     * dh arrives holding dL/d(final state) (net.c) */
     const size_t BH = (size_t)B * H;
     float *slr = w->scan, *sli = slr + BH, *sg = sli + BH, *dh = w->dh;
     memset(slr, 0, sizeof(float) * 3 * BH);
     for (int t = T - 1; t >= 0; t--) {
-        const float *hp = w->cs + (size_t)t * B * H2, *ut = w->gates + (size_t)t * B * H2;
-        float *dgt = dg + (size_t)t * B * H2;
+        const float *hp = w->cs + (size_t)t * B * H2, *ut = w->gates + (size_t)t * B * H3;
+        float *dgt = dg + (size_t)t * B * H3;
         for (int b = 0; b < B; b++) {
-            float *dgb = dgt + (size_t)b * H2;
-            if (len && t >= len[b]) { memset(dgb, 0, sizeof(float) * H2); continue; }
-            const float *hpb = hp + (size_t)b * H2, *ub = ut + (size_t)b * H2;
+            float *dgb = dgt + (size_t)b * H3;
+            if (len && t >= len[b]) { memset(dgb, 0, sizeof(float) * H3); continue; }
+            const float *hpb = hp + (size_t)b * H2, *ub = ut + (size_t)b * H3;
             float *dhb = dh + (size_t)b * H2;
             float *slb = slr + (size_t)b * H, *sib = sli + (size_t)b * H, *sgb = sg + (size_t)b * H;
             #pragma GCC ivdep
@@ -139,11 +148,9 @@ void lru_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
         g[L->off_theta + j] += (float)(dph * ph);
         g[L->off_gamma + j] += (float)(dgm * gm[j]);
     }
-    nets_weight_grad(g + L->off_b_re, NULL, dg, in, N, H2, In);
-    if (din) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, In, H2, 1.0f, dg, H2,
+    /* [B_re; B_im; D] and the input, all steps at once */
+    nets_weight_grad(g + L->off_b_re, NULL, dg, in, N, H3, In);
+    if (din)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, In, H3, 1.0f, dg, H3,
                     p + L->off_b_re, In, 0.0f, din, In);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, In, H, 1.0f, dy, H, p + L->off_d, In,
-                    1.0f, din, In);
-    }
 }

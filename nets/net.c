@@ -191,8 +191,9 @@ static size_t layout_lws(const net *n, net_lws *lw, float *base, size_t at, int 
             at = carve(base, at, &w->tc, BT * U);
             at = carve(base, at, &w->scan, (size_t)Bm * U * 6 + 4 * U);
         }
-        if (L->kind == LAYER_LRU) {           /* cs: the complex state, Re | Im per row */
+        if (L->kind == LAYER_LRU) {           /* cs: the complex state, Re | Im per row; cc: C */
             at = carve(base, at, &w->cs, 2 * (BT * U + (size_t)Bm * U));
+            at = carve(base, at, &w->cc, 4 * U * U);
             if (backward) at = carve(base, at, &w->scan, (size_t)Bm * U * 3);
         }
         if (!backward) continue;
@@ -273,11 +274,12 @@ net *net_alloc(int in, const layer_spec *layers, int nl, int max_batch, int max_
                 add_tensor(n, l, "nu_log", 1, H, 0, &off, &L->off_nu);
                 add_tensor(n, l, "theta_log", 1, H, 0, &off, &L->off_theta);
                 add_tensor(n, l, "gamma_log", 1, H, 0, &off, &L->off_gamma);
-                add_tensor(n, l, "B_re", 2, H, width, &off, &L->off_b_re);   /* B_im must follow */
+                /* B_re, B_im, D adjacent: one [3H, in] matrix for lru.c */
+                add_tensor(n, l, "B_re", 2, H, width, &off, &L->off_b_re);
                 add_tensor(n, l, "B_im", 2, H, width, &off, &L->off_b_im);
+                add_tensor(n, l, "D", 2, H, width, &off, &L->off_d);
                 add_tensor(n, l, "C_re", 2, H, H, &off, &L->off_c_re);
                 add_tensor(n, l, "C_im", 2, H, H, &off, &L->off_c_im);
-                add_tensor(n, l, "D", 2, H, width, &off, &L->off_d);
             } else {
                 add_tensor(n, l, "weight_ih_l0", 2, G, width, &off, &L->off_w_ih);
                 if (L->kind != LAYER_MINGRU)

@@ -84,8 +84,8 @@ typedef struct {
  *              peephole weights into i, f, o (rows in that order)
  *   mingru     "i.weight_ih_l0" [2H, in] (rows z then h~), "i.bias_ih_l0" [2H]
  *   lru        "i.nu_log" [H], "i.theta_log" [H], "i.gamma_log" [H],
- *              "i.B_re" [H, in], "i.B_im" [H, in], "i.C_re" [H, H],
- *              "i.C_im" [H, H], "i.D" [H, in]; learned state "i.h0" [2, H]
+ *              "i.B_re" [H, in], "i.B_im" [H, in], "i.D" [H, in],
+ *              "i.C_re" [H, H], "i.C_im" [H, H]; learned state "i.h0" [2, H]
  *              (real part, imaginary part)
  * Learned initial states (h0, then c0) follow a layer's weights and, taken
  * together, are laid out as the layer's block of a state row.
@@ -107,7 +107,7 @@ typedef struct {
     size_t off_w_ih, off_w_hh, off_b_ih, off_b_hh; /* dense: w_ih = weight [units,in], b_ih = bias */
     size_t off_h0, off_c0;                         /* learned initial state, if learn_h0 */
     size_t off_peep;                               /* peephole: weight_peep [3, H] */
-    /* lru: nu_log, theta_log, gamma_log [H]; B_re, B_im, D [H, in]; C_re, C_im [H, H] */
+    /* lru: nu_log, theta_log, gamma_log [H]; B_re, B_im, D [H, in] (adjacent); C_re, C_im [H, H] */
     size_t off_nu, off_theta, off_gamma, off_b_re, off_b_im, off_c_re, off_c_im, off_d;
     int state_off;                                 /* offset of this layer's h in a state row */
 } net_layer;

@@ -35,6 +35,7 @@ typedef struct {
     float *bsum;   /* lstm/rnn: b_ih + b_hh [G*H]; gru: b_ih + b_hh for r,z, b_ih for n;
                       backward reuses it as scratch for the bias column sums */
     float *ghh;    /* gru: W_hh h for one step [B, 3H] */
+    float *cc;     /* lru: [C_re | -C_im] [H, 2H], then its gradient [H, 2H] */
     float *scan;   /* mingru: the log-space scan's running sums, 3 doubles per
                       [B, H] entry; lru: per-row gradient sums [3, B, H] */
 } net_lws;
@@ -80,10 +81,10 @@ void lru_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
 void nets_blas_one_thread(void);
 
 /* Rows per unit of a recurrent layer's input weight: 1 (dense, rnn),
- * 4 (lstm, peephole), 3 (gru), 2 (mingru: z, h~; lru: B_re, B_im). */
+ * 4 (lstm, peephole), 3 (gru; lru: B_re, B_im, D), 2 (mingru: z, h~). */
 static inline int nets_gates(layer_kind k) {
-    return k == LAYER_LSTM || k == LAYER_PEEPHOLE ? 4 : k == LAYER_GRU ? 3
-         : k == LAYER_MINGRU || k == LAYER_LRU ? 2 : 1;
+    return k == LAYER_LSTM || k == LAYER_PEEPHOLE ? 4 : k == LAYER_GRU || k == LAYER_LRU ? 3
+         : k == LAYER_MINGRU ? 2 : 1;
 }
 /* The layer carries a cell state (lstm, peephole: c beside h). */
 static inline int nets_has_cell(layer_kind k) { return k == LAYER_LSTM || k == LAYER_PEEPHOLE; }
