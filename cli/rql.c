@@ -18,7 +18,7 @@
                "a grid of runs (config values x agents x seeds), under mpirun across ranks") \
     X(envs,    "envs [NAME]", "list the worlds and wrappers, or show one")   \
     X(play,    "play NAME [KEY=VALUE...]", "play a world in the terminal")      \
-    X(seq,     "seq --task add|recall --cell lstm|gru|rnn --length T", "supervised memory tasks") \
+    X(seq,     "seq --task add|recall|next|reverse|pattern --cell CELL --length T", "supervised memory tasks") \
     X(bench,   "bench [nets|envs|memory|all]", "benchmarks, ratios measured side by side") \
     X(help,    "help [config|COMMAND]", "this text, or the config reference")
 
