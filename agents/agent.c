@@ -59,6 +59,9 @@ static const agent_param_desc drqn_params[] = {
     {"hidden", P_INT, "32", 1, 4096, "units of the recurrent core", NULL},
     {"encoder", P_INT, "0", 0, 4096, "units of a dense relu encoder before the core (0: none)", NULL},
     {"learn_h0", P_BOOL, "0", 0, 1, "the initial state (h0, c0) is a learned parameter", NULL},
+    {"chrono", P_INT, "0", 0, 1e6,
+     "chrono init (Tallec & Ollivier 2018) for memories up to T steps: keep-gate biases ~ log U(1, T-1) "
+     "(lstm forget, input = minus it; gru z); 0: off (lstm forget bias 1)", NULL},
     {"seq_mode", P_STR, "episode", 0, 0, "episode|chunk: replay whole episodes or chunks of `chunk` steps",
      "episode|chunk"},
     {"chunk", P_INT, "16", 1, 4096, "train steps of a replayed chunk (seq_mode chunk)", NULL},
@@ -217,6 +220,7 @@ static void parse_params(const agent_cfg *c, agent_params *p) {
     p->layers = (int)cfg_long(c, "layers", 1);
     p->encoder = (int)cfg_long(c, "encoder", 0);
     p->learn_h0 = (int)cfg_long(c, "learn_h0", 0);
+    p->chrono = cfg_long(c, "chrono", 0);
     const char *cell = cfg_str(c, "cell", "lstm");
     p->cell = !strcmp(cell, "gru") ? LAYER_GRU : !strcmp(cell, "rnn") ? LAYER_RNN : LAYER_LSTM;
     p->k = p->type == AGENT_DRQN ? 1 : (int)cfg_long(c, "k", 1);
@@ -250,6 +254,25 @@ static void parse_params(const agent_cfg *c, agent_params *p) {
 }
 
 /* ---- allocation ------------------------------------------------------------------ */
+/* Chrono initialisation (Tallec & Ollivier 2018, "Can recurrent neural
+ * networks warp time?"): the bias of the gate that keeps the state is drawn
+ * per unit as log U(1, T - 1), so the units' characteristic forgetting times
+ * spread up to T steps and a gradient reaches back that far from the start.
+ * LSTM: forget bias b_f, input bias -b_f; GRU (PyTorch's h' = (1 - z) n + z h):
+ * the z bias. In bias_ih (bias_hh stays 0), as net_init puts the forget 1. */
+static void chrono_init(net *n, int layer, long T, gsl_rng *r) {
+    const net_layer *L = &n->layers[layer];
+    if (L->kind != LAYER_LSTM && L->kind != LAYER_GRU) return;
+    int H = L->units;
+    float *b = n->params + L->off_b_ih;
+    double hi = T > 2 ? (double)(T - 1) : 1.0 + 1e-6;
+    for (int j = 0; j < H; j++) {
+        float v = (float)log(1.0 + (hi - 1.0) * gsl_rng_uniform(r));
+        b[H + j] = v;                                 /* lstm gates i, f, g, o; gru r, z, n */
+        if (L->kind == LAYER_LSTM) b[j] = -v;
+    }
+}
+
 static int alloc_nets(agent *a) {
     const agent_params *p = &a->p;
     layer_spec ls[12];
@@ -269,8 +292,10 @@ static int alloc_nets(agent *a) {
     if (!a->online || !a->target)
         return rql_set_error(AGENT_ENOMEM, "cannot build the %s network (%d inputs, batch %d x %d steps): %s",
                                a->type_name, a->in, B, T, rql_error());
-    if (net_init(a->online, a->rng) < 0 || net_copy(a->target, a->online) < 0)
+    if (net_init(a->online, a->rng) < 0)
         return rql_set_error(AGENT_EINVAL, "network init: %s", rql_error());
+    if (p->type == AGENT_DRQN && p->chrono > 0) chrono_init(a->online, a->rec_layer, p->chrono, a->rng);
+    if (net_copy(a->target, a->online) < 0) return rql_set_error(AGENT_EINVAL, "network init: %s", rql_error());
     a->S = net_state_size(a->online);
     a->H = net_hidden_size(a->online);
     a->opt = optim_alloc(p->optimizer, a->online->nparams, p->lr);

@@ -14,6 +14,8 @@
     X(export,  "export RUN.h5 --minari OUT.h5", "trajectories as Minari-style episode groups") \
     X(sweep,   "sweep CONFIG [-o DIR] [--dry-run] [-j N] [--seeds LIST] [--set K=V] [--force]", \
                "a grid of runs (config values x agents x seeds), under mpirun across ranks") \
+    X(suite,   "suite NAME|--list [--agents L1,L2] [--seeds LIST] [-j N] [-o DIR] [--score] [--json|--csv]", \
+               "a memory suite (bsuite memory_len, ...) run as a sweep and scored as its anchor does") \
     X(envs,    "envs [NAME]", "list the worlds and wrappers, or show one")   \
     X(play,    "play NAME [KEY=VALUE...]", "play a world in the terminal")      \
     X(seq,     "seq --task add|recall --cell lstm|gru|rnn --length T", "supervised memory tasks") \
