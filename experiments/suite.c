@@ -99,6 +99,8 @@ void suite_card_free(suite_card *c) {
     free(c->nlearned);
     free(c->nverdicts);
     free(c->nfull);
+    free(c->ntasks);
+    free(c->task_used);
     free(c->iqm);
     free(c->mean);
     free(c->poi);
@@ -157,6 +159,8 @@ suite_card *suite_score(const suite_def *s, const sweep_plan *p, int reps, unsig
     c->nlearned = calloc(A, sizeof(int));
     c->nverdicts = calloc(A, sizeof(int));
     c->nfull = calloc(A, sizeof(int));
+    c->ntasks = calloc(A, sizeof(int));
+    c->task_used = calloc(A * M + 1, sizeof(int));
     c->iqm = calloc(A, sizeof *c->iqm);
     c->mean = calloc(A, sizeof *c->mean);
     c->poi = calloc(A * A, sizeof *c->poi);
@@ -165,7 +169,7 @@ suite_card *suite_score(const suite_def *s, const sweep_plan *p, int reps, unsig
     c->profile = calloc(A * c->ntau, sizeof *c->profile);
     c->setting_name = strdup(b->nsweep == 1 ? b->sweep[0].name : "cell");
     if (!c->agents || !c->settings || !c->seeds || !c->raw || !c->episodes || !c->setting_score || !c->learned ||
-        !c->used || !c->score || !c->nlearned || !c->nverdicts || !c->nfull || !c->iqm || !c->mean || !c->poi ||
+        !c->used || !c->score || !c->nlearned || !c->nverdicts || !c->nfull || !c->ntasks || !c->task_used || !c->iqm || !c->mean || !c->poi ||
         !c->tau || !c->profile || !c->setting_name)
         goto oom;
     for (int k = 0; k < c->ntau; k++) c->tau[k] = k / (double)(c->ntau - 1);   /* 0, 0.05, .., 1 */
@@ -233,38 +237,52 @@ suite_card *suite_score(const suite_def *s, const sweep_plan *p, int reps, unsig
     gsl_rng_set(rng, seed);
     int fail = 0;
     for (size_t a = 0; a < A && !fail; a++) {
+        /* the settings every seed ran (a partial suite: those done so far) */
         if (!(mat[a] = malloc(sizeof(double) * (S * M + 1)))) { fail = 1; break; }
-        int rows = 0;
-        for (size_t k = 0; k < S; k++) {
-            int full = 1;
-            for (size_t m = 0; m < M; m++) full &= !isnan(c->raw[IDX3(c, a, m, k)]);
-            if (!full) continue;
-            for (size_t m = 0; m < M; m++) mat[a][rows * M + m] = score_normalise(&c->par, c->raw[IDX3(c, a, m, k)]);
-            rows++;
+        int *keep = c->task_used + a * M, nt = 0;
+        for (size_t m = 0; m < M; m++) {
+            keep[m] = 1;
+            for (size_t k = 0; k < S; k++) keep[m] &= !isnan(c->raw[IDX3(c, a, m, k)]);
+            nt += keep[m];
         }
-        c->nfull[a] = rows;
+        c->ntasks[a] = nt;
+        c->nfull[a] = nt ? (int)S : 0;
+        int rows = c->nfull[a];
+        for (int k = 0; k < rows; k++)
+            for (size_t m = 0, j = 0; m < M; m++)
+                if (keep[m]) mat[a][k * nt + j++] = score_normalise(&c->par, c->raw[IDX3(c, a, m, k)]);
         if (!rows) {
             c->iqm[a] = c->mean[a] = (rl_interval){.point = NAN, .lo = NAN, .hi = NAN, .level = c->level};
             for (int t = 0; t < c->ntau; t++)
                 c->profile[a * c->ntau + t] = (rl_interval){.point = NAN, .lo = NAN, .hi = NAN, .level = c->level};
             continue;
         }
-        if (rl_bootstrap_aggregate(RL_IQM, mat[a], rows, (int)M, c->reps, c->level, rng, &c->iqm[a]) ||
-            rl_bootstrap_aggregate(RL_MEAN, mat[a], rows, (int)M, c->reps, c->level, rng, &c->mean[a]) ||
-            rl_bootstrap_profile(mat[a], rows, (int)M, c->tau, c->ntau, c->reps, c->level, rng,
+        if (rl_bootstrap_aggregate(RL_IQM, mat[a], rows, nt, c->reps, c->level, rng, &c->iqm[a]) ||
+            rl_bootstrap_aggregate(RL_MEAN, mat[a], rows, nt, c->reps, c->level, rng, &c->mean[a]) ||
+            rl_bootstrap_profile(mat[a], rows, nt, c->tau, c->ntau, c->reps, c->level, rng,
                                  c->profile + a * c->ntau))
             fail = 1;
     }
+    double *xa = malloc(sizeof(double) * (S * M + 1)), *xb = malloc(sizeof(double) * (S * M + 1));
+    if (!xa || !xb) fail = 1;
     for (size_t a = 0; a < A && !fail; a++)
         for (size_t o = 0; o < A && !fail; o++) {
             rl_interval *x = &c->poi[a * A + o];
-            if (a == o || !c->nfull[a] || !c->nfull[o]) {
-                *x = (rl_interval){.point = NAN, .lo = NAN, .hi = NAN, .level = c->level};
-                continue;
-            }
-            if (rl_bootstrap_improvement(mat[a], c->nfull[a], mat[o], c->nfull[o], (int)M, c->reps, c->level, rng, x))
-                fail = 1;
+            *x = (rl_interval){.point = NAN, .lo = NAN, .hi = NAN, .level = c->level};
+            if (a == o || !c->nfull[a] || !c->nfull[o]) continue;
+            int nt = 0;                                   /* the settings both agents have */
+            for (size_t m = 0; m < M; m++) nt += c->task_used[a * M + m] && c->task_used[o * M + m];
+            if (!nt) continue;
+            for (size_t k = 0; k < S; k++)
+                for (size_t m = 0, j = 0; m < M; m++)
+                    if (c->task_used[a * M + m] && c->task_used[o * M + m]) {
+                        xa[k * nt + j] = score_normalise(&c->par, c->raw[IDX3(c, a, m, k)]);
+                        xb[k * nt + j++] = score_normalise(&c->par, c->raw[IDX3(c, o, m, k)]);
+                    }
+            if (rl_bootstrap_improvement(xa, (int)S, xb, (int)S, nt, c->reps, c->level, rng, x)) fail = 1;
         }
+    free(xa);
+    free(xb);
     for (size_t a = 0; a < A; a++) free(mat[a]);
     free(mat);
     gsl_rng_free(rng);

@@ -16,7 +16,9 @@
  * settings as tasks, the probability of improvement of every agent over every
  * other, and performance profiles. Runs without a log count as missing: the
  * setting score uses the seeds there are (bsuite's rule for partial runs),
- * and the aggregates use the seeds that are complete in every setting.
+ * and the aggregates use the settings in which every seed has a log (a suite
+ * still running: the settings done so far; P(X > Y): the settings both
+ * agents have), which the printers say.
  * suite_print writes it as a table, CSV or JSON (suite_print.c).
  */
 #ifndef RQL_SUITE_H
@@ -75,7 +77,9 @@ typedef struct {
     /* [agent] */
     double *score;            /* suite score */
     int *nlearned, *nverdicts;
-    int *nfull;               /* seeds complete in every setting (the rows of the aggregates) */
+    int *nfull;               /* seeds in the aggregates (0: no setting has every seed) */
+    int *ntasks;              /* settings in the aggregates: those every seed ran */
+    int *task_used;           /* [agent][setting] 1 where the setting is in the aggregates */
     rl_interval *iqm, *mean;  /* of normalised scores; NaN point when nfull == 0 */
     /* [a][b]: P(agent a > agent b) */
     rl_interval *poi;

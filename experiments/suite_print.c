@@ -55,15 +55,15 @@ static void print_table(const suite_card *c, FILE *o) {
     /* the score of each agent, its settings learned, the aggregates */
     fprintf(o, "\nscore and aggregates (normalised run scores: 0 random, 1 optimal; %d%% stratified bootstrap "
                "intervals, %d replicates):\n", (int)lround(c->level * 100), c->reps);
-    fprintf(o, "%-*s  %-7s %-9s %-6s %-24s %-24s\n", wa, "agent", "score", "learned", "seeds", "IQM", "mean");
+    fprintf(o, "%-*s  %-7s %-9s %-9s %-24s %-24s\n", wa, "agent", "score", "learned", "settings", "IQM", "mean");
     for (int a = 0; a < c->nagents; a++) {
-        char sc[32], ln[32], iq[64], mn[64], sd[32];
+        char sc[32], ln[32], iq[64], mn[64], sd[48];
         fmt_num(sc, sizeof sc, c->score[a], 3);
         snprintf(ln, sizeof ln, "%d/%d", c->nlearned[a], c->nverdicts[a]);
-        snprintf(sd, sizeof sd, "%d", c->nfull[a]);
+        snprintf(sd, sizeof sd, "%d/%d", c->ntasks[a], c->nsettings);
         fmt_iv(iq, sizeof iq, &c->iqm[a]);
         fmt_iv(mn, sizeof mn, &c->mean[a]);
-        fprintf(o, "%-*s  %-7s %-9s %-6s %-24s %-24s\n", wa, c->agents[a], sc, ln, sd, iq, mn);
+        fprintf(o, "%-*s  %-7s %-9s %-9s %-24s %-24s\n", wa, c->agents[a], sc, ln, sd, iq, mn);
     }
     for (int a = 0; a < c->nagents; a++) {
         if (c->nverdicts[a] == 0) continue;
@@ -73,10 +73,14 @@ static void print_table(const suite_card *c, FILE *o) {
             if (c->learned[IDX2(c, a, m)] > 0) fprintf(o, " %s", c->settings[m]), any = 1;
         fprintf(o, "%s\n", any ? "" : " (none)");
     }
-    int one_seed = 1;
-    for (int a = 0; a < c->nagents; a++) one_seed &= c->nfull[a] <= 1;
-    if (one_seed)
+    if (c->nseeds == 1)
         fprintf(o, "  (one seed per setting: a bootstrap over seeds has nothing to resample, the intervals are points)\n");
+    for (int a = 0; a < c->nagents; a++)
+        if (c->ntasks[a] < c->nsettings) {
+            fprintf(o, "  (aggregates over the settings where every seed has a log: %d of %d for %s)\n", c->ntasks[a],
+                    c->nsettings, c->agents[a]);
+            break;
+        }
     if (s->nrefs) {
         fprintf(o, "published scores (%s):\n", s->refs[0].source);
         for (int k = 0; k < s->nrefs; k++) fprintf(o, "  %-*s  %.2f\n", wa + 34, s->refs[k].agent, s->refs[k].score);
@@ -181,8 +185,8 @@ static void print_json(const suite_card *c, FILE *o) {
         rql_json_str(o, c->agents[a]);
         fprintf(o, ", \"score\": ");
         json_num(o, c->score[a]);
-        fprintf(o, ", \"learned\": %d, \"verdicts\": %d, \"seeds_complete\": %d,\n     \"iqm\": ", c->nlearned[a],
-                c->nverdicts[a], c->nfull[a]);
+        fprintf(o, ", \"learned\": %d, \"verdicts\": %d, \"aggregate_seeds\": %d, \"aggregate_settings\": %d,"
+                   "\n     \"iqm\": ", c->nlearned[a], c->nverdicts[a], c->nfull[a], c->ntasks[a]);
         json_iv(o, &c->iqm[a]);
         fprintf(o, ", \"mean\": ");
         json_iv(o, &c->mean[a]);

@@ -812,18 +812,24 @@ class TestSuiteScore(unittest.TestCase):
             self.assertAlmostEqual(a["score"], score, places=12)
             self.assertEqual(a["learned"], int(round(score * len(MEMORY_LEN))))
         self.assertEqual(j["agents"][0]["learned"], 1)            # dqn-k1: L = 1 only
-        self.assertEqual(j["agents"][1]["seeds_complete"], 2)      # drqn-lstm: seed 1 lacks L = 80
+        self.assertEqual(j["agents"][1]["aggregate_settings"], 22)  # drqn-lstm: seed 1 lacks L = 80
+        self.assertEqual(j["agents"][1]["aggregate_seeds"], 3)
 
     def test_iqm_and_bootstrap_against_numpy(self):
         reps = 20000
         j = self.card(reps)
         mats = {}
+        both = [L for L in MEMORY_LEN if all((L, lab, s) in self.succ for lab in ("dqn-k1", "drqn-lstm")
+                                             for s in range(3))]
         for a in j["agents"]:
-            seeds = [s for s in range(3) if all((L, a["label"], s) in self.succ for L in MEMORY_LEN)]
-            m = np.array([[1 - (min(len(self.succ[(L, a["label"], s)]), 10000) -
-                                self.succ[(L, a["label"], s)][:10000].sum()) / 0.5 /
-                           min(len(self.succ[(L, a["label"], s)]), 10000) for L in MEMORY_LEN] for s in seeds])
-            mats[a["label"]] = m
+            # the aggregates take the settings where every seed has a log
+            tasks = [L for L in MEMORY_LEN if all((L, a["label"], s) in self.succ for s in range(3))]
+            def norm(L, s, lab=a["label"]):
+                x = self.succ[(L, lab, s)]
+                n = min(len(x), 10000)
+                return 1 - (n - x[:n].sum()) / 0.5 / n
+            m = np.array([[norm(L, s) for L in tasks] for s in range(3)])
+            mats[a["label"]] = np.array([[norm(L, s) for L in both] for s in range(3)])
             self.assertAlmostEqual(a["iqm"]["point"], trim_mean(m), places=12)
             self.assertAlmostEqual(a["mean"]["point"], m.mean(axis=0).mean(), places=12)
             # rliable's StratifiedBootstrap: runs resampled within each task
