@@ -17,7 +17,10 @@ static void usage(FILE *f) {
                "means with 95%% confidence intervals from the t distribution; episodes to solve\n"
                "= the first evaluation with success >= X (median and IQR, 'never' counted as\n"
                "infinity); AUC = greedy success averaged over training (trapezoids over the\n"
-               "evaluations); Welch's t test on final success between every pair of agents.\n");
+               "evaluations); Welch's t test on final success between every pair of agents.\n"
+               "The table ends with rliable's aggregates of final success (sweep cells as tasks):\n"
+               "mean and interquartile mean with stratified bootstrap intervals (inside [0, 1]),\n"
+               "and the probability of improvement of each agent over each other.\n");
 }
 
 int cmd_compare(int argc, char **argv) {
@@ -56,6 +59,7 @@ int cmd_compare(int argc, char **argv) {
     stats_free_paths(paths, n);
     if (!c) { fprintf(stderr, "rql compare: %s\n", err); return 2; }
     int rc = stats_print(c, fmt, stdout) ? 1 : 0;
+    if (!rc && fmt == STATS_FMT_TABLE && stats_print_aggregates(c, stdout, 2000, 0x5eedUL)) rc = 1;
     if (rc) fprintf(stderr, "rql compare: cannot write the output\n");
     stats_comparison_free(c);
     return rc;
