@@ -67,6 +67,7 @@ static void usage(FILE *f) {
             "  -j N                runs at once without mpirun (default: OMP_NUM_THREADS or the core\n"
             "                      count); under mpirun every rank runs one run at a time\n"
             "  --seeds LIST        override the seeds: 0,1,2 or 0-4\n"
+            "  --agents L1,L2      run only these agents of the config (labels, comma-separated)\n"
             "  --set K=V           override a key of the base config (the sweep's values win)\n"
             "  --force             start every run over (delete its log and checkpoint first)\n"
             "  --dedicated-master  under mpirun, rank 0 only hands out runs (for many ranks)\n"

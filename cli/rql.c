@@ -12,7 +12,7 @@
     X(info,    "info RUN.h5", "what a log holds, in a few lines")                \
     X(compare, "compare DIR_OR_FILES... [--csv|--json]", "statistics across seeds, Welch's t test") \
     X(export,  "export RUN.h5 --minari OUT.h5", "trajectories as Minari-style episode groups") \
-    X(sweep,   "sweep CONFIG [-o DIR] [--dry-run] [-j N] [--seeds LIST] [--set K=V] [--force]", \
+    X(sweep,   "sweep CONFIG [-o DIR] [--dry-run] [-j N] [--seeds LIST] [--agents L1,L2] [--set K=V] [--force]", \
                "a grid of runs (config values x agents x seeds), under mpirun across ranks") \
     X(suite,   "suite NAME|--list [--agents L1,L2] [--seeds LIST] [-j N] [-o DIR] [--score] [--json|--csv]", \
                "a memory suite (bsuite memory_len, ...) run as a sweep and scored as its anchor does") \
