@@ -35,10 +35,10 @@ typedef struct {
     int32_t context[];  /* [n] bits, 0 or 1 (bsuite: binomial(1, 0.5, n)) */
 } mc_state;
 
-static const env_param_desc mc_params[] = {
-    {"memory_length", ENV_PARAM_INT, "5", 1, 100000,
-     "L: steps between the context and the query; an episode is L + 1 actions"},
-    {"num_bits", ENV_PARAM_INT, "1", 1, MC_MAX_BITS, "n: context bits shown at the start; the query names one"},
+static const param_desc mc_params[] = {
+    {"memory_length", PARAM_INT, "5", 1, 100000,
+     "L: steps between the context and the query; an episode is L + 1 actions", NULL},
+    {"num_bits", PARAM_INT, "1", 1, MC_MAX_BITS, "n: context bits shown at the start; the query names one", NULL},
 };
 
 static const env_info mc_info = {
