@@ -109,6 +109,11 @@ static int mc_render(const void *cfg, const void *st, char *buf, size_t cap) {
     const mc_state *s = st;
     int seen = s->t > 0 ? s->t - 1 : 0;
     size_t pos = 0;
+    if (s->t > c->len) {
+        env_bufcat(buf, cap, &pos, "  answered: the episode is over (context[%d] was %d)\n", s->query,
+                   s->context[s->query]);
+        return 0;
+    }
     env_bufcat(buf, cap, &pos, "  step %d of %d (t = %d, the observation shows t = %d: 1 - t/L = %.3f)\n", s->t + 1,
                c->len + 1, s->t, seen, 1.0 - (double)seen / c->len);
     env_bufcat(buf, cap, &pos, "  context:");
