@@ -177,6 +177,9 @@ static void take_and_run(sched *s, int rank, const run_opts *o) {
         oi.prog = s->prog;
         oi.prog_index = i;
         sweep_run_one(s->p, i, s->force, &oi, &r);
+        if (s->prog && (r.status == SWEEP_SKIPPED || r.status == SWEEP_FAILED))   /* never reached run_execute */
+            progress_update(s->prog, i, &(progress_row){.state = r.status == SWEEP_SKIPPED ? PROG_SKIPPED : PROG_FAILED,
+                                                        .frac = 1, .eval_success = NAN});
         #pragma omp critical(sweep_sched)
         record(s, i, &r);
     }
