@@ -22,9 +22,8 @@
  *    run, the largest mean return over a window of `window` consecutive
  *    training episodes (all of them when fewer); per setting the mean over
  *    seeds; the suite score is the mean over settings. Returns are in
- *    [-1, 1]: optimal 1; random 0 by default (POPGym's tasks are scaled so
- *    that a random policy scores about 0; a suite whose task differs sets
- *    its own); no verdict unless a threshold is set (learned when the
+ *    [-1, 1]: optimal 1; random 0 by default (a suite sets its task's
+ *    random-policy MMER in its row of experiments/suite.c); no verdict unless a threshold is set (learned when the
  *    setting score >= threshold).
  * New rules are rows of the table in score.c: a name and three functions.
  */
