@@ -57,6 +57,9 @@ static const param_desc drqn_params[] = {
     {"hidden", PARAM_INT, "32", 1, 4096, "units of the recurrent core", NULL},
     {"encoder", PARAM_INT, "0", 0, 4096, "units of a dense relu encoder before the core (0: none)", NULL},
     {"learn_h0", PARAM_BOOL, "0", 0, 1, "the initial state (h0, c0) is a learned parameter", NULL},
+    {"chrono", PARAM_INT, "0", 0, 1e6,
+     "chrono init (Tallec & Ollivier 2018) for memories up to T steps: keep-gate biases ~ log U(1, T-1) "
+     "(lstm forget, input = minus it; gru z); 0: off (lstm forget bias 1)", NULL},
     {"seq_mode", PARAM_STR, "episode", 0, 0, "episode|chunk: replay whole episodes or chunks of `chunk` steps",
      "episode|chunk"},
     {"chunk", PARAM_INT, "16", 1, 4096, "train steps of a replayed chunk (seq_mode chunk)", NULL},
@@ -142,6 +145,7 @@ static void parse_params(const agent_cfg *c, agent_params *p) {
     p->layers = (int)param_num(ps, "layers");
     p->encoder = (int)param_num(ps, "encoder");
     p->learn_h0 = (int)param_num(ps, "learn_h0");
+    p->chrono = (long)param_num(ps, "chrono");
     static const layer_kind cells[] = {LAYER_LSTM, LAYER_GRU, LAYER_RNN,       /* "lstm|gru|rnn|peephole|mingru|lru" */
                                        LAYER_PEEPHOLE, LAYER_MINGRU, LAYER_LRU};
     p->cell = cells[param_choice(ps, "cell") > 0 ? param_choice(ps, "cell") : 0];

@@ -14,8 +14,10 @@
     X(compare, "compare DIR_OR_FILES... [--csv|--json]", "statistics across seeds, Welch's t test") \
     X(export,  "export RUN.h5 --minari ROOT [--dataset-id ID] [--force]", \
                "recorded episodes as a Minari dataset (minari.load_dataset opens it)") \
-    X(sweep,   "sweep CONFIG [-o DIR] [--dry-run] [-j N] [--seeds LIST] [--set K=V] [--force]", \
+    X(sweep,   "sweep CONFIG [-o DIR] [--dry-run] [-j N] [--seeds LIST] [--agents L1,L2] [--set K=V] [--force]", \
                "a grid of runs (config values x agents x seeds), under mpirun across ranks") \
+    X(suite,   "suite NAME|--list [--agents L1,L2] [--seeds LIST] [-j N] [-o DIR] [--score] [--json|--csv]", \
+               "a memory suite (bsuite memory_len, ...) run as a sweep and scored as its anchor does") \
     X(envs,    "envs [NAME]", "list the worlds and wrappers, or show one")   \
     X(play,    "play NAME [KEY=VALUE...]", "play a world in the terminal")      \
     X(seq,     "seq --task add|recall|next|reverse|pattern --cell CELL --length T", "supervised memory tasks") \

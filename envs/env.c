@@ -54,7 +54,8 @@ static const env_info wrapper_infos[] = {
 };
 #define N_WRAPPERS ((int)(sizeof wrapper_infos / sizeof wrapper_infos[0]))
 
-static const env_class *const worlds[] = {&tmaze_class, &gridworld_class, &memory_room_class, &sum_class};
+static const env_class *const worlds[] = {&tmaze_class, &gridworld_class, &memory_room_class, &sum_class,
+                                          &memory_chain_class};
 #define N_WORLDS ((int)(sizeof worlds / sizeof worlds[0]))
 
 int env_count(void) { return N_WORLDS + N_WRAPPERS; }

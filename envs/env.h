@@ -1,6 +1,6 @@
 /* envs — worlds that need memory, behind one interface, stepped as vectors.
  *
- * A world (tmaze, gridworld, memory_room, sum) is a class: a name, a table
+ * A world (tmaze, gridworld, memory_room, sum, memory_chain) is a class: a name, a table
  * describing every parameter (type, default, range, help) and functions to
  * create an instance, reset it, step it, render it and free it. Wrappers
  * (flicker, obs_noise) apply to any world and have parameters of their own.
@@ -21,7 +21,7 @@
  *
  * Files: env.c (errors, registry, specs, instances, wrappers, vectors,
  * seeds, state I/O), tmaze.c, grid.c (gridworld, memory_room, map files),
- * sum.c; env_internal.h is what a world implements. docs/envs.md defines
+ * sum.c, memory_chain.c (bsuite); env_internal.h is what a world implements. docs/envs.md defines
  * every world exactly; envs/maps/ holds the shipped maps.
  */
 #ifndef RQL_ENV_H

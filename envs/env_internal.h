@@ -54,6 +54,7 @@ typedef struct env_class {
 } env_class;
 
 extern const env_class tmaze_class, gridworld_class, memory_room_class, sum_class;
+extern const env_class memory_chain_class;   /* memory_chain.c */
 
 /* Parameter values of a spec, parsed (the spec has validated them). */
 long env_param_long(const env_spec *s, const char *key);
