@@ -1,0 +1,763 @@
+/* check_popgym — POPGym's worlds (envs/popgym.c, envs/cartpole.c) and the
+ * prev_action wrapper: every rule played by hand against an oracle that
+ * knows only what the observations showed (card games), or against the
+ * CartPole equations worked out on paper; the Easy/Medium/Hard presets;
+ * every episode's return in [-1, 1] over many random episodes; the chance
+ * figure of docs/envs.md (mean return of a uniform random policy); vectors
+ * against single instances and 1 thread against 2, bit for bit. */
+#include <check.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_rng.h>
+#include "envs/env.h"
+
+static const char *const LEVELS[3] = {"easy", "medium", "hard"};
+static const char *const WORLDS[] = {"repeat_first", "repeat_previous", "autoencode", "count_recall",
+                                     "higher_lower", "multiarmed_bandit", "stateless_cartpole",
+                                     "noisy_stateless_cartpole"};
+#define N_WORLDS ((int)(sizeof WORLDS / sizeof WORLDS[0]))
+
+static env_spec *spec(const char *world, const char *level, int prev) {
+    env_spec *s = env_spec_alloc(world);
+    ck_assert_msg(s != NULL, "%s", rql_error());
+    ck_assert_msg(env_spec_set(s, "difficulty", level) == 0, "%s", rql_error());
+    if (prev) ck_assert_int_eq(env_spec_set(s, "prev_action", "true"), 0);
+    return s;
+}
+
+static env *mk(const char *world, const char *level) {
+    env_spec *s = spec(world, level, 0);
+    env *e = env_make(s);
+    ck_assert_msg(e != NULL, "%s", rql_error());
+    env_spec_free(s);
+    return e;
+}
+
+typedef struct { float r; uint8_t term, trunc, succ; } stepres;
+
+static stepres step(env *e, int a, float *obs) {
+    stepres s;
+    ck_assert_int_eq(env_step(e, a, obs, &s.r, &s.term, &s.trunc, &s.succ), 0);
+    return s;
+}
+
+/* Index of the single 1 in a one-hot block of n floats (asserts one-hot). */
+static int hot(const float *o, int n) {
+    int k = -1;
+    for (int i = 0; i < n; i++) {
+        ck_assert_msg(o[i] == 0 || o[i] == 1, "obs[%d] = %g is not 0/1", i, o[i]);
+        if (o[i] == 1) { ck_assert_msg(k < 0, "two hot entries: %d and %d", k, i); k = i; }
+    }
+    ck_assert_msg(k >= 0, "no hot entry");
+    return k;
+}
+
+/* ---- repeat_first ------------------------------------------------------------- */
+START_TEST(repeat_first_by_hand) {
+    static const int decks[3] = {1, 8, 16};
+    for (int lv = 0; lv < 3; lv++) {
+        env *e = mk("repeat_first", LEVELS[lv]);
+        int n = 52 * decks[lv];
+        ck_assert_int_eq(env_obs_size(e), 4);
+        ck_assert_int_eq(env_num_actions(e), 4);
+        ck_assert_str_eq(env_action_name(e, 0), "spades");
+        ck_assert_str_eq(env_action_name(e, 3), "hearts");
+        float o[4], scale = (float)(1.0 / (n - 1));
+        /* Episode 1: always the first suit. Episode 2: wrong at steps 1 and n-1. */
+        for (int ep = 0; ep < 2; ep++) {
+            env_reset(e, 10 + (uint64_t)ep, o);
+            int first = hot(o, 4), seen[4] = {0};
+            seen[first]++;
+            double ret = 0;
+            for (int t = 1; t <= n - 1; t++) {
+                int wrong = ep == 1 && (t == 1 || t == n - 1);
+                stepres r = step(e, wrong ? (first + 1) % 4 : first, o);
+                ck_assert_float_eq(r.r, wrong ? -scale : scale);
+                ret += r.r;
+                ck_assert(!r.term);
+                ck_assert_int_eq(r.trunc, t == n - 1);
+                ck_assert_int_eq(r.succ, t == n - 1 && ep == 0);
+                seen[hot(o, 4)]++;
+            }
+            for (int k = 0; k < 4; k++) ck_assert_int_eq(seen[k], 13 * decks[lv]);   /* the whole deck, once */
+            ck_assert_double_eq_tol(ret, ep ? (double)(n - 5) / (n - 1) : 1.0, 1e-5);
+        }
+        env_free(e);
+    }
+}
+END_TEST
+
+/* ---- repeat_previous ----------------------------------------------------------- */
+START_TEST(repeat_previous_by_hand) {
+    static const int decks[3] = {1, 2, 3}, ks[3] = {4, 32, 64};
+    for (int lv = 0; lv < 3; lv++) {
+        env *e = mk("repeat_previous", LEVELS[lv]);
+        int n = 52 * decks[lv], k = ks[lv];
+        ck_assert_int_eq(env_obs_size(e), 4);
+        ck_assert_int_eq(env_num_actions(e), 4);
+        float o[4], scale = (float)(1.0 / (n - k));
+        int hist[156];
+        for (int ep = 0; ep < 2; ep++) {
+            env_reset(e, 20 + (uint64_t)ep, o);
+            hist[0] = hot(o, 4);
+            double ret = 0;
+            int wrongs = 0;
+            for (int t = 1; t <= n - 1; t++) {       /* t cards dealt before this step */
+                int want = t >= k ? hist[t - k] : -1;
+                int wrong = ep == 1 && t % 7 == 0;
+                int a = want < 0 ? (t * 3) % 4 : wrong ? (want + 2) % 4 : want;
+                stepres r = step(e, a, o);
+                if (want < 0) ck_assert_float_eq(r.r, 0.0f);
+                else ck_assert_float_eq(r.r, wrong ? -scale : scale);
+                wrongs += want >= 0 && wrong;
+                ret += r.r;
+                ck_assert(!r.term);
+                ck_assert_int_eq(r.trunc, t == n - 1);
+                ck_assert_int_eq(r.succ, t == n - 1 && wrongs == 0);
+                hist[t] = hot(o, 4);
+            }
+            int seen[4] = {0};
+            for (int t = 0; t < n; t++) seen[hist[t]]++;
+            for (int q = 0; q < 4; q++) ck_assert_int_eq(seen[q], 13 * decks[lv]);
+            ck_assert_double_eq_tol(ret, (double)(n - k - 2 * wrongs) / (n - k), 1e-5);
+            ck_assert(ep == 0 || wrongs > 0);
+        }
+        env_free(e);
+    }
+}
+END_TEST
+
+/* ---- autoencode ----------------------------------------------------------------- */
+START_TEST(autoencode_by_hand) {
+    static const int decks[3] = {1, 2, 3};
+    for (int lv = 0; lv < 3; lv++) {
+        env *e = mk("autoencode", LEVELS[lv]);
+        int n = 52 * decks[lv];
+        ck_assert_int_eq(env_obs_size(e), 6);
+        ck_assert_int_eq(env_num_actions(e), 4);
+        float o[6], scale = (float)(1.0 / n);
+        int hist[156];
+        for (int ep = 0; ep < 2; ep++) {
+            env_reset(e, 30 + (uint64_t)ep, o);
+            ck_assert_int_eq(hot(o, 2), 1);                /* watch */
+            hist[0] = hot(o + 2, 4);
+            for (int t = 1; t <= n - 1; t++) {             /* watch: actions ignored */
+                stepres r = step(e, t % 4, o);
+                ck_assert(r.r == 0 && !r.term && !r.trunc);
+                ck_assert_int_eq(hot(o, 2), t == n - 1 ? 0 : 1);   /* the last card comes with "play" */
+                hist[t] = hot(o + 2, 4);
+            }
+            double ret = 0;
+            for (int j = 0; j < n; j++) {                  /* play: recite backwards */
+                int want = hist[n - 1 - j], wrong = ep == 1 && j == 5;
+                stepres r = step(e, wrong ? (want + 1) % 4 : want, o);
+                ck_assert_float_eq(r.r, wrong ? -scale : scale);
+                ret += r.r;
+                ck_assert_int_eq(r.term, j == n - 1);
+                ck_assert(!r.trunc);
+                ck_assert_int_eq(r.succ, j == n - 1 && ep == 0);
+                const float play0[6] = {1, 0, 1, 0, 0, 0};   /* (play, suit 0) */
+                ck_assert(!memcmp(o, play0, sizeof play0));
+            }
+            ck_assert_double_eq_tol(ret, ep ? (double)(n - 2) / n : 1.0, 1e-5);
+            int seen[4] = {0};
+            for (int t = 0; t < n; t++) seen[hist[t]]++;
+            for (int q = 0; q < 4; q++) ck_assert_int_eq(seen[q], 13 * decks[lv]);
+        }
+        env_free(e);
+    }
+}
+END_TEST
+
+/* ---- count_recall ----------------------------------------------------------------- */
+START_TEST(count_recall_by_hand) {
+    static const int decks[3] = {1, 2, 4}, distinct[3] = {2, 4, 13};
+    for (int lv = 0; lv < 3; lv++) {
+        env *e = mk("count_recall", LEVELS[lv]);
+        int n = 52 * decks[lv], m = distinct[lv], maxc = n / m;
+        ck_assert_int_eq(env_obs_size(e), 2 * m);
+        ck_assert_int_eq(env_num_actions(e), maxc);
+        ck_assert_int_eq(maxc, lv == 2 ? 16 : 26);
+        float o[26], scale = (float)(1.0 / (n - 1));
+        for (int ep = 0; ep < 2; ep++) {
+            int counts[13] = {0}, queries[13] = {0};
+            env_reset(e, 40 + (uint64_t)ep, o);
+            int v = hot(o, m), q = hot(o + m, m);
+            counts[v]++; queries[q]++;
+            double ret = 0;
+            int wrongs = 0;
+            for (int t = 1; t <= n - 1; t++) {
+                int want = counts[q];                     /* the shown value included */
+                int wrong = ep == 1 && t % 5 == 0 && want < maxc;
+                int a = wrong ? (want + 1) % maxc : want < maxc ? want : 0;
+                stepres r = step(e, a, o);
+                int right = a == want;
+                ck_assert_float_eq(r.r, right ? scale : -scale);
+                wrongs += !right;
+                ret += r.r;
+                ck_assert_int_eq(r.term, t == n - 1);
+                ck_assert(!r.trunc);
+                ck_assert_int_eq(r.succ, t == n - 1 && wrongs == 0);
+                v = hot(o, m); q = hot(o + m, m);
+                counts[v]++; queries[q]++;
+            }
+            for (int k = 0; k < m; k++) {                 /* both decks dealt whole */
+                ck_assert_int_eq(counts[k], maxc);
+                ck_assert_int_eq(queries[k], maxc);
+            }
+            ck_assert_double_eq_tol(ret, (double)(n - 1 - 2 * wrongs) / (n - 1), 1e-5);
+        }
+        env_free(e);
+    }
+}
+END_TEST
+
+/* ---- higher_lower ----------------------------------------------------------------- */
+START_TEST(higher_lower_by_hand) {
+    static const int decks[3] = {1, 2, 3};
+    for (int lv = 0; lv < 3; lv++) {
+        env *e = mk("higher_lower", LEVELS[lv]);
+        int n = 52 * decks[lv];
+        ck_assert_int_eq(env_obs_size(e), 13);
+        ck_assert_int_eq(env_num_actions(e), 2);
+        ck_assert_str_eq(env_action_name(e, 0), "higher");
+        ck_assert_str_eq(env_action_name(e, 1), "lower");
+        float o[13], scale = (float)(1.0 / n);
+        env_reset(e, 50, o);
+        int cur = hot(o, 13), seen[13] = {0}, pushes = 0, rights = 0, wrongs = 0;
+        seen[cur]++;
+        double ret = 0;
+        for (int t = 1; t <= n - 1; t++) {
+            int a = t % 3 == 0;                           /* 0 higher, 1 lower, mixed */
+            stepres r = step(e, a, o);
+            int next = hot(o, 13);
+            float want = next == cur ? 0.0f : ((next > cur) == (a == 0)) ? scale : -scale;
+            ck_assert_float_eq(r.r, want);
+            pushes += next == cur; rights += want > 0; wrongs += want < 0;
+            ret += r.r;
+            ck_assert_int_eq(r.term, t == n - 1);
+            ck_assert(!r.trunc);
+            ck_assert_int_eq(r.succ, t == n - 1 && wrongs == 0);
+            seen[next]++;
+            cur = next;
+        }
+        for (int k = 0; k < 13; k++) ck_assert_int_eq(seen[k], 4 * decks[lv]);   /* ace low .. king */
+        ck_assert(pushes > 0 && rights > 0 && wrongs > 0);
+        ck_assert_double_eq_tol(ret, (double)(rights - wrongs) / n, 1e-5);
+        env_free(e);
+    }
+}
+END_TEST
+
+/* ---- multiarmed_bandit ----------------------------------------------------------- */
+START_TEST(multiarmed_bandit_by_hand) {
+    static const int arms[3] = {10, 20, 30}, lens[3] = {200, 400, 600};
+    for (int lv = 0; lv < 3; lv++) {
+        env *e = mk("multiarmed_bandit", LEVELS[lv]);
+        int len = lens[lv];
+        ck_assert_int_eq(env_obs_size(e), 2);
+        ck_assert_int_eq(env_num_actions(e), arms[lv]);
+        ck_assert_str_eq(env_action_name(e, 1), "arm1");
+        float o[2], scale = (float)(1.0 / len);
+        /* One arm pulled all episode: its payout rate estimates its p ~ U[0, 1):
+         * over episodes, mean 1/2 and variance 1/12 + E[p(1-p)]/L = 1/12 + 1/(6L). */
+        int eps = 400;
+        double s1 = 0, s2 = 0;
+        for (int ep = 0; ep < eps; ep++) {
+            env_reset(e, 1000 + (uint64_t)ep, o);
+            ck_assert(o[0] == 1 && o[1] == 0);
+            int pays = 0;
+            double ret = 0;
+            for (int t = 1; t <= len; t++) {
+                stepres r = step(e, ep % arms[lv], o);
+                int paid = hot(o, 2);
+                ck_assert_float_eq(r.r, paid ? scale : -scale);
+                pays += paid;
+                ret += r.r;
+                ck_assert(!r.term && !r.succ);
+                ck_assert_int_eq(r.trunc, t == len);
+            }
+            ck_assert_double_eq_tol(ret, (2.0 * pays - len) / len, 1e-5);
+            double f = (double)pays / len;
+            s1 += f; s2 += f * f;
+        }
+        double mean = s1 / eps, var = s2 / eps - mean * mean, want = 1.0 / 12 + 1.0 / (6.0 * len);
+        ck_assert_msg(fabs(mean - 0.5) < 0.045, "%s: mean payout rate %g", LEVELS[lv], mean);   /* 3 SE */
+        ck_assert_msg(fabs(var / want - 1) < 0.25, "%s: payout rate variance %g, want %g", LEVELS[lv], var, want);
+        env_free(e);
+    }
+}
+END_TEST
+
+/* ---- cartpole ---------------------------------------------------------------------- */
+/* An instance's saved state is a 16-byte header, then the world's state:
+ * for the CartPoles (x, x_dot, theta, theta_dot) as doubles, then t. */
+enum { HDR = 16 };
+
+static void cp_set(env *e, double x, double xd, double th, double thd, int t) {
+    unsigned char *b = malloc(env_state_bytes(e));
+    env_save_state(e, b);
+    double q[4] = {x, xd, th, thd};
+    memcpy(b + HDR, q, sizeof q);
+    memcpy(b + HDR + sizeof q, &t, sizeof t);
+    ck_assert_int_eq(env_load_state(e, b), 0);
+    free(b);
+}
+
+static void cp_get(const env *e, double q[4]) {
+    unsigned char *b = malloc(env_state_bytes(e));
+    env_save_state(e, b);
+    memcpy(q, b + HDR, 4 * sizeof(double));
+    free(b);
+}
+
+START_TEST(stateless_cartpole_by_hand) {
+    env *e = mk("stateless_cartpole", "easy");
+    ck_assert_int_eq(env_obs_size(e), 2);
+    ck_assert_int_eq(env_num_actions(e), 2);
+    ck_assert_str_eq(env_action_name(e, 0), "left");
+    ck_assert_str_eq(env_action_name(e, 1), "right");
+    float o[2];
+    env_reset(e, 3, o);
+    double q[4];
+    cp_get(e, q);
+    for (int k = 0; k < 4; k++) ck_assert(q[k] >= -0.05 && q[k] < 0.05);
+    ck_assert(o[0] == (float)q[0] && o[1] == (float)q[2]);          /* x and theta only */
+    /* From rest, push right. On paper: temp = F/M = 10/1.1; theta_acc =
+     * -temp / (l (4/3 - m/M)) = -600/41; x_acc = temp - m l theta_acc / M =
+     * 400/41. Euler: x_dot = 0.02 * 400/41 = 8/41, theta_dot = -12/41, while
+     * x and theta move only on the next step: x = 0.16/41, theta = -0.24/41. */
+    cp_set(e, 0, 0, 0, 0, 0);
+    stepres r = step(e, 1, o);
+    ck_assert_float_eq(r.r, 1.0f / 200);
+    ck_assert(!r.term && !r.trunc && !r.succ);
+    ck_assert(o[0] == 0 && o[1] == 0);
+    cp_get(e, q);
+    ck_assert_double_eq_tol(q[1], 8.0 / 41, 1e-12);
+    ck_assert_double_eq_tol(q[3], -12.0 / 41, 1e-12);
+    step(e, 1, o);
+    ck_assert_float_eq_tol(o[0], 0.16 / 41, 1e-8);
+    ck_assert_float_eq_tol(o[1], -0.24 / 41, 1e-8);
+    /* Leaning at 0.2094 rad (12 degrees is 0.20944) turning at 1 rad/s: the
+     * next step passes the limit: terminated, and gymnasium still pays 1 (1/L). */
+    cp_set(e, 0, 0, 0.2094, 1, 5);
+    r = step(e, 0, o);
+    ck_assert(r.term && !r.trunc && !r.succ);
+    ck_assert_float_eq(r.r, 1.0f / 200);
+    ck_assert_float_eq_tol(o[1], 0.2294, 1e-6);
+    cp_set(e, 2.39, 1, 0, 0, 0);                     /* the cart leaves the track */
+    r = step(e, 1, o);
+    ck_assert(r.term && !r.trunc);
+    cp_set(e, -2.39, -1, 0, 0, 0);
+    ck_assert(step(e, 0, o).term);
+    /* At step L (here 199 already taken) the episode is truncated, with success. */
+    cp_set(e, 0, 0, 0, 0, 199);
+    r = step(e, 1, o);
+    ck_assert(!r.term && r.trunc && r.succ);
+    env_free(e);
+}
+END_TEST
+
+/* Balancing from observations alone: the two velocities are finite
+ * differences of consecutive observations, so one step of memory suffices. */
+static int balance(const float *o, const float *prev, int first) {
+    double th = o[1], thd = first ? 0 : (o[1] - prev[1]) / 0.02, x = o[0], xd = first ? 0 : (o[0] - prev[0]) / 0.02;
+    return th + 0.3 * thd + 0.01 * x + 0.05 * xd > 0;
+}
+
+START_TEST(stateless_cartpole_presets) {
+    static const int lens[3] = {200, 400, 600};
+    for (int lv = 0; lv < 3; lv++) {
+        env *e = mk("stateless_cartpole", LEVELS[lv]);
+        float o[2], prev[2];
+        for (int ep = 0; ep < 3; ep++) {
+            env_reset(e, 60 + (uint64_t)ep, o);
+            double ret = 0;
+            for (int t = 1;; t++) {
+                int a = balance(o, prev, t == 1);
+                memcpy(prev, o, sizeof o);
+                stepres r = step(e, a, o);
+                ck_assert_float_eq(r.r, (float)(1.0 / lens[lv]));
+                ret += r.r;
+                ck_assert_msg(!r.term, "%s: the balancing controller fell at step %d", LEVELS[lv], t);
+                if (r.trunc) { ck_assert_int_eq(t, lens[lv]); ck_assert(r.succ); break; }
+            }
+            ck_assert_double_eq_tol(ret, 1.0, 1e-4);
+        }
+        env_free(e);
+    }
+}
+END_TEST
+
+START_TEST(noisy_stateless_cartpole_by_hand) {
+    static const double sig[3] = {0.1, 0.2, 0.3};
+    for (int lv = 0; lv < 3; lv++) {
+        env *e = mk("noisy_stateless_cartpole", LEVELS[lv]);
+        ck_assert_int_eq(env_obs_size(e), 2);
+        float o[2];
+        double s1[2] = {0}, s2[2] = {0}, q[4];
+        int m[2] = {0}, clipped = 0;
+        for (int ep = 0; ep < 40; ep++) {
+            env_reset(e, 70 + (uint64_t)ep, o);
+            for (int t = 0; t < 20; t++) {
+                cp_get(e, q);
+                double d0 = o[0] - q[0], d1 = o[1] - q[2];
+                s1[0] += d0; s2[0] += d0 * d0; m[0]++;              /* x: the clip at 4.8 is far */
+                if (fabs(q[2]) + 4 * sig[lv] < 0.4188) { s1[1] += d1; s2[1] += d1 * d1; m[1]++; }
+                stepres r = step(e, t % 2, o);
+                ck_assert_float_eq(r.r, 1.0f / 200);
+                if (r.term || r.trunc) break;
+            }
+        }
+        ck_assert(m[0] > 300 && (lv > 0 || m[1] > 100));   /* theta only where no clip is near: easy */
+        for (int k = 0; k < 2; k++) {
+            if (m[k] < 100) continue;
+            double sd = sqrt(s2[k] / m[k] - (s1[k] / m[k]) * (s1[k] / m[k]));
+            ck_assert_msg(fabs(sd / sig[lv] - 1) < 0.12, "%s: noise sd %g, want %g", LEVELS[lv], sd, sig[lv]);
+            ck_assert_msg(fabs(s1[k] / m[k]) < 4 * sig[lv] / sqrt(m[k]), "%s: noise mean %g", LEVELS[lv], s1[k] / m[k]);
+        }
+        /* clipped to the observation box: 4.8 and 24 degrees, as float32 */
+        float hi0 = (float)(2.4 * 2), hi1 = (float)(12 * 2 * M_PI / 360 * 2);
+        for (int k = 0; k < 200; k++) {
+            cp_set(e, 4.8, 0, 0.4189, 0, 0);
+            step(e, 1, o);
+            ck_assert(o[0] <= hi0 && o[1] <= hi1);
+            clipped += o[0] == hi0;
+        }
+        ck_assert_msg(clipped > 60 && clipped < 140, "%d of 200 clipped at 4.8", clipped);
+        env_free(e);
+    }
+    /* same seed, same noise; the length is 200 at every level */
+    env *e = mk("noisy_stateless_cartpole", "hard");
+    float o[2], p[2];
+    cp_set(e, 0, 0, 0, 0, 199);
+    ck_assert(step(e, 1, o).trunc);
+    env_reset(e, 5, o);
+    env_reset(e, 5, p);
+    ck_assert(!memcmp(o, p, sizeof o));
+    env_free(e);
+}
+END_TEST
+
+/* ---- every world: presets, bounds, chance, vectors, threads ---------------------- */
+/* Episode lengths as POPGym sets them: fixed for the card games and the
+ * bandit, at most L for the CartPoles. */
+static int fixed_len(const char *w, int lv) {
+    static const int rf[3] = {51, 415, 831}, rp[3] = {51, 103, 155}, ae[3] = {103, 207, 311},
+                     cr[3] = {51, 103, 207}, hl[3] = {51, 103, 155}, mab[3] = {200, 400, 600};
+    if (!strcmp(w, "repeat_first")) return rf[lv];
+    if (!strcmp(w, "repeat_previous")) return rp[lv];
+    if (!strcmp(w, "autoencode")) return ae[lv];
+    if (!strcmp(w, "count_recall")) return cr[lv];
+    if (!strcmp(w, "higher_lower")) return hl[lv];
+    if (!strcmp(w, "multiarmed_bandit")) return mab[lv];
+    return 0;
+}
+
+static int max_len(const char *w, int lv) {
+    if (!strcmp(w, "stateless_cartpole")) return 200 * (lv + 1);
+    if (!strcmp(w, "noisy_stateless_cartpole")) return 200;
+    return fixed_len(w, lv);
+}
+
+/* Mean return of a uniform random policy over `episodes` episodes (a vector
+ * of 64); every episode's return is checked against [-1, 1] and its length
+ * against the preset. */
+static double random_returns(const char *world, int lv, int episodes) {
+    env_spec *s = spec(world, LEVELS[lv], 0);
+    env_vec *v = env_vec_alloc(s, 64, 777);
+    ck_assert_msg(v != NULL, "%s", rql_error());
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
+    gsl_rng_set(r, 11);
+    int act[64], done = 0, fl = fixed_len(world, lv), ml = max_len(world, lv);
+    double sum = 0;
+    while (done < episodes) {
+        for (int i = 0; i < 64; i++) act[i] = (int)gsl_rng_uniform_int(r, v->n_actions);
+        ck_assert_int_eq(env_vec_step(v, act), 0);
+        for (int i = 0; i < 64 && done < episodes; i++) {
+            if (!v->terminated[i] && !v->truncated[i]) continue;
+            float g = v->ep_return[i];
+            ck_assert_msg(g >= -1.0f - 1e-5f && g <= 1.0f + 1e-5f, "%s %s: return %g", world, LEVELS[lv], g);
+            if (fl) ck_assert_int_eq(v->ep_length[i], fl);
+            else ck_assert(v->ep_length[i] >= 1 && v->ep_length[i] <= ml);
+            sum += g;
+            done++;
+        }
+    }
+    gsl_rng_free(r);
+    env_vec_free(v);
+    env_spec_free(s);
+    return sum / episodes;
+}
+
+START_TEST(bounds_and_lengths_every_preset) {
+    for (int w = 0; w < N_WORLDS; w++)
+        for (int lv = 0; lv < 3; lv++) random_returns(WORLDS[w], lv, lv ? 64 : 256);
+}
+END_TEST
+
+/* The chance figures of docs/envs.md (Easy, uniform random policy). Where
+ * the figure is exact (-1/2 or 0) the tolerance is 0.01, about 4 standard
+ * errors at 2000 episodes; where it is itself measured (count_recall, the
+ * CartPoles) the figure is written to 3 decimals and checked to 0.01. */
+START_TEST(chance_figures) {
+    static const struct { const char *w; double chance; } c[] = {
+        {"repeat_first", -0.5}, {"repeat_previous", -0.5}, {"autoencode", -0.5}, {"count_recall", -0.925},
+        {"higher_lower", 0.0}, {"multiarmed_bandit", 0.0}, {"stateless_cartpole", 0.111},
+        {"noisy_stateless_cartpole", 0.111},
+    };
+    for (int k = 0; k < (int)(sizeof c / sizeof c[0]); k++) {
+        double m = random_returns(c[k].w, 0, 2000);
+        printf("chance %-26s %+.4f (documented %+.3f)\n", c[k].w, m, c[k].chance);
+        ck_assert_msg(fabs(m - c[k].chance) < 0.01, "%s: random policy returns %g, documented %g", c[k].w, m,
+                      c[k].chance);
+    }
+}
+END_TEST
+
+/* A vector of n against n single instances, with random actions. */
+static void vec_vs_singles(const char *world, const char *level, int prev, int n, int steps) {
+    env_spec *s = spec(world, level, prev);
+    env_vec *v = env_vec_alloc(s, n, 99);
+    ck_assert_msg(v != NULL, "%s", rql_error());
+    int os = v->obs_size;
+    env **e = calloc((size_t)n, sizeof *e);
+    float *o = calloc((size_t)n * os, sizeof(float));
+    int *act = calloc((size_t)n, sizeof(int));
+    for (int i = 0; i < n; i++) {
+        e[i] = env_make(s);
+        env_reset(e[i], env_seed(99, (uint64_t)i), o + i * os);
+    }
+    ck_assert(!memcmp(o, v->obs, sizeof(float) * n * os));
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
+    int ends = 0;
+    for (int t = 0; t < steps; t++) {
+        for (int i = 0; i < n; i++) act[i] = (int)gsl_rng_uniform_int(r, v->n_actions);
+        ck_assert_int_eq(env_vec_step(v, act), 0);
+        for (int i = 0; i < n; i++) {
+            float *oi = o + i * os;
+            stepres x = step(e[i], act[i], oi);
+            ck_assert(x.r == v->rewards[i]);
+            ck_assert(x.term == v->terminated[i] && x.trunc == v->truncated[i] && x.succ == v->success[i]);
+            if (x.term || x.trunc) {
+                ck_assert(!memcmp(oi, v->final_obs + i * os, sizeof(float) * os));
+                env_restart(e[i], oi);
+                ends++;
+            }
+            ck_assert(!memcmp(oi, v->obs + i * os, sizeof(float) * os));
+        }
+    }
+    ck_assert_msg(ends > 0, "%s: no episode ended in %d steps", world, steps);
+    for (int i = 0; i < n; i++) env_free(e[i]);
+    free(e); free(o); free(act);
+    gsl_rng_free(r);
+    env_vec_free(v);
+    env_spec_free(s);
+}
+
+START_TEST(vectors_equal_singles) {
+    for (int w = 0; w < N_WORLDS; w++) {
+        vec_vs_singles(WORLDS[w], "easy", 0, 5, fixed_len(WORLDS[w], 0) ? fixed_len(WORLDS[w], 0) + 30 : 250);
+        vec_vs_singles(WORLDS[w], "easy", 1, 3, fixed_len(WORLDS[w], 0) ? fixed_len(WORLDS[w], 0) + 30 : 250);
+    }
+}
+END_TEST
+
+/* Everything a vector exposes over `steps` steps, as one byte string. */
+static size_t vec_run(const char *world, int prev, int n, int steps, int threads, unsigned char **out) {
+    omp_set_num_threads(threads);
+    env_spec *s = spec(world, "easy", prev);
+    env_vec *v = env_vec_alloc(s, n, 2024);
+    ck_assert_msg(v != NULL, "%s", rql_error());
+    int *act = malloc(sizeof(int) * n);
+    size_t ob = sizeof(float) * n * v->obs_size, per = 2 * ob + (size_t)n * (2 * sizeof(float) + sizeof(int) + 4);
+    unsigned char *buf = malloc(per * steps), *q = buf;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
+    for (int t = 0; t < steps; t++) {
+        for (int i = 0; i < n; i++) act[i] = (int)gsl_rng_uniform_int(r, v->n_actions);
+        ck_assert_int_eq(env_vec_step(v, act), 0);
+        for (int i = 0; i < n; i++)
+            if (!v->terminated[i] && !v->truncated[i]) memset(v->final_obs + i * v->obs_size, 0, sizeof(float) * v->obs_size);
+        memcpy(q, v->obs, ob); q += ob;
+        memcpy(q, v->final_obs, ob); q += ob;
+        memcpy(q, v->rewards, sizeof(float) * n); q += sizeof(float) * n;
+        memcpy(q, v->ep_return, sizeof(float) * n); q += sizeof(float) * n;
+        memcpy(q, v->ep_length, sizeof(int) * n); q += sizeof(int) * n;
+        memcpy(q, v->terminated, n); q += n;
+        memcpy(q, v->truncated, n); q += n;
+        memcpy(q, v->success, n); q += n;
+        memcpy(q, v->episode_start, n); q += n;
+    }
+    gsl_rng_free(r);
+    free(act);
+    env_vec_free(v);
+    env_spec_free(s);
+    *out = buf;
+    return per * steps;
+}
+
+START_TEST(threads_bit_identical) {
+    for (int w = 0; w < N_WORLDS; w++)
+        for (int prev = 0; prev < 2; prev++) {
+            int steps = fixed_len(WORLDS[w], 0) ? fixed_len(WORLDS[w], 0) + 10 : 120;
+            unsigned char *a, *b;
+            size_t na = vec_run(WORLDS[w], prev, 600, steps, 1, &a), nb = vec_run(WORLDS[w], prev, 600, steps, 2, &b);
+            ck_assert_uint_eq(na, nb);
+            ck_assert_msg(!memcmp(a, b, na), "%s (prev_action %d): 1 and 2 threads differ", WORLDS[w], prev);
+            free(a);
+            free(b);
+        }
+}
+END_TEST
+
+START_TEST(state_round_trip) {
+    for (int w = 0; w < N_WORLDS; w++) {
+        env_spec *s = spec(WORLDS[w], "medium", 1);
+        env_vec *v = env_vec_alloc(s, 9, 8), *u = env_vec_alloc(s, 9, 1234);
+        int act[9];
+        gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
+        for (int t = 0; t < 70; t++) {
+            for (int i = 0; i < 9; i++) act[i] = (int)gsl_rng_uniform_int(r, v->n_actions);
+            env_vec_step(v, act);
+        }
+        unsigned char *buf = malloc(env_vec_state_bytes(v));
+        ck_assert_int_eq(env_vec_save_state(v, buf), 0);
+        ck_assert_int_eq(env_vec_load_state(u, buf), 0);
+        for (int t = 0; t < 500; t++) {
+            for (int i = 0; i < 9; i++) act[i] = (int)gsl_rng_uniform_int(r, v->n_actions);
+            env_vec_step(v, act);
+            env_vec_step(u, act);
+            ck_assert(!memcmp(v->obs, u->obs, sizeof(float) * 9 * v->obs_size));
+            ck_assert(!memcmp(v->rewards, u->rewards, sizeof(float) * 9));
+            ck_assert(!memcmp(v->episode_start, u->episode_start, 9));
+        }
+        free(buf);
+        gsl_rng_free(r);
+        env_vec_free(v); env_vec_free(u);
+        env_spec_free(s);
+    }
+}
+END_TEST
+
+/* ---- prev_action ------------------------------------------------------------------ */
+START_TEST(prev_action_wrapper) {
+    /* The world's part is untouched (the wrapper draws nothing); the tail is
+     * the one-hot of the action taken and the first-step flag. */
+    for (int w = 0; w < N_WORLDS; w++) {
+        env_spec *a = spec(WORLDS[w], "easy", 0), *b = spec(WORLDS[w], "easy", 1);
+        env_vec *va = env_vec_alloc(a, 4, 5), *vb = env_vec_alloc(b, 4, 5);
+        int wo = va->obs_size, na = va->n_actions, os = vb->obs_size;
+        ck_assert_int_eq(os, wo + na + 1);
+        ck_assert_int_eq(vb->n_actions, na);
+        for (int i = 0; i < 4; i++) {
+            const float *tail = vb->obs + i * os + wo;
+            ck_assert_int_eq(hot(tail, na), 0);                 /* POPGym's null action */
+            ck_assert(tail[na] == 1);
+        }
+        gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
+        int act[4], starts = 0;
+        for (int t = 0; t < 700; t++) {
+            for (int i = 0; i < 4; i++) act[i] = (int)gsl_rng_uniform_int(r, na);
+            env_vec_step(va, act);
+            env_vec_step(vb, act);
+            for (int i = 0; i < 4; i++) {
+                const float *ob = vb->obs + i * os, *tail = ob + wo;
+                ck_assert(!memcmp(va->obs + i * wo, ob, sizeof(float) * wo));
+                ck_assert(va->rewards[i] == vb->rewards[i] && va->episode_start[i] == vb->episode_start[i]);
+                if (vb->episode_start[i]) {                        /* auto-reset: a first observation */
+                    ck_assert_int_eq(hot(tail, na), 0);
+                    ck_assert(tail[na] == 1);
+                    ck_assert_int_eq(hot(vb->final_obs + i * os + wo, na), act[i]);
+                    ck_assert(vb->final_obs[i * os + wo + na] == 0);
+                    starts++;
+                } else {
+                    ck_assert_int_eq(hot(tail, na), act[i]);
+                    ck_assert(tail[na] == 0);
+                }
+            }
+        }
+        ck_assert(starts > 0);
+        gsl_rng_free(r);
+        env_vec_free(va); env_vec_free(vb);
+        env_spec_free(a); env_spec_free(b);
+    }
+    /* any world, with flicker: the world's part is zeroed, the tail stays */
+    env_spec *s = env_spec_alloc("tmaze");
+    ck_assert_int_eq(env_spec_set(s, "prev_action", "true"), 0);
+    ck_assert_int_eq(env_spec_set(s, "flicker", "1"), 0);
+    env *e = env_make(s);
+    ck_assert_int_eq(env_obs_size(e), 3 + 4 + 1);
+    float o[8];
+    env_reset(e, 1, o);
+    const float first[8] = {0, 0, 0, 1, 0, 0, 0, 1};
+    ck_assert(!memcmp(o, first, sizeof o));
+    step(e, 2, o);
+    const float after[8] = {0, 0, 0, 0, 0, 1, 0, 0};
+    ck_assert(!memcmp(o, after, sizeof o));
+    env_free(e);
+    ck_assert_int_eq(env_spec_set(s, "prev_action", "maybe"), ENV_EINVAL);
+    env_spec_free(s);
+    const env_info *x = env_info_find("prev_action");
+    ck_assert(x && x->is_wrapper);
+}
+END_TEST
+
+START_TEST(difficulty_errors_and_registry) {
+    for (int w = 0; w < N_WORLDS; w++) {
+        const env_info *x = env_info_find(WORLDS[w]);
+        ck_assert_msg(x && !x->is_wrapper, "%s not registered", WORLDS[w]);
+        ck_assert_str_eq(x->params[0].name, "difficulty");
+        ck_assert_str_eq(x->params[0].def, "easy");
+        env_spec *s = env_spec_alloc(WORLDS[w]);
+        ck_assert_int_eq(env_spec_set(s, "difficulty", "extreme"), ENV_EINVAL);
+        char want[128];
+        snprintf(want, sizeof want, "%s: difficulty = 'extreme' is not one of easy, medium, hard", WORLDS[w]);
+        ck_assert_msg(strstr(rql_error(), want) != NULL, "%s", rql_error());
+        ck_assert_str_eq(env_spec_get(s, "difficulty"), "easy");
+        for (int lv = 0; lv < 3; lv++) ck_assert_int_eq(env_spec_set(s, "difficulty", LEVELS[lv]), 0);
+        env *e = env_make(s);
+        char buf[4096];
+        float o[64];
+        env_reset(e, 1, o);
+        ck_assert_int_eq(env_render(e, buf, sizeof buf), 0);
+        ck_assert(strlen(buf) > 10);
+        env_free(e);
+        env_spec_free(s);
+    }
+}
+END_TEST
+
+static Suite *popgym_suite(void) {
+    Suite *s = suite_create("popgym");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, repeat_first_by_hand);
+    tcase_add_test(tc, repeat_previous_by_hand);
+    tcase_add_test(tc, autoencode_by_hand);
+    tcase_add_test(tc, count_recall_by_hand);
+    tcase_add_test(tc, higher_lower_by_hand);
+    tcase_add_test(tc, multiarmed_bandit_by_hand);
+    tcase_add_test(tc, stateless_cartpole_by_hand);
+    tcase_add_test(tc, stateless_cartpole_presets);
+    tcase_add_test(tc, noisy_stateless_cartpole_by_hand);
+    tcase_add_test(tc, bounds_and_lengths_every_preset);
+    tcase_add_test(tc, chance_figures);
+    tcase_add_test(tc, vectors_equal_singles);
+    tcase_add_test(tc, threads_bit_identical);
+    tcase_add_test(tc, state_round_trip);
+    tcase_add_test(tc, prev_action_wrapper);
+    tcase_add_test(tc, difficulty_errors_and_registry);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    SRunner *sr = srunner_create(popgym_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int nf = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return nf != 0;
+}
