@@ -2,7 +2,7 @@
  * specs (parameters set by name and validated), single instances with the
  * wrappers applied, vectors of instances stepped with OpenMP, seeds and
  * checkpoint state. The worlds themselves live in tmaze.c, grid.c, sum.c,
- * popgym.c and cartpole.c.
+ * popgym.c, popgym_boards.c and cartpole.c.
  *
  * Wrappers (applied in this order to every observation an instance emits,
  * first ones included, drawing from the instance's own gsl_rng):
@@ -76,7 +76,8 @@ static const env_info wrapper_infos[] = {
 static const env_class *const worlds[] = {
     &tmaze_class, &gridworld_class, &memory_room_class, &sum_class,
     &repeat_first_class, &repeat_previous_class, &autoencode_class, &count_recall_class, &higher_lower_class,
-    &multiarmed_bandit_class, &stateless_cartpole_class, &noisy_stateless_cartpole_class,
+    &multiarmed_bandit_class, &concentration_class, &minesweeper_class, &battleship_class, &stateless_cartpole_class,
+    &noisy_stateless_cartpole_class,
 };
 #define N_WORLDS ((int)(sizeof worlds / sizeof worlds[0]))
 

@@ -2,7 +2,8 @@
  *
  * A world (tmaze, gridworld, memory_room, sum, and POPGym's repeat_first,
  * repeat_previous, autoencode, count_recall, higher_lower, multiarmed_bandit,
- * stateless_cartpole, noisy_stateless_cartpole) is a class: a name, a table
+ * concentration, minesweeper, battleship, stateless_cartpole,
+ * noisy_stateless_cartpole) is a class: a name, a table
  * describing every parameter (type, default, range, help) and functions to
  * create an instance, reset it, step it, render it and free it. Wrappers
  * (flicker, obs_noise, prev_action) apply to any world and have parameters
@@ -24,7 +25,8 @@
  *
  * Files: env.c (errors, registry, specs, instances, wrappers, vectors,
  * seeds, state I/O), tmaze.c, grid.c (gridworld, memory_room, map files),
- * sum.c, popgym.c (POPGym's card games and bandit), cartpole.c (POPGym's
+ * sum.c, popgym.c (POPGym's card games and bandit), popgym_boards.c
+ * (minesweeper, battleship), cartpole.c (POPGym's
  * position-only CartPoles); env_internal.h is what a world implements. docs/envs.md defines
  * every world exactly; envs/maps/ holds the shipped maps.
  */

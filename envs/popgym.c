@@ -9,6 +9,7 @@
  *   count_recall       popgym/envs/count_recall.py
  *   higher_lower       popgym/envs/higher_lower.py
  *   multiarmed_bandit  popgym/envs/multiarmed_bandit.py
+ *   concentration      popgym/envs/concentration.py
  *
  * The deck. POPGym's Deck holds num_decks x 52 cards; card i (0-based, before
  * shuffling) has suit i mod 4 (s, d, c, h), rank (i mod 52) / 4 (a, 2 .. 10,
@@ -28,6 +29,7 @@
  * success (a flag rql logs, not POPGym's) is set at the end of an episode in
  * which no answer was wrong (card games); the bandit never sets it.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,7 +96,7 @@ typedef struct {
     int k;               /* repeat_previous: k; count_recall: distinct values */
     int max_count;       /* count_recall: N / distinct, the number of actions */
     float scale;         /* the reward magnitude of one answer */
-    char names[64][12];  /* count_recall action names "0" .. */
+    char names[104][12]; /* action names "0" .. (count_recall, concentration) */
 } card_cfg;
 
 static card_cfg *card_cfg_new(const char *world, int decks) {
@@ -633,4 +635,128 @@ static const char *mab_action_name(const void *cfg, int a) { return ((const mab_
 const env_class multiarmed_bandit_class = {
     .info = &mab_info, .check = popgym_check, .make = mab_make, .free_cfg = mab_free, .reset = mab_reset,
     .step = mab_step, .render = mab_render, .action_name = mab_action_name,
+};
+
+/* ---- concentration ------------------------------------------------------------- */
+typedef struct {
+    int32_t t;          /* steps taken (POPGym's curr_step) */
+    int32_t n_play;     /* cards turned and waiting for their pair: 0 or 1 */
+    int32_t play;       /* the position of that card */
+    int32_t n_up;       /* cards matched and face up */
+    int32_t deck[];     /* [N] the card at each position, then [N] face-up flags */
+} cc_state;
+
+static const env_param_desc cc_params[] = {
+    DIFFICULTY("easy: 1 deck, match colours (104 steps); medium: 2 decks, colours (208); "
+               "hard: 1 deck, ranks (104)"),
+};
+
+static const env_info cc_info = {
+    "concentration", "POPGym Concentration: turn cards face up two at a time and match them",
+    "POPGym's Concentration (popgym/envs/concentration.py). N = 52 num_decks cards lie face down at N "
+    "positions (shuffled); an action turns the card at one position. Observation: per position a one-hot "
+    "of F+1 values, the card's value (its colour, F = 2, or its rank, F = 13) when face up or turned, F "
+    "when face down (N (F+1) floats). The second card of a turn resolves the pair: matching values at two "
+    "positions stay face up, +1/(N/2); otherwise both turn back, -2/L. Turning a card already face up "
+    "costs -1/L per card turned this turn and ends the turn. Terminates when every card is face up, "
+    "truncated after L = ceil(2N - N/(2N-1)) steps. Return in [-1, 1]. POPGym marks it "
+    "obs_requires_prev_action. Presets: easy 1 deck colours, medium 2 decks colours, hard 1 deck ranks. "
+    "Signal bits: none.",
+    cc_params, 1, 0};
+
+static int cc_make(const env_spec *s, void **out, env_dims *d) {
+    static const int decks[3] = {1, 2, 1}, values[3] = {2, 2, 13};
+    int lv = popgym_level(s);
+    card_cfg *c = card_cfg_new("concentration", decks[lv]);
+    if (!c) return ENV_ENOMEM;
+    c->k = values[lv];                                   /* F, the face-down index */
+    c->max_count = (int)ceil(2.0 * c->n - (double)c->n / (2.0 * c->n - 1));   /* L */
+    c->scale = (float)(1.0 / (c->n / 2));                /* success */
+    for (int a = 0; a < c->n; a++) snprintf(c->names[a], sizeof c->names[a], "%d", a);
+    *out = c;
+    *d = (env_dims){.obs_size = c->n * (c->k + 1), .n_actions = c->n,
+                    .state_bytes = card_bytes(sizeof(cc_state), 2 * c->n)};
+    return 0;
+}
+
+static inline int cc_value(const card_cfg *c, int32_t card) { return c->k == 2 ? color_of(card) : rank_of(card); }
+
+/* POPGym's get_obs: face-up and turned positions show their value. */
+static void cc_obs(const card_cfg *c, const cc_state *s, const int *turned, int nt, float *o) {
+    int w = c->k + 1;
+    memset(o, 0, sizeof(float) * (size_t)(c->n * w));
+    const int32_t *up = s->deck + c->n;
+    for (int p = 0; p < c->n; p++) o[p * w + (up[p] ? cc_value(c, s->deck[p]) : c->k)] = 1;
+    for (int j = 0; j < nt; j++) {
+        int p = turned[j];
+        memset(o + p * w, 0, sizeof(float) * (size_t)w);
+        o[p * w + cc_value(c, s->deck[p])] = 1;
+    }
+}
+
+static void cc_reset(const void *cfg, void *st, gsl_rng *r, float *obs) {
+    const card_cfg *c = cfg;
+    cc_state *s = st;
+    deck_shuffle(s->deck, c->n, r);
+    memset(s->deck + c->n, 0, sizeof(int32_t) * (size_t)c->n);
+    s->t = s->n_play = s->play = s->n_up = 0;
+    cc_obs(c, s, NULL, 0, obs);
+}
+
+static int cc_step(const void *cfg, void *st, gsl_rng *r, int a, float *obs, float *rew) {
+    const card_cfg *c = cfg;
+    cc_state *s = st;
+    int32_t *up = s->deck + c->n;
+    int flags = s->t >= c->max_count - 1 ? ENV_F_TRUNC : 0;
+    int turned[2], nt = 0;
+    if (s->n_play) turned[nt++] = s->play;
+    turned[nt++] = a;
+    cc_obs(c, s, turned, nt, obs);                       /* before the turn resolves, as POPGym */
+    float fail = (float)(-1.0 / c->max_count);
+    int already_up = up[a] || (nt == 2 && up[turned[0]]);
+    *rew = 0;
+    if (already_up) {
+        *rew = fail * (float)nt;
+        s->n_play = 0;
+    } else if (nt == 2) {
+        if (turned[0] != turned[1] && cc_value(c, s->deck[turned[0]]) == cc_value(c, s->deck[turned[1]])) {
+            *rew = c->scale;
+            up[turned[0]] = up[turned[1]] = 1;
+            s->n_up += 2;
+            if (s->n_up == c->n) flags |= ENV_F_TERM | ENV_F_SUCCESS;
+        } else {
+            *rew = 2 * fail;
+        }
+        s->n_play = 0;
+    } else {
+        s->n_play = 1;
+        s->play = a;
+    }
+    s->t++;
+    return flags;
+}
+
+static int cc_render(const void *cfg, const void *st, char *buf, size_t cap) {
+    const card_cfg *c = cfg;
+    const cc_state *s = st;
+    const int32_t *up = s->deck + c->n;
+    size_t pos = 0;
+    env_bufcat(buf, cap, &pos, "  step %d of %d, %d of %d face up%s\n", s->t, c->max_count, s->n_up, c->n,
+               s->n_play ? ", one card turned (*)" : "");
+    for (int p = 0; p < c->n; p++) {
+        char v[8];
+        if (c->k == 2) snprintf(v, sizeof v, "%c", COLOR_CH[color_of(s->deck[p])]);
+        else snprintf(v, sizeof v, "%s", RANK_NAMES[rank_of(s->deck[p])]);
+        int shown = up[p] || (s->n_play && s->play == p);
+        env_bufcat(buf, cap, &pos, "%s%3s%c", p % 13 ? "" : "  ", shown ? v : "?", s->n_play && s->play == p ? '*' : ' ');
+        if (p % 13 == 12) env_bufcat(buf, cap, &pos, "\n");
+    }
+    return 0;
+}
+
+static const char *cc_action_name(const void *cfg, int a) { return ((const card_cfg *)cfg)->names[a]; }
+
+const env_class concentration_class = {
+    .info = &cc_info, .check = popgym_check, .make = cc_make, .free_cfg = card_free, .reset = cc_reset,
+    .step = cc_step, .render = cc_render, .action_name = cc_action_name,
 };

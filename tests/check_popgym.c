@@ -16,8 +16,8 @@
 
 static const char *const LEVELS[3] = {"easy", "medium", "hard"};
 static const char *const WORLDS[] = {"repeat_first", "repeat_previous", "autoencode", "count_recall",
-                                     "higher_lower", "multiarmed_bandit", "stateless_cartpole",
-                                     "noisy_stateless_cartpole"};
+                                     "higher_lower", "multiarmed_bandit", "concentration", "minesweeper",
+                                     "battleship", "stateless_cartpole", "noisy_stateless_cartpole"};
 #define N_WORLDS ((int)(sizeof WORLDS / sizeof WORLDS[0]))
 
 static env_spec *spec(const char *world, const char *level, int prev) {
@@ -442,6 +442,284 @@ START_TEST(noisy_stateless_cartpole_by_hand) {
 }
 END_TEST
 
+/* ---- concentration ----------------------------------------------------------------- */
+/* The value shown at position p (F = face down), asserting a one-hot block. */
+static int cc_shown(const float *o, int p, int f) { return hot(o + p * (f + 1), f + 1); }
+
+START_TEST(concentration_by_hand) {
+    static const int decks[3] = {1, 2, 1}, values[3] = {2, 2, 13}, lens[3] = {104, 208, 104};
+    for (int lv = 0; lv < 3; lv++) {
+        env *e = mk("concentration", LEVELS[lv]);
+        int n = 52 * decks[lv], f = values[lv], len = lens[lv];
+        ck_assert_int_eq(env_obs_size(e), n * (f + 1));
+        ck_assert_int_eq(env_num_actions(e), n);
+        float *o = malloc(sizeof(float) * (size_t)n * (f + 1));
+        float win = (float)(1.0 / (n / 2)), fail = (float)(-1.0 / len);
+        env_reset(e, 80, o);
+        for (int p = 0; p < n; p++) ck_assert_int_eq(cc_shown(o, p, f), f);   /* all face down */
+        /* the same card twice: shown, then no match */
+        stepres r = step(e, 0, o);
+        int v0 = cc_shown(o, 0, f);
+        ck_assert(v0 < f && r.r == 0 && !r.term && !r.trunc);
+        r = step(e, 0, o);
+        ck_assert_int_eq(cc_shown(o, 0, f), v0);
+        ck_assert_float_eq(r.r, 2 * fail);
+        int t = 2;
+        if (lv == 2) {                       /* hard: ranks, 4 of each */
+            int seen[13] = {0};
+            for (int p = 0; p < n; p += 2) {
+                step(e, p, o);
+                r = step(e, p + 1, o);
+                t += 2;
+                int a = cc_shown(o, p, f), b = cc_shown(o, p + 1, f);
+                ck_assert(a < 13 && b < 13);
+                seen[a]++; seen[b]++;
+                ck_assert_float_eq(r.r, a == b ? win : 2 * fail);
+            }
+            for (int k = 0; k < 13; k++) ck_assert_int_eq(seen[k], 4);
+            free(o);
+            env_free(e);
+            continue;
+        }
+        /* easy, medium: a player with perfect memory. Scan pairs (p, p+1),
+         * then match what is left by the values seen. */
+        int *val = malloc(sizeof(int) * n), *up = calloc((size_t)n, sizeof(int)), fails = 1, wins = 0;
+        double ret = 2 * fail;
+        for (int p = 0; p < n; p += 2) {
+            r = step(e, p, o);
+            ck_assert(r.r == 0);
+            val[p] = cc_shown(o, p, f);
+            r = step(e, p + 1, o);
+            t += 2;
+            val[p + 1] = cc_shown(o, p + 1, f);
+            ck_assert_int_eq(cc_shown(o, p, f), val[p]);          /* both shown while the turn resolves */
+            int match = val[p] == val[p + 1];
+            ck_assert_float_eq(r.r, match ? win : 2 * fail);
+            ret += r.r;
+            if (match) { up[p] = up[p + 1] = 1; wins++; } else fails++;
+            ck_assert(!r.term && !r.trunc);
+        }
+        /* a matched card turned again: -1/L, the turn ends */
+        int u = -1;
+        for (int p = 0; p < n && u < 0; p++) if (up[p]) u = p;
+        ck_assert(u >= 0);
+        r = step(e, u, o);
+        ck_assert_float_eq(r.r, fail);
+        ret += r.r;
+        t++;
+        int h = -1;                          /* a face-down card, then a face-up one: -2/L */
+        for (int p = 0; p < n && h < 0; p++) if (!up[p]) h = p;
+        step(e, h, o);
+        r = step(e, u, o);
+        ck_assert_float_eq(r.r, 2 * fail);
+        ck_assert_int_eq(cc_shown(o, h, f), val[h]);
+        ret += r.r;
+        t += 2;
+        r = step(e, h, o);                   /* turned back: h shows face down in the next step's */
+        ck_assert(r.r == 0);                 /* view of another card */
+        r = step(e, h, o);
+        ret += r.r;                          /* (h, h): no match */
+        t += 2;
+        for (int p = 0; p < n; p++) if (!up[p] && p != h) ck_assert_int_eq(cc_shown(o, p, f), f);
+        for (int p = 0; p < n; p++) {
+            if (up[p]) continue;
+            int q = p + 1;
+            while (up[q] || val[q] != val[p]) q++;
+            step(e, p, o);
+            r = step(e, q, o);
+            t += 2;
+            ck_assert_float_eq(r.r, win);
+            ret += r.r;
+            up[p] = up[q] = 1;
+            wins++;
+            ck_assert_int_eq(r.trunc, t >= len);
+            ck_assert_int_eq(r.term, wins == n / 2);
+            if (r.term) ck_assert(r.succ);
+        }
+        ck_assert_int_eq(wins, n / 2);
+        ck_assert(t <= len);
+        ck_assert_double_eq_tol(ret, 1.0 + (double)(2 * fails + 1 + 2 + 2) * fail, 1e-5);
+        free(val); free(up); free(o);
+        env_free(e);
+    }
+    /* truncation after L steps */
+    env *e = mk("concentration", "easy");
+    float o[156];
+    env_reset(e, 81, o);
+    for (int t = 1; t <= 104; t++) ck_assert_int_eq(step(e, 0, o).trunc, t == 104);
+    env_free(e);
+}
+END_TEST
+
+/* ---- minesweeper, battleship: the hidden boards read from the saved state --------- */
+enum { HDR_ = 16 };
+
+static void board_of(const env *e, int8_t *grid, int cells, int skip) {
+    unsigned char *b = malloc(env_state_bytes(e));
+    env_save_state(e, b);
+    memcpy(grid, b + HDR_ + 16 + skip, (size_t)cells);
+    free(b);
+}
+
+START_TEST(minesweeper_by_hand) {
+    static const int side[3] = {4, 6, 8}, mines[3] = {2, 6, 10};
+    for (int lv = 0; lv < 3; lv++) {
+        env *e = mk("minesweeper", LEVELS[lv]);
+        int w = side[lv], cells = w * w, len = cells - mines[lv], no = mines[lv] + 1 < 10 ? mines[lv] + 1 : 10;
+        ck_assert_int_eq(env_obs_size(e), no);
+        ck_assert_int_eq(env_num_actions(e), cells);
+        ck_assert_str_eq(env_action_name(e, w + 2), "r1c2");
+        float o[10], win = (float)(1.0 / len), boom = (float)(-0.5 - 1.0 / len), bad = (float)(-0.5 / (len - 2));
+        int8_t g[64];
+        /* Episode 1: every clear cell once; the count shown is the mines in
+         * the 3 x 3 block around it (counted here from the board). */
+        env_reset(e, 90, o);
+        ck_assert_int_eq(hot(o, no), 0);
+        board_of(e, g, cells, 0);
+        int nm = 0;
+        for (int k = 0; k < cells; k++) { ck_assert(g[k] == 0 || g[k] == 1); nm += g[k]; }
+        ck_assert_int_eq(nm, mines[lv]);
+        int done = 0;
+        double ret = 0;
+        for (int k = 0; k < cells; k++) {
+            if (g[k]) continue;
+            stepres r = step(e, k, o);
+            int near = 0;
+            for (int di = -1; di <= 1; di++)
+                for (int dj = -1; dj <= 1; dj++) {
+                    int y = k / w + di, x = k % w + dj;
+                    near += y >= 0 && y < w && x >= 0 && x < w && g[y * w + x];
+                }
+            ck_assert_int_eq(hot(o, no), near);
+            ck_assert_float_eq(r.r, win);
+            ret += r.r;
+            done++;
+            ck_assert_int_eq(r.term, done == len);
+            ck_assert_int_eq(r.succ, done == len);
+            ck_assert(!r.trunc);
+        }
+        ck_assert_double_eq_tol(ret, 1.0, 1e-5);
+        /* Episode 2: a clear cell twice, then a mine (its count includes itself). */
+        env_reset(e, 91, o);
+        board_of(e, g, cells, 0);
+        int c0 = 0, m0 = 0;
+        while (g[c0]) c0++;
+        while (!g[m0]) m0++;
+        ck_assert_float_eq(step(e, c0, o).r, win);
+        stepres r = step(e, c0, o);
+        ck_assert_float_eq(r.r, bad);
+        ck_assert(!r.term && !r.trunc);
+        r = step(e, m0, o);
+        ck_assert_float_eq(r.r, boom);
+        ck_assert(r.term && !r.succ && !r.trunc);
+        ck_assert_int_ge(hot(o, no), 1);
+        /* Episode 3, POPGym's worst case: one clear cell, L - 1 repeats of it, and
+         * at step L + 1 (truncated there: timestep == L is checked before it
+         * counts) a mine: the return is -1 - 0.5/(L-2). */
+        env_reset(e, 92, o);
+        board_of(e, g, cells, 0);
+        c0 = 0; m0 = 0;
+        while (g[c0]) c0++;
+        while (!g[m0]) m0++;
+        ret = step(e, c0, o).r;
+        for (int t = 2; t <= len; t++) {
+            r = step(e, c0, o);
+            ck_assert(!r.term && !r.trunc);
+            ret += r.r;
+        }
+        r = step(e, m0, o);
+        ck_assert(r.term && r.trunc);
+        ret += r.r;
+        ck_assert_double_eq_tol(ret, -1 - 0.5 / (len - 2), 1e-5);
+        env_free(e);
+    }
+}
+END_TEST
+
+START_TEST(battleship_by_hand) {
+    static const int side[3] = {8, 10, 12};
+    for (int lv = 0; lv < 3; lv++) {
+        env *e = mk("battleship", LEVELS[lv]);
+        int b = side[lv], cells = b * b;
+        ck_assert_int_eq(env_obs_size(e), 2);
+        ck_assert_int_eq(env_num_actions(e), cells);
+        float o[2], hit = 1.0f / 12, miss = (float)(-1.0 / (cells - 12));
+        int8_t g[144];
+        /* Episode 1: every ship cell: 12 hits, return 1, terminated. */
+        env_reset(e, 100, o);
+        ck_assert_int_eq(hot(o, 2), 0);
+        board_of(e, g, cells, 0);
+        int ships = 0;
+        for (int k = 0; k < cells; k++) ships += g[k];
+        ck_assert_int_eq(ships, 12);
+        int hits = 0;
+        double ret = 0;
+        for (int k = 0; k < cells; k++) {
+            if (!g[k]) continue;
+            stepres r = step(e, k, o);
+            ck_assert_int_eq(hot(o, 2), 1);
+            ck_assert_float_eq(r.r, hit);
+            ret += r.r;
+            hits++;
+            ck_assert_int_eq(r.term, hits == 12);
+            ck_assert_int_eq(r.succ, hits == 12);
+            ck_assert(!r.trunc);
+        }
+        ck_assert_double_eq_tol(ret, 1.0, 1e-5);
+        /* Episode 2: water misses, a ship cell twice (the second is a miss), and
+         * misses only until truncation at B^2 steps: -B^2/(B^2-12) at worst. */
+        env_reset(e, 101, o);
+        board_of(e, g, cells, 0);
+        int w0 = 0, s0 = 0;
+        while (g[w0]) w0++;
+        while (!g[s0]) s0++;
+        stepres r = step(e, w0, o);
+        ck_assert(hot(o, 2) == 0 && r.r == miss);
+        r = step(e, s0, o);
+        ck_assert(hot(o, 2) == 1 && r.r == hit);
+        r = step(e, s0, o);
+        ck_assert(hot(o, 2) == 0 && r.r == miss);
+        env_reset(e, 102, o);
+        ret = 0;
+        board_of(e, g, cells, 0);
+        w0 = 0;
+        while (g[w0]) w0++;
+        for (int t = 1; t <= cells; t++) {
+            r = step(e, w0, o);
+            ret += r.r;
+            ck_assert(!r.term);
+            ck_assert_int_eq(r.trunc, t == cells);
+        }
+        ck_assert_double_eq_tol(ret, -(double)cells / (cells - 12), 1e-4);
+        env_free(e);
+    }
+    /* Placement: 12 ship cells (no overlaps), none isolated (each ship is a
+     * straight run of at least 2 cells); an edge allows fewer placements
+     * than the middle, so corners are covered less often than the centre. */
+    env *e = mk("battleship", "easy");
+    float o[2];
+    int8_t g[64];
+    long corner = 0, centre = 0;
+    for (int k = 0; k < 2000; k++) {
+        env_reset(e, 2000 + (uint64_t)k, o);
+        board_of(e, g, 64, 0);
+        int ships = 0;
+        for (int c = 0; c < 64; c++) {
+            if (!g[c]) continue;
+            ships++;
+            int i = c / 8, j = c % 8;
+            int nb = (i > 0 && g[c - 8]) + (i < 7 && g[c + 8]) + (j > 0 && g[c - 1]) + (j < 7 && g[c + 1]);
+            ck_assert_msg(nb > 0, "isolated ship cell %d", c);
+        }
+        ck_assert_int_eq(ships, 12);
+        corner += g[0] + g[7] + g[56] + g[63];
+        centre += g[27] + g[28] + g[35] + g[36];
+    }
+    ck_assert_msg(corner < centre, "corner %ld, centre %ld", corner, centre);
+    env_free(e);
+}
+END_TEST
+
 /* ---- every world: presets, bounds, chance, vectors, threads ---------------------- */
 /* Episode lengths as POPGym sets them: fixed for the card games and the
  * bandit, at most L for the CartPoles. */
@@ -458,14 +736,29 @@ static int fixed_len(const char *w, int lv) {
 }
 
 static int max_len(const char *w, int lv) {
+    static const int cc[3] = {104, 208, 104}, ms[3] = {15, 31, 55}, bs[3] = {64, 100, 144};
     if (!strcmp(w, "stateless_cartpole")) return 200 * (lv + 1);
     if (!strcmp(w, "noisy_stateless_cartpole")) return 200;
+    if (!strcmp(w, "concentration")) return cc[lv];
+    if (!strcmp(w, "minesweeper")) return ms[lv];        /* L + 1: POPGym's truncation check */
+    if (!strcmp(w, "battleship")) return bs[lv];
     return fixed_len(w, lv);
+}
+
+/* The lowest return POPGym's scaling allows: -1, except minesweeper (one
+ * step past L: -1 - 0.5/(L-2)) and battleship (all misses: -B^2/(B^2-12)). */
+static double min_return(const char *w, int lv) {
+    static const int ms[3] = {14, 30, 54}, bs[3] = {64, 100, 144};
+    if (!strcmp(w, "minesweeper")) return -1 - 0.5 / (ms[lv] - 2);
+    if (!strcmp(w, "battleship")) return -(double)bs[lv] / (bs[lv] - 12);
+    return -1;
 }
 
 /* Mean return of a uniform random policy over `episodes` episodes (a vector
  * of 64); every episode's return is checked against [-1, 1] and its length
  * against the preset. */
+static double last_sd;   /* standard deviation of the returns of the last call */
+
 static double random_returns(const char *world, int lv, int episodes) {
     env_spec *s = spec(world, LEVELS[lv], 0);
     env_vec *v = env_vec_alloc(s, 64, 777);
@@ -473,23 +766,26 @@ static double random_returns(const char *world, int lv, int episodes) {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
     gsl_rng_set(r, 11);
     int act[64], done = 0, fl = fixed_len(world, lv), ml = max_len(world, lv);
-    double sum = 0;
+    double sum = 0, sq = 0;
+    float lo = (float)min_return(world, lv);
     while (done < episodes) {
         for (int i = 0; i < 64; i++) act[i] = (int)gsl_rng_uniform_int(r, v->n_actions);
         ck_assert_int_eq(env_vec_step(v, act), 0);
         for (int i = 0; i < 64 && done < episodes; i++) {
             if (!v->terminated[i] && !v->truncated[i]) continue;
             float g = v->ep_return[i];
-            ck_assert_msg(g >= -1.0f - 1e-5f && g <= 1.0f + 1e-5f, "%s %s: return %g", world, LEVELS[lv], g);
+            ck_assert_msg(g >= lo - 1e-5f && g <= 1.0f + 1e-5f, "%s %s: return %g", world, LEVELS[lv], g);
             if (fl) ck_assert_int_eq(v->ep_length[i], fl);
             else ck_assert(v->ep_length[i] >= 1 && v->ep_length[i] <= ml);
             sum += g;
+            sq += (double)g * g;
             done++;
         }
     }
     gsl_rng_free(r);
     env_vec_free(v);
     env_spec_free(s);
+    last_sd = sqrt(sq / episodes - (sum / episodes) * (sum / episodes));
     return sum / episodes;
 }
 
@@ -506,12 +802,14 @@ END_TEST
 START_TEST(chance_figures) {
     static const struct { const char *w; double chance; } c[] = {
         {"repeat_first", -0.5}, {"repeat_previous", -0.5}, {"autoencode", -0.5}, {"count_recall", -0.925},
-        {"higher_lower", 0.0}, {"multiarmed_bandit", 0.0}, {"stateless_cartpole", 0.111},
+        {"higher_lower", 0.0}, {"multiarmed_bandit", 0.0}, {"concentration", -0.193}, {"minesweeper", -0.250},
+        {"battleship", -0.441}, {"stateless_cartpole", 0.111},
         {"noisy_stateless_cartpole", 0.111},
     };
     for (int k = 0; k < (int)(sizeof c / sizeof c[0]); k++) {
         double m = random_returns(c[k].w, 0, 2000);
-        printf("chance %-26s %+.4f (documented %+.3f)\n", c[k].w, m, c[k].chance);
+        printf("chance %-26s %+.4f (standard error %.4f; documented %+.3f)\n", c[k].w, m, last_sd / sqrt(2000.0),
+               c[k].chance);
         ck_assert_msg(fabs(m - c[k].chance) < 0.01, "%s: random policy returns %g, documented %g", c[k].w, m,
                       c[k].chance);
     }
@@ -720,10 +1018,11 @@ START_TEST(difficulty_errors_and_registry) {
         for (int lv = 0; lv < 3; lv++) ck_assert_int_eq(env_spec_set(s, "difficulty", LEVELS[lv]), 0);
         env *e = env_make(s);
         char buf[4096];
-        float o[64];
+        float *o = malloc(sizeof(float) * (size_t)env_obs_size(e));
         env_reset(e, 1, o);
         ck_assert_int_eq(env_render(e, buf, sizeof buf), 0);
         ck_assert(strlen(buf) > 10);
+        free(o);
         env_free(e);
         env_spec_free(s);
     }
@@ -740,6 +1039,9 @@ static Suite *popgym_suite(void) {
     tcase_add_test(tc, count_recall_by_hand);
     tcase_add_test(tc, higher_lower_by_hand);
     tcase_add_test(tc, multiarmed_bandit_by_hand);
+    tcase_add_test(tc, concentration_by_hand);
+    tcase_add_test(tc, minesweeper_by_hand);
+    tcase_add_test(tc, battleship_by_hand);
     tcase_add_test(tc, stateless_cartpole_by_hand);
     tcase_add_test(tc, stateless_cartpole_presets);
     tcase_add_test(tc, noisy_stateless_cartpole_by_hand);
