@@ -264,29 +264,29 @@ START_TEST(multiarmed_bandit_by_hand) {
         float o[2], scale = (float)(1.0 / len);
         /* One arm pulled all episode: its payout rate estimates its p ~ U[0, 1):
          * over episodes, mean 1/2 and variance 1/12 + E[p(1-p)]/L = 1/12 + 1/(6L). */
-        int eps = 400;
+        int eps = 200;
         double s1 = 0, s2 = 0;
         for (int ep = 0; ep < eps; ep++) {
             env_reset(e, 1000 + (uint64_t)ep, o);
             ck_assert(o[0] == 1 && o[1] == 0);
             int pays = 0;
             double ret = 0;
+            int bad = 0;                                  /* one assertion per episode: cheap under ASan */
             for (int t = 1; t <= len; t++) {
                 stepres r = step(e, ep % arms[lv], o);
-                int paid = hot(o, 2);
-                ck_assert_float_eq(r.r, paid ? scale : -scale);
+                int paid = o[1] == 1;
+                bad += o[0] + o[1] != 1 || r.r != (paid ? scale : -scale) || r.term || r.succ || r.trunc != (t == len);
                 pays += paid;
                 ret += r.r;
-                ck_assert(!r.term && !r.succ);
-                ck_assert_int_eq(r.trunc, t == len);
             }
+            ck_assert_msg(!bad, "%s episode %d: %d steps break the rules", LEVELS[lv], ep, bad);
             ck_assert_double_eq_tol(ret, (2.0 * pays - len) / len, 1e-5);
             double f = (double)pays / len;
             s1 += f; s2 += f * f;
         }
         double mean = s1 / eps, var = s2 / eps - mean * mean, want = 1.0 / 12 + 1.0 / (6.0 * len);
-        ck_assert_msg(fabs(mean - 0.5) < 0.045, "%s: mean payout rate %g", LEVELS[lv], mean);   /* 3 SE */
-        ck_assert_msg(fabs(var / want - 1) < 0.25, "%s: payout rate variance %g, want %g", LEVELS[lv], var, want);
+        ck_assert_msg(fabs(mean - 0.5) < 0.06, "%s: mean payout rate %g", LEVELS[lv], mean);   /* 3 SE */
+        ck_assert_msg(fabs(var / want - 1) < 0.3, "%s: payout rate variance %g, want %g", LEVELS[lv], var, want);
         env_free(e);
     }
 }
@@ -902,7 +902,8 @@ START_TEST(threads_bit_identical) {
         for (int prev = 0; prev < 2; prev++) {
             int steps = fixed_len(WORLDS[w], 0) ? fixed_len(WORLDS[w], 0) + 10 : 120;
             unsigned char *a, *b;
-            size_t na = vec_run(WORLDS[w], prev, 600, steps, 1, &a), nb = vec_run(WORLDS[w], prev, 600, steps, 2, &b);
+            /* 300 instances: two blocks of the vector, one per thread */
+            size_t na = vec_run(WORLDS[w], prev, 300, steps, 1, &a), nb = vec_run(WORLDS[w], prev, 300, steps, 2, &b);
             ck_assert_uint_eq(na, nb);
             ck_assert_msg(!memcmp(a, b, na), "%s (prev_action %d): 1 and 2 threads differ", WORLDS[w], prev);
             free(a);
@@ -1032,7 +1033,7 @@ END_TEST
 static Suite *popgym_suite(void) {
     Suite *s = suite_create("popgym");
     TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 120);
+    tcase_set_timeout(tc, 300);   /* the sanitizer build on a busy 2-core machine */
     tcase_add_test(tc, repeat_first_by_hand);
     tcase_add_test(tc, repeat_previous_by_hand);
     tcase_add_test(tc, autoencode_by_hand);
