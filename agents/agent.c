@@ -13,58 +13,54 @@
 /* ---- parameter tables ----------------------------------------------------------
  * Defaults are the ones that solve the T-maze (length 10) fastest in the
  * benchmark (rql bench memory); docs/agents.md explains each. */
-#define P_INT AGENT_PARAM_INT
-#define P_REAL AGENT_PARAM_REAL
-#define P_BOOL AGENT_PARAM_BOOL
-#define P_STR AGENT_PARAM_STR
 #define EXPLORE(decay)                                                                            \
-    {"eps_start", P_REAL, "1", 0, 1, "epsilon of epsilon-greedy at step 0", NULL},                \
-    {"eps_end", P_REAL, "0.05", 0, 1, "epsilon after eps_decay env steps", NULL},                \
-    {"eps_decay", P_INT, decay, 1, 1e12, "env steps (summed over envs) of the epsilon decay", NULL}, \
-    {"eps_shape", P_STR, "linear", 0, 0, "linear|exp: linear ramp, or geometric approach to eps_end", \
+    {"eps_start", PARAM_REAL, "1", 0, 1, "epsilon of epsilon-greedy at step 0", NULL},                \
+    {"eps_end", PARAM_REAL, "0.05", 0, 1, "epsilon after eps_decay env steps", NULL},                \
+    {"eps_decay", PARAM_INT, decay, 1, 1e12, "env steps (summed over envs) of the epsilon decay", NULL}, \
+    {"eps_shape", PARAM_STR, "linear", 0, 0, "linear|exp: linear ramp, or geometric approach to eps_end", \
      "linear|exp"}
 #define LEARN(lr, gamma, nstep, batch, cap, warm, ups, tu)                                         \
-    {"optimizer", P_STR, "adam", 0, 0, "adam|rmsprop|sgd: torch.optim semantics and defaults", "adam|rmsprop|sgd"}, \
-    {"lr", P_REAL, lr, 1e-7, 1, "learning rate of the optimizer", NULL},                          \
-    {"momentum", P_REAL, "0", 0, 0.999, "momentum of sgd (rmsprop here has none)", NULL},        \
-    {"gamma", P_REAL, gamma, 0, 1, "discount", NULL},                                             \
-    {"n_step", P_INT, nstep, 1, 64, "steps of the n-step return (cut at episode ends)", NULL},    \
-    {"double_q", P_BOOL, "1", 0, 1, "double Q-learning: online net picks, target net values", NULL}, \
-    {"loss", P_STR, "huber", 0, 0, "huber|mse: Huber (delta 1) or squared TD error", "huber|mse"}, \
-    {"batch", P_INT, batch, 1, 4096, "transitions (dqn) or sequences (drqn) per update", NULL},   \
-    {"capacity", P_INT, cap, 1, 1e9, "replay capacity in env steps", NULL},                       \
-    {"warmup", P_INT, warm, 0, 1e12, "env steps before the first update", NULL},                  \
-    {"updates_per_step", P_REAL, ups, 0, 64, "gradient updates per env step (summed over envs)", NULL}, \
-    {"target_update", P_INT, tu, 1, 1e9, "updates between hard target copies (when tau = 0)", NULL}, \
-    {"tau", P_REAL, "0", 0, 1, "Polyak factor of a soft target update after every update (0: hard copies)", NULL}, \
-    {"grad_clip", P_REAL, "10", 0, 1e9, "clip the global gradient norm (0: off)", NULL}
+    {"optimizer", PARAM_STR, "adam", 0, 0, "adam|rmsprop|sgd: torch.optim semantics and defaults", "adam|rmsprop|sgd"}, \
+    {"lr", PARAM_REAL, lr, 1e-7, 1, "learning rate of the optimizer", NULL},                          \
+    {"momentum", PARAM_REAL, "0", 0, 0.999, "momentum of sgd (rmsprop here has none)", NULL},        \
+    {"gamma", PARAM_REAL, gamma, 0, 1, "discount", NULL},                                             \
+    {"n_step", PARAM_INT, nstep, 1, 64, "steps of the n-step return (cut at episode ends)", NULL},    \
+    {"double_q", PARAM_BOOL, "1", 0, 1, "double Q-learning: online net picks, target net values", NULL}, \
+    {"loss", PARAM_STR, "huber", 0, 0, "huber|mse: Huber (delta 1) or squared TD error", "huber|mse"}, \
+    {"batch", PARAM_INT, batch, 1, 4096, "transitions (dqn) or sequences (drqn) per update", NULL},   \
+    {"capacity", PARAM_INT, cap, 1, 1e9, "replay capacity in env steps", NULL},                       \
+    {"warmup", PARAM_INT, warm, 0, 1e12, "env steps before the first update", NULL},                  \
+    {"updates_per_step", PARAM_REAL, ups, 0, 64, "gradient updates per env step (summed over envs)", NULL}, \
+    {"target_update", PARAM_INT, tu, 1, 1e9, "updates between hard target copies (when tau = 0)", NULL}, \
+    {"tau", PARAM_REAL, "0", 0, 1, "Polyak factor of a soft target update after every update (0: hard copies)", NULL}, \
+    {"grad_clip", PARAM_REAL, "10", 0, 1e9, "clip the global gradient norm (0: off)", NULL}
 
-static const agent_param_desc qtable_params[] = {
-    {"k", P_INT, "1", 1, 64, "window: the table is keyed on the last k observations", NULL},
-    {"alpha", P_REAL, "0.1", 1e-6, 1, "learning rate of the tabular update", NULL},
-    {"gamma", P_REAL, "0.98", 0, 1, "discount", NULL},
-    {"q_init", P_REAL, "0", -1e6, 1e6, "initial Q-value of a new entry", NULL},
-    {"capacity", P_INT, "65536", 16, 1e9, "initial table size in entries (grows by doubling)", NULL},
+static const param_desc qtable_params[] = {
+    {"k", PARAM_INT, "1", 1, 64, "window: the table is keyed on the last k observations", NULL},
+    {"alpha", PARAM_REAL, "0.1", 1e-6, 1, "learning rate of the tabular update", NULL},
+    {"gamma", PARAM_REAL, "0.98", 0, 1, "discount", NULL},
+    {"q_init", PARAM_REAL, "0", -1e6, 1e6, "initial Q-value of a new entry", NULL},
+    {"capacity", PARAM_INT, "65536", 16, 1e9, "initial table size in entries (grows by doubling)", NULL},
     EXPLORE("20000"),
 };
-static const agent_param_desc dqn_params[] = {
-    {"k", P_INT, "1", 1, 64, "window: input is the last k observations, zero-padded at episode start", NULL},
-    {"hidden", P_INT, "64", 1, 4096, "units of each hidden dense layer", NULL},
-    {"layers", P_INT, "2", 1, 8, "hidden dense layers (relu)", NULL},
+static const param_desc dqn_params[] = {
+    {"k", PARAM_INT, "1", 1, 64, "window: input is the last k observations, zero-padded at episode start", NULL},
+    {"hidden", PARAM_INT, "64", 1, 4096, "units of each hidden dense layer", NULL},
+    {"layers", PARAM_INT, "2", 1, 8, "hidden dense layers (relu)", NULL},
     LEARN("1e-3", "0.98", "3", "64", "50000", "1000", "0.25", "100"),
     EXPLORE("20000"),
 };
-static const agent_param_desc drqn_params[] = {
-    {"cell", P_STR, "lstm", 0, 0, "lstm|gru|rnn: the recurrent core", "lstm|gru|rnn"},
-    {"hidden", P_INT, "32", 1, 4096, "units of the recurrent core", NULL},
-    {"encoder", P_INT, "0", 0, 4096, "units of a dense relu encoder before the core (0: none)", NULL},
-    {"learn_h0", P_BOOL, "0", 0, 1, "the initial state (h0, c0) is a learned parameter", NULL},
-    {"seq_mode", P_STR, "episode", 0, 0, "episode|chunk: replay whole episodes or chunks of `chunk` steps",
+static const param_desc drqn_params[] = {
+    {"cell", PARAM_STR, "lstm", 0, 0, "lstm|gru|rnn: the recurrent core", "lstm|gru|rnn"},
+    {"hidden", PARAM_INT, "32", 1, 4096, "units of the recurrent core", NULL},
+    {"encoder", PARAM_INT, "0", 0, 4096, "units of a dense relu encoder before the core (0: none)", NULL},
+    {"learn_h0", PARAM_BOOL, "0", 0, 1, "the initial state (h0, c0) is a learned parameter", NULL},
+    {"seq_mode", PARAM_STR, "episode", 0, 0, "episode|chunk: replay whole episodes or chunks of `chunk` steps",
      "episode|chunk"},
-    {"chunk", P_INT, "16", 1, 4096, "train steps of a replayed chunk (seq_mode chunk)", NULL},
-    {"max_len", P_INT, "256", 1, 65536, "most train steps of a replayed episode (seq_mode episode)", NULL},
-    {"burn_in", P_INT, "0", 0, 4096, "steps before a chunk that only warm the state (no loss)", NULL},
-    {"state_init", P_STR, "zero", 0, 0,
+    {"chunk", PARAM_INT, "16", 1, 4096, "train steps of a replayed chunk (seq_mode chunk)", NULL},
+    {"max_len", PARAM_INT, "256", 1, 65536, "most train steps of a replayed episode (seq_mode episode)", NULL},
+    {"burn_in", PARAM_INT, "0", 0, 4096, "steps before a chunk that only warm the state (no loss)", NULL},
+    {"state_init", PARAM_STR, "zero", 0, 0,
      "zero|learned|stored: start state of a sequence not starting its episode (stored: as acted, R2D2)",
      "zero|learned|stored"},
     LEARN("1e-2", "0.98", "3", "16", "50000", "500", "0.125", "100"),
@@ -86,11 +82,12 @@ const agent_info *agent_info_find(const char *type) {
     return NULL;
 }
 
-/* ---- configurations ------------------------------------------------------------ */
-#define VAL_MAX 64
+/* ---- configurations ------------------------------------------------------------
+ * A cfg is the type's row of the registry plus one param_set (util/param.h)
+ * holding its values, parsed once by param.c. */
 struct agent_cfg {
     const agent_info *info;
-    char (*val)[VAL_MAX];           /* [nparams] current values as text */
+    param_set ps;
 };
 
 agent_cfg *agent_cfg_alloc(const char *type) {
@@ -100,153 +97,79 @@ agent_cfg *agent_cfg_alloc(const char *type) {
         return NULL;
     }
     agent_cfg *c = calloc(1, sizeof *c);
-    if (c) c->val = calloc((size_t)t->nparams, VAL_MAX);
-    if (!c || !c->val) {
-        free(c);
+    if (!c) {
         rql_set_error(AGENT_ENOMEM, "agent_cfg_alloc: out of memory");
         return NULL;
     }
     c->info = t;
-    for (int i = 0; i < t->nparams; i++) snprintf(c->val[i], VAL_MAX, "%s", t->params[i].def);
+    if (param_set_add(&c->ps, t->params, t->nparams)) {
+        agent_cfg_free(c);
+        return NULL;
+    }
     return c;
 }
 
 void agent_cfg_free(agent_cfg *c) {
     if (!c) return;
-    free(c->val);
+    param_set_free(&c->ps);
     free(c);
 }
 
-static int param_index(const agent_info *t, const char *key) {
-    for (int i = 0; key && i < t->nparams; i++)
-        if (!strcmp(t->params[i].name, key)) return i;
-    return -1;
+static int cfg_set(agent_cfg *c, const char *key, const char *value, const param_value *v) {
+    if (!c || !key || (!value && !v)) return rql_set_error(AGENT_EINVAL, "agent_cfg_set: NULL argument");
+    int i = param_index(&c->ps, key);
+    if (i < 0) return param_unknown(&c->ps, "agent", c->info->name, key);
+    return value ? param_set_text(&c->ps, i, c->info->name, value) : param_set_value(&c->ps, i, v);
 }
 
-static int parse_bool(const char *v, int *out) {
-    if (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes")) { *out = 1; return 0; }
-    if (!strcmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no")) { *out = 0; return 0; }
-    return -1;
-}
+int agent_cfg_set(agent_cfg *c, const char *key, const char *value) { return cfg_set(c, key, value, NULL); }
 
-static int choice_ok(const char *choices, const char *v) {
-    size_t n = strlen(v);
-    for (const char *p = choices; p && *p;) {
-        const char *e = strchr(p, '|');
-        size_t m = e ? (size_t)(e - p) : strlen(p);
-        if (m == n && !strncmp(p, v, n)) return 1;
-        p = e ? e + 1 : NULL;
-    }
-    return 0;
-}
+int agent_cfg_set_value(agent_cfg *c, const char *key, const param_value *v) { return cfg_set(c, key, NULL, v); }
 
-int agent_cfg_set(agent_cfg *c, const char *key, const char *value) {
-    if (!c || !key || !value) return rql_set_error(AGENT_EINVAL, "agent_cfg_set: NULL argument");
-    const agent_info *t = c->info;
-    int i = param_index(t, key);
-    if (i < 0) {
-        char known[512] = "";
-        size_t at = 0;
-        for (int j = 0; j < t->nparams && at < sizeof known; j++)
-            at += (size_t)snprintf(known + at, sizeof known - at, "%s%s", j ? ", " : "", t->params[j].name);
-        return rql_set_error(AGENT_EINVAL, "unknown %s parameter '%s' (known: %s)", t->name, key, known);
-    }
-    const agent_param_desc *d = &t->params[i];
-    if (strlen(value) >= VAL_MAX)
-        return rql_set_error(AGENT_EINVAL, "%s = %.40s...: value too long", key, value);
-    char *end;
-    switch (d->type) {
-    case AGENT_PARAM_INT: {
-        double x = strtod(value, &end);
-        if (end == value || *end || x != floor(x))
-            return rql_set_error(AGENT_EINVAL, "%s = %s: not an integer", key, value);
-        if (x < d->lo || x > d->hi)
-            return rql_set_error(AGENT_EINVAL, "%s = %s: out of range [%.15g, %.15g]", key, value, d->lo, d->hi);
-        snprintf(c->val[i], VAL_MAX, "%.0f", x);
-        return 0;
-    }
-    case AGENT_PARAM_REAL: {
-        double x = strtod(value, &end);
-        if (end == value || *end || !isfinite(x))
-            return rql_set_error(AGENT_EINVAL, "%s = %s: not a number", key, value);
-        if (x < d->lo || x > d->hi)
-            return rql_set_error(AGENT_EINVAL, "%s = %s: out of range [%g, %g]", key, value, d->lo, d->hi);
-        snprintf(c->val[i], VAL_MAX, "%s", value);
-        return 0;
-    }
-    case AGENT_PARAM_BOOL: {
-        int b;
-        if (parse_bool(value, &b))
-            return rql_set_error(AGENT_EINVAL, "%s = %s: not a boolean (true|false|1|0)", key, value);
-        snprintf(c->val[i], VAL_MAX, "%d", b);
-        return 0;
-    }
-    default:
-        if (!choice_ok(d->choices, value))
-            return rql_set_error(AGENT_EINVAL, "%s = %s: not one of %s", key, value, d->choices);
-        snprintf(c->val[i], VAL_MAX, "%s", value);
-        return 0;
-    }
-}
-
-const char *agent_cfg_get(const agent_cfg *c, const char *key) {
-    if (!c) return NULL;
-    int i = param_index(c->info, key);
-    return i < 0 ? NULL : c->val[i];
-}
+const char *agent_cfg_get(const agent_cfg *c, const char *key) { return c ? param_text(&c->ps, key) : NULL; }
 const char *agent_cfg_type(const agent_cfg *c) { return c ? c->info->name : NULL; }
 
-static long cfg_long(const agent_cfg *c, const char *key, long def) {
-    const char *v = agent_cfg_get(c, key);
-    return v ? strtol(v, NULL, 10) : def;
-}
-static float cfg_real(const agent_cfg *c, const char *key, float def) {
-    const char *v = agent_cfg_get(c, key);
-    return v ? (float)strtod(v, NULL) : def;
-}
-static const char *cfg_str(const agent_cfg *c, const char *key, const char *def) {
-    const char *v = agent_cfg_get(c, key);
-    return v ? v : def;
-}
-
+/* The typed parameters. A key the type has no row for stays 0: that type's
+ * code never reads it (each default is written once, in the tables above). */
 static void parse_params(const agent_cfg *c, agent_params *p) {
     memset(p, 0, sizeof *p);
+    const param_set *ps = &c->ps;
     const char *t = c->info->name;
     p->type = !strcmp(t, "qtable") ? AGENT_QTABLE : !strcmp(t, "dqn") ? AGENT_DQN : AGENT_DRQN;
-    p->hidden = (int)cfg_long(c, "hidden", 32);
-    p->layers = (int)cfg_long(c, "layers", 1);
-    p->encoder = (int)cfg_long(c, "encoder", 0);
-    p->learn_h0 = (int)cfg_long(c, "learn_h0", 0);
-    const char *cell = cfg_str(c, "cell", "lstm");
-    p->cell = !strcmp(cell, "gru") ? LAYER_GRU : !strcmp(cell, "rnn") ? LAYER_RNN : LAYER_LSTM;
-    p->k = p->type == AGENT_DRQN ? 1 : (int)cfg_long(c, "k", 1);
-    p->lr = cfg_real(c, "lr", 1e-3f);
-    const char *opt = cfg_str(c, "optimizer", "adam");
-    p->optimizer = !strcmp(opt, "sgd") ? OPT_SGD : !strcmp(opt, "rmsprop") ? OPT_RMSPROP : OPT_ADAM;
-    p->momentum = cfg_real(c, "momentum", 0);
-    p->gamma = cfg_real(c, "gamma", 0.98f);
-    p->grad_clip = cfg_real(c, "grad_clip", 0);
-    p->tau = cfg_real(c, "tau", 0);
-    p->alpha = cfg_real(c, "alpha", 0.1f);
-    p->q_init = cfg_real(c, "q_init", 0);
-    p->n_step = (int)cfg_long(c, "n_step", 1);
-    p->double_q = (int)cfg_long(c, "double_q", 1);
-    p->huber = strcmp(cfg_str(c, "loss", "huber"), "mse") != 0;
-    p->batch = (int)cfg_long(c, "batch", 32);
-    p->target_update = (int)cfg_long(c, "target_update", 100);
-    p->capacity = cfg_long(c, "capacity", 50000);
-    p->warmup = cfg_long(c, "warmup", 0);
-    p->updates_per_step = cfg_real(c, "updates_per_step", 0.25f);
-    p->seq_mode = !strcmp(cfg_str(c, "seq_mode", "episode"), "chunk") ? SEQ_CHUNK : SEQ_EPISODE;
-    p->chunk = (int)cfg_long(c, "chunk", 16);
-    p->max_len = (int)cfg_long(c, "max_len", 256);
-    p->burn_in = (int)cfg_long(c, "burn_in", 0);
-    const char *si = cfg_str(c, "state_init", "zero");
-    p->state_init = !strcmp(si, "learned") ? STATE_LEARNED : !strcmp(si, "stored") ? STATE_STORED : STATE_ZERO;
-    p->eps_start = cfg_real(c, "eps_start", 1);
-    p->eps_end = cfg_real(c, "eps_end", 0.05f);
-    p->eps_decay = cfg_long(c, "eps_decay", 10000);
-    p->eps_exp = !strcmp(cfg_str(c, "eps_shape", "linear"), "exp");
+    p->hidden = (int)param_num(ps, "hidden");
+    p->layers = (int)param_num(ps, "layers");
+    p->encoder = (int)param_num(ps, "encoder");
+    p->learn_h0 = (int)param_num(ps, "learn_h0");
+    static const layer_kind cells[] = {LAYER_LSTM, LAYER_GRU, LAYER_RNN};      /* "lstm|gru|rnn" */
+    p->cell = cells[param_choice(ps, "cell") > 0 ? param_choice(ps, "cell") : 0];
+    p->k = p->type == AGENT_DRQN ? 1 : (int)param_num(ps, "k");
+    p->lr = (float)param_num(ps, "lr");
+    static const opt_kind opts[] = {OPT_ADAM, OPT_RMSPROP, OPT_SGD};          /* "adam|rmsprop|sgd" */
+    p->optimizer = opts[param_choice(ps, "optimizer") > 0 ? param_choice(ps, "optimizer") : 0];
+    p->momentum = (float)param_num(ps, "momentum");
+    p->gamma = (float)param_num(ps, "gamma");
+    p->grad_clip = (float)param_num(ps, "grad_clip");
+    p->tau = (float)param_num(ps, "tau");
+    p->alpha = (float)param_num(ps, "alpha");
+    p->q_init = (float)param_num(ps, "q_init");
+    p->n_step = (int)param_num(ps, "n_step");
+    p->double_q = (int)param_num(ps, "double_q");
+    p->huber = param_choice(ps, "loss") == 0;                                 /* "huber|mse" */
+    p->batch = (int)param_num(ps, "batch");
+    p->target_update = (int)param_num(ps, "target_update");
+    p->capacity = (long)param_num(ps, "capacity");
+    p->warmup = (long)param_num(ps, "warmup");
+    p->updates_per_step = (float)param_num(ps, "updates_per_step");
+    p->seq_mode = param_choice(ps, "seq_mode") == 1 ? SEQ_CHUNK : SEQ_EPISODE; /* "episode|chunk" */
+    p->chunk = (int)param_num(ps, "chunk");
+    p->max_len = (int)param_num(ps, "max_len");
+    p->burn_in = (int)param_num(ps, "burn_in");
+    static const int inits[] = {STATE_ZERO, STATE_LEARNED, STATE_STORED};     /* "zero|learned|stored" */
+    p->state_init = inits[param_choice(ps, "state_init") > 0 ? param_choice(ps, "state_init") : 0];
+    p->eps_start = (float)param_num(ps, "eps_start");
+    p->eps_end = (float)param_num(ps, "eps_end");
+    p->eps_decay = (long)param_num(ps, "eps_decay");
+    p->eps_exp = param_choice(ps, "eps_shape") == 1;                         /* "linear|exp" */
 }
 
 /* ---- allocation ------------------------------------------------------------------ */

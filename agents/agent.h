@@ -36,24 +36,15 @@
 #include <stdint.h>
 #include <hdf5.h>
 #include "nets/nets.h"
+#include "util/param.h"
 
 enum { AGENT_OK = 0, AGENT_EINVAL = -1, AGENT_ENOMEM = -2, AGENT_EIO = -3, AGENT_ENAN = -5 };
-const char *agent_error(void);
 
-typedef enum { AGENT_PARAM_INT, AGENT_PARAM_REAL, AGENT_PARAM_BOOL, AGENT_PARAM_STR } agent_param_type;
-typedef struct {
-    const char *name;
-    agent_param_type type;
-    const char *def;         /* default, as text */
-    double lo, hi;           /* inclusive range for INT / REAL */
-    const char *help;        /* STR params list their choices here */
-    const char *choices;     /* STR params: "a|b|c" (NULL otherwise) */
-} agent_param_desc;
 
 typedef struct {
     const char *name;        /* "qtable", "dqn", "drqn" */
     const char *summary;
-    const agent_param_desc *params;
+    const param_desc *params;
     int nparams;
 } agent_info;
 
@@ -65,6 +56,9 @@ typedef struct agent_cfg agent_cfg;
 agent_cfg *agent_cfg_alloc(const char *type);           /* NULL on unknown type */
 void agent_cfg_free(agent_cfg *c);
 int agent_cfg_set(agent_cfg *c, const char *key, const char *value);
+/* The same from a typed value the config layer read (util/param.h); a
+ * refusal's message is the detail alone ("out of range [1, 4096]"). */
+int agent_cfg_set_value(agent_cfg *c, const char *key, const param_value *v);
 const char *agent_cfg_get(const agent_cfg *c, const char *key);
 const char *agent_cfg_type(const agent_cfg *c);
 

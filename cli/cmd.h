@@ -32,4 +32,12 @@ int rql_run_arg(const char *cmd, rql_run_args *a, int argc, char **argv, int *i)
  * "unexpected argument" on stderr (returns 2). */
 int rql_run_positional(const char *cmd, rql_run_args *a, int argc, char **argv, int i);
 
+/* ---- SIGINT / SIGTERM for train and sweep (cmd_args.c) ----
+ * rql_stop_flag gets the signal's number; a second signal takes the default
+ * action, so a user can always get out. */
+#include <signal.h>
+extern volatile sig_atomic_t rql_stop_flag;
+void rql_catch_stop_signals(void);
+void rql_release_stop_signals(void);
+
 #endif

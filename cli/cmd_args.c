@@ -54,3 +54,24 @@ int rql_run_positional(const char *cmd, rql_run_args *a, int argc, char **argv, 
     a->cfg_path = s;
     return 0;
 }
+
+volatile sig_atomic_t rql_stop_flag;
+
+static void on_stop_signal(int sig) {
+    rql_stop_flag = sig;
+    signal(sig, SIG_DFL);
+}
+
+void rql_catch_stop_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+void rql_release_stop_signals(void) {
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+}

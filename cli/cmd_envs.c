@@ -10,9 +10,9 @@ static const char *const type_names[] = {"int", "real", "bool", "string"};
 
 static void print_params(const env_info *x, const char *indent) {
     for (int i = 0; i < x->nparams; i++) {
-        const env_param_desc *d = &x->params[i];
+        const param_desc *d = &x->params[i];
         char range[64] = "";
-        if (d->type == ENV_PARAM_INT || d->type == ENV_PARAM_REAL) snprintf(range, sizeof range, " [%.10g, %.10g]", d->lo, d->hi);
+        if (d->type == PARAM_INT || d->type == PARAM_REAL) snprintf(range, sizeof range, " [%.10g, %.10g]", d->lo, d->hi);
         printf("%s%-15s %-6s default %-10s %s%s\n", indent, d->name, type_names[d->type], d->def, d->help, range);
     }
 }

@@ -49,13 +49,6 @@ extern void openblas_set_num_threads(int);
 
 #define SUMMARY_EVERY_S 1.0     /* the summary is rewritten at most this often while runs end */
 
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig) {
-    stop_flag = sig;
-    signal(sig, SIG_DFL);       /* a second signal takes the default action */
-}
-
 static void usage(FILE *f) {
     rql_usage_of("sweep", f);
     fprintf(f,
@@ -132,7 +125,7 @@ typedef struct {
 
 /* The next run to do, or -1 when there is none or the sweep is stopping. */
 static int take(sched *s) {
-    if (stop_flag) return -1;
+    if (rql_stop_flag) return -1;
     while (s->next < s->p->nruns && s->p->res[s->next].status != SWEEP_PENDING) s->next++;
     return s->next < s->p->nruns ? s->next++ : -1;
 }
@@ -186,7 +179,7 @@ static void take_and_run(sched *s, int rank, const run_opts *o) {
 /* threads runs at once; one thread runs outside any parallel region, so the
  * OpenMP loop over its envs gets the threads (no nesting). */
 static void run_local(sched *s, int threads, int rank, void (*poll)(void *), void *poll_arg) {
-    run_opts o = {.stop = &stop_flag, .resume = 1, .poll = poll, .poll_arg = poll_arg};
+    run_opts o = {.stop = &rql_stop_flag, .resume = 1, .poll = poll, .poll_arg = poll_arg};
     if (threads <= 1) {
         take_and_run(s, rank, &o);
         return;
@@ -281,12 +274,12 @@ static void wait_gently(MPI_Request *rq) {
 }
 
 static void run_worker(const sweep_plan *p, int rank, int force) {
-    run_opts o = {.stop = &stop_flag, .resume = 1};
+    run_opts o = {.stop = &rql_stop_flag, .resume = 1};
     msg_t m;
     memset(&m, 0, sizeof m);
     m.run = -1;
     for (;;) {
-        m.leaving = stop_flag != 0;
+        m.leaving = rql_stop_flag != 0;
         MPI_Send(&m, (int)sizeof m, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD);
         if (m.leaving) return;
         int32_t next = -1;
@@ -294,7 +287,7 @@ static void run_worker(const sweep_plan *p, int rank, int force) {
         MPI_Irecv(&next, 1, MPI_INT32_T, 0, TAG_WORK, MPI_COMM_WORLD, &rq);
         wait_gently(&rq);
         if (next < 0 || next >= p->nruns) return;
-        if (stop_flag) {                 /* stopped while waiting: give the run back untouched */
+        if (rql_stop_flag) {                 /* stopped while waiting: give the run back untouched */
             memset(&m, 0, sizeof m);
             m.run = next;
             m.status = SWEEP_PENDING;
@@ -433,12 +426,7 @@ int cmd_sweep(int argc, char **argv) {
     int nested = omp_get_max_active_levels();
     if (threads > 1) omp_set_max_active_levels(1);
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    rql_catch_stop_signals();
 
     sched s = {.p = p, .force = force, .quiet = quiet, .active = world - 1, .t0 = rql_now_s()};
     rql_iso_now(s.started, sizeof s.started);
@@ -464,14 +452,13 @@ int cmd_sweep(int argc, char **argv) {
     else run_worker(p, rank, force);
 #endif
     omp_set_max_active_levels(nested);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
+    rql_release_stop_signals();
 
     if (rank == 0) {
         int counts[SWEEP_FAILED + 1];
         sweep_count(p, counts);
         int stopped = counts[SWEEP_STOPPED] + counts[SWEEP_PENDING] + counts[SWEEP_RUNNING];
-        s.info.state = stop_flag || stopped ? "stopped" : "finished";
+        s.info.state = rql_stop_flag || stopped ? "stopped" : "finished";
         summary(&s, 1);
         /* the comparison, grouped by cell, of every run that has a complete log */
         const char **paths = calloc((size_t)p->nruns, sizeof *paths);
@@ -500,12 +487,12 @@ int cmd_sweep(int argc, char **argv) {
                 }
             if (counts[SWEEP_FAILED] > 10) fprintf(stderr, "  ... (%d more in sweep.txt)\n", counts[SWEEP_FAILED] - 10);
         }
-        if (stop_flag || stopped) {
+        if (rql_stop_flag || stopped) {
             fprintf(stderr, "rql sweep: stopped%s; run the same command again to resume\n",
-                    stop_flag == SIGTERM ? " by SIGTERM" : stop_flag == SIGINT ? " by SIGINT" : "");
-            rc = stop_flag ? 128 + (int)stop_flag : 1;
+                    rql_stop_flag == SIGTERM ? " by SIGTERM" : rql_stop_flag == SIGINT ? " by SIGINT" : "");
+            rc = rql_stop_flag ? 128 + (int)rql_stop_flag : 1;
         } else if (counts[SWEEP_FAILED]) rc = 1;
-    } else if (stop_flag) rc = 128 + (int)stop_flag;
+    } else if (rql_stop_flag) rc = 128 + (int)rql_stop_flag;
 done:
     sweep_plan_free(p);
 finalize:

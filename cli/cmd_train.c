@@ -18,14 +18,6 @@
 #include "experiments/run.h"
 #include "stats/stats.h"
 
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig) {
-    stop_flag = sig;
-    /* A second signal takes the default action: a user can always get out. */
-    signal(sig, SIG_DFL);
-}
-
 static void usage(FILE *f) {
     rql_usage_of("train", f);
     fprintf(f,
@@ -123,19 +115,13 @@ int cmd_train(int argc, char **argv) {
     run_result *res = calloc(n > 0 ? (size_t)n : 1, sizeof *res);
     if (!res) { rc = 1; goto cleanup; }
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    rql_catch_stop_signals();
 
     fprintf(stderr, "rql train: %d runs (%d agents x %d seeds) -> %s/\n", n, c->nagents, c->nseeds, out);
-    run_opts o = {.stop = &stop_flag, .resume = resume, .prog = prog};
+    run_opts o = {.stop = &rql_stop_flag, .resume = resume, .prog = prog};
     int failed = run_all(c, runs, n, threads, &o, res);
     progress_finish(prog);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
+    rql_release_stop_signals();
 
     int stopped = 0;
     for (int i = 0; i < n; i++) {
@@ -143,17 +129,17 @@ int cmd_train(int argc, char **argv) {
             fprintf(stderr, "rql train: %s failed: %s\n", runs[i].log_path, res[i].err);
         stopped += res[i].status == RUN_STOPPED;
     }
-    if (stop_flag || stopped) {
+    if (rql_stop_flag || stopped) {
         fprintf(stderr, "\nrql train: stopped by %s; %d of %d runs interrupted, checkpoints written.\n"
                         "resume with:\n  rql train '%s' -o '%s'",
-                stop_flag == SIGTERM ? "SIGTERM" : stop_flag == SIGINT ? "SIGINT" : "request", stopped, n,
+                rql_stop_flag == SIGTERM ? "SIGTERM" : rql_stop_flag == SIGINT ? "SIGINT" : "request", stopped, n,
                 cfg_path, out);
         for (int i = 1; i < argc; i++)
             if (!strcmp(argv[i], "--set") || !strcmp(argv[i], "--seeds") || !strcmp(argv[i], "-j"))
                 fprintf(stderr, " %s '%s'", argv[i], i + 1 < argc ? argv[i + 1] : "");
             else if (!strncmp(argv[i], "--set=", 6)) fprintf(stderr, " '%s'", argv[i]);
         fprintf(stderr, " --resume\n");
-        rc = stop_flag ? 128 + (int)stop_flag : 1;
+        rc = rql_stop_flag ? 128 + (int)rql_stop_flag : 1;
         goto cleanup;
     }
     if (failed) rc = 1;

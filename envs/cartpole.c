@@ -51,11 +51,11 @@ typedef struct {
     int32_t t, pad;
 } cp_state;
 
-static const env_param_desc cp_params[] = {
-    {"difficulty", ENV_PARAM_STR, "easy", 0, 0, "easy: 200 steps; medium: 400; hard: 600"},
+static const param_desc cp_params[] = {
+    {"difficulty", PARAM_STR, "easy", 0, 0, "easy: 200 steps; medium: 400; hard: 600", POPGYM_LEVELS},
 };
-static const env_param_desc ncp_params[] = {
-    {"difficulty", ENV_PARAM_STR, "easy", 0, 0, "easy: noise sigma 0.1; medium: 0.2; hard: 0.3 (200 steps)"},
+static const param_desc ncp_params[] = {
+    {"difficulty", PARAM_STR, "easy", 0, 0, "easy: noise sigma 0.1; medium: 0.2; hard: 0.3 (200 steps)", POPGYM_LEVELS},
 };
 
 static const env_info cp_info = {
@@ -169,11 +169,11 @@ static int cp_render(const void *cfg, const void *st, char *buf, size_t cap) {
 static const char *cp_action_name(const void *cfg, int a) { return a ? "right" : "left"; }
 
 const env_class stateless_cartpole_class = {
-    .info = &cp_info, .check = popgym_check, .make = cp_make, .free_cfg = cp_free, .reset = cp_reset,
+    .info = &cp_info, .make = cp_make, .free_cfg = cp_free, .reset = cp_reset,
     .step = cp_step, .render = cp_render, .action_name = cp_action_name,
 };
 
 const env_class noisy_stateless_cartpole_class = {
-    .info = &ncp_info, .check = popgym_check, .make = ncp_make, .free_cfg = cp_free, .reset = cp_reset,
+    .info = &ncp_info, .make = ncp_make, .free_cfg = cp_free, .reset = cp_reset,
     .step = cp_step, .render = cp_render, .action_name = cp_action_name,
 };

@@ -41,14 +41,14 @@ void env_bufcat(char *buf, size_t cap, size_t *pos, const char *fmt, ...) {
 }
 
 /* ---- registry ---------------------------------------------------------------- */
-static const env_param_desc flicker_params[] = {
-    {"flicker", ENV_PARAM_REAL, "0", 0, 1, "probability that an observation is zeroed (DRQN's flickering; 0 = off)"},
+static const param_desc flicker_params[] = {
+    {"flicker", PARAM_REAL, "0", 0, 1, "probability that an observation is zeroed (DRQN's flickering; 0 = off)", NULL},
 };
-static const env_param_desc noise_params[] = {
-    {"obs_noise", ENV_PARAM_REAL, "0", 0, 100, "std of Gaussian noise added to every observation entry (0 = off)"},
+static const param_desc noise_params[] = {
+    {"obs_noise", PARAM_REAL, "0", 0, 100, "std of Gaussian noise added to every observation entry (0 = off)", NULL},
 };
-static const env_param_desc prev_action_params[] = {
-    {"prev_action", ENV_PARAM_BOOL, "false", 0, 1, "append the previous action (one-hot) and a first-step flag"},
+static const param_desc prev_action_params[] = {
+    {"prev_action", PARAM_BOOL, "false", 0, 1, "append the previous action (one-hot) and a first-step flag", NULL},
 };
 static const env_info wrapper_infos[] = {
     {"flicker", "zero the whole observation with probability p (Hausknecht & Stone 2015)",
@@ -100,20 +100,19 @@ static const env_class *class_find(const char *name) {
     return NULL;
 }
 
-/* ---- specs ------------------------------------------------------------------- */
-#define ENV_MAXP 40
-
+/* ---- specs -------------------------------------------------------------------
+ * A spec is the world's class plus one param_set (util/param.h): the world's
+ * rows, then every wrapper's. Values are parsed once, by param.c; a world's
+ * check hook sees a value after it parsed and may still refuse it. */
 struct env_spec {
     const env_class *cls;
-    int np;                                /* world parameters, then wrappers' */
-    const env_param_desc *desc[ENV_MAXP];
-    char *val[ENV_MAXP];                   /* current text of each */
+    param_set ps;
     char *aux;                             /* derived data of a check hook (map text) */
 };
 
 void env_spec_free(env_spec *s) {
     if (!s) return;
-    for (int i = 0; i < s->np; i++) free(s->val[i]);
+    param_set_free(&s->ps);
     free(s->aux);
     free(s);
 }
@@ -135,15 +134,12 @@ env_spec *env_spec_alloc(const char *world) {
     env_spec *s = calloc(1, sizeof *s);
     if (!s) { rql_set_error(ENV_ENOMEM, "env_spec_alloc: out of memory"); return NULL; }
     s->cls = c;
-    for (int i = 0; i < c->info->nparams; i++) s->desc[s->np++] = &c->info->params[i];
-    for (int w = 0; w < N_WRAPPERS; w++)
-        for (int i = 0; i < wrapper_infos[w].nparams; i++) s->desc[s->np++] = &wrapper_infos[w].params[i];
-    for (int i = 0; i < s->np; i++)
-        if (!(s->val[i] = strdup(s->desc[i]->def))) {
-            env_spec_free(s);
-            rql_set_error(ENV_ENOMEM, "env_spec_alloc: out of memory");
-            return NULL;
-        }
+    int rc = param_set_add(&s->ps, c->info->params, c->info->nparams);
+    for (int w = 0; w < N_WRAPPERS && !rc; w++) rc = param_set_add(&s->ps, wrapper_infos[w].params, wrapper_infos[w].nparams);
+    if (rc) {
+        env_spec_free(s);
+        return NULL;
+    }
     /* Defaults are not run through the check hook: a gridworld loads its
      * default map at env_make, so allocating a spec never touches files. */
     return s;
@@ -153,80 +149,51 @@ env_spec *env_spec_clone(const env_spec *s) {
     if (!s) return NULL;
     env_spec *d = calloc(1, sizeof *d);
     if (!d) { rql_set_error(ENV_ENOMEM, "env_spec_clone: out of memory"); return NULL; }
-    *d = *s;
-    d->aux = NULL;
-    for (int i = 0; i < d->np; i++) d->val[i] = NULL;
-    int bad = s->aux && !(d->aux = strdup(s->aux));
-    for (int i = 0; i < d->np; i++) bad |= !(d->val[i] = strdup(s->val[i]));
-    if (bad) { env_spec_free(d); rql_set_error(ENV_ENOMEM, "env_spec_clone: out of memory"); return NULL; }
+    d->cls = s->cls;
+    if (param_set_copy(&d->ps, &s->ps) || (s->aux && !(d->aux = strdup(s->aux)))) {
+        env_spec_free(d);
+        rql_set_error(ENV_ENOMEM, "env_spec_clone: out of memory");
+        return NULL;
+    }
     return d;
 }
 
-static int slot_of(const env_spec *s, const char *key) {
-    for (int i = 0; key && i < s->np; i++)
-        if (!strcmp(s->desc[i]->name, key)) return i;
-    return -1;
-}
-
-/* Validates text for a parameter; *num gets the number (bool: 0/1). */
-static int parse_value(const char *world, const env_param_desc *d, const char *value, double *num) {
-    char *end;
-    *num = 0;
-    switch (d->type) {
-    case ENV_PARAM_INT: {
-        errno = 0;
-        long long x = strtoll(value, &end, 10);
-        if (end == value || *end || errno)
-            return rql_set_error(ENV_EINVAL, "%s: %s = '%s' is not an integer", world, d->name, value);
-        if (x < d->lo || x > d->hi)
-            return rql_set_error(ENV_EINVAL, "%s: %s = %lld out of range [%g, %g]", world, d->name, x, d->lo, d->hi);
-        *num = (double)x;
-        return 0;
+/* Runs the world's check hook on the value just stored in slot i; a refusal
+ * puts the previous value back. */
+static int check_hook(env_spec *s, int i, const char *key, char *old_text, double old_num) {
+    int rc = 0;
+    if (i < s->cls->info->nparams && s->cls->check) rc = s->cls->check(s, key, s->ps.text[i]);
+    if (rc < 0) {
+        free(s->ps.text[i]);
+        s->ps.text[i] = old_text;
+        s->ps.num[i] = old_num;
+        return rc;
     }
-    case ENV_PARAM_REAL: {
-        errno = 0;
-        double x = strtod(value, &end);
-        if (end == value || *end || errno || !isfinite(x))
-            return rql_set_error(ENV_EINVAL, "%s: %s = '%s' is not a finite number", world, d->name, value);
-        if (x < d->lo || x > d->hi)
-            return rql_set_error(ENV_EINVAL, "%s: %s = %s out of range [%g, %g]", world, d->name, value, d->lo, d->hi);
-        *num = x;
-        return 0;
-    }
-    case ENV_PARAM_BOOL:
-        if (!strcmp(value, "true") || !strcmp(value, "1") || !strcmp(value, "yes")) { *num = 1; return 0; }
-        if (!strcmp(value, "false") || !strcmp(value, "0") || !strcmp(value, "no")) return 0;
-        return rql_set_error(ENV_EINVAL, "%s: %s = '%s' is not a boolean (true or false)", world, d->name, value);
-    default:
-        return 0;   /* strings: the world's check hook decides */
-    }
-}
-
-int env_spec_set(env_spec *s, const char *key, const char *value) {
-    if (!s || !key || !value) return rql_set_error(ENV_EINVAL, "env_spec_set: NULL argument");
-    const char *world = s->cls->info->name;
-    int i = slot_of(s, key);
-    if (i < 0) {
-        char known[512] = "";
-        size_t pos = 0;
-        for (int j = 0; j < s->np; j++) env_bufcat(known, sizeof known, &pos, "%s%s", j ? ", " : "", s->desc[j]->name);
-        return rql_set_error(ENV_EINVAL, "unknown parameter '%s' for world '%s' (parameters: %s)", key, world, known);
-    }
-    double num;
-    int rc = parse_value(world, s->desc[i], value, &num);
-    if (rc < 0) return rc;
-    if (i < s->cls->info->nparams && s->cls->check && (rc = s->cls->check(s, key, value)) < 0) return rc;
-    char *v = strdup(value);
-    if (!v) return rql_set_error(ENV_ENOMEM, "env_spec_set: out of memory");
-    free(s->val[i]);
-    s->val[i] = v;
+    free(old_text);
     return 0;
 }
 
-const char *env_spec_get(const env_spec *s, const char *key) {
-    int i = s ? slot_of(s, key) : -1;
-    return i < 0 ? NULL : s->val[i];
+/* Sets slot i by text (value) or by typed value (v). */
+static int spec_set(env_spec *s, const char *key, const char *value, const param_value *v) {
+    if (!s || !key || (!value && !v)) return rql_set_error(ENV_EINVAL, "env_spec_set: NULL argument");
+    int i = param_index(&s->ps, key);
+    if (i < 0) return param_unknown(&s->ps, "world", s->cls->info->name, key);
+    char *old = strdup(s->ps.text[i]);
+    double old_num = s->ps.num[i];
+    if (!old) return rql_set_error(ENV_ENOMEM, "env_spec_set: out of memory");
+    int rc = value ? param_set_text(&s->ps, i, s->cls->info->name, value) : param_set_value(&s->ps, i, v);
+    if (rc < 0) {
+        free(old);
+        return rc;
+    }
+    return check_hook(s, i, key, old, old_num);
 }
+
+int env_spec_set(env_spec *s, const char *key, const char *value) { return spec_set(s, key, value, NULL); }
+
+int env_spec_set_value(env_spec *s, const char *key, const param_value *v) { return spec_set(s, key, NULL, v); }
+
+const char *env_spec_get(const env_spec *s, const char *key) { return s ? param_text(&s->ps, key) : NULL; }
 
 const char *env_spec_world(const env_spec *s) { return s ? s->cls->info->name : NULL; }
 
@@ -240,19 +207,9 @@ int env_spec_set_aux(env_spec *s, const char *text) {
     return 0;
 }
 
-long env_param_long(const env_spec *s, const char *key) {
-    int i = slot_of(s, key);
-    double x = 0;
-    if (i >= 0) parse_value(s->cls->info->name, s->desc[i], s->val[i], &x);
-    return (long)x;
-}
+long env_param_long(const env_spec *s, const char *key) { return (long)param_num(&s->ps, key); }
 
-double env_param_real(const env_spec *s, const char *key) {
-    int i = slot_of(s, key);
-    double x = 0;
-    if (i >= 0) parse_value(s->cls->info->name, s->desc[i], s->val[i], &x);
-    return x;
-}
+double env_param_real(const env_spec *s, const char *key) { return param_num(&s->ps, key); }
 
 /* ---- seeds ------------------------------------------------------------------- */
 /* SplitMix64 (Steele, Lea & Flood 2014; Vigna's reference constants): a

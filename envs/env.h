@@ -35,27 +35,25 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "util/param.h"
 #include "util/util.h"
 
+/* Transitional names for branches written before util/param.h (removed once
+ * they are merged): a world's table is a param_desc table. */
+typedef param_desc env_param_desc;
+#define ENV_PARAM_INT PARAM_INT
+#define ENV_PARAM_REAL PARAM_REAL
+#define ENV_PARAM_BOOL PARAM_BOOL
+#define ENV_PARAM_STR PARAM_STR
+
 enum { ENV_OK = 0, ENV_EINVAL = -1, ENV_ENOMEM = -2, ENV_EIO = -3, ENV_EPARSE = -4 };
-const char *env_error(void);
-
-typedef enum { ENV_PARAM_INT, ENV_PARAM_REAL, ENV_PARAM_BOOL, ENV_PARAM_STR } env_param_type;
-
-typedef struct {
-    const char *name;
-    env_param_type type;
-    const char *def;        /* default, as text */
-    double lo, hi;          /* inclusive range for INT / REAL */
-    const char *help;
-} env_param_desc;
 
 /* Registry of worlds and wrappers (for `rql envs`). */
 typedef struct {
     const char *name;
     const char *summary;    /* one line */
     const char *doc;        /* paragraph: dynamics, observation, rewards, source */
-    const env_param_desc *params;
+    const param_desc *params;
     int nparams;
     int is_wrapper;
 } env_info;
@@ -72,6 +70,11 @@ env_spec *env_spec_clone(const env_spec *s);
 /* key is a world parameter ("length") or a wrapper parameter ("flicker",
  * "obs_noise", ...); value is text parsed by the parameter's type. */
 int env_spec_set(env_spec *s, const char *key, const char *value);
+/* The same from a typed value the config layer read (util/param.h): checked
+ * as env_spec_set checks text, never turned into text and parsed again; the
+ * message of a refusal is the detail alone ("out of range [1, 1000]"), or the
+ * world's own for a value its check refuses. */
+int env_spec_set_value(env_spec *s, const char *key, const param_value *v);
 const char *env_spec_get(const env_spec *s, const char *key); /* current value as text */
 const char *env_spec_world(const env_spec *s);
 

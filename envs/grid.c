@@ -214,24 +214,24 @@ static int map_parse(const char *text, const char *origin, grid_cfg *g) {
 }
 
 /* ---- parameters -------------------------------------------------------------- */
-static const env_param_desc gridworld_params[] = {
-    {"map", ENV_PARAM_STR, "open_room", 0, 0,
-     "shipped map (open_room, four_rooms, long_corridor), a map file, or inline rows separated by '|'"},
-    {"view", ENV_PARAM_STR, "full", 0, 0, "full (one-hot position, actions N E S W) or ego (k x k view, left right forward)"},
-    {"view_size", ENV_PARAM_INT, "5", 3, 15, "k of the ego view (odd)"},
-    {"max_steps", ENV_PARAM_INT, "0", 0, 100000, "time limit (truncation); 0 = 4 H W"},
-    {"reward_goal", ENV_PARAM_REAL, "1", -1000, 1000, "reward for entering a goal (ends the episode)"},
-    {"reward_lava", ENV_PARAM_REAL, "-1", -1000, 1000, "reward for entering lava (ends the episode)"},
-    {"reward_step", ENV_PARAM_REAL, "0", -1000, 1000, "reward for any other step"},
+static const param_desc gridworld_params[] = {
+    {"map", PARAM_STR, "open_room", 0, 0,
+     "shipped map (open_room, four_rooms, long_corridor), a map file, or inline rows separated by '|'", NULL},
+    {"view", PARAM_STR, "full", 0, 0, "full (one-hot position, actions N E S W) or ego (k x k view, left right forward)", NULL},
+    {"view_size", PARAM_INT, "5", 3, 15, "k of the ego view (odd)", NULL},
+    {"max_steps", PARAM_INT, "0", 0, 100000, "time limit (truncation); 0 = 4 H W", NULL},
+    {"reward_goal", PARAM_REAL, "1", -1000, 1000, "reward for entering a goal (ends the episode)", NULL},
+    {"reward_lava", PARAM_REAL, "-1", -1000, 1000, "reward for entering lava (ends the episode)", NULL},
+    {"reward_step", PARAM_REAL, "0", -1000, 1000, "reward for any other step", NULL},
 };
 
-static const env_param_desc memory_room_params[] = {
-    {"length", ENV_PARAM_INT, "5", 1, 58, "hallway length L between the start room and the split"},
-    {"view_size", ENV_PARAM_INT, "3", 3, 15, "k of the ego view (odd)"},
-    {"max_steps", ENV_PARAM_INT, "0", 0, 100000, "time limit (truncation); 0 = 5 H W"},
-    {"reward_right", ENV_PARAM_REAL, "1", -1000, 1000, "reward for the object matching the cue (success)"},
-    {"reward_wrong", ENV_PARAM_REAL, "0", -1000, 1000, "reward for the other object"},
-    {"reward_step", ENV_PARAM_REAL, "0", -1000, 1000, "reward for any other step"},
+static const param_desc memory_room_params[] = {
+    {"length", PARAM_INT, "5", 1, 58, "hallway length L between the start room and the split", NULL},
+    {"view_size", PARAM_INT, "3", 3, 15, "k of the ego view (odd)", NULL},
+    {"max_steps", PARAM_INT, "0", 0, 100000, "time limit (truncation); 0 = 5 H W", NULL},
+    {"reward_right", PARAM_REAL, "1", -1000, 1000, "reward for the object matching the cue (success)", NULL},
+    {"reward_wrong", PARAM_REAL, "0", -1000, 1000, "reward for the other object", NULL},
+    {"reward_step", PARAM_REAL, "0", -1000, 1000, "reward for any other step", NULL},
 };
 
 static const env_info gridworld_info = {

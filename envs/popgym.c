@@ -39,14 +39,6 @@
 /* ---- shared: difficulty, deck ------------------------------------------------ */
 static const char *const LEVELS[3] = {"easy", "medium", "hard"};
 
-int popgym_check(env_spec *s, const char *key, const char *value) {
-    if (strcmp(key, "difficulty")) return 0;
-    for (int i = 0; i < 3; i++)
-        if (!strcmp(value, LEVELS[i])) return 0;
-    return rql_set_error(ENV_EINVAL, "%s: difficulty = '%s' is not one of easy, medium, hard", env_spec_world(s),
-                         value);
-}
-
 int popgym_level(const env_spec *s) {
     const char *v = env_spec_get(s, "difficulty");
     for (int i = 0; v && i < 3; i++)
@@ -54,7 +46,7 @@ int popgym_level(const env_spec *s) {
     return 0;
 }
 
-#define DIFFICULTY(help) {"difficulty", ENV_PARAM_STR, "easy", 0, 0, help}
+#define DIFFICULTY(help) {"difficulty", PARAM_STR, "easy", 0, 0, help, POPGYM_LEVELS}
 
 static const char SUIT_CH[4] = {'s', 'd', 'c', 'h'};
 static const char *const SUIT_NAMES[4] = {"spades", "diamonds", "clubs", "hearts"};
@@ -118,7 +110,7 @@ typedef struct {
     int32_t deck[];     /* [N] */
 } rf_state;
 
-static const env_param_desc rf_params[] = {
+static const param_desc rf_params[] = {
     DIFFICULTY("easy: 1 deck (51 steps); medium: 8 decks (415); hard: 16 decks (831)"),
 };
 
@@ -176,7 +168,7 @@ static int rf_render(const void *cfg, const void *st, char *buf, size_t cap) {
 }
 
 const env_class repeat_first_class = {
-    .info = &rf_info, .check = popgym_check, .make = rf_make, .free_cfg = card_free, .reset = rf_reset,
+    .info = &rf_info, .make = rf_make, .free_cfg = card_free, .reset = rf_reset,
     .step = rf_step, .render = rf_render, .action_name = suit_action_name, .signal_bits = suit_bits,
 };
 
@@ -186,7 +178,7 @@ typedef struct {
     int32_t deck[];     /* [N]; the j-th card dealt is deck[N - 1 - j] */
 } rp_state;
 
-static const env_param_desc rp_params[] = {
+static const param_desc rp_params[] = {
     DIFFICULTY("easy: 1 deck, k = 4 (51 steps); medium: 2 decks, k = 32 (103); hard: 3 decks, k = 64 (155)"),
 };
 
@@ -257,7 +249,7 @@ static int rp_render(const void *cfg, const void *st, char *buf, size_t cap) {
 }
 
 const env_class repeat_previous_class = {
-    .info = &rp_info, .check = popgym_check, .make = rp_make, .free_cfg = card_free, .reset = rp_reset,
+    .info = &rp_info, .make = rp_make, .free_cfg = card_free, .reset = rp_reset,
     .step = rp_step, .render = rp_render, .action_name = suit_action_name, .signal_bits = suit_bits,
 };
 
@@ -272,7 +264,7 @@ typedef struct {
     int32_t deck[];     /* [N]; the j-th card dealt is deck[N - 1 - j] */
 } ae_state;
 
-static const env_param_desc ae_params[] = {
+static const param_desc ae_params[] = {
     DIFFICULTY("easy: 1 deck (103 steps); medium: 2 decks (207); hard: 3 decks (311)"),
 };
 
@@ -360,7 +352,7 @@ static int ae_bits(const void *cfg, int *idx, int cap) {
 }
 
 const env_class autoencode_class = {
-    .info = &ae_info, .check = popgym_check, .make = ae_make, .free_cfg = card_free, .reset = ae_reset,
+    .info = &ae_info, .make = ae_make, .free_cfg = card_free, .reset = ae_reset,
     .step = ae_step, .render = ae_render, .action_name = suit_action_name, .signal_bits = ae_bits,
 };
 
@@ -375,13 +367,13 @@ typedef struct {
     int32_t deck[];     /* [2N]: the value deck, then the query deck */
 } cr_state;
 
-static const env_param_desc cr_params[] = {
+static const param_desc cr_params[] = {
     DIFFICULTY("easy: 1 deck, colours (51 steps, 26 actions); medium: 2 decks, suits (103, 26); "
                "hard: 4 decks, ranks (207, 16)"),
 };
 
 static const env_info cr_info = {
-    "count_recall", "POPGym CountRecall: how often has the queried card been dealt so far?",
+    "count_recall", "POPGym CountRecall: answer how often the queried card has been dealt so far",
     "POPGym's CountRecall (popgym/envs/count_recall.py). Two shuffled decks of N = 52 num_decks cards deal "
     "together, one card each per step: a value card and a query card, each reduced to its colour (easy), "
     "suit (medium) or rank (hard): n distinct values. Observation 2n floats: value one-hot, query one-hot. "
@@ -470,7 +462,7 @@ static int cr_bits(const void *cfg, int *idx, int cap) {
 }
 
 const env_class count_recall_class = {
-    .info = &cr_info, .check = popgym_check, .make = cr_make, .free_cfg = card_free, .reset = cr_reset,
+    .info = &cr_info, .make = cr_make, .free_cfg = card_free, .reset = cr_reset,
     .step = cr_step, .render = cr_render, .action_name = cr_action_name, .signal_bits = cr_bits,
 };
 
@@ -481,7 +473,7 @@ typedef struct {
     int32_t deck[];
 } hl_state;
 
-static const env_param_desc hl_params[] = {
+static const param_desc hl_params[] = {
     DIFFICULTY("easy: 1 deck (51 steps); medium: 2 decks (103); hard: 3 decks (155)"),
 };
 
@@ -549,7 +541,7 @@ static int hl_bits(const void *cfg, int *idx, int cap) {
 }
 
 const env_class higher_lower_class = {
-    .info = &hl_info, .check = popgym_check, .make = hl_make, .free_cfg = card_free, .reset = hl_reset,
+    .info = &hl_info, .make = hl_make, .free_cfg = card_free, .reset = hl_reset,
     .step = hl_step, .render = hl_render, .action_name = hl_action_name, .signal_bits = hl_bits,
 };
 
@@ -566,7 +558,7 @@ typedef struct {
     float p[30];        /* payout probability of each arm (float32, as POPGym) */
 } mab_state;
 
-static const env_param_desc mab_params[] = {
+static const param_desc mab_params[] = {
     DIFFICULTY("easy: 10 arms, 200 steps; medium: 20 arms, 400; hard: 30 arms, 600"),
 };
 
@@ -633,7 +625,7 @@ static int mab_render(const void *cfg, const void *st, char *buf, size_t cap) {
 static const char *mab_action_name(const void *cfg, int a) { return ((const mab_cfg *)cfg)->names[a]; }
 
 const env_class multiarmed_bandit_class = {
-    .info = &mab_info, .check = popgym_check, .make = mab_make, .free_cfg = mab_free, .reset = mab_reset,
+    .info = &mab_info, .make = mab_make, .free_cfg = mab_free, .reset = mab_reset,
     .step = mab_step, .render = mab_render, .action_name = mab_action_name,
 };
 
@@ -646,7 +638,7 @@ typedef struct {
     int32_t deck[];     /* [N] the card at each position, then [N] face-up flags */
 } cc_state;
 
-static const env_param_desc cc_params[] = {
+static const param_desc cc_params[] = {
     DIFFICULTY("easy: 1 deck, match colours (104 steps); medium: 2 decks, colours (208); "
                "hard: 1 deck, ranks (104)"),
 };
@@ -757,6 +749,6 @@ static int cc_render(const void *cfg, const void *st, char *buf, size_t cap) {
 static const char *cc_action_name(const void *cfg, int a) { return ((const card_cfg *)cfg)->names[a]; }
 
 const env_class concentration_class = {
-    .info = &cc_info, .check = popgym_check, .make = cc_make, .free_cfg = card_free, .reset = cc_reset,
+    .info = &cc_info, .make = cc_make, .free_cfg = card_free, .reset = cc_reset,
     .step = cc_step, .render = cc_render, .action_name = cc_action_name,
 };

@@ -59,8 +59,8 @@ typedef struct {
     int8_t near[64];        /* mines in the 3 x 3 block around the cell, itself included */
 } ms_state;
 
-static const env_param_desc ms_params[] = {
-    {"difficulty", ENV_PARAM_STR, "easy", 0, 0, "easy: 4x4, 2 mines; medium: 6x6, 6 mines; hard: 8x8, 10 mines"},
+static const param_desc ms_params[] = {
+    {"difficulty", PARAM_STR, "easy", 0, 0, "easy: 4x4, 2 mines; medium: 6x6, 6 mines; hard: 8x8, 10 mines", POPGYM_LEVELS},
 };
 
 static const env_info ms_info = {
@@ -154,7 +154,7 @@ static int ms_render(const void *cfg, const void *st, char *buf, size_t cap) {
 }
 
 const env_class minesweeper_class = {
-    .info = &ms_info, .check = popgym_check, .make = ms_make, .free_cfg = board_free, .reset = ms_reset,
+    .info = &ms_info, .make = ms_make, .free_cfg = board_free, .reset = ms_reset,
     .step = ms_step, .render = ms_render, .action_name = board_action_name,
 };
 
@@ -171,8 +171,8 @@ typedef struct {
     int8_t guess[144];      /* 1 where the agent has fired */
 } bs_state;
 
-static const env_param_desc bs_params[] = {
-    {"difficulty", ENV_PARAM_STR, "easy", 0, 0, "easy: 8x8 board; medium: 10x10; hard: 12x12 (ships 2, 3, 3, 4)"},
+static const param_desc bs_params[] = {
+    {"difficulty", PARAM_STR, "easy", 0, 0, "easy: 8x8 board; medium: 10x10; hard: 12x12 (ships 2, 3, 3, 4)", POPGYM_LEVELS},
 };
 
 static const env_info bs_info = {
@@ -267,6 +267,6 @@ static int bs_render(const void *cfg, const void *st, char *buf, size_t cap) {
 }
 
 const env_class battleship_class = {
-    .info = &bs_info, .check = popgym_check, .make = bs_make, .free_cfg = board_free, .reset = bs_reset,
+    .info = &bs_info, .make = bs_make, .free_cfg = board_free, .reset = bs_reset,
     .step = bs_step, .render = bs_render, .action_name = board_action_name,
 };

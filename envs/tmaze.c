@@ -53,14 +53,14 @@ typedef struct {
     int32_t pad;
 } tmaze_state;
 
-static const env_param_desc tmaze_params[] = {
-    {"length", ENV_PARAM_INT, "10", 1, 1000, "corridor length N: the junction is N moves east of the start"},
-    {"max_steps", ENV_PARAM_INT, "0", 0, 100000, "time limit (truncation); 0 = 10 (length + 1)"},
-    {"reward_goal", ENV_PARAM_REAL, "4", -1000, 1000, "reward for the arm the sign named (ends the episode)"},
-    {"reward_wrong", ENV_PARAM_REAL, "-0.1", -1000, 1000, "reward for the other arm (ends the episode)"},
-    {"reward_wall", ENV_PARAM_REAL, "-0.1", -1000, 1000, "reward for a move into a wall (agent stays)"},
-    {"reward_step", ENV_PARAM_REAL, "0", -1000, 1000, "reward for any other step"},
-    {"corridor_noise", ENV_PARAM_REAL, "0", 0, 1, "probability of flipping each bit of a corridor observation"},
+static const param_desc tmaze_params[] = {
+    {"length", PARAM_INT, "10", 1, 1000, "corridor length N: the junction is N moves east of the start", NULL},
+    {"max_steps", PARAM_INT, "0", 0, 100000, "time limit (truncation); 0 = 10 (length + 1)", NULL},
+    {"reward_goal", PARAM_REAL, "4", -1000, 1000, "reward for the arm the sign named (ends the episode)", NULL},
+    {"reward_wrong", PARAM_REAL, "-0.1", -1000, 1000, "reward for the other arm (ends the episode)", NULL},
+    {"reward_wall", PARAM_REAL, "-0.1", -1000, 1000, "reward for a move into a wall (agent stays)", NULL},
+    {"reward_step", PARAM_REAL, "0", -1000, 1000, "reward for any other step", NULL},
+    {"corridor_noise", PARAM_REAL, "0", 0, 1, "probability of flipping each bit of a corridor observation", NULL},
 };
 
 static const env_info tmaze_info = {

@@ -97,27 +97,13 @@ static int fail(const ctx *c, const config_setting_t *s, const char *fmt, ...) {
     return -1;
 }
 
-/* The shortest text that reads back as the same double (0.98, not
- * 0.97999999999999998; 10, not 1e+01), so resolved configs stay readable and
- * resolving a resolved config changes nothing. */
-static void fmt_real(double x, char *buf, size_t n) {
-    if (x == floor(x) && fabs(x) < 1e15) {
-        snprintf(buf, n, "%.0f", x);
-        return;
-    }
-    for (int p = 1; p <= 17; p++) {
-        snprintf(buf, n, "%.*g", p, x);
-        if (strtod(buf, NULL) == x) return;
-    }
-}
-
 /* A scalar's value as text: numbers with full precision, bools as 1 / 0. */
 static int scalar_text(const config_setting_t *s, char *buf, size_t n) {
     switch (config_setting_type(s)) {
     case CONFIG_TYPE_INT: case CONFIG_TYPE_INT64:
         snprintf(buf, n, "%lld", config_setting_get_int64(s)); return 0;
     case CONFIG_TYPE_FLOAT:
-        fmt_real(config_setting_get_float(s), buf, n);
+        param_fmt_real(config_setting_get_float(s), buf, n);
         return 0;
     case CONFIG_TYPE_BOOL:
         snprintf(buf, n, "%d", config_setting_get_bool(s)); return 0;
@@ -288,49 +274,17 @@ static int apply_set(const ctx *c, config_t *cf, const char *set, const char *or
 }
 
 /* ---- validation ------------------------------------------------------------ */
-static const env_param_desc *env_param_find(const env_spec *s, const char *key) {
-    const env_info *w = env_info_find(env_spec_world(s));
-    for (int i = 0; w && i < w->nparams; i++)
-        if (!strcmp(w->params[i].name, key)) return &w->params[i];
-    for (int j = 0; j < env_count(); j++) {
-        const env_info *x = env_info_at(j);
-        if (!x || !x->is_wrapper) continue;
-        for (int i = 0; i < x->nparams; i++)
-            if (!strcmp(x->params[i].name, key)) return &x->params[i];
+/* A scalar setting as the typed value libconfig read: the env and agent
+ * modules check it against their parameter tables (util/param.h) with no
+ * detour through text. */
+static param_value setting_value(const config_setting_t *s) {
+    switch (config_setting_type(s)) {
+    case CONFIG_TYPE_INT: case CONFIG_TYPE_INT64:
+        return (param_value){.type = PARAM_INT, .i = config_setting_get_int64(s)};
+    case CONFIG_TYPE_FLOAT: return (param_value){.type = PARAM_REAL, .x = config_setting_get_float(s)};
+    case CONFIG_TYPE_BOOL: return (param_value){.type = PARAM_BOOL, .i = config_setting_get_bool(s)};
+    default: return (param_value){.type = PARAM_STR, .s = config_setting_get_string(s)};
     }
-    return NULL;
-}
-
-static const agent_param_desc *agent_param_find(const agent_cfg *a, const char *key) {
-    const agent_info *t = agent_info_find(agent_cfg_type(a));
-    for (int i = 0; t && i < t->nparams; i++)
-        if (!strcmp(t->params[i].name, key)) return &t->params[i];
-    return NULL;
-}
-
-/* Type check of a module parameter against its declared type (0 int, 1 real,
- * 2 bool, 3 string); the module then checks the range. */
-static int type_ok(int ptype, const config_setting_t *s) {
-    int t = config_setting_type(s);
-    switch (ptype) {
-    case 0: return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64 ||
-                   (t == CONFIG_TYPE_FLOAT && config_setting_get_float(s) == floor(config_setting_get_float(s)) &&
-                    fabs(config_setting_get_float(s)) < 9e15);
-    case 1: return config_setting_is_number(s);
-    case 2: return t == CONFIG_TYPE_BOOL || ((t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) &&
-                                            (config_setting_get_int64(s) == 0 || config_setting_get_int64(s) == 1));
-    default: return t == CONFIG_TYPE_STRING;
-    }
-}
-static const char *const ptype_names[] = {"an integer", "a number", "a boolean", "a string"};
-
-/* Value text for a module parameter: an integral real for an int parameter
- * is written as an integer. */
-static void param_text(int ptype, const config_setting_t *s, char *buf, size_t n) {
-    if (ptype == 0 && config_setting_type(s) == CONFIG_TYPE_FLOAT)
-        snprintf(buf, n, "%lld", (long long)config_setting_get_float(s));
-    else
-        scalar_text(s, buf, n);
 }
 
 static int build_env(const ctx *c, rql_config *cfg, const config_setting_t *g) {
@@ -362,13 +316,9 @@ static int build_env(const ctx *c, rql_config *cfg, const config_setting_t *g) {
         if (!config_setting_is_scalar(s))
             return fail(c, s, "env.%s: expected a number, boolean or string, got %s", key,
                         type_name(config_setting_type(s)));
-        const env_param_desc *d = env_param_find(cfg->env, key);
         scalar_text(s, val, sizeof val);
-        if (d && !type_ok((int)d->type, s))
-            return fail(c, s, "env.%s = %s: expected %s, got %s", key, val, ptype_names[d->type],
-                        type_name(config_setting_type(s)));
-        if (d) param_text((int)d->type, s, val, sizeof val);
-        if (env_spec_set(cfg->env, key, val) < 0)
+        param_value v = setting_value(s);
+        if (env_spec_set_value(cfg->env, key, &v) < 0)
             return fail(c, s, "env.%s = %s: %s", key, val, rql_error());
     }
     return 0;
@@ -438,12 +388,8 @@ static int build_agents(const ctx *c, rql_config *cfg, const config_setting_t *l
                 return fail(c, s, "agent.%s.%s: expected a number, boolean or string, got %s", label, key,
                             type_name(config_setting_type(s)));
             scalar_text(s, val, sizeof val);
-            const agent_param_desc *d = agent_param_find(a->cfg, key);
-            if (d && !type_ok((int)d->type, s))
-                return fail(c, s, "agent.%s.%s = %s: expected %s, got %s", label, key, val,
-                            ptype_names[d->type], type_name(config_setting_type(s)));
-            if (d) param_text((int)d->type, s, val, sizeof val);
-            if (agent_cfg_set(a->cfg, key, val) < 0)
+            param_value v = setting_value(s);
+            if (agent_cfg_set_value(a->cfg, key, &v) < 0)
                 return fail(c, s, "agent.%s.%s = %s: %s", label, key, val, rql_error());
         }
     }
@@ -981,7 +927,7 @@ static void put_param(FILE *f, const char *indent, const char *name, int ptype, 
         if (*end || !isfinite(x)) put_str(f, v);
         else {
             char t[64];
-            fmt_real(x, t, sizeof t);
+            param_fmt_real(x, t, sizeof t);
             fprintf(f, "%s%s", t, strpbrk(t, ".eE") ? "" : ".0");
         }
     } else fputs(v, f);

@@ -44,7 +44,6 @@
 #include <hdf5.h>
 
 enum { NETS_OK = 0, NETS_EINVAL = -1, NETS_ENOMEM = -2, NETS_EIO = -3, NETS_ESHAPE = -4 };
-const char *nets_error(void);                 /* message of the last failure (thread-local) */
 
 typedef enum { LAYER_DENSE, LAYER_RNN, LAYER_LSTM, LAYER_GRU } layer_kind;
 /* "dense", "rnn", "lstm", "gru" (the names net_parse_spec reads); "?" otherwise. */

@@ -66,11 +66,11 @@ START_TEST(test_param_tables) {
         const agent_info *ai = agent_info_at(t);
         agent_cfg *c = agent_cfg_alloc(ai->name);
         for (int i = 0; i < ai->nparams; i++) {
-            const agent_param_desc *p = &ai->params[i];
+            const param_desc *p = &ai->params[i];
             ck_assert_msg(p->help && strlen(p->help) > 5, "%s.%s has no help", ai->name, p->name);
             ck_assert_msg(agent_cfg_set(c, p->name, p->def) == 0, "%s.%s default %s: %s", ai->name, p->name,
                           p->def, rql_error());
-            ck_assert_msg((p->type == AGENT_PARAM_STR) == (p->choices != NULL), "%s.%s choices", ai->name, p->name);
+            ck_assert_msg((p->type == PARAM_STR) == (p->choices != NULL), "%s.%s choices", ai->name, p->name);
         }
         agent_cfg_free(c);
     }

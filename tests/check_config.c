@@ -137,7 +137,7 @@ START_TEST(test_out_of_range) {
     const agent_info *ai = agent_info_find("dqn");
     ck_assert(ai != NULL);
     for (int i = 0; i < ai->nparams; i++)
-        if (ai->params[i].type == AGENT_PARAM_INT && ai->params[i].hi < 1e9) {
+        if (ai->params[i].type == PARAM_INT && ai->params[i].hi < 1e9) {
             char line[256], want[128];
             snprintf(line, sizeof line, "  { label = \"a1\"; type = \"dqn\"; %s = %.0f; },", ai->params[i].name,
                      ai->params[i].hi + 1);
@@ -182,9 +182,9 @@ START_TEST(test_overrides) {
 
     /* an agent hyperparameter set on one label, then on all with '*' */
     const agent_info *ai = agent_info_find("dqn");
-    const agent_param_desc *d = NULL;
+    const param_desc *d = NULL;
     for (int i = 0; i < ai->nparams && !d; i++)
-        if (ai->params[i].type == AGENT_PARAM_INT && ai->params[i].hi > ai->params[i].lo) d = &ai->params[i];
+        if (ai->params[i].type == PARAM_INT && ai->params[i].hi > ai->params[i].lo) d = &ai->params[i];
     ck_assert(d != NULL);
     char s1[128], s2[128];
     long v = (long)d->hi;
@@ -261,7 +261,7 @@ START_TEST(test_run_text_roundtrip) {
         ck_assert_msg(strstr(t, k) != NULL, "%s missing from\n%s", ai->params[i].name, t);
         const char *x = agent_cfg_get(d->agents[0].cfg, ai->params[i].name);
         const char *y = agent_cfg_get(c->agents[1].cfg, ai->params[i].name);
-        if (ai->params[i].type == AGENT_PARAM_REAL) ck_assert_msg(strtod(x, NULL) == strtod(y, NULL), "%s %s", x, y);
+        if (ai->params[i].type == PARAM_REAL) ck_assert_msg(strtod(x, NULL) == strtod(y, NULL), "%s %s", x, y);
         else ck_assert_str_eq(x, y);
     }
     free(t);

@@ -1013,7 +1013,7 @@ START_TEST(difficulty_errors_and_registry) {
         env_spec *s = env_spec_alloc(WORLDS[w]);
         ck_assert_int_eq(env_spec_set(s, "difficulty", "extreme"), ENV_EINVAL);
         char want[128];
-        snprintf(want, sizeof want, "%s: difficulty = 'extreme' is not one of easy, medium, hard", WORLDS[w]);
+        snprintf(want, sizeof want, "%s: difficulty = 'extreme' is not one of easy|medium|hard", WORLDS[w]);
         ck_assert_msg(strstr(rql_error(), want) != NULL, "%s", rql_error());
         ck_assert_str_eq(env_spec_get(s, "difficulty"), "easy");
         for (int lv = 0; lv < 3; lv++) ck_assert_int_eq(env_spec_set(s, "difficulty", LEVELS[lv]), 0);

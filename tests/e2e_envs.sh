@@ -65,4 +65,16 @@ err=$("$RQL" play gridworld map="$tmp/bad.txt" 2>&1 </dev/null); [ $? -eq 2 ] ||
 has "$err" "$tmp/bad.txt:2:3: unknown map character 'x'" "malformed map"
 err=$("$RQL" play gridworld map=no_such_map 2>&1 </dev/null); [ $? -eq 2 ] || fail "missing map: exit status"
 has "$err" "gridworld: map = 'no_such_map': no such file" "missing map"
-echo "ok: rql envs listing and details, rql play through a pipe, error messages"
+
+# one parser for every parameter table: booleans and integral reals read the
+# same in a world's and an agent's parameters
+err=$("$RQL" play tmaze length=2e1 </dev/null 2>&1) || fail "length=2e1 (an integral real) refused: $err"
+err=$("$RQL" play tmaze length=6.5 2>&1 </dev/null); [ $? -eq 2 ] || fail "length=6.5: exit status"
+has "$err" "tmaze: length = '6.5' is not an integer" "length=6.5"
+
+# docs/parameters.md is generated from the tables and must match them
+docs="$(dirname "$0")/../docs/parameters.md"
+"$RQL" help config --markdown | cmp -s - "$docs" ||
+  fail "docs/parameters.md is stale: regenerate it with 'rql help config --markdown > docs/parameters.md'"
+
+echo "ok: rql envs listing and details, rql play through a pipe, error messages, docs/parameters.md"
