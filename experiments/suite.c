@@ -55,7 +55,7 @@ static const suite_def suites[] = {
      10000, NAN, NAN, NAN, 3, bsuite_size_refs, 4.0, 0, NULL},
     {"popgym", "POPGym's 11 cheap memory worlds at Easy with prev_action, 50,000 env steps each (MMER)",
      "popgym.cfg", "proroklab/popgym: popgym/envs/*.py; MMER as in Morad et al. 2023", "mmer", 0, NAN, NAN, 1.0,
-     4, popgym_refs, 35.0, 11, popgym_chance},   /* measured at load ~30 (docs/suite.md) */
+     4, popgym_refs, 31.0, 11, popgym_chance},   /* measured at load ~30 (docs/suite.md) */
 };
 #define NSUITES ((int)(sizeof suites / sizeof suites[0]))
 
