@@ -2,7 +2,9 @@
  * (cmd_train.c, cmd_envs.c, ...) and is declared weak here, so the dispatcher
  * lists only what the build contains. Only experiments/ talks to the user. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli/cmd.h"
 
 #define RQL_CMDS(X)                                                            \
@@ -44,7 +46,21 @@ int rql_usage_of(const char *name, FILE *f) {
     return -1;
 }
 
+/* OpenMP threads that wait spin by default (libgomp: about 300,000 polls
+ * before they sleep). On a machine shared with other processes a spinning
+ * thread holds the core that the thread it waits for needs, and a 2-thread
+ * vector step falls to a few percent of one thread. rql runs passive
+ * (waiting threads sleep) unless the user chose a policy. libgomp reads the
+ * environment in a constructor that runs before main, so the variable is
+ * set and the program executed again, once; if that fails it runs on. */
+static void omp_passive_by_default(char **argv) {
+    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
+    if (setenv("OMP_WAIT_POLICY", "passive", 1)) return;
+    execv("/proc/self/exe", argv);
+}
+
 int main(int argc, char **argv) {
+    omp_passive_by_default(argv);
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
