@@ -12,6 +12,7 @@
 #include <math.h>
 #include <string.h>
 #include "agents/agent_internal.h"
+#include "util/prof.h"
 
 static inline size_t rcell(const agent_replay *r, long u, int row) {
     return (size_t)(u % r->nslots) * r->n + row;
@@ -60,6 +61,7 @@ int drqn_update(agent *a) {
     const agent_params *p = &a->p;
     const int B = p->batch, A = a->A, os = a->obs;
     if (r->head < 1) return 0;
+    double tp = rql_prof_mark();
     int rc = sample(a);
     if (rc < 0) return rc;
     int Tm = 1, Bm = 0;
@@ -85,6 +87,13 @@ int drqn_update(agent *a) {
     }
     start_states(a, a->target, a->st0t);
     start_states(a, a->online, a->st0);
+    if (rql_prof_on) {
+        rql_prof_lap(RQL_PROF_REPLAY, &tp);
+        for (int b = 0; b < B; b++) {
+            rql_prof_on->rows_fwd += 2L * (a->len[b] + a->lenb[b]);
+            rql_prof_on->rows_bwd += a->len[b];
+        }
+    }
     if (Bm > 0 && (net_forward(a->target, a->xb, a->lenb, B, Bm, a->st0t, 0, a->yb, a->st0t) < 0 ||
                    net_forward(a->online, a->xb, a->lenb, B, Bm, a->st0, 0, a->yb, a->st0) < 0))
         return rql_set_error(AGENT_EINVAL, "drqn burn-in: %s", rql_error());
@@ -113,6 +122,7 @@ int drqn_update(agent *a) {
         }
     }
     if (!count) return 0;               /* nothing with a complete target yet */
+    rql_prof_lap(RQL_PROF_FORWARD, &tp);
     float scale = 1.0f / (float)count;
     for (size_t i = 0; i < (size_t)B * Tm * A; i++) a->dy[i] *= scale;
     net_zero_grad(a->online);
@@ -136,5 +146,8 @@ int drqn_update(agent *a) {
     }
     a->loss = (float)(loss / count);
     a->q_mean = (float)(qsum / count);
-    return agent_apply_grads(a);
+    rql_prof_lap(RQL_PROF_BACKWARD, &tp);
+    rc = agent_apply_grads(a);
+    rql_prof_lap(RQL_PROF_OPTIM, &tp);
+    return rc;
 }

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 #include <gsl/gsl_rng.h>
+#include "bench/bench.h"
 #include "cli/cmd.h"
 #include "nets/nets.h"
 #include "util/util.h"
@@ -41,7 +42,7 @@ static int cmp_double(const void *a, const void *b) {
  * (measured: 124 GFLOP/s, the same as 1024 and 768) and takes about 2 ms,
  * short enough that the best of 40 is rarely cut by another process on a
  * shared machine, unlike a 17 ms 1024^3. */
-static double sgemm_gflops(int n) {
+double bench_sgemm_gflops(int n) {
     float *a = malloc(sizeof(float) * n * n), *b = malloc(sizeof(float) * n * n);
     float *c = malloc(sizeof(float) * n * n);
     if (!a || !b || !c) { free(a); free(b); free(c); return 0; }
@@ -119,7 +120,7 @@ int bench_nets(int argc, char **argv) {
     /* the reference is measured before and after the update and the better
      * figure kept, so that a burst of load from other processes does not
      * inflate the ratio */
-    double gemm = sgemm_gflops(SGEMM_N);
+    double gemm = bench_sgemm_gflops(SGEMM_N);
 
     /* warm up, then size the run to about one second */
     int rc = 0;
@@ -156,7 +157,7 @@ int bench_nets(int argc, char **argv) {
         free(dt); net_free(n); optim_free(o); gsl_rng_free(r); free(x); free(y); free(dy);
         return 1;
     }
-    double gemm2 = sgemm_gflops(SGEMM_N);
+    double gemm2 = bench_sgemm_gflops(SGEMM_N);
     if (gemm2 > gemm) gemm = gemm2;
     qsort(dt, reps, sizeof *dt, cmp_double);
     double med = dt[reps / 2], best = dt[0];

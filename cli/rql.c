@@ -19,7 +19,7 @@
     X(envs,    "envs [NAME]", "list the worlds and wrappers, or show one")   \
     X(play,    "play NAME [KEY=VALUE...]", "play a world in the terminal")      \
     X(seq,     "seq --task add|recall --cell lstm|gru|rnn --length T", "supervised memory tasks") \
-    X(bench,   "bench [nets|envs|memory|all]", "benchmarks, ratios measured side by side") \
+    X(bench,   "bench [nets|envs|memory|train|all]", "benchmarks, ratios measured side by side") \
     X(help,    "help [config|COMMAND]", "this text, or the config reference")
 
 #define DECL(name, usage, what) extern int cmd_##name(int argc, char **argv) __attribute__((weak));
