@@ -10,6 +10,8 @@
  * state); then the target net and the online net each make one whole-sequence
  * pass, n-step double-Q targets are read off both, and BPTT runs once. */
 #include <math.h>
+#include <omp.h>
+#include <stdio.h>
 #include <string.h>
 #include "agents/agent_internal.h"
 #include "util/prof.h"
@@ -94,12 +96,24 @@ int drqn_update(agent *a) {
             rql_prof_on->rows_bwd += a->len[b];
         }
     }
-    if (Bm > 0 && (net_forward(a->target, a->xb, a->lenb, B, Bm, a->st0t, 0, a->yb, a->st0t) < 0 ||
-                   net_forward(a->online, a->xb, a->lenb, B, Bm, a->st0, 0, a->yb, a->st0) < 0))
-        return rql_set_error(AGENT_EINVAL, "drqn burn-in: %s", rql_error());
-    if (net_forward(a->target, a->x, a->len, B, Tm, a->st0t, 1, a->qt, NULL) < 0 ||
-        net_forward(a->online, a->x, a->len, B, Tm, a->st0, 1, a->q, NULL) < 0)
-        return rql_set_error(AGENT_EINVAL, "drqn forward: %s", rql_error());
+    /* The target and the online net each run burn-in and the sequence on
+     * their own workspace: two threads when there are two (each net's
+     * arithmetic is the same either way, so the results do not depend on
+     * it). A failure's message is thread-local: it is carried back. */
+    int rcn[2] = {0, 0};
+    char why[2][256] = {"", ""};
+    #pragma omp parallel for num_threads(2) schedule(static, 1) if (omp_get_max_threads() > 1 && !omp_in_parallel())
+    for (int k = 0; k < 2; k++) {
+        net *nk = k ? a->online : a->target;
+        float *st = k ? a->st0 : a->st0t, *q = k ? a->q : a->qt;
+        float *yb = k ? a->yb : a->yb + (size_t)B * A;
+        if (Bm > 0 && net_forward(nk, a->xb, a->lenb, B, Bm, st, 0, yb, st) < 0) rcn[k] = -1;
+        else if (net_forward(nk, a->x, a->len, B, Tm, st, 1, q, NULL) < 0) rcn[k] = -2;
+        if (rcn[k]) snprintf(why[k], sizeof why[k], "%s", rql_error());
+    }
+    for (int k = 0; k < 2; k++)
+        if (rcn[k])
+            return rql_set_error(AGENT_EINVAL, "drqn %s: %s", rcn[k] == -1 ? "burn-in" : "forward", why[k]);
     memset(a->dy, 0, sizeof(float) * B * Tm * A);
     double loss = 0, qsum = 0;
     long count = 0;

@@ -10,7 +10,8 @@
  *   large   T-maze N = 50 (time limit 510), LSTM 128, 8 envs, batch 32
  *           chunks of 64 train steps (+ 3 lookahead), one update per 8 env
  *           steps
- * Each trains for a fixed number of env steps on one thread, the way
+ * Each trains for a fixed number of env steps on one thread (--threads: more,
+ * e.g. 2 to run the target and online forward passes side by side), the way
  * `rql train` does (act, vector step, observe, one /curves row per finished
  * episode and one /train row per 10 updates in an HDF5 log under /tmp), and
  * prints env steps/s, updates/s, the FLOPs of the updates and of acting,
@@ -33,6 +34,7 @@
  * of CPU time (on an idle machine the two agree). */
 #include <cblas.h>
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,8 +86,9 @@ typedef struct {
     rql_prof prof;
 } train_result;
 
-static int train_once(const train_case *tc, uint64_t seed, long steps, int log_on, train_result *res) {
+static int train_once(const train_case *tc, uint64_t seed, long steps, int log_on, int wall, train_result *res) {
     memset(res, 0, sizeof *res);
+    res->prof.wall = wall;
     env_spec *s = env_spec_alloc("tmaze");
     agent_cfg *c = agent_cfg_alloc("drqn");
     int rc = s && c ? 0 : -1;
@@ -205,13 +208,13 @@ static void report(const train_case *tc, train_result *r, int reps, double gemm)
 }
 
 int bench_train(int argc, char **argv) {
-    int reps = 3, log_on = 1, which = -1;
+    int reps = 3, log_on = 1, which = -1, threads = 1;
     long steps = 0;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
-            printf("usage: rql bench train [--config small|large] [--steps N] [--repeats R] [--no-log]\n"
-                   "Trains fixed DRQN configs on one thread for a fixed number of env steps and prints\n"
+            printf("usage: rql bench train [--config small|large] [--steps N] [--repeats R] [--threads 1] [--no-log]\n"
+                   "Trains fixed DRQN configs (on one thread unless --threads) for a fixed number of env steps and prints\n"
                    "env steps/s, updates/s, FLOPs, GFLOP/s vs a 512^3 sgemm, and where the time goes.\n");
             return 0;
         }
@@ -224,6 +227,9 @@ int bench_train(int argc, char **argv) {
         } else if (!strcmp(o, "--steps")) {
             steps = atol(v);
             if (steps < 8 || steps > 100000000) { fprintf(stderr, "rql bench train: --steps %s out of range\n", v); return 2; }
+        } else if (!strcmp(o, "--threads")) {
+            threads = atoi(v);
+            if (threads < 1 || threads > 1024) { fprintf(stderr, "rql bench train: --threads %s out of [1, 1024]\n", v); return 2; }
         } else if (!strcmp(o, "--repeats")) {
             reps = atoi(v);
             if (reps < 1 || reps > 100) { fprintf(stderr, "rql bench train: --repeats %s out of [1, 100]\n", v); return 2; }
@@ -233,19 +239,21 @@ int bench_train(int argc, char **argv) {
         }
     }
     openblas_set_num_threads(1);
+    omp_set_num_threads(threads);
     double gemm = bench_sgemm_gflops(512);
     train_result *res = calloc((size_t)reps, sizeof *res);
     int rc = res ? 0 : 1;
     for (int k = 0; !rc && k < NCASES; k++) {
         if (which >= 0 && which != k) continue;
         for (int r = 0; !rc && r < reps; r++)
-            rc = train_once(&cases[k], (uint64_t)r, steps ? steps : cases[k].steps, log_on, &res[r]) < 0;
+            rc = train_once(&cases[k], (uint64_t)r, steps ? steps : cases[k].steps, log_on, threads > 1, &res[r]) < 0;
         double g2 = bench_sgemm_gflops(512);
         if (g2 > gemm) gemm = g2;
         if (!rc) report(&cases[k], res, reps, gemm);
         fflush(stdout);
     }
-    printf("sgemm 512^3: %.1f GFLOP/s, one thread (best of 40, before and after each config)\n", gemm);
+    printf("sgemm 512^3: %.1f GFLOP/s, one thread (best of 40, before and after each config); training on %d "
+           "thread%s\n", gemm, threads, threads > 1 ? "s (CPU time of all, wall clock shorter)" : "");
     double load[1];
     if (getloadavg(load, 1) == 1)
         printf("load average %.2f on %ld online cores\n", load[0], sysconf(_SC_NPROCESSORS_ONLN));

@@ -10,8 +10,9 @@
  * one thread-local load and a branch, and no clock is read. The marks sit at
  * the boundaries of whole phases (an act, a vector step, an update's
  * sampling, forward, backward and optimizer step), never in inner loops.
- * The clock is the calling thread's CPU time: on a machine shared with other
- * processes the wall clock also counts the time they hold the core. */
+ * The clock is the calling thread's CPU time (on a machine shared with other
+ * processes the wall clock also counts the time they hold the core), or the
+ * wall clock where the profile says so (work spread over several threads). */
 #ifndef RQL_PROF_H
 #define RQL_PROF_H
 
@@ -32,13 +33,14 @@ typedef struct {
     double s[RQL_PROF_NSLOTS];   /* CPU seconds per slot */
     long rows_fwd;               /* batch rows x valid steps of an update's forward passes */
     long rows_bwd;               /* the same for its backward pass */
+    int wall;                    /* time by the wall clock instead (for several threads) */
 } rql_prof;
 
 extern _Thread_local rql_prof *rql_prof_on;
 
 static inline double rql_prof_now(void) {
     struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    clock_gettime(rql_prof_on && rql_prof_on->wall ? CLOCK_MONOTONIC : CLOCK_THREAD_CPUTIME_ID, &ts);
     return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
