@@ -138,10 +138,11 @@ int bench_envs(int argc, char **argv) {
     printf("env steps per second (best of %d runs of %.2f s; random actions drawn ahead; auto-reset included)\n",
            repeats, secs);
     const char *wp = getenv("OMP_WAIT_POLICY"), *sc = getenv("GOMP_SPINCOUNT");
-    printf("OpenMP wait policy: OMP_WAIT_POLICY=%s GOMP_SPINCOUNT=%s; busy: one CPU-bound process besides\n",
-           wp ? wp : "(unset)", sc ? sc : "(unset)");
-    printf("%-30s %11s %12s %12s %7s %12s %12s %7s\n", "world", "single", "vec 1t", "vec 2t", "2t/1t",
-           "busy vec 1t", "busy vec 2t", "2t/1t");
+    printf("OpenMP wait policy: OMP_WAIT_POLICY=%s GOMP_SPINCOUNT=%s%s\n", wp ? wp : "(unset)", sc ? sc : "(unset)",
+           busy ? "; busy: beside one CPU-bound process the benchmark starts" : "");
+    printf("%-30s %11s %12s %12s %7s", "world", "single", "vec 1t", "vec 2t", "2t/1t");
+    if (busy) printf(" %12s %12s %7s", "busy vec 1t", "busy vec 2t", "2t/1t");
+    printf("\n");
     gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
     int rc = 0;
     for (int c = 0; c < NCASES; c++) {
