@@ -43,6 +43,18 @@ static int sample(agent *a) {
     return 0;
 }
 
+/* Multiply-adds of one forward pass of n over `rows` (batch rows x steps). */
+#define PAR_MACS 16777216.0
+static double forward_macs(const net *n, int rows) {
+    double m = 0;
+    for (int l = 0; l < n->nlayers; l++) {
+        const net_layer *L = &n->layers[l];
+        int g = (L->kind == LAYER_LSTM ? 4 : L->kind == LAYER_GRU ? 3 : 1) * L->units;
+        m += (double)g * (L->in + (L->kind == LAYER_DENSE ? 0 : L->units));
+    }
+    return m * rows;
+}
+
 /* Start states of the rows for network n (online or target, each with its
  * own learned h0). */
 static void start_states(agent *a, const net *n, float *st) {
@@ -97,12 +109,16 @@ int drqn_update(agent *a) {
         }
     }
     /* The target and the online net each run burn-in and the sequence on
-     * their own workspace: two threads when there are two (each net's
-     * arithmetic is the same either way, so the results do not depend on
-     * it). A failure's message is thread-local: it is carried back. */
+     * their own workspace: on two threads when there are two and a pass is
+     * large enough to pay for waking the second (each net's arithmetic is
+     * the same either way, so the results do not depend on it). Below
+     * PAR_MACS a pass is a millisecond or two, about what waiting for a
+     * thread that another process preempted costs on a busy machine. A
+     * failure's message is thread-local: it is carried back. */
     int rcn[2] = {0, 0};
     char why[2][256] = {"", ""};
-    #pragma omp parallel for num_threads(2) schedule(static, 1) if (omp_get_max_threads() > 1 && !omp_in_parallel())
+    int par = omp_get_max_threads() > 1 && !omp_in_parallel() && forward_macs(a->online, B * (Tm + Bm)) >= PAR_MACS;
+    #pragma omp parallel for num_threads(2) schedule(static, 1) if (par)
     for (int k = 0; k < 2; k++) {
         net *nk = k ? a->online : a->target;
         float *st = k ? a->st0 : a->st0t, *q = k ? a->q : a->qt;

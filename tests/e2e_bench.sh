@@ -41,11 +41,13 @@ out=$(env -u OMP_WAIT_POLICY GOMP_SPINCOUNT=1000 "$RQL" bench envs --n 300 --sec
 has "$out" "OMP_WAIT_POLICY=(unset) GOMP_SPINCOUNT=1000" "bench envs (user's spin count kept)"
 printf '%s\n' "$out" | grep -q "busy vec" && fail "bench envs --no-busy printed busy columns"
 
-# the target and online forward passes on two threads: the same logs as one
+# the target and online forward passes on two threads (hidden 128: large
+# enough that drqn runs them side by side): the same logs as one thread
 cfg=experiments/configs/tmaze_memory.cfg
 [ -f "$cfg" ] || cfg="$(dirname "$0")/../$cfg"
 for th in 1 2; do
-  OMP_NUM_THREADS=$th "$RQL" train "$cfg" -o "$tmp/t$th" --seeds 0 -j 1 --set train.episodes=40 --force -q >/dev/null 2>&1 ||
+  OMP_NUM_THREADS=$th "$RQL" train "$cfg" -o "$tmp/t$th" --seeds 0 -j 1 --set train.episodes=40 \
+    --set agent.drqn-lstm.hidden=128 --force -q >/dev/null 2>&1 ||
     fail "rql train with OMP_NUM_THREADS=$th"
 done
 n=0
