@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "agents/agent_loop.h"
+#include "experiments/learn.h"
 #include "cli/cmd.h"
 
 #define MAXL 16
@@ -28,7 +28,7 @@ static double median_of(long *v, int n) {
 }
 
 static void usage(void) {
-    printf("usage: rql bench memory [--agents drqn,dqn] (also drqn-gru, drqn-rnn, qtable) [--lengths 10,20,50,100] [--seeds S] [--seed0 K]\n"
+    printf("usage: rql bench memory [--agents drqn,dqn] (also drqn-CELL for every core: drqn-gru, drqn-lru, ...; qtable) [--lengths 10,20,50,100] [--seeds S] [--seed0 K]\n"
            "                        [--budget STEPS] [--n-envs N] [--eval-every STEPS] [--set AGENT.KEY=VALUE]...\n"
            "                        [--no-wall | --wall-only]\n"
            "  budget default: 30000 * N / 10 env steps per run (at least 30000)\n");
@@ -136,17 +136,18 @@ int bench_memory(int argc, char **argv) {
                 env_spec_free(s);
                 return 2;
             }
-            agent_loop_opts o = {.max_env_steps = budget ? budget : (30000L * N / 10 > 30000 ? 30000L * N / 10 : 30000),
-                                 .eval_every = eval_every ? eval_every : 1000L * (N / 10 > 0 ? N / 10 : 1),
-                                 .eval_episodes = 100, .stop_when_solved = 1};
+            learn_opts o = {.max_env_steps = budget ? budget : (30000L * N / 10 > 30000 ? 30000L * N / 10 : 30000),
+                            .eval_every = eval_every ? eval_every : 1000L * (N / 10 > 0 ? N / 10 : 1),
+                            .eval_episodes = 100, .stop_when_solved = 1};
             long *eps = calloc((size_t)seeds, sizeof(long)), *steps = calloc((size_t)seeds, sizeof(long));
             int *solved = calloc((size_t)seeds, sizeof(int)), *fail = calloc((size_t)seeds, sizeof(int));
             double t0 = omp_get_wtime();
             #pragma omp parallel for schedule(dynamic, 1)
             for (int k = 0; k < seeds; k++) {
-                agent_loop_result r;
-                fail[k] = agent_loop_run(c, s, n_envs, (uint64_t)(seed0 + k), &o, &r) < 0;
-                if (fail[k]) fprintf(stderr, "seed %d: %s\n", seed0 + k, rql_error());
+                learn_result r;
+                char why[512];
+                fail[k] = learn_run(c, s, n_envs, (uint64_t)(seed0 + k), &o, &r, why, sizeof why) < 0;
+                if (fail[k]) fprintf(stderr, "seed %d: %s\n", seed0 + k, why);
                 solved[k] = r.solved;
                 eps[k] = r.solve_episodes;
                 steps[k] = r.solve_steps;
@@ -172,14 +173,19 @@ int bench_memory(int argc, char **argv) {
         agent_cfg *c = make_cfg("drqn", 10, nset, sets, &err);
         env_spec *s = tmaze_spec(10);
         omp_set_num_threads(2);
-        agent_loop_opts o = {.max_env_steps = 300000, .eval_every = 1000, .eval_episodes = 100, .stop_when_solved = 1};
+        learn_opts o = {.max_env_steps = 300000, .eval_every = 1000, .eval_episodes = 100, .stop_when_solved = 1};
         int solved = 0;
         long nsolve[1000], ncpu[1000];   /* microseconds, for the medians */
         for (int k = 0; k < seeds && c && s && !err; k++) {
-            agent_loop_result r;
+            learn_result r;
+            char why[512];
             struct timespec c0, c1;
             clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
-            if (agent_loop_run(c, s, n_envs, (uint64_t)(seed0 + k), &o, &r) < 0) { rc = 1; break; }
+            if (learn_run(c, s, n_envs, (uint64_t)(seed0 + k), &o, &r, why, sizeof why) < 0) {
+                fprintf(stderr, "seed %d: %s\n", seed0 + k, why);
+                rc = 1;
+                break;
+            }
             clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
             if (r.solved) {
                 ncpu[solved] = (long)(1e6 * (c1.tv_sec - c0.tv_sec) + 1e-3 * (c1.tv_nsec - c0.tv_nsec));
