@@ -521,6 +521,36 @@ void net_state_reset(const net *n, float *state, int B, const uint8_t *reset) {
     }
 }
 
+void net_state_hidden(const net *n, const float *state, int B, float *hidden, float *cell) {
+    for (int l = n->nlayers - 1; l >= 0; l--) {
+        const net_layer *L = &n->layers[l];
+        if (L->kind == LAYER_DENSE) continue;
+        const size_t S = (size_t)n->state_size, H = (size_t)L->units;
+        for (int b = 0; b < B; b++) {
+            const float *st = state + b * S + L->state_off;
+            memcpy(hidden + b * H, st, sizeof(float) * H);
+            if (cell && nets_has_cell(L->kind)) memcpy(cell + b * H, st + H, sizeof(float) * H);
+        }
+        return;
+    }
+}
+
+void net_state0_grad_accumulate(net *n, const float *dstate0, int B, const uint8_t *rows) {
+    const size_t S = (size_t)n->state_size;
+    for (int l = 0; l < n->nlayers; l++) {
+        const net_layer *L = &n->layers[l];
+        if (L->kind == LAYER_DENSE || !L->learn_h0) continue;
+        /* the learned tensors are adjacent and in state-row order */
+        const int W = net_layer_state_size(L);
+        float *g = n->grads + L->off_h0;
+        for (int b = 0; b < B; b++) {
+            if (rows && !rows[b]) continue;
+            const float *d = dstate0 + b * S + L->state_off;
+            for (int j = 0; j < W; j++) g[j] += d[j];
+        }
+    }
+}
+
 /* Block 0 of a layer's workspace state from the initial state */
 static void initial_state(const net *n, const net_layer *L, net_lws *w, int B) {
     for (int b = 0; b < B; b++) {
