@@ -1,4 +1,6 @@
-/* drqn.c — one update of the recurrent Q-network from sequence replay.
+/* drqn.c — the recurrent Q-network (drqn_ops): a dense encoder, a recurrent
+ * core and a dense Q head; acting steps each row's recurrent state, and one
+ * update learns from sequence replay.
  *
  * A batch of sequences (whole episodes, or chunks of `chunk` steps) is
  * gathered batch-major with per-row lengths: burn-in steps [p0, u) first,
@@ -10,34 +12,71 @@
  * state); then the target net and the online net each make one whole-sequence
  * pass, n-step double-Q targets are read off both, and BPTT runs once. */
 #include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include "agents/agent_internal.h"
+#include "agents/td.h"
+#include "util/prof.h"
 
 static inline size_t rcell(const agent_replay *r, long u, int row) {
     return (size_t)(u % r->nslots) * r->n + row;
 }
+
+/* Rejection tries per batch row before the sampler indexes the episode
+ * starts instead. With starts one in q cells, a row needs q tries on
+ * average and more than SAMPLE_TRIES with probability (1 - 1/q)^SAMPLE_TRIES:
+ * below 1e-8 for episodes up to 200 steps, so every existing config draws
+ * exactly what the plain rejection sampler drew. */
+#define SAMPLE_TRIES 4096
 
 static int sample(agent *a) {
     const agent_replay *r = a->rp;
     const agent_params *p = &a->p;
     long lo = agent_replay_lo(r), span = r->head - lo;
     int max_train = p->seq_mode == SEQ_CHUNK ? p->chunk : p->max_len;
-    for (int b = 0; b < p->batch; b++) {
+    /* The episode starts held, as cell numbers (u - lo) * n + row: built
+     * only when a row's rejection tries all missed (starts are rare, or
+     * there are none), once per call. */
+    long *starts = NULL, nstarts = -1;
+    int rc = 0;
+    for (int b = 0; b < p->batch && !rc; b++) {
         long u = 0;
-        int row = 0;
+        int row = 0, found = p->seq_mode == SEQ_CHUNK;
         /* episode mode: uniform over the episode starts held, by rejection
-         * (a start is one step in the episode length, so this is cheap); if
-         * no start is held at all (one episode longer than the replay), the
-         * last draw serves as a chunk start with the state_init start state */
-        for (int tries = 0; tries < 1000000; tries++) {
+         * (a start is one step in the episode length, so this is cheap) */
+        for (int tries = 0; nstarts != 0 && tries < (found ? 1 : SAMPLE_TRIES); tries++) {
             u = lo + (long)gsl_rng_uniform_int(a->rng, (unsigned long)span);
             row = (int)gsl_rng_uniform_int(a->rng, (unsigned long)r->n);
-            if (p->seq_mode == SEQ_CHUNK || (r->flags[rcell(r, u, row)] & REPLAY_START)) break;
+            if (found || (r->flags[rcell(r, u, row)] & REPLAY_START)) { found = 1; break; }
+        }
+        if (!found && nstarts < 0) {
+            /* still uniform over the starts: a row that reaches this point
+             * draws one of them with equal probability */
+            size_t cells = (size_t)span * (size_t)r->n;
+            starts = malloc((cells ? cells : 1) * sizeof *starts);
+            if (!starts) { rc = rql_set_error(AGENT_ENOMEM, "drqn: out of memory indexing %zu replay cells", cells); break; }
+            nstarts = 0;
+            for (long v = lo; v < r->head; v++)
+                for (int k = 0; k < r->n; k++)
+                    if (r->flags[rcell(r, v, k)] & REPLAY_START) starts[nstarts++] = (v - lo) * r->n + k;
+        }
+        if (!found && nstarts > 0) {
+            long c = starts[gsl_rng_uniform_int(a->rng, (unsigned long)nstarts)];
+            u = lo + c / r->n;
+            row = (int)(c % r->n);
+        } else if (!found) {
+            /* no start held at all (one episode longer than the replay):
+             * a uniform cell serves as a chunk start with the state_init
+             * start state */
+            u = lo + (long)gsl_rng_uniform_int(a->rng, (unsigned long)span);
+            row = (int)gsl_rng_uniform_int(a->rng, (unsigned long)r->n);
         }
         if (agent_replay_plan(r, u, row, max_train, p->burn_in, p->n_step, &a->seqs[b]) < 0)
-            return rql_set_error(AGENT_EINVAL, "drqn: cannot plan a sequence at slot %ld row %d", u, row);
+            rc = rql_set_error(AGENT_EINVAL, "drqn: cannot plan a sequence at slot %ld row %d", u, row);
     }
-    return 0;
+    free(starts);
+    return rc;
 }
 
 /* Start states of the rows for network n (online or target, each with its
@@ -55,11 +94,24 @@ static void start_states(agent *a, const net *n, float *st) {
     net_state_reset(n, st, B, a->mask);
 }
 
-int drqn_update(agent *a) {
+/* Multiply-adds of one forward pass of n over `rows` (batch rows x steps). */
+#define PAR_MACS 16777216.0
+static double forward_macs(const net *n, int rows) {
+    double m = 0;
+    for (int l = 0; l < n->nlayers; l++) {
+        const net_layer *L = &n->layers[l];
+        int g = (L->kind == LAYER_LSTM ? 4 : L->kind == LAYER_GRU ? 3 : 1) * L->units;
+        m += (double)g * (L->in + (L->kind == LAYER_DENSE ? 0 : L->units));
+    }
+    return m * rows;
+}
+
+static int update(agent *a) {
     const agent_replay *r = a->rp;
     const agent_params *p = &a->p;
     const int B = p->batch, A = a->A, os = a->obs;
     if (r->head < 1) return 0;
+    double tp = rql_prof_mark();
     int rc = sample(a);
     if (rc < 0) return rc;
     int Tm = 1, Bm = 0;
@@ -85,12 +137,35 @@ int drqn_update(agent *a) {
     }
     start_states(a, a->target, a->st0t);
     start_states(a, a->online, a->st0);
-    if (Bm > 0 && (net_forward(a->target, a->xb, a->lenb, B, Bm, a->st0t, 0, a->yb, a->st0t) < 0 ||
-                   net_forward(a->online, a->xb, a->lenb, B, Bm, a->st0, 0, a->yb, a->st0) < 0))
-        return rql_set_error(AGENT_EINVAL, "drqn burn-in: %s", rql_error());
-    if (net_forward(a->target, a->x, a->len, B, Tm, a->st0t, 1, a->qt, NULL) < 0 ||
-        net_forward(a->online, a->x, a->len, B, Tm, a->st0, 1, a->q, NULL) < 0)
-        return rql_set_error(AGENT_EINVAL, "drqn forward: %s", rql_error());
+    if (rql_prof_on) {
+        rql_prof_lap(RQL_PROF_REPLAY, &tp);
+        for (int b = 0; b < B; b++) {
+            rql_prof_on->rows_fwd += 2L * (a->len[b] + a->lenb[b]);
+            rql_prof_on->rows_bwd += a->len[b];
+        }
+    }
+    /* The target and the online net each run burn-in and the sequence on
+     * their own workspace: on two threads when there are two and a pass is
+     * large enough to pay for waking the second (each net's arithmetic is
+     * the same either way, so the results do not depend on it). Below
+     * PAR_MACS a pass is a millisecond or two, about what waiting for a
+     * thread that another process preempted costs on a busy machine. A
+     * failure's message is thread-local: it is carried back. */
+    int rcn[2] = {0, 0};
+    char why[2][256] = {"", ""};
+    int par = omp_get_max_threads() > 1 && !omp_in_parallel() && forward_macs(a->online, B * (Tm + Bm)) >= PAR_MACS;
+    #pragma omp parallel for num_threads(2) schedule(static, 1) if (par)
+    for (int k = 0; k < 2; k++) {
+        net *nk = k ? a->online : a->target;
+        float *st = k ? a->st0 : a->st0t, *q = k ? a->q : a->qt;
+        float *yb = k ? a->yb : a->yb + (size_t)B * A;
+        if (Bm > 0 && net_forward(nk, a->xb, a->lenb, B, Bm, st, 0, yb, st) < 0) rcn[k] = -1;
+        else if (net_forward(nk, a->x, a->len, B, Tm, st, 1, q, NULL) < 0) rcn[k] = -2;
+        if (rcn[k]) snprintf(why[k], sizeof why[k], "%s", rql_error());
+    }
+    for (int k = 0; k < 2; k++)
+        if (rcn[k])
+            return rql_set_error(AGENT_EINVAL, "drqn %s: %s", rcn[k] == -1 ? "burn-in" : "forward", why[k]);
     memset(a->dy, 0, sizeof(float) * B * Tm * A);
     double loss = 0, qsum = 0;
     long count = 0;
@@ -106,13 +181,14 @@ int drqn_update(agent *a) {
             int act = r->act[rcell(r, u + i, s->row)];
             size_t at = ((size_t)b * Tm + i) * A + act;
             float dq;
-            loss += agent_td_grad(a, a->q[at], y, &dq);
+            loss += td_loss_grad(a, a->q[at], y, &dq);
             a->dy[at] = dq;
             qsum += a->q[at];
             count++;
         }
     }
     if (!count) return 0;               /* nothing with a complete target yet */
+    rql_prof_lap(RQL_PROF_FORWARD, &tp);
     float scale = 1.0f / (float)count;
     for (size_t i = 0; i < (size_t)B * Tm * A; i++) a->dy[i] *= scale;
     net_zero_grad(a->online);
@@ -121,20 +197,46 @@ int drqn_update(agent *a) {
     if (p->learn_h0) {
         /* rows that started from h0 (and were not burnt in) pass their
          * dL/dstate0 on to it: net_backward does not, as a state0 was given */
-        const net_layer *L = &a->online->layers[a->rec_layer];
-        const int H = L->units;
-        float *gh = a->online->grads + L->off_h0;
-        float *gc = L->kind == LAYER_LSTM ? a->online->grads + L->off_c0 : NULL;
-        for (int b = 0; b < B; b++) {
-            if (!a->mask[b] || a->seqs[b].burn) continue;
-            const float *d = a->dst0 + (size_t)b * a->S + L->state_off;
-            for (int j = 0; j < H; j++) {
-                gh[j] += d[j];
-                if (gc) gc[j] += d[H + j];
-            }
-        }
+        for (int b = 0; b < B; b++) a->mask[b] = a->mask[b] && !a->seqs[b].burn;
+        net_state0_grad_accumulate(a->online, a->dst0, B, a->mask);
     }
     a->loss = (float)(loss / count);
     a->q_mean = (float)(qsum / count);
-    return agent_apply_grads(a);
+    rql_prof_lap(RQL_PROF_BACKWARD, &tp);
+    rc = td_apply_grads(a);
+    rql_prof_lap(RQL_PROF_OPTIM, &tp);
+    return rc;
 }
+
+static int init(agent *a) {
+    const agent_params *p = &a->p;
+    if (p->state_init == STATE_LEARNED && !p->learn_h0)
+        return rql_set_error(AGENT_EINVAL, "state_init = learned needs learn_h0 = true");
+    int train = p->seq_mode == SEQ_CHUNK ? p->chunk : p->max_len;
+    a->Tmax = train + p->n_step + 1;
+    layer_spec ls[3];
+    int nl = 0;
+    if (p->encoder > 0) ls[nl++] = (layer_spec){LAYER_DENSE, p->encoder, ACT_RELU, 0};
+    ls[nl++] = (layer_spec){p->cell, p->hidden, ACT_NONE, p->learn_h0};
+    ls[nl++] = (layer_spec){LAYER_DENSE, a->A, ACT_NONE, 0};
+    return td_build(a, ls, nl, p->state_init == STATE_STORED);
+}
+
+static int q_values(agent *a, agent_actor *ac, const float *obs, const uint8_t *episode_start) {
+    actor_priv *pv = ac->priv;
+    const int n = ac->n, os = a->obs, S = a->S;
+    net_state_reset(a->online, pv->state, n, episode_start);
+    /* R2D2 stores the state BEFORE the observation is consumed (Acme #259) */
+    memcpy(pv->before, pv->state, sizeof(float) * n * S);
+    /* the net's acting workspace holds max_batch rows: step in blocks */
+    int mb = a->online->max_batch;
+    for (int b0 = 0; b0 < n; b0 += mb) {
+        int B = n - b0 < mb ? n - b0 : mb;
+        if (net_step(a->online, obs + (size_t)b0 * os, pv->state + (size_t)b0 * S, B, ac->q + (size_t)b0 * a->A) < 0)
+            return rql_set_error(AGENT_EINVAL, "agent_act: %s", rql_error());
+    }
+    net_state_hidden(a->online, pv->state, n, ac->hidden, ac->cell);
+    return 0;
+}
+
+const agent_ops drqn_ops = {.init = init, .q_values = q_values, .update = update};

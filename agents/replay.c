@@ -3,7 +3,9 @@
  * observations and an n-step return around one step; the sequence replay
  * (drqn) reads a run of steps of one row with burn-in and lookahead. Both are
  * assembled at sampling time from the stored observations (never stored k
- * times) and stop at episode starts, which are flagged per step. */
+ * times) and stop at episode starts, which are flagged per step. An actor's
+ * own window of its last k observations (agent_window_push) is kept the same
+ * way. */
 #include <stdlib.h>
 #include <string.h>
 #include "agents/agent_internal.h"
@@ -22,12 +24,16 @@ agent_replay *agent_replay_alloc(int n, int obs_size, int state_size, long capac
     /* at least two slots, so a step and its successor are both held */
     r->nslots = capacity / n < 2 ? 2 : capacity / n;
     size_t cells = (size_t)r->nslots * n;
-    r->obs = malloc(sizeof(float) * cells * obs_size);
-    r->fin = calloc(cells * (size_t)obs_size, sizeof(float));   /* rows where no episode ended stay 0: checkpoints hold no uninitialised bytes */
-    r->rew = malloc(sizeof(float) * cells);
-    r->act = malloc(sizeof(int32_t) * cells);
-    r->flags = malloc(cells);
-    if (state_size) r->state = malloc(sizeof(float) * cells * state_size);
+    /* zeroed: checkpoints save whole buffers, slots not yet written and the
+     * final observations of steps that did not end included, and malloc'd
+     * memory would carry whatever the heap held (it differed between 1 and
+     * 2 OpenMP threads) */
+    r->obs = calloc(cells * obs_size, sizeof(float));
+    r->fin = calloc(cells * obs_size, sizeof(float));
+    r->rew = calloc(cells, sizeof(float));
+    r->act = calloc(cells, sizeof(int32_t));
+    r->flags = calloc(cells, 1);
+    if (state_size) r->state = calloc(cells * state_size, sizeof(float));
     if (!r->obs || !r->fin || !r->rew || !r->act || !r->flags || (state_size && !r->state)) goto nomem;
     return r;
 nomem:
@@ -168,7 +174,9 @@ int agent_seq_target(const agent_replay *r, const agent_seq *s, int i, int n, fl
     return 0;
 }
 
-float agent_bootstrap_value(const float *q_online, const float *q_target, int n_actions, int double_q) {
-    if (double_q) return q_target[agent_argmax(q_online, n_actions)];
-    return q_target[agent_argmax(q_target, n_actions)];
+void agent_window_push(float *win, const float *obs, int k, int os, int start) {
+    size_t kd = (size_t)k * os;
+    if (start) memset(win, 0, kd * sizeof(float));
+    else memmove(win, win + os, (kd - os) * sizeof(float));
+    memcpy(win + kd - os, obs, (size_t)os * sizeof(float));
 }

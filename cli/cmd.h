@@ -16,7 +16,7 @@ typedef struct {
     int threads, force, quiet;    /* -j N (0: default), --force, --quiet / -q */
     const char **sets;            /* --set K=V and --seeds LIST, in command-line order */
     int nsets;
-    char seeds_set[4096];         /* --seeds as a "seeds=[...]" override */
+    char *seeds_set;              /* --seeds as a "seeds=[...]" override (malloc'd) */
 } rql_run_args;
 
 /* Allocates room for argc overrides: 0, or -1 when out of memory. */

@@ -427,8 +427,8 @@ int rql_sweep_exec(const rql_sweep_job *job, int argc, char **argv) {
         goto finalize;
     }
     if (dry) {
-        if (rank == 0) sweep_print_plan(p, stdout);
-        rc = p->ninvalid ? 1 : 0;
+        int bad = rank == 0 ? sweep_print_plan(p, stdout) : 0;
+        rc = p->ninvalid || bad ? 1 : 0;
         goto done;
     }
 #ifndef RQL_MPI

@@ -821,7 +821,7 @@ START_TEST(registry) {
             env_spec_free(s);
         }
     }
-    ck_assert_int_eq(wrappers, 2);
+    ck_assert_int_eq(wrappers, 3);   /* flicker, obs_noise, prev_action */
     ck_assert_ptr_null(env_info_at(-1));
     ck_assert_ptr_null(env_info_find("nope"));
     ck_assert(env_seed(1, 0) != env_seed(1, 1) && env_seed(1, 0) != env_seed(2, 0));
