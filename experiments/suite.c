@@ -27,13 +27,35 @@ static const suite_ref bsuite_size_refs[] = {
     {"bsuite random", 0.0, "Osband et al. 2020, bsuite report"},
 };
 
+/* POPGym: published Q-learning results (double DQN with memory models,
+ * Morad et al. 2024, "Recurrent Reinforcement Learning with Memoroids",
+ * read off its figure, 10 seeds), raw MMER of single worlds, not suite
+ * scores: printed for reference beside them. */
+static const suite_ref popgym_refs[] = {
+    {"Memoroids DDQN, best models: repeat_first easy MMER", 1.0, "Morad et al. 2024, figure"},
+    {"Memoroids DDQN, FFM: count_recall easy MMER (about)", 0.6, "Morad et al. 2024, figure"},
+    {"Memoroids DDQN, LRU: count_recall easy MMER (about)", 0.3, "Morad et al. 2024, figure"},
+    {"Memoroids DDQN: stateless_cartpole easy MMER (about)", 1.0, "Morad et al. 2024, figure"},
+};
+/* Each world's chance at Easy (docs/envs.md; tests/check_popgym.c measures
+ * them within 0.01): the raw score of a random agent for normalising. */
+static const suite_chance popgym_chance[] = {
+    {"repeat_first", -0.5},       {"repeat_previous", -0.5},     {"autoencode", -0.5},
+    {"count_recall", -0.925},     {"higher_lower", 0.0},         {"multiarmed_bandit", 0.0},
+    {"concentration", -0.193},    {"minesweeper", -0.25},        {"battleship", -0.441},
+    {"stateless_cartpole", 0.111}, {"noisy_stateless_cartpole", 0.111},
+};
+
 static const suite_def suites[] = {
     {"memory_len", "bsuite memory_len: one context bit, remembered over L = 1 .. 100 steps (23 settings)",
      "memory_len.cfg", "google-deepmind/bsuite: bsuite/experiments/memory_len (sweep.py, analysis.py)", "bsuite", 10000,
-     NAN, NAN, NAN, 3, bsuite_len_refs, 6.0},
+     NAN, NAN, NAN, 3, bsuite_len_refs, 6.0, 0, NULL},
     {"memory_size", "bsuite memory_size: n = 1 .. 40 context bits remembered over L = 2 steps (17 settings)",
      "memory_size.cfg", "google-deepmind/bsuite: bsuite/experiments/memory_size (sweep.py, analysis.py)", "bsuite",
-     10000, NAN, NAN, NAN, 3, bsuite_size_refs, 7.0},
+     10000, NAN, NAN, NAN, 3, bsuite_size_refs, 7.0, 0, NULL},
+    {"popgym", "POPGym's 11 cheap memory worlds at Easy with prev_action, 50,000 env steps each (MMER)",
+     "popgym.cfg", "proroklab/popgym: popgym/envs/*.py; MMER as in Morad et al. 2023", "mmer", 0, NAN, NAN, 1.0,
+     4, popgym_refs, 20.0, 11, popgym_chance},
 };
 #define NSUITES ((int)(sizeof suites / sizeof suites[0]))
 
@@ -44,6 +66,12 @@ const suite_def *suite_find(const char *name) {
     for (int i = 0; name && i < NSUITES; i++)
         if (!strcmp(suites[i].name, name)) return &suites[i];
     return NULL;
+}
+
+score_params suite_setting_params(const suite_def *s, score_params par, const char *setting) {
+    for (int i = 0; setting && i < s->nchance; i++)
+        if (!strcmp(s->chance[i].setting, setting)) par.random = s->chance[i].random;
+    return par;
 }
 
 score_params suite_score_params(const suite_def *s) {
@@ -229,7 +257,10 @@ suite_card *suite_score(const suite_def *s, const sweep_plan *p, int reps, unsig
     /* aggregates on normalised scores, [seeds complete everywhere x settings] per agent */
     double **mat = calloc(A, sizeof *mat);
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!mat || !rng) {
+    score_params *spar = malloc(sizeof *spar * (M + 1));   /* per setting: its own random score */
+    for (size_t m = 0; spar && m < M; m++) spar[m] = suite_setting_params(s, c->par, c->settings[m]);
+    if (!mat || !rng || !spar) {
+        free(spar);
         free(mat);
         gsl_rng_free(rng);
         goto oom;
@@ -250,7 +281,7 @@ suite_card *suite_score(const suite_def *s, const sweep_plan *p, int reps, unsig
         int rows = c->nfull[a];
         for (int k = 0; k < rows; k++)
             for (size_t m = 0, j = 0; m < M; m++)
-                if (keep[m]) mat[a][k * nt + j++] = score_normalise(&c->par, c->raw[IDX3(c, a, m, k)]);
+                if (keep[m]) mat[a][k * nt + j++] = score_normalise(&spar[m], c->raw[IDX3(c, a, m, k)]);
         if (!rows) {
             c->iqm[a] = c->mean[a] = (rl_interval){.point = NAN, .lo = NAN, .hi = NAN, .level = c->level};
             for (int t = 0; t < c->ntau; t++)
@@ -276,14 +307,15 @@ suite_card *suite_score(const suite_def *s, const sweep_plan *p, int reps, unsig
             for (size_t k = 0; k < S; k++)
                 for (size_t m = 0, j = 0; m < M; m++)
                     if (c->task_used[a * M + m] && c->task_used[o * M + m]) {
-                        xa[k * nt + j] = score_normalise(&c->par, c->raw[IDX3(c, a, m, k)]);
-                        xb[k * nt + j++] = score_normalise(&c->par, c->raw[IDX3(c, o, m, k)]);
+                        xa[k * nt + j] = score_normalise(&spar[m], c->raw[IDX3(c, a, m, k)]);
+                        xb[k * nt + j++] = score_normalise(&spar[m], c->raw[IDX3(c, o, m, k)]);
                     }
             if (rl_bootstrap_improvement(xa, (int)S, xb, (int)S, nt, c->reps, c->level, rng, x)) fail = 1;
         }
     free(xa);
     free(xb);
     for (size_t a = 0; a < A; a++) free(mat[a]);
+    free(spar);
     free(mat);
     gsl_rng_free(rng);
     if (fail) {

@@ -35,6 +35,13 @@ typedef struct {
     const char *source;       /* where it is published */
 } suite_ref;
 
+/* A setting's own raw score of a random agent (POPGym: each world's chance
+ * figure), where one figure for the whole suite does not fit. */
+typedef struct {
+    const char *setting;      /* the setting as the scorecard names it: "repeat_first" */
+    double random;
+} suite_chance;
+
 typedef struct {
     const char *name;         /* "memory_len" */
     const char *summary;      /* one line */
@@ -47,12 +54,17 @@ typedef struct {
     int nrefs;
     const suite_ref *refs;
     double minutes;           /* measured CPU-minutes per recurrent agent and seed (dev machine, Zen 4) */
+    int nchance;              /* per-setting random scores overriding `random` (0: none) */
+    const suite_chance *chance;
 } suite_def;
 
 int suite_count(void);
 const suite_def *suite_at(int i);
 const suite_def *suite_find(const char *name);
 score_params suite_score_params(const suite_def *s);
+/* The parameters that normalise setting `setting` (the suite's, with the
+ * setting's own random score where the suite lists one). */
+score_params suite_setting_params(const suite_def *s, score_params par, const char *setting);
 
 /* The suite's config file: $RQL_SUITES/NAME, ./experiments/suites/NAME, or
  * experiments/suites/NAME beside (or above) the rql binary. 0, or -1 with

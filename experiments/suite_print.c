@@ -132,7 +132,8 @@ static void print_csv(const suite_card *c, FILE *o) {
                 fprintf(o, "%s,%s,%s,%s,%ld,%ld", c->def->name, c->par.rule->name, c->agents[a], c->settings[m],
                         c->seeds[k], c->episodes[IDX3(c, a, m, k)]);
                 csv_num(o, raw);
-                csv_num(o, isnan(raw) ? NAN : score_normalise(&c->par, raw));
+                score_params sp = suite_setting_params(c->def, c->par, c->settings[m]);
+                csv_num(o, isnan(raw) ? NAN : score_normalise(&sp, raw));
                 csv_num(o, c->setting_score[IDX2(c, a, m)]);
                 fprintf(o, ",%s", l < 0 ? "" : l ? "1" : "0");
                 csv_num(o, c->score[a]);

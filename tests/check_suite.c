@@ -250,6 +250,47 @@ START_TEST(suite_table) {
 }
 END_TEST
 
+/* popgym: POPGym's worlds at Easy, prev_action on, MMER normalised per world
+ * between its chance figure (docs/envs.md) and 1. */
+START_TEST(popgym_suite) {
+    const suite_def *s = suite_find("popgym");
+    ck_assert_ptr_nonnull(s);
+    ck_assert_str_eq(s->rule, "mmer");
+    score_params p = suite_score_params(s);
+    ck_assert_int_eq(p.window, 100);
+    ck_assert(p.optimal == 1.0);
+    char path[4200], err[1024];
+    ck_assert_int_eq(suite_config_path(s, path, sizeof path, err, sizeof err), 0);
+    sweep_plan *pl = sweep_plan_load(path, NULL, NULL, NULL, 0, "/tmp/none", err, sizeof err);
+    ck_assert_msg(pl != NULL, "%s", err);
+    ck_assert_int_eq(pl->ncells, 11);
+    ck_assert_int_eq(pl->ninvalid, 0);
+    ck_assert_str_eq(pl->base->sweep[0].key, "env.name");
+    ck_assert_str_eq(env_spec_get(pl->base->env, "difficulty"), "easy");
+    ck_assert_str_eq(env_spec_get(pl->base->env, "prev_action"), "1");
+    ck_assert_int_eq(s->nchance, 11);
+    for (int m = 0; m < pl->ncells; m++) {     /* every world of the sweep has its chance figure */
+        const char *w = pl->base->sweep[0].texts[m];
+        int found = 0;
+        for (int i = 0; i < s->nchance; i++) found += !strcmp(s->chance[i].setting, w);
+        ck_assert_msg(found == 1, "%s: %d chance rows", w, found);
+        ck_assert_str_eq(env_spec_get(pl->cells[m].cfg->env, "prev_action"), "1");
+    }
+    sweep_plan_free(pl);
+    score_params q = suite_setting_params(s, p, "count_recall");
+    ck_assert(q.random == -0.925);
+    ck_assert_double_eq_tol(score_normalise(&q, -0.925), 0, 1e-12);
+    ck_assert_double_eq_tol(score_normalise(&q, 1.0), 1, 1e-12);
+    ck_assert_double_eq_tol(score_normalise(&q, 0.0375), 0.5, 1e-12);
+    q = suite_setting_params(s, p, "stateless_cartpole");
+    ck_assert(q.random == 0.111);
+    q = suite_setting_params(s, p, "no_such_world");
+    ck_assert(q.random == p.random);
+    q = suite_setting_params(suite_find("memory_len"), suite_score_params(suite_find("memory_len")), "repeat_first");
+    ck_assert(q.random == 1);                  /* a suite without per-setting figures keeps its own */
+}
+END_TEST
+
 static Suite *suite_suite(void) {
     Suite *s = suite_create("suite");
     TCase *tc = tcase_create("core");
@@ -260,6 +301,7 @@ static Suite *suite_suite(void) {
     tcase_add_test(tc, improvement_and_profiles);
     tcase_add_test(tc, bootstrap_intervals);
     tcase_add_test(tc, suite_table);
+    tcase_add_test(tc, popgym_suite);
     suite_add_tcase(s, tc);
     return s;
 }
