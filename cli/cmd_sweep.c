@@ -356,6 +356,7 @@ int cmd_sweep(int argc, char **argv) {
                             "share a sweep.\nInstall libopenmpi-dev and openmpi-bin (scripts/install-deps) and "
                             "rebuild (make), or run 'rql sweep %s' without mpirun.\n", launched, cfg_path);
         free(sets);
+        free(ra.seeds_set);   /* --seeds, malloc'd by rql_run_arg */
         return 2;
     }
 #endif
@@ -500,5 +501,6 @@ finalize:
     if (mpi) MPI_Finalize();
 #endif
     free(sets);
+    free(ra.seeds_set);   /* --seeds, malloc'd by rql_run_arg */
     return rc;
 }
