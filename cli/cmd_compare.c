@@ -19,7 +19,10 @@ static void usage(FILE *f) {
                "infinity); AUC = greedy success averaged over training (trapezoids over the\n"
                "evaluations); Welch's t test on final success between every pair of agents.\n"
                "A log that cannot be read is named on stderr and left out; the others are\n"
-               "compared, and the exit status is then 1.\n");
+               "compared, and the exit status is then 1.\n"
+               "The table ends with rliable's aggregates of final success (sweep cells as tasks):\n"
+               "mean and interquartile mean with stratified bootstrap intervals (inside [0, 1]),\n"
+               "and the probability of improvement of each agent over each other.\n");
 }
 
 int cmd_compare(int argc, char **argv) {
@@ -61,6 +64,7 @@ int cmd_compare(int argc, char **argv) {
      * exit status says that the comparison is not of every run given. */
     for (int i = 0; i < c->nbad; i++) fprintf(stderr, "rql compare: left out: %s\n", c->bad[i]);
     int rc = stats_print(c, fmt, stdout) ? 1 : 0;
+    if (!rc && fmt == STATS_FMT_TABLE && stats_print_aggregates(c, stdout, 2000, 0x5eedUL)) rc = 1;
     if (rc) fprintf(stderr, "rql compare: cannot write the output\n");
     if (!rc && c->nbad) {
         fprintf(stderr, "rql compare: %d of %d logs could not be read and were left out\n", c->nbad,

@@ -2,7 +2,9 @@
  * (cmd_train.c, cmd_envs.c, ...) and is declared weak here, so the dispatcher
  * lists only what the build contains. Only experiments/ talks to the user. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <hdf5.h>
 #include "cli/cmd.h"
 
@@ -14,12 +16,14 @@
     X(compare, "compare DIR_OR_FILES... [--csv|--json]", "statistics across seeds, Welch's t test") \
     X(export,  "export RUN.h5 --minari ROOT [--dataset-id ID] [--force]", \
                "recorded episodes as a Minari dataset (minari.load_dataset opens it)") \
-    X(sweep,   "sweep CONFIG [-o DIR] [--dry-run] [-j N] [--seeds LIST] [--set K=V] [--force]", \
+    X(sweep,   "sweep CONFIG [-o DIR] [--dry-run] [-j N] [--seeds LIST] [--agents L1,L2] [--set K=V] [--force]", \
                "a grid of runs (config values x agents x seeds), under mpirun across ranks") \
+    X(suite,   "suite NAME|--list [--agents L1,L2] [--seeds LIST] [-j N] [-o DIR] [--score] [--json|--csv]", \
+               "a memory suite (bsuite memory_len, ...) run as a sweep and scored as its anchor does") \
     X(envs,    "envs [NAME]", "list the worlds and wrappers, or show one")   \
     X(play,    "play NAME [KEY=VALUE...]", "play a world in the terminal")      \
-    X(seq,     "seq --task add|recall --cell lstm|gru|rnn --length T", "supervised memory tasks") \
-    X(bench,   "bench [nets|envs|memory|all]", "benchmarks, ratios measured side by side") \
+    X(seq,     "seq --task add|recall|next|reverse|pattern --cell CELL --length T", "supervised memory tasks") \
+    X(bench,   "bench [nets|envs|memory|cells|train|all]", "benchmarks, ratios measured side by side") \
     X(help,    "help [config|COMMAND]", "this text, or the config reference")
 
 #define DECL(name, usage, what) extern int cmd_##name(int argc, char **argv) __attribute__((weak));
@@ -46,7 +50,21 @@ int rql_usage_of(const char *name, FILE *f) {
     return -1;
 }
 
+/* OpenMP threads that wait spin by default (libgomp: about 300,000 polls
+ * before they sleep). On a machine shared with other processes a spinning
+ * thread holds the core that the thread it waits for needs, and a 2-thread
+ * vector step falls to a few percent of one thread. rql runs passive
+ * (waiting threads sleep) unless the user chose a policy. libgomp reads the
+ * environment in a constructor that runs before main, so the variable is
+ * set and the program executed again, once; if that fails it runs on. */
+static void omp_passive_by_default(char **argv) {
+    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
+    if (setenv("OMP_WAIT_POLICY", "passive", 1)) return;
+    execv("/proc/self/exe", argv);
+}
+
 int main(int argc, char **argv) {
+    omp_passive_by_default(argv);
     /* Every file rql opens it closes itself. HDF5's exit handler would close
      * again a file whose close failed (a full disk) and crash inside
      * H5F__close_cb, turning a clean "no space left" error into SIGSEGV. */

@@ -40,6 +40,18 @@ void sweep_plan_free(sweep_plan *p) {
     free(p);
 }
 
+/* Whether label is one of the comma-separated list. */
+static int label_listed(const char *list, const char *label) {
+    size_t n = strlen(label);
+    for (const char *q = list; *q;) {
+        size_t k = strcspn(q, ",");
+        if (k == n && !strncmp(q, label, n)) return 1;
+        q += k;
+        if (*q == ',') q++;
+    }
+    return 0;
+}
+
 /* "name=value,name=value" of a cell. */
 static int cell_dir(const rql_config *b, const int *pick, char *out, size_t n) {
     size_t k = 0;
@@ -52,13 +64,46 @@ static int cell_dir(const rql_config *b, const int *pick, char *out, size_t n) {
     return 0;
 }
 
+/* Keeps the agents of c named in the comma-separated list, in c's order. */
+static void keep_agents(rql_config *c, const char *list) {
+    int k = 0;
+    for (int a = 0; a < c->nagents; a++) {
+        if (label_listed(list, c->agents[a].label)) c->agents[k++] = c->agents[a];
+        else agent_cfg_free(c->agents[a].cfg);
+    }
+    c->nagents = k;
+}
+
 sweep_plan *sweep_plan_load(const char *path, const char *text, const char *source, const char *const *sets,
                             int nsets, const char *dir, char *err, size_t cap) {
+    return sweep_plan_load_agents(path, text, source, sets, nsets, dir, NULL, err, cap);
+}
+
+sweep_plan *sweep_plan_load_agents(const char *path, const char *text, const char *source, const char *const *sets,
+                                   int nsets, const char *dir, const char *agents, char *err, size_t cap) {
     sweep_plan *p = calloc(1, sizeof *p);
     if (!p) return rql_failf(err, cap, "out of memory"), NULL;
     const char *src = path ? path : source ? source : "<string>";
     p->base = path ? rql_config_load(path, sets, nsets, err, cap) : rql_config_parse(text, src, sets, nsets, err, cap);
     if (!p->base) goto bad;
+    if (agents) {
+        for (const char *q = agents; *q;) {          /* every listed label must be an agent of the config */
+            size_t n = strcspn(q, ",");
+            char label[RQL_LABEL_MAX];
+            snprintf(label, sizeof label, "%.*s", (int)(n < sizeof label ? n : sizeof label - 1), q);
+            if (rql_config_find_agent(p->base, label) < 0) {
+                char have[1024] = "";
+                for (int a = 0, k = 0; a < p->base->nagents; a++)
+                    k += snprintf(have + k, sizeof have - (size_t)(k < (int)sizeof have ? k : (int)sizeof have),
+                                  "%s%s", a ? ", " : "", p->base->agents[a].label);
+                rql_failf(err, cap, "%s: no agent labelled '%s' (the agents: %s)", src, label, have);
+                goto bad;
+            }
+            q += n;
+            if (*q == ',') q++;
+        }
+        keep_agents(p->base, agents);
+    }
     const rql_config *b = p->base;
     p->source = strdup(src);
     p->dir = strdup(dir ? dir : b->output);
@@ -93,6 +138,7 @@ sweep_plan *sweep_plan_load(const char *path, const char *text, const char *sour
         }
         char cerr[1024];
         cell->cfg = rql_config_load_cell(path, text, src, sets, nsets, cell->pick, cerr, sizeof cerr);
+        if (cell->cfg && agents) keep_agents(cell->cfg, agents);
         if (!cell->cfg) {
             if (!(cell->err = strdup(cerr))) { rql_failf(err, cap, "out of memory"); goto bad; }
             if (!p->ninvalid++) snprintf(first_err, sizeof first_err, "%s", cerr);

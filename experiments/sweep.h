@@ -82,6 +82,10 @@ typedef struct {
  * or when every cell is. */
 sweep_plan *sweep_plan_load(const char *path, const char *text, const char *source, const char *const *sets,
                             int nsets, const char *dir, char *err, size_t cap);
+/* The same with only the agents whose labels are in the comma-separated list
+ * agents (NULL: all); a label that is not an agent of the config is an error. */
+sweep_plan *sweep_plan_load_agents(const char *path, const char *text, const char *source, const char *const *sets,
+                                   int nsets, const char *dir, const char *agents, char *err, size_t cap);
 void sweep_plan_free(sweep_plan *p);
 
 /* Run i of the plan: creates its folder; with force, deletes its log and

@@ -23,6 +23,8 @@
  * weight I/O (nets/net_h5.h); ckpt_get_agent reads it back stage by stage.
  * These two return 0 or a negative RQL_E* code with the message in
  * rql_error().
+ * Every checkpoint carries a digest of all its bytes, verified before use
+ * (ckpt_verify below).
  *
  * Files: ckpt.c. Depends on agents/ (the state table) and nets/ (net_h5).
  */

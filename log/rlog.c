@@ -432,7 +432,7 @@ static int weights_attrs(hid_t g, const net *n) {
         la += (size_t)snprintf(acts + la, sizeof acts - la, "%s%s", i ? "," : "", a);
         if (y->kind != LAYER_DENSE)
             lg += (size_t)snprintf(gates + lg, sizeof gates - lg, "%s%s", lg ? "," : "",
-                                   y->kind == LAYER_LSTM ? "ifgo" : y->kind == LAYER_GRU ? "rzn" : "h");
+                                   layer_gate_order(y->kind));
         if (lk >= sizeof kinds || la >= sizeof acts || lg >= sizeof gates) break;
     }
     int rc = attr_str(g, "format", "rql-net") || attr_str(g, "layer_kinds", kinds) ||
@@ -474,7 +474,7 @@ rlog *rlog_create(const char *path, const rlog_meta *m) {
     l->obs = m->obs_size;
     l->na = m->n_actions;
     l->hid = m->hidden_size;
-    int lstm = last_recurrent(m->net) == LAYER_LSTM;
+    int lstm = layer_has_cell(last_recurrent(m->net));
     /* The structure is built under a temporary name and renamed over path
      * only once SWMR writing has started (which flushes it): a writer killed
      * while creating never leaves a half-made file at path. The open file

@@ -143,6 +143,14 @@ void stats_comparison_free(stats_comparison *c);
 /* Writes the comparison as a readable table, CSV or JSON. */
 int stats_print(const stats_comparison *c, stats_fmt fmt, FILE *out);
 
+/* rliable aggregates of final success (stats/compare_agg.c; `rql compare`
+ * prints them under its table): per label the mean of per-cell means and
+ * the IQM with stratified bootstrap percentile intervals (cells as tasks,
+ * seeds as runs), which stay inside [0, 1]; P(X > Y) for every pair over the
+ * cells both ran. reps replicates from an mt19937 seeded with seed.
+ * Returns 0 or -1 (out of memory). */
+int stats_print_aggregates(const stats_comparison *c, FILE *o, int reps, unsigned long seed);
+
 /* stats_compare + stats_print at the default threshold (what `rql train`
  * prints at its end). Returns 0, or -1 with err set (also when some logs
  * were left out: the first reason and how many more). */
