@@ -19,6 +19,8 @@ BOUND=${FAULT_BOUND:-30}            # seconds per command
 tmp=$(mktemp -d /tmp/rql_e2e_faults.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 export OMP_NUM_THREADS=1
+# libconfig's and HDF5's own leaks on bad input (tests/lsan.supp)
+export LSAN_OPTIONS=${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$(pwd)/tests/lsan.supp
 cd "$tmp"
 declare -A N=([same]=0 [error]=0 [hang]=0 [crash]=0 [wrong]=0 [unclear]=0)
 bad_list=()
