@@ -1,0 +1,317 @@
+/* check_replay — prioritized sequence replay and value rescaling (R2D2):
+ * the sum tree (set / total / find against a brute-force prefix scan, its
+ * sampling frequencies against the weights with a fixed seed, zero leaves
+ * never drawn, no drift after many updates, a rebuild bit-identical to the
+ * tree it was saved from, every error), the priority mix, the annealed
+ * importance-sampling weights, value rescaling h against its closed form and
+ * h(h^-1(x)) = x, and the prioritized sampler (new cells at the max
+ * priority; alpha = 0 samples uniformly over the cells that start a
+ * sequence). */
+#include <check.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_rng.h>
+#include "agents/r2d2.h"
+#include "agents/sumtree.h"
+#include "util/util.h"
+
+/* The leaf a linear scan of the prefix sums gives for u (the definition). */
+static long brute_find(const double *w, long n, double u) {
+    double acc = 0;
+    long last = -1;
+    for (long i = 0; i < n; i++) {
+        if (w[i] > 0) last = i;
+        if (w[i] > 0 && u < acc + w[i]) return i;
+        acc += w[i];
+    }
+    return last;
+}
+
+/* Pearson chi-square of counts against n * w / total over the leaves with
+ * w > 0; the upper 1e-4 tail bound for their degrees of freedom. */
+static void chi_square(const long *count, const double *w, long n, long draws, double *chi, double *bound) {
+    double total = 0;
+    long k = 0;
+    for (long i = 0; i < n; i++) total += w[i];
+    *chi = 0;
+    for (long i = 0; i < n; i++) {
+        if (w[i] <= 0) continue;
+        double e = draws * w[i] / total;
+        *chi += (count[i] - e) * (count[i] - e) / e;
+        k++;
+    }
+    *bound = gsl_cdf_chisq_Qinv(1e-4, (double)(k - 1));
+}
+
+START_TEST(test_sumtree_basics) {
+    sumtree *t = sumtree_alloc(5);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(t->cap, 8);
+    ck_assert(sumtree_total(t) == 0.0);
+    ck_assert_int_eq(sumtree_find(t, 0.0), -1);
+    double w[5] = {1, 0, 2, 0.5, 0};
+    for (int i = 0; i < 5; i++) ck_assert_int_eq(sumtree_set(t, i, w[i]), 0);
+    ck_assert(sumtree_total(t) == 3.5);
+    ck_assert(sumtree_get(t, 2) == 2.0);
+    /* intervals: leaf 0 [0, 1), leaf 2 [1, 3), leaf 3 [3, 3.5) */
+    const double us[] = {0.0, 0.999, 1.0, 2.5, 2.999, 3.0, 3.49, 3.5, 100.0};
+    const long want[] = {0, 0, 2, 2, 2, 3, 3, 3, 3};
+    for (int i = 0; i < 9; i++) ck_assert_int_eq(sumtree_find(t, us[i]), want[i]);
+    /* changing a leaf changes only its share */
+    ck_assert_int_eq(sumtree_set(t, 0, 0.0), 0);
+    ck_assert(sumtree_total(t) == 2.5);
+    ck_assert_int_eq(sumtree_find(t, 0.0), 2);
+    ck_assert_int_eq(sumtree_set(t, 4, 1.0), 0);
+    ck_assert_int_eq(sumtree_find(t, 2.6), 4);
+    sumtree_free(t);
+    sumtree_free(NULL);
+    /* one leaf */
+    t = sumtree_alloc(1);
+    ck_assert_int_eq(t->cap, 1);
+    ck_assert_int_eq(sumtree_set(t, 0, 4.0), 0);
+    ck_assert(sumtree_total(t) == 4.0);
+    ck_assert_int_eq(sumtree_find(t, 3.9), 0);
+    sumtree_free(t);
+}
+END_TEST
+
+START_TEST(test_sumtree_errors) {
+    ck_assert_ptr_null(sumtree_alloc(0));
+    ck_assert(strstr(rql_error(), "0 leaves") != NULL);
+    ck_assert_ptr_null(sumtree_alloc(-3));
+    sumtree *t = sumtree_alloc(4);
+    ck_assert_int_eq(sumtree_set(t, 4, 1.0), RQL_EINVAL);
+    ck_assert(strstr(rql_error(), "leaf 4 of 4") != NULL);
+    ck_assert_int_eq(sumtree_set(t, -1, 1.0), RQL_EINVAL);
+    ck_assert_int_eq(sumtree_set(t, 1, -0.5), RQL_EINVAL);
+    ck_assert(strstr(rql_error(), "weight -0.5") != NULL);
+    ck_assert_int_eq(sumtree_set(t, 1, NAN), RQL_EINVAL);
+    ck_assert_int_eq(sumtree_set(t, 1, INFINITY), RQL_EINVAL);
+    ck_assert(sumtree_total(t) == 0.0);      /* nothing was changed */
+    double bad[4] = {1, 2, -1, 0};
+    ck_assert_int_eq(sumtree_rebuild(t, bad), RQL_EINVAL);
+    sumtree_free(t);
+}
+END_TEST
+
+/* The tree's leaf for many u equals the linear scan's, and its draws follow
+ * the weights (fixed seed), over a non-power-of-two size with zero leaves. */
+START_TEST(test_sumtree_vs_brute_force) {
+    const long n = 1000, draws = 400000;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 12345);
+    sumtree *t = sumtree_alloc(n);
+    double *w = calloc(n, sizeof *w);
+    long *count = calloc(n, sizeof *count);
+    for (long i = 0; i < n; i++) {
+        /* a wide range of weights, a fifth of them zero */
+        w[i] = gsl_rng_uniform(rng) < 0.2 ? 0.0 : pow(10.0, 3.0 * gsl_rng_uniform(rng) - 1.0);
+        ck_assert_int_eq(sumtree_set(t, i, w[i]), 0);
+    }
+    double total = 0;
+    for (long i = 0; i < n; i++) total += w[i];
+    ck_assert_double_eq_tol(sumtree_total(t), total, 1e-9 * total);
+    long mismatch = 0;
+    for (long d = 0; d < draws; d++) {
+        double u = gsl_rng_uniform(rng) * sumtree_total(t);
+        long i = sumtree_find(t, u);
+        ck_assert(i >= 0 && i < n && w[i] > 0);
+        if (d < 20000 && i != brute_find(w, n, u)) mismatch++;
+        count[i]++;
+    }
+    /* the two sum in different orders: they may differ only within rounding
+     * of a boundary, which 20000 uniform draws essentially never hit */
+    ck_assert_int_le(mismatch, 1);
+    double chi, bound;
+    chi_square(count, w, n, draws, &chi, &bound);
+    ck_assert_msg(chi < bound, "chi-square %.1f >= %.1f", chi, bound);
+    for (long i = 0; i < n; i++)
+        if (w[i] == 0) ck_assert_int_eq(count[i], 0);
+    /* the last positive leaf takes a u at or past the total */
+    long last = n - 1;
+    while (w[last] == 0) last--;
+    ck_assert_int_eq(sumtree_find(t, sumtree_total(t)), last);
+    ck_assert_int_eq(sumtree_find(t, sumtree_total(t) * (1 + 1e-12)), last);
+    free(w);
+    free(count);
+    sumtree_free(t);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* A million updates: the total is still the sum of the leaves (nodes are
+ * recomputed, not accumulated), and a tree rebuilt from the leaves is bit
+ * for bit the one updated step by step. */
+START_TEST(test_sumtree_updates_rebuild) {
+    const long n = 777;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 7);
+    sumtree *t = sumtree_alloc(n), *r = sumtree_alloc(n);
+    for (long k = 0; k < 1000000; k++)
+        ck_assert_int_eq(sumtree_set(t, (long)gsl_rng_uniform_int(rng, n), gsl_rng_uniform(rng) * 100.0), 0);
+    double total = 0;
+    for (long i = 0; i < n; i++) total += sumtree_get(t, i);
+    ck_assert_double_eq_tol(sumtree_total(t), total, 1e-12 * total);
+    ck_assert_int_eq(sumtree_rebuild(r, sumtree_leaves(t)), 0);
+    ck_assert_int_eq(memcmp(r->node + 1, t->node + 1, sizeof(double) * (2 * t->cap - 1)), 0);
+    sumtree_free(t);
+    sumtree_free(r);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+START_TEST(test_priority_mix) {
+    const float d[] = {0.5f, 2.0f, 1.0f, 0.5f};     /* max 2, mean 1 */
+    ck_assert_double_eq_tol(r2d2_priority(d, 4, 0.9), 0.9 * 2.0 + 0.1 * 1.0, 1e-12);
+    ck_assert_double_eq_tol(r2d2_priority(d, 4, 0.0), 1.0, 1e-12);    /* the mean */
+    ck_assert_double_eq_tol(r2d2_priority(d, 4, 1.0), 2.0, 1e-12);    /* the max */
+    ck_assert_double_eq_tol(r2d2_priority(d, 1, 0.9), 0.5, 1e-12);
+    ck_assert(r2d2_priority(d, 0, 0.9) == 0.0);
+}
+END_TEST
+
+START_TEST(test_is_weights) {
+    /* w = (1/P)^beta / max: with P = {0.1, 0.4, 0.2}, beta 1: {1, 0.25, 0.5} */
+    const double p[] = {0.1, 0.4, 0.2};
+    float w[3];
+    r2d2_is_weights(p, 3, 1.0, w);
+    ck_assert_float_eq_tol(w[0], 1.0f, 1e-7f);
+    ck_assert_float_eq_tol(w[1], 0.25f, 1e-7f);
+    ck_assert_float_eq_tol(w[2], 0.5f, 1e-7f);
+    r2d2_is_weights(p, 3, 0.5, w);
+    ck_assert_float_eq_tol(w[1], 0.5f, 1e-7f);
+    ck_assert_float_eq_tol(w[2], (float)sqrt(0.5), 1e-7f);
+    r2d2_is_weights(p, 3, 0.0, w);                 /* beta 0: no correction */
+    for (int i = 0; i < 3; i++) ck_assert(w[i] == 1.0f);
+    /* tiny probabilities do not overflow */
+    const double tiny[] = {1e-300, 1e-200};
+    r2d2_is_weights(tiny, 2, 1.0, w);
+    ck_assert(w[0] == 1.0f && w[1] == 0.0f);
+    /* beta: linear from beta0 to 1 over the steps, then 1 */
+    ck_assert(r2d2_beta_at(0.4, 1000, 0) == 0.4);
+    ck_assert_double_eq_tol(r2d2_beta_at(0.4, 1000, 250), 0.55, 1e-12);
+    ck_assert_double_eq_tol(r2d2_beta_at(0.4, 1000, 500), 0.7, 1e-12);
+    ck_assert(r2d2_beta_at(0.4, 1000, 1000) == 1.0);
+    ck_assert(r2d2_beta_at(0.4, 1000, 5000) == 1.0);
+    ck_assert(r2d2_beta_at(0.4, 0, 0) == 1.0);
+}
+END_TEST
+
+START_TEST(test_value_rescaling) {
+    const double e = R2D2_RESCALE_EPS;
+    /* the closed form at hand-picked points: h(3) = sqrt(4) - 1 + 3e = 1.003 */
+    ck_assert_double_eq_tol(r2d2_h(3.0, e), 1.003, 1e-12);
+    ck_assert_double_eq_tol(r2d2_h(-3.0, e), -1.003, 1e-12);
+    ck_assert(r2d2_h(0.0, e) == 0.0);
+    ck_assert_double_eq_tol(r2d2_h(8.0, e), 2.008, 1e-12);
+    ck_assert_double_eq_tol(r2d2_h(99.0, 0.0), 9.0, 1e-12);
+    ck_assert_double_eq_tol(r2d2_h_inv(1.003, e), 3.0, 1e-10);
+    ck_assert_double_eq_tol(r2d2_h_inv(9.0, 0.0), 99.0, 1e-10);  /* eps 0: (|y| + 1)^2 - 1 */
+    /* h odd, increasing; inverse both ways over 12 decades */
+    double prev = -INFINITY;
+    for (double x = -1e6; x <= 1e6; x += 1e6 / 997.0) {
+        double h = r2d2_h(x, e);
+        ck_assert(h > prev);
+        prev = h;
+        ck_assert_double_eq_tol(r2d2_h(-x, e), -h, 1e-12 * (1 + fabs(h)));
+        ck_assert_double_eq_tol(r2d2_h_inv(h, e), x, 1e-9 * (1 + fabs(x)));
+        ck_assert_double_eq_tol(r2d2_h(r2d2_h_inv(x, e), e), x, 1e-9 * (1 + fabs(x)));
+    }
+    for (double x = 1e-9; x < 1e6; x *= 1.7) {
+        ck_assert_double_eq_tol(r2d2_h_inv(r2d2_h(x, e), e), x, 1e-12 * (1 + x));
+        ck_assert_double_eq_tol(r2d2_h(r2d2_h_inv(-x, e), e), -x, 1e-12 * (1 + x));
+        /* the closed form's derivative at 0 is 1/2 + eps: h(x) ~ (0.5 + eps) x */
+        if (x < 1e-6) ck_assert_double_eq_tol(r2d2_h(x, e), (0.5 + e) * x, 1e-3 * x);
+    }
+}
+END_TEST
+
+START_TEST(test_prio_sampler) {
+    ck_assert_ptr_null(r2d2_prio_alloc(10, -1.0));
+    ck_assert_ptr_null(r2d2_prio_alloc(0, 0.6));
+    r2d2_prio *p = r2d2_prio_alloc(6, 0.5);
+    ck_assert(p->max_prio == 1.0);
+    /* cells 0, 2, 3 start sequences; new ones enter at max priority^alpha */
+    ck_assert_int_eq(r2d2_prio_insert(p, 0, 1), 0);
+    ck_assert_int_eq(r2d2_prio_insert(p, 1, 0), 0);
+    ck_assert_int_eq(r2d2_prio_insert(p, 2, 1), 0);
+    ck_assert(sumtree_get(p->tree, 0) == 1.0 && sumtree_get(p->tree, 1) == 0.0);
+    ck_assert_int_eq(r2d2_prio_update(p, 2, 4.0), 0);   /* weight 4^0.5 = 2, max 4 */
+    ck_assert(sumtree_get(p->tree, 2) == 2.0);
+    ck_assert(p->max_prio == 4.0);
+    ck_assert_int_eq(r2d2_prio_insert(p, 3, 1), 0);
+    ck_assert(sumtree_get(p->tree, 3) == 2.0);
+    ck_assert_int_eq(r2d2_prio_update(p, 0, 0.0), 0);   /* floored, still drawable */
+    ck_assert_double_eq_tol(sumtree_get(p->tree, 0), sqrt(R2D2_PRIO_MIN), 1e-15);
+    ck_assert(p->max_prio == 4.0);
+    ck_assert_int_eq(r2d2_prio_update(p, 0, NAN), RQL_EINVAL);
+    ck_assert_int_eq(r2d2_prio_update(p, 0, -1.0), RQL_EINVAL);
+    double prob;
+    long i = r2d2_prio_sample(p, 0.75, &prob);            /* weights ~0.001, 0, 2, 2 */
+    ck_assert_int_eq(i, 3);
+    ck_assert_double_eq_tol(prob, 2.0 / (4.0 + sqrt(R2D2_PRIO_MIN)), 1e-12);
+    r2d2_prio_free(p);
+    /* every leaf 0: nothing to draw */
+    p = r2d2_prio_alloc(3, 0.6);
+    ck_assert_int_eq(r2d2_prio_sample(p, 0.5, &prob), -1);
+    r2d2_prio_free(p);
+    r2d2_prio_free(NULL);
+}
+END_TEST
+
+/* alpha = 0: whatever the priorities, every cell that starts a sequence is
+ * drawn with the same probability and no other cell is: uniform replay. */
+START_TEST(test_prio_alpha0_uniform) {
+    const long n = 300, draws = 300000;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 99);
+    r2d2_prio *p = r2d2_prio_alloc(n, 0.0);
+    double *w = calloc(n, sizeof *w);
+    long *count = calloc(n, sizeof *count);
+    for (long i = 0; i < n; i++) {
+        int starts = i % 7 != 3;
+        ck_assert_int_eq(r2d2_prio_insert(p, i, starts), 0);
+        if (starts) ck_assert_int_eq(r2d2_prio_update(p, i, gsl_rng_uniform(rng) * 50.0), 0);
+        w[i] = starts;
+    }
+    double prob0 = 1.0 / (double)(n - n / 7 - (n % 7 > 3));
+    for (long d = 0; d < draws; d++) {
+        double prob;
+        long i = r2d2_prio_sample(p, gsl_rng_uniform(rng), &prob);
+        ck_assert(i >= 0 && w[i] == 1.0);
+        ck_assert_double_eq_tol(prob, prob0, 1e-15);
+        count[i]++;
+    }
+    double chi, bound;
+    chi_square(count, w, n, draws, &chi, &bound);
+    ck_assert_msg(chi < bound, "chi-square %.1f >= %.1f", chi, bound);
+    free(w);
+    free(count);
+    r2d2_prio_free(p);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("replay");
+    TCase *u = tcase_create("unit");
+    tcase_set_timeout(u, 60);
+    tcase_add_test(u, test_sumtree_basics);
+    tcase_add_test(u, test_sumtree_errors);
+    tcase_add_test(u, test_sumtree_vs_brute_force);
+    tcase_add_test(u, test_sumtree_updates_rebuild);
+    tcase_add_test(u, test_priority_mix);
+    tcase_add_test(u, test_is_weights);
+    tcase_add_test(u, test_value_rescaling);
+    tcase_add_test(u, test_prio_sampler);
+    tcase_add_test(u, test_prio_alpha0_uniform);
+    suite_add_tcase(s, u);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int nf = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return nf ? 1 : 0;
+}
