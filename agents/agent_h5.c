@@ -65,6 +65,21 @@ static int walk(agent *a, agent_actor *ac, hid_t g, int save) {
     IO("last_stats", H5T_NATIVE_FLOAT, st, 3);
     a->loss = st[0]; a->q_mean = st[1]; a->grad_norm = st[2];
     IO("rng", H5T_NATIVE_UINT8, gsl_rng_state(a->rng), gsl_rng_size(a->rng));
+    if (a->p.eps_episodes > 0) {
+        int64_t e = a->episodes;
+        IO("episodes", H5T_NATIVE_INT64, &e, 1);
+        a->episodes = e;
+    }
+    if (a->prio) {
+        /* the leaves; the sums above them are rebuilt bit for bit (sumtree.h) */
+        int64_t h = a->prio_head;
+        IO("priority_head", H5T_NATIVE_INT64, &h, 1);
+        a->prio_head = h;
+        IO("priority_max", H5T_NATIVE_DOUBLE, &a->prio->max_prio, 1);
+        IO("priority_leaves", H5T_NATIVE_DOUBLE, (double *)sumtree_leaves(a->prio->tree), a->prio->tree->n);
+        if (!save && sumtree_rebuild(a->prio->tree, sumtree_leaves(a->prio->tree)) < 0)
+            return rql_set_error(AGENT_EIO, "agent_load: priority_leaves: %s", rql_error());
+    }
     if (a->online) {
         hid_t on = subgroup(g, "online", save), tg = subgroup(g, "target", save);
         int rc = on < 0 || tg < 0 ? rql_set_error(AGENT_EIO, "agent %s: group online/target missing",

@@ -10,6 +10,7 @@
 
 #include <gsl/gsl_rng.h>
 #include "agents/agent.h"
+#include "agents/r2d2.h"
 
 enum { AGENT_QTABLE, AGENT_DQN, AGENT_DRQN };
 enum { SEQ_EPISODE, SEQ_CHUNK };
@@ -35,6 +36,11 @@ typedef struct {
     float eps_start, eps_end;
     long eps_decay;
     int eps_exp;
+    long eps_episodes;              /* > 0: the decay counts finished episodes */
+    /* R2D2 (drqn): prioritized sequence replay, value rescaling */
+    int prioritized, value_rescale;
+    double prio_alpha, prio_eta, prio_beta;
+    long prio_beta_steps;
 } agent_params;
 
 /* qtable: open addressing on the window bytes; keys [cap, kd], q [cap, A]. */
@@ -71,6 +77,15 @@ struct agent {
     float *ret, *disc;              /* [B] */
     agent_seq *seqs;                /* [B] */
     int Tmax;                       /* sequence capacity */
+    long episodes;                  /* finished training episodes, summed over rows */
+    /* prioritized sequence replay (drqn, p.prioritized): one leaf per replay
+     * cell (slot * n + row), the cells of slots [.., prio_head) entered */
+    r2d2_prio *prio;
+    long prio_head;
+    long *leaf;                     /* [B] the leaf each sequence was drawn from (-1: uniform) */
+    double *prob;                   /* [B] its sampling probability */
+    float *isw;                     /* [B] importance-sampling weights */
+    float *absd;                    /* [Tmax] |TD| of one sequence's trained steps */
 };
 
 /* Per-row acting state of an actor. */

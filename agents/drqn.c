@@ -8,7 +8,15 @@
  * otherwise zero, h0 or the state stored when the step was acted (R2D2).
  * Burn-in runs as its own forward (no loss, no gradient: it only warms the
  * state); then the target net and the online net each make one whole-sequence
- * pass, n-step double-Q targets are read off both, and BPTT runs once. */
+ * pass, n-step double-Q targets are read off both, and BPTT runs once.
+ *
+ * Prioritized (R2D2): sequences are drawn from a sum tree over the replay
+ * cells (one leaf per slot and row; a leaf is nonzero where a sequence may
+ * start), new cells enter at the largest priority so far, each sequence's
+ * loss is scaled by its importance-sampling weight, and its priority is
+ * set from the |TD errors| of its trained steps after the forward pass.
+ * Value rescaling: targets h(R + disc h^-1(Q_target)). Both off by default,
+ * and then this file computes exactly what it did before them. */
 #include <math.h>
 #include <string.h>
 #include "agents/agent_internal.h"
@@ -17,14 +25,51 @@ static inline size_t rcell(const agent_replay *r, long u, int row) {
     return (size_t)(u % r->nslots) * r->n + row;
 }
 
+/* Enters the cells of the slots written since the last sync into the sum
+ * tree: a cell that may start a sequence (every step in chunk mode, an
+ * episode start in episode mode) at the largest priority so far, any other
+ * at 0. A slot the ring overwrote replaces its old leaves. */
+static int prio_sync(agent *a) {
+    const agent_replay *r = a->rp;
+    long u = a->prio_head > r->head - r->nslots ? a->prio_head : r->head - r->nslots;
+    for (u = u < 0 ? 0 : u; u < r->head; u++)
+        for (int row = 0; row < r->n; row++) {
+            size_t c = rcell(r, u, row);
+            int rc = r2d2_prio_insert(a->prio, (long)c,
+                                      a->p.seq_mode == SEQ_CHUNK || (r->flags[c] & REPLAY_START));
+            if (rc < 0) return rc;
+        }
+    a->prio_head = r->head;
+    return 0;
+}
+
 static int sample(agent *a) {
     const agent_replay *r = a->rp;
     const agent_params *p = &a->p;
     long lo = agent_replay_lo(r), span = r->head - lo;
     int max_train = p->seq_mode == SEQ_CHUNK ? p->chunk : p->max_len;
+    if (a->prio) {
+        int rc = prio_sync(a);
+        if (rc < 0) return rc;
+    }
     for (int b = 0; b < p->batch; b++) {
         long u = 0;
         int row = 0;
+        if (a->prio) {
+            /* a leaf is a cell (slot, row); its slot holds the one step u of
+             * [lo, head) with u % nslots == slot */
+            long leaf = r2d2_prio_sample(a->prio, gsl_rng_uniform(a->rng), &a->prob[b]);
+            a->leaf[b] = leaf;
+            if (leaf >= 0) {
+                long slot = leaf / r->n;
+                row = (int)(leaf % r->n);
+                u = lo + ((slot - lo % r->nslots) + r->nslots) % r->nslots;
+                if (agent_replay_plan(r, u, row, max_train, p->burn_in, p->n_step, &a->seqs[b]) < 0)
+                    return rql_set_error(AGENT_EINVAL, "drqn: cannot plan a sequence at slot %ld row %d", u, row);
+                continue;
+            }
+            /* every leaf 0 (no episode start held): uniform, as below */
+        }
         /* episode mode: uniform over the episode starts held, by rejection
          * (a start is one step in the episode length, so this is cheap); if
          * no start is held at all (one episode longer than the replay), the
@@ -36,6 +81,12 @@ static int sample(agent *a) {
         }
         if (agent_replay_plan(r, u, row, max_train, p->burn_in, p->n_step, &a->seqs[b]) < 0)
             return rql_set_error(AGENT_EINVAL, "drqn: cannot plan a sequence at slot %ld row %d", u, row);
+    }
+    if (a->prio) {
+        if (a->leaf[0] >= 0)
+            r2d2_is_weights(a->prob, p->batch, r2d2_beta_at(p->prio_beta, p->prio_beta_steps, a->env_steps), a->isw);
+        else
+            for (int b = 0; b < p->batch; b++) a->isw[b] = 1.0f;
     }
     return 0;
 }
@@ -97,19 +148,38 @@ int drqn_update(agent *a) {
     for (int b = 0; b < B; b++) {
         const agent_seq *s = &a->seqs[b];
         const long u = s->p0 + s->burn;
+        int nd = 0;
         for (int i = 0; i < s->train; i++) {
             float ret, disc;
             int boot;
             if (agent_seq_target(r, s, i, p->n_step, p->gamma, &ret, &disc, &boot) < 0) continue;
             const float *qb = a->q + ((size_t)b * Tm + boot) * A, *qtb = a->qt + ((size_t)b * Tm + boot) * A;
-            float y = ret + (disc > 0 ? disc * agent_bootstrap_value(qb, qtb, A, p->double_q) : 0.0f);
+            float y;
+            if (p->value_rescale) {
+                /* the net's values live in h-space: back to returns, add, forward again */
+                double v = disc > 0 ? disc * r2d2_h_inv(agent_bootstrap_value(qb, qtb, A, p->double_q),
+                                                        R2D2_RESCALE_EPS) : 0.0;
+                y = (float)r2d2_h(ret + v, R2D2_RESCALE_EPS);
+            } else {
+                y = ret + (disc > 0 ? disc * agent_bootstrap_value(qb, qtb, A, p->double_q) : 0.0f);
+            }
             int act = r->act[rcell(r, u + i, s->row)];
             size_t at = ((size_t)b * Tm + i) * A + act;
-            float dq;
-            loss += agent_td_grad(a, a->q[at], y, &dq);
+            float dq, l = agent_td_grad(a, a->q[at], y, &dq);
+            if (a->prio) {
+                a->absd[nd++] = fabsf(a->q[at] - y);
+                l *= a->isw[b];
+                dq *= a->isw[b];
+            }
+            loss += l;
             a->dy[at] = dq;
             qsum += a->q[at];
             count++;
+        }
+        /* R2D2: the sequence's new priority from this pass's TD errors */
+        if (a->prio && a->leaf[b] >= 0 && nd > 0) {
+            int rc = r2d2_prio_update(a->prio, a->leaf[b], r2d2_priority(a->absd, nd, p->prio_eta));
+            if (rc < 0) return rc;
         }
     }
     if (!count) return 0;               /* nothing with a complete target yet */
