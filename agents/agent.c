@@ -72,12 +72,12 @@ static const param_desc drqn_params[] = {
      NULL},
     {"priority_alpha", PARAM_REAL, "0.9", 0, 10, "exponent of the priorities in the sampling probability", NULL},
     {"priority_eta", PARAM_REAL, "0.9", 0, 1,
-     "a sequence's priority: eta max |TD| + (1 - eta) mean |TD| over its trained steps", NULL},
+     "a sequence's priority: eta max abs(TD) + (1 - eta) mean abs(TD) over its trained steps", NULL},
     {"priority_beta", PARAM_REAL, "0.6", 0, 1, "importance-sampling exponent at step 0, annealed linearly to 1", NULL},
     {"priority_beta_steps", PARAM_INT, "100000", 0, 1e12, "env steps over which beta anneals to 1 (0: 1 throughout)",
      NULL},
     {"value_rescale", PARAM_BOOL, "0", 0, 1,
-     "n-step targets h(R + disc h^-1(Q)), h(x) = sign(x) (sqrt(|x| + 1) - 1) + 1e-3 x (R2D2)", NULL},
+     "n-step targets h(R + disc h^-1(Q)), h(x) = sign(x) (sqrt(abs(x) + 1) - 1) + 1e-3 x (R2D2)", NULL},
 };
 #define NP(t) ((int)(sizeof t / sizeof t[0]))
 static const agent_info infos[] = {

@@ -114,6 +114,9 @@ int qtab_update(agent *a, const float *key, int act, float r, int term, const fl
 /* dqn.c, drqn.c: one gradient update from replay */
 int dqn_update(agent *a);
 int drqn_update(agent *a);
+/* drqn.c: draws a batch of sequences into a->seqs (and, prioritized, a->leaf,
+ * a->prob, a->isw); exposed for tests/check_replay.c */
+int drqn_sample(agent *a);
 /* shared by both: loss, its gradient and the optimizer step */
 float agent_td_grad(const agent *a, float q, float y, float *dq);
 int agent_apply_grads(agent *a);

@@ -43,7 +43,7 @@ static int prio_sync(agent *a) {
     return 0;
 }
 
-static int sample(agent *a) {
+int drqn_sample(agent *a) {
     const agent_replay *r = a->rp;
     const agent_params *p = &a->p;
     long lo = agent_replay_lo(r), span = r->head - lo;
@@ -111,7 +111,7 @@ int drqn_update(agent *a) {
     const agent_params *p = &a->p;
     const int B = p->batch, A = a->A, os = a->obs;
     if (r->head < 1) return 0;
-    int rc = sample(a);
+    int rc = drqn_sample(a);
     if (rc < 0) return rc;
     int Tm = 1, Bm = 0;
     for (int b = 0; b < B; b++) {

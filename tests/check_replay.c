@@ -6,7 +6,9 @@
  * importance-sampling weights, value rescaling h against its closed form and
  * h(h^-1(x)) = x, and the prioritized sampler (new cells at the max
  * priority; alpha = 0 samples uniformly over the cells that start a
- * sequence). */
+ * sequence); in drqn, prioritized replay with alpha = 0 and eta = 0
+ * draws the sequences uniform replay draws (episode starts, or any step for
+ * chunks) with unit weights, and priorities move only the drawing. */
 #include <check.h>
 #include <float.h>
 #include <math.h>
@@ -14,8 +16,10 @@
 #include <string.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_rng.h>
+#include "agents/agent_internal.h"
 #include "agents/r2d2.h"
 #include "agents/sumtree.h"
+#include "envs/env.h"
 #include "util/util.h"
 
 /* The leaf a linear scan of the prefix sums gives for u (the definition). */
@@ -295,6 +299,198 @@ START_TEST(test_prio_alpha0_uniform) {
 }
 END_TEST
 
+/* ---- prioritized replay in drqn ------------------------------------------------ */
+static agent_cfg *cfg_of(const char *const *kv) {
+    agent_cfg *c = agent_cfg_alloc("drqn");
+    ck_assert_msg(c != NULL, "%s", rql_error());
+    for (int i = 0; kv && kv[i]; i += 2)
+        ck_assert_msg(agent_cfg_set(c, kv[i], kv[i + 1]) == 0, "%s=%s: %s", kv[i], kv[i + 1], rql_error());
+    return c;
+}
+
+/* k vector steps of a T-maze (4 envs) acted by the agent at eps 1
+ * (random walks: episodes of many lengths, time limits included). */
+static void fill(agent *a, agent_actor *ac, env_vec *v, int k) {
+    int act[8];
+    float next[8 * 4];
+    const int os = v->obs_size;
+    for (int t = 0; t < k; t++) {
+        ck_assert_int_eq(agent_act(a, ac, v->obs, v->episode_start, 0, act), 0);
+        ck_assert_int_eq(env_vec_step(v, act), 0);
+        for (int i = 0; i < v->n; i++)
+            memcpy(next + i * os, (v->terminated[i] || v->truncated[i] ? v->final_obs : v->obs) + i * os,
+                   sizeof(float) * os);
+        ck_assert_msg(agent_observe(a, ac, v->rewards, v->terminated, v->truncated, next) == 0, "%s", rql_error());
+    }
+}
+
+/* Draws `rounds` batches and counts the start cell (slot * n + row) of
+ * each train sequence; every weight must be 1. */
+static void draw_counts(agent *a, int rounds, long *count) {
+    const agent_replay *r = a->rp;
+    for (int k = 0; k < rounds; k++) {
+        ck_assert_int_eq(drqn_sample(a), 0);
+        for (int b = 0; b < a->p.batch; b++) {
+            const agent_seq *s = &a->seqs[b];
+            long u = s->p0 + s->burn;
+            count[(u % r->nslots) * r->n + s->row]++;
+            if (a->prio) ck_assert(a->isw[b] == 1.0f);
+        }
+    }
+}
+
+static void check_uniform_equivalence(const char *mode) {
+    const int n = 4;
+    /* T-maze N = 2; capacity 800 env steps = 200 slots: the ring wraps during the fill;
+     * no updates (warmup), so both agents act the same random walks */
+    const char *const base[] = {"seq_mode", mode, "chunk", "5", "batch", "8", "capacity", "800", "warmup", "100000",
+                                "eps_decay", "1000000", "burn_in", "2", NULL};
+    const char *const prio[] = {"seq_mode", mode, "chunk", "5", "batch", "8", "capacity", "800", "warmup", "100000",
+                                "eps_decay", "1000000", "burn_in", "2",
+                                "prioritized", "1", "priority_alpha", "0", "priority_eta", "0", NULL};
+    env_spec *s = env_spec_alloc("tmaze");
+    ck_assert_int_eq(env_spec_set(s, "length", "2"), 0);
+    long *cnt[2];
+    agent *ag[2];
+    for (int k = 0; k < 2; k++) {
+        agent_cfg *c = cfg_of(k ? prio : base);
+        env_vec *v = env_vec_alloc(s, n, 5);
+        ck_assert_int_eq(env_vec_reset(v), 0);
+        agent *a = agent_alloc(c, v->obs_size, v->n_actions, n, 3);
+        ck_assert_ptr_nonnull(a);
+        agent_actor *ac = agent_actor_alloc(a, n);
+        fill(a, ac, v, 320);
+        if (k) {
+            /* spread the priorities over four decades: alpha = 0 ignores them */
+            ck_assert_int_eq(drqn_sample(a), 0);
+            gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+            for (long i = 0; i < a->prio->tree->n; i++)
+                if (sumtree_get(a->prio->tree, i) > 0)
+                    ck_assert_int_eq(r2d2_prio_update(a->prio, i, pow(10.0, 4.0 * gsl_rng_uniform(g) - 2.0)), 0);
+            gsl_rng_free(g);
+        }
+        cnt[k] = calloc((size_t)a->rp->nslots * n, sizeof(long));
+        draw_counts(a, 20000, cnt[k]);
+        ag[k] = a;
+        agent_actor_free(ac);
+        env_vec_free(v);
+        agent_cfg_free(c);
+    }
+    /* the same replay contents: the same cells can start a sequence */
+    const agent_replay *r = ag[0]->rp;
+    ck_assert_int_eq(r->head, ag[1]->rp->head);
+    ck_assert_int_gt(r->head, r->nslots);
+    ck_assert_int_eq(memcmp(r->flags, ag[1]->rp->flags, (size_t)r->nslots * n), 0);
+    long ncell = r->nslots * n;
+    double *w = calloc((size_t)ncell, sizeof *w);
+    long starts = 0;
+    for (long u = agent_replay_lo(r); u < r->head; u++)
+        for (int row = 0; row < n; row++) {
+            long c = (u % r->nslots) * n + row;
+            w[c] = !strcmp(mode, "chunk") || (r->flags[c] & REPLAY_START);
+            starts += w[c] > 0;
+        }
+    ck_assert_int_gt(starts, 20);
+    for (int k = 0; k < 2; k++) {
+        long total = 0;
+        for (long c = 0; c < ncell; c++) {
+            if (w[c] == 0) ck_assert_msg(cnt[k][c] == 0, "%s %s: cell %ld drawn but starts nothing", mode,
+                                         k ? "prioritized" : "uniform", c);
+            total += cnt[k][c];
+        }
+        double chi, bound;
+        chi_square(cnt[k], w, ncell, total, &chi, &bound);
+        ck_assert_msg(chi < bound, "%s %s: chi-square %.1f >= %.1f over %ld cells", mode,
+                      k ? "prioritized" : "uniform", chi, bound, starts);
+    }
+    /* the two samplers against each other, cell by cell (two-sample chi-square) */
+    double chi2 = 0;
+    for (long c = 0; c < ncell; c++)
+        if (cnt[0][c] + cnt[1][c] > 0)
+            chi2 += (double)(cnt[0][c] - cnt[1][c]) * (cnt[0][c] - cnt[1][c]) / (double)(cnt[0][c] + cnt[1][c]);
+    ck_assert_msg(chi2 < gsl_cdf_chisq_Qinv(1e-4, (double)(starts - 1)), "%s: uniform vs prioritized chi2 %.1f",
+                  mode, chi2);
+    free(w);
+    for (int k = 0; k < 2; k++) {
+        free(cnt[k]);
+        agent_free(ag[k]);
+    }
+    env_spec_free(s);
+}
+
+START_TEST(test_drqn_alpha0_is_uniform) {
+    check_uniform_equivalence("episode");
+    check_uniform_equivalence("chunk");
+}
+END_TEST
+
+/* alpha = 1, eta = 1: leaves hold the largest |TD| of their sequence's last
+ * replay; a batch's weights are (P_min / P)^beta at the annealed beta; an
+ * update changes the leaves it drew and no other; a new episode start enters
+ * at the largest priority so far. */
+START_TEST(test_drqn_priorities_follow_td) {
+    const int n = 4;
+    env_spec *s = env_spec_alloc("tmaze");
+    ck_assert_int_eq(env_spec_set(s, "length", "6"), 0);
+    agent_cfg *c = cfg_of((const char *const[]){"batch", "8", "capacity", "400", "warmup", "200", "updates_per_step",
+                                                "0.25", "prioritized", "1", "priority_alpha", "1", "priority_eta",
+                                                "1", "priority_beta", "0.5", "priority_beta_steps", "2000", NULL});
+    env_vec *v = env_vec_alloc(s, n, 5);
+    ck_assert_int_eq(env_vec_reset(v), 0);
+    agent *a = agent_alloc(c, v->obs_size, v->n_actions, n, 3);
+    agent_actor *ac = agent_actor_alloc(a, n);
+    fill(a, ac, v, 250);
+    const r2d2_prio *p = a->prio;
+    const agent_replay *r = a->rp;
+    /* every held episode start has a leaf, nothing else does */
+    for (long u = agent_replay_lo(r); u < a->prio_head; u++)
+        for (int row = 0; row < n; row++) {
+            long cl = (u % r->nslots) * n + row;
+            ck_assert_int_eq(sumtree_get(p->tree, cl) > 0, (r->flags[cl] & REPLAY_START) != 0);
+        }
+    /* a batch: probabilities from the tree, weights (P_min / P)^beta */
+    ck_assert_int_eq(drqn_sample(a), 0);
+    double beta = r2d2_beta_at(0.5, 2000, a->env_steps);
+    ck_assert(beta > 0.5 && beta < 1.0);
+    double pmin = 1;
+    for (int b = 0; b < a->p.batch; b++) {
+        ck_assert_int_ge(a->leaf[b], 0);
+        ck_assert_double_eq_tol(a->prob[b], sumtree_get(p->tree, a->leaf[b]) / sumtree_total(p->tree), 1e-12);
+        if (a->prob[b] < pmin) pmin = a->prob[b];
+    }
+    for (int b = 0; b < a->p.batch; b++)
+        ck_assert_float_eq_tol(a->isw[b], (float)pow(pmin / a->prob[b], beta), 1e-6f);
+    /* one update: only the leaves it drew change */
+    long nl = p->tree->n;
+    double *before = malloc(sizeof(double) * nl);
+    memcpy(before, sumtree_leaves(p->tree), sizeof(double) * nl);
+    ck_assert_int_eq(drqn_update(a), 0);
+    int changed = 0;
+    for (long i = 0; i < nl; i++) {
+        int drawn = 0;
+        for (int b = 0; b < a->p.batch; b++) drawn |= a->leaf[b] == i;
+        if (!drawn) ck_assert(sumtree_get(p->tree, i) == before[i]);
+        changed += drawn && sumtree_get(p->tree, i) != before[i];
+        ck_assert(sumtree_get(p->tree, i) <= p->max_prio);
+    }
+    ck_assert_int_gt(changed, 0);
+    /* a slot of episode starts enters at max_prio (alpha 1: the weight) */
+    float obs[4 * 3] = {0}, rew[4] = {0};
+    int act[4] = {0};
+    uint8_t no[4] = {0}, yes[4] = {1, 1, 1, 1};
+    ck_assert_int_eq(agent_replay_add(a->rp, obs, act, rew, no, no, yes, obs, NULL), 0);
+    ck_assert_int_eq(drqn_sample(a), 0);
+    for (int row = 0; row < n; row++)
+        ck_assert(sumtree_get(p->tree, ((r->head - 1) % r->nslots) * n + row) == p->max_prio);
+    free(before);
+    agent_actor_free(ac);
+    agent_free(a);
+    env_vec_free(v);
+    agent_cfg_free(c);
+    env_spec_free(s);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("replay");
     TCase *u = tcase_create("unit");
@@ -309,6 +505,11 @@ int main(void) {
     tcase_add_test(u, test_prio_sampler);
     tcase_add_test(u, test_prio_alpha0_uniform);
     suite_add_tcase(s, u);
+    TCase *d = tcase_create("drqn");
+    tcase_set_timeout(d, 120);
+    tcase_add_test(d, test_drqn_alpha0_is_uniform);
+    tcase_add_test(d, test_drqn_priorities_follow_td);
+    suite_add_tcase(s, d);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int nf = srunner_ntests_failed(sr);
