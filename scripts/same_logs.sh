@@ -5,12 +5,19 @@
 #
 #   scripts/same_logs.sh OLD_RQL NEW_RQL [EPISODES]
 #
+# A key NEW_RQL added shows in its logs' resolved config; at its default it
+# is listed, not counted as a difference (see scripts/same_logs.py).
+#
 # Seed 0 of every agent; train.episodes capped at EPISODES (default 200, 0 =
 # the config's own budget) so the check takes a few minutes on 2 cores.
 set -euo pipefail
 old=$1 new=$2 eps=${3:-200}
 cd "$(dirname "$0")/.."
 out=$(mktemp -d /tmp/same_logs.XXXXXX)
+# the newer build's parameter defaults: a key it added, at its default, is
+# not a difference (scripts/same_logs.py)
+"$new" help config --markdown > "$out/defaults.md"
+export SAME_LOGS_DEFAULTS="$out/defaults.md"
 set_eps=(); [ "$eps" -gt 0 ] && set_eps=(--set "train.episodes=$eps")
 rc=0
 for cfg in experiments/configs/*.cfg; do
