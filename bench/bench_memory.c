@@ -1,14 +1,20 @@
 /* bench_memory — how far memory reaches: drqn (LSTM) and dqn (k = 1) on the
  * T-maze at corridor lengths N over several seeds. Per (agent, N): seeds
  * solved (a greedy evaluation over 100 episodes with 100% success within the
- * budget), median training episodes and env steps to solve; then wall-clock
- * seconds for drqn to solve N = 10 at 2 threads. Seeds run in parallel
- * (OpenMP over runs, each run single-threaded inside). */
+ * budget), median training episodes and env steps to solve, and the median
+ * CPU-seconds a seed cost (its thread's CPU time: to the solving evaluation,
+ * or the whole budget when unsolved; wall clock is meaningless on a shared
+ * machine); then wall-clock seconds for drqn to solve N = 10 at 2 threads.
+ * Seeds run in parallel (OpenMP over runs, each run single-threaded inside).
+ *
+ * Budget per run, in env steps summed over the envs: 3000 N (at least
+ * 30000): N = 100: 300000, 200: 600000, 500: 1500000, 1000: 3000000. */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "agents/agent_loop.h"
 #include "cli/cmd.h"
 
@@ -26,11 +32,25 @@ static double median_of(long *v, int n) {
     return n % 2 ? (double)v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+static double median_d(double *v, int n) {
+    long us[1000];
+    for (int i = 0; i < n; i++) us[i] = (long)(v[i] * 1e3);
+    return median_of(us, n) / 1e3;
+}
+
+static double thread_cpu_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
 static void usage(void) {
     printf("usage: rql bench memory [--agents drqn,dqn] (also drqn-gru, drqn-rnn, qtable) [--lengths 10,20,50,100] [--seeds S] [--seed0 K]\n"
            "                        [--budget STEPS] [--n-envs N] [--eval-every STEPS] [--set AGENT.KEY=VALUE]...\n"
            "                        [--no-wall]\n"
-           "  budget default: 30000 * N / 10 env steps per run (at least 30000)\n");
+           "  lengths 1 .. 1000 (e.g. --lengths 100,200,500,1000)\n"
+           "  budget default: 3000 N env steps per run (at least 30000): N = 200: 600000, 500: 1500000,\n"
+           "  1000: 3000000; cpu_s = median CPU-seconds per seed (to solving, or the whole budget)\n");
 }
 
 /* Agent configs of the benchmark: the defaults, with what the corridor
@@ -118,8 +138,9 @@ int bench_memory(int argc, char **argv) {
         return 2;
     }
     printf("T-maze memory benchmark: %d seeds per cell, %d envs, budget %s env steps, solved = 100%% greedy "
-           "success over 100 episodes\n", seeds, n_envs, budget ? "fixed" : "30000*N/10");
-    printf("%-9s %5s %8s %14s %14s %10s\n", "agent", "N", "solved", "median_eps", "median_steps", "wall_s");
+           "success over 100 episodes\n", seeds, n_envs, budget ? "fixed" : "3000*N");
+    printf("%-9s %5s %8s %14s %14s %10s %10s\n", "agent", "N", "solved", "median_eps", "median_steps", "cpu_s",
+           "wall_s");
     char list[128];
     snprintf(list, sizeof list, "%s", agents_s);
     int rc = 0;
@@ -139,15 +160,18 @@ int bench_memory(int argc, char **argv) {
                                  .eval_episodes = 100, .stop_when_solved = 1};
             long *eps = calloc((size_t)seeds, sizeof(long)), *steps = calloc((size_t)seeds, sizeof(long));
             int *solved = calloc((size_t)seeds, sizeof(int)), *fail = calloc((size_t)seeds, sizeof(int));
+            double *cpu = calloc((size_t)seeds, sizeof(double));
             double t0 = omp_get_wtime();
             #pragma omp parallel for schedule(dynamic, 1)
             for (int k = 0; k < seeds; k++) {
+                double c0 = thread_cpu_s();
                 agent_loop_result r;
                 fail[k] = agent_loop_run(c, s, n_envs, (uint64_t)(seed0 + k), &o, &r) < 0;
                 if (fail[k]) fprintf(stderr, "seed %d: %s\n", seed0 + k, rql_error());
                 solved[k] = r.solved;
                 eps[k] = r.solve_episodes;
                 steps[k] = r.solve_steps;
+                cpu[k] = thread_cpu_s() - c0;
             }
             double t1 = omp_get_wtime();
             int ns = 0;
@@ -156,10 +180,10 @@ int bench_memory(int argc, char **argv) {
                 rc |= fail[k];
                 if (solved[k]) { se[ns] = eps[k]; ss[ns] = steps[k]; ns++; }
             }
-            printf("%-9s %5d %5d/%-2d %14.0f %14.0f %10.1f\n", type, N, ns, seeds, median_of(se, ns),
-                   median_of(ss, ns), t1 - t0);
+            printf("%-9s %5d %5d/%-2d %14.0f %14.0f %10.1f %10.1f\n", type, N, ns, seeds, median_of(se, ns),
+                   median_of(ss, ns), median_d(cpu, seeds), t1 - t0);
             fflush(stdout);
-            free(eps); free(steps); free(solved); free(fail);
+            free(eps); free(steps); free(solved); free(fail); free(cpu);
             agent_cfg_free(c);
             env_spec_free(s);
         }
