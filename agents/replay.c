@@ -23,7 +23,7 @@ agent_replay *agent_replay_alloc(int n, int obs_size, int state_size, long capac
     r->nslots = capacity / n < 2 ? 2 : capacity / n;
     size_t cells = (size_t)r->nslots * n;
     r->obs = malloc(sizeof(float) * cells * obs_size);
-    r->fin = malloc(sizeof(float) * cells * obs_size);
+    r->fin = calloc(cells * (size_t)obs_size, sizeof(float));   /* rows where no episode ended stay 0: checkpoints hold no uninitialised bytes */
     r->rew = malloc(sizeof(float) * cells);
     r->act = malloc(sizeof(int32_t) * cells);
     r->flags = malloc(cells);

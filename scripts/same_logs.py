@@ -8,7 +8,10 @@ identical before and after, timestamps and wall-clock columns aside").
 Every *.h5 and *.ckpt under DIR_A must exist under DIR_B with the same
 relative path, the same groups, datasets (dtype, shape, bytes) and attributes
 (values). Ignored: the root attribute `created` and any dataset or attribute
-named wall_s, elapsed_s or started (wall-clock time). Exit 0 when identical,
+named wall_s, elapsed_s or started (wall-clock time). A checkpoint's
+replay_final_obs is compared where its replay_flags say an episode ended
+(terminated or truncated): elsewhere builds before 2026-12-02 wrote
+uninitialised memory there, which no computation ever read. Exit 0 when identical,
 1 with every difference listed otherwise.
 
 A parameter the newer build added shows up in B's resolved `config`
@@ -123,6 +126,14 @@ def compare_files(pa, pb, diffs):
             if isinstance(oa, h5py.Dataset):
                 if oa.dtype != ob.dtype or oa.shape != ob.shape:
                     diffs.append(f"{where}: {oa.dtype}{oa.shape} vs {ob.dtype}{ob.shape}")
+                elif n.endswith("replay_final_obs") and n[: -len("final_obs")] + "flags" in fa:
+                    flags = fa[n[: -len("final_obs")] + "flags"][()]
+                    va, vb = oa[()], ob[()]
+                    if len(flags):
+                        done = (flags & 3) != 0
+                        va, vb = va.reshape(len(flags), -1)[done], vb.reshape(len(flags), -1)[done]
+                    if not same_value(va, vb):
+                        diffs.append(f"{where}: values differ where an episode ended")
                 elif not same_value(oa[()], ob[()]):
                     diffs.append(f"{where}: values differ")
 
