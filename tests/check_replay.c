@@ -8,7 +8,8 @@
  * priority; alpha = 0 samples uniformly over the cells that start a
  * sequence); in drqn, prioritized replay with alpha = 0 and eta = 0
  * draws the sequences uniform replay draws (episode starts, or any step for
- * chunks) with unit weights, and priorities move only the drawing. */
+ * chunks) with unit weights, and priorities move only the drawing; with
+ * value rescaling the net's junction value of the T-maze converges to h(4). */
 #include <check.h>
 #include <float.h>
 #include <math.h>
@@ -491,6 +492,71 @@ START_TEST(test_drqn_priorities_follow_td) {
 }
 END_TEST
 
+/* Value rescaling in drqn: the net learns values in h-space. On a T-maze of
+ * length 2 the correct arm's value at the junction is the terminal reward 4,
+ * so the greedy Q there converges to h(4) = sqrt(5) - 1 + 0.004 = 1.2401
+ * (and to 4 without rescaling); the wrong arm's to h(-0.1) = -0.0489. */
+static void junction_q(int rescale, double *q_best, double *q_worst, double *success) {
+    const int n = 8;
+    env_spec *s = env_spec_alloc("tmaze");
+    ck_assert_int_eq(env_spec_set(s, "length", "2"), 0);
+    agent_cfg *c = cfg_of((const char *const[]){"value_rescale", rescale ? "1" : "0", "eps_decay", "4000", "warmup",
+                                                "200", NULL});
+    env_vec *v = env_vec_alloc(s, n, 11);
+    ck_assert_int_eq(env_vec_reset(v), 0);
+    agent *a = agent_alloc(c, v->obs_size, v->n_actions, n, 4);
+    agent_actor *ac = agent_actor_alloc(a, n);
+    fill(a, ac, v, 2500);
+    /* greedy episodes on fresh envs: the Q-values where the junction (010) shows */
+    env_vec *e = env_vec_alloc(s, n, 99);
+    agent_actor *ec = agent_actor_alloc(a, n);
+    ck_assert_int_eq(env_vec_reset(e), 0);
+    uint8_t done[8] = {0};
+    int act[8], wins = 0, seen = 0;
+    *q_best = *q_worst = 0;
+    for (int t = 0; t < 30; t++) {
+        ck_assert_int_eq(agent_act(a, ec, e->obs, e->episode_start, 1, act), 0);
+        for (int i = 0; i < n; i++) {
+            const float *o = e->obs + i * e->obs_size, *q = ec->q + i * e->n_actions;
+            if (done[i] || !(o[0] == 0 && o[1] == 1 && o[2] == 0)) continue;
+            double hi = q[0] > q[2] ? q[0] : q[2], lo = q[0] > q[2] ? q[2] : q[0];
+            *q_best += hi;
+            *q_worst += lo;
+            seen++;
+        }
+        ck_assert_int_eq(env_vec_step(e, act), 0);
+        for (int i = 0; i < n; i++)
+            if (!done[i] && (e->terminated[i] || e->truncated[i])) {
+                done[i] = 1;
+                wins += e->rewards[i] > 1;
+            }
+    }
+    ck_assert_int_gt(seen, 0);
+    *q_best /= seen;
+    *q_worst /= seen;
+    *success = wins / (double)n;
+    agent_actor_free(ec);
+    env_vec_free(e);
+    agent_actor_free(ac);
+    agent_free(a);
+    env_vec_free(v);
+    agent_cfg_free(c);
+    env_spec_free(s);
+}
+
+START_TEST(test_drqn_value_rescaling) {
+    double best, worst, success;
+    junction_q(1, &best, &worst, &success);
+    ck_assert_msg(success == 1.0, "rescaled: greedy success %.2f", success);
+    ck_assert_msg(fabs(best - r2d2_h(4.0, R2D2_RESCALE_EPS)) < 0.1, "rescaled: Q at the junction %.3f, h(4) = %.3f",
+                  best, r2d2_h(4.0, R2D2_RESCALE_EPS));
+    ck_assert_msg(fabs(worst - r2d2_h(-0.1, R2D2_RESCALE_EPS)) < 0.2, "rescaled: wrong arm %.3f", worst);
+    junction_q(0, &best, &worst, &success);
+    ck_assert_msg(success == 1.0, "plain: greedy success %.2f", success);
+    ck_assert_msg(fabs(best - 4.0) < 0.3, "plain: Q at the junction %.3f, reward 4", best);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("replay");
     TCase *u = tcase_create("unit");
@@ -506,9 +572,10 @@ int main(void) {
     tcase_add_test(u, test_prio_alpha0_uniform);
     suite_add_tcase(s, u);
     TCase *d = tcase_create("drqn");
-    tcase_set_timeout(d, 120);
+    tcase_set_timeout(d, 600);
     tcase_add_test(d, test_drqn_alpha0_is_uniform);
     tcase_add_test(d, test_drqn_priorities_follow_td);
+    tcase_add_test(d, test_drqn_value_rescaling);
     suite_add_tcase(s, d);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
