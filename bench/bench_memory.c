@@ -47,8 +47,10 @@ static double thread_cpu_s(void) {
 static void usage(void) {
     printf("usage: rql bench memory [--agents drqn,dqn] (also drqn-gru, drqn-rnn, qtable) [--lengths 10,20,50,100] [--seeds S] [--seed0 K]\n"
            "                        [--budget STEPS] [--n-envs N] [--eval-every STEPS] [--set AGENT.KEY=VALUE]...\n"
-           "                        [--no-wall]\n"
+           "                        [--r2d2] [--no-wall]\n"
            "  lengths 1 .. 1000 (e.g. --lengths 100,200,500,1000)\n"
+           "  --r2d2: drqn replays chunks of 32 steps after 16 of burn-in from stored states, prioritized\n"
+           "  (the long-corridor recipe; without it, whole episodes up to 2 (N + 1) steps, uniform)\n"
            "  budget default: 3000 N env steps per run (at least 30000): N = 200: 600000, 500: 1500000,\n"
            "  1000: 3000000; cpu_s = median CPU-seconds per seed (to solving, or the whole budget)\n");
 }
@@ -57,7 +59,13 @@ static void usage(void) {
  * length needs (episodes get longer: replay whole episodes up to twice the
  * optimal length; epsilon decays over 1000 N env steps, the default's 10000
  * at N = 10), then the user's --set overrides. */
-static agent_cfg *make_cfg(const char *name, int N, int nset, char **sets, int *err) {
+/* The long-corridor recipe (--r2d2): chunks of 32 train steps after 16 of
+ * burn-in from the state stored when acting, prioritized sequence replay.
+ * An update then costs the same at every N (docs/agents.md). */
+static const char *const r2d2_recipe[] = {"seq_mode", "chunk", "chunk", "32", "burn_in", "16", "state_init", "stored",
+                                          "prioritized", "1", NULL};
+
+static agent_cfg *make_cfg(const char *name, int N, int r2d2, int nset, char **sets, int *err) {
     /* drqn-gru, drqn-rnn: drqn with that core */
     const char *type = !strncmp(name, "drqn-", 5) ? "drqn" : name;
     agent_cfg *c = agent_cfg_alloc(type);
@@ -71,6 +79,7 @@ static agent_cfg *make_cfg(const char *name, int N, int nset, char **sets, int *
     if (!strcmp(type, "drqn")) {
         snprintf(v, sizeof v, "%d", 2 * (N + 1) < 256 ? 256 : 2 * (N + 1));
         agent_cfg_set(c, "max_len", v);
+        for (int i = 0; r2d2 && r2d2_recipe[i]; i += 2) agent_cfg_set(c, r2d2_recipe[i], r2d2_recipe[i + 1]);
     }
     /* exploration long enough to cross the corridor: 1000 env steps per cell */
     snprintf(v, sizeof v, "%d", 1000 * N);
@@ -102,7 +111,7 @@ static env_spec *tmaze_spec(int N) {
 
 int bench_memory(int argc, char **argv) {
     char agents_s[128] = "drqn,dqn";
-    int lengths[MAXL] = {10, 20, 50, 100}, nl = 4, seeds = 10, seed0 = 0, n_envs = 16, wall = 1;
+    int lengths[MAXL] = {10, 20, 50, 100}, nl = 4, seeds = 10, seed0 = 0, n_envs = 16, wall = 1, r2d2 = 0;
     long budget = 0, eval_every = 0;
     char *sets[MAXSET];
     int nset = 0;
@@ -110,6 +119,7 @@ int bench_memory(int argc, char **argv) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(o, "-h") || !strcmp(o, "--help")) { usage(); return 0; }
         if (!strcmp(o, "--no-wall")) { wall = 0; continue; }
+        if (!strcmp(o, "--r2d2")) { r2d2 = 1; continue; }
         if (!v) { fprintf(stderr, "rql bench memory: %s needs a value\n", o); return 2; }
         i++;
         if (!strcmp(o, "--agents")) snprintf(agents_s, sizeof agents_s, "%s", v);
@@ -138,7 +148,8 @@ int bench_memory(int argc, char **argv) {
         return 2;
     }
     printf("T-maze memory benchmark: %d seeds per cell, %d envs, budget %s env steps, solved = 100%% greedy "
-           "success over 100 episodes\n", seeds, n_envs, budget ? "fixed" : "3000*N");
+           "success over 100 episodes%s\n", seeds, n_envs, budget ? "fixed" : "3000*N",
+           r2d2 ? "; drqn: chunks 32, burn-in 16, stored state, prioritized" : "");
     printf("%-9s %5s %8s %14s %14s %10s %10s\n", "agent", "N", "solved", "median_eps", "median_steps", "cpu_s",
            "wall_s");
     char list[128];
@@ -147,7 +158,7 @@ int bench_memory(int argc, char **argv) {
     for (char *save = NULL, *type = strtok_r(list, ",", &save); type; type = strtok_r(NULL, ",", &save)) {
         for (int li = 0; li < nl; li++) {
             int N = lengths[li], err = 0;
-            agent_cfg *c = make_cfg(type, N, nset, sets, &err);
+            agent_cfg *c = make_cfg(type, N, r2d2, nset, sets, &err);
             env_spec *s = tmaze_spec(N);
             if (!c || !s || err) {
                 fprintf(stderr, "rql bench memory: %s\n", !c ? rql_error() : !s ? rql_error() : "bad --set");
@@ -191,7 +202,7 @@ int bench_memory(int argc, char **argv) {
     if (wall) {
         /* one drqn run on N = 10 at 2 threads, wall clock to the solving evaluation */
         int err = 0;
-        agent_cfg *c = make_cfg("drqn", 10, nset, sets, &err);
+        agent_cfg *c = make_cfg("drqn", 10, r2d2, nset, sets, &err);
         env_spec *s = tmaze_spec(10);
         omp_set_num_threads(2);
         agent_loop_opts o = {.max_env_steps = 300000, .eval_every = 1000, .eval_episodes = 100, .stop_when_solved = 1};
