@@ -11,7 +11,8 @@
     X(eval,    "eval RUN.h5 [--episodes N] [--record]", "greedy evaluation of a run's checkpoint") \
     X(info,    "info RUN.h5", "what a log holds, in a few lines")                \
     X(compare, "compare DIR_OR_FILES... [--csv|--json]", "statistics across seeds, Welch's t test") \
-    X(export,  "export RUN.h5 --minari OUT.h5", "trajectories as Minari-style episode groups") \
+    X(export,  "export RUN.h5 --minari ROOT [--dataset-id ID] [--force]", \
+               "recorded episodes as a Minari dataset (minari.load_dataset opens it)") \
     X(sweep,   "sweep CONFIG [-o DIR] [--dry-run] [-j N] [--seeds LIST] [--set K=V] [--force]", \
                "a grid of runs (config values x agents x seeds), under mpirun across ranks") \
     X(envs,    "envs [NAME]", "list the worlds and wrappers, or show one")   \

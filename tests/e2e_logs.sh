@@ -152,15 +152,16 @@ print("  compare: CSV and JSON agree with h5py + numpy (means, sd, Welch t and d
 EOF
 
 src=$T/runs/drqn_lstm_s0.h5
-"$RQL" export "$src" --minari "$T/minari.h5" >"$T/exp.out" 2>&1 || fail "rql export: $(cat "$T/exp.out")"
+"$RQL" export "$src" --minari "$T/minari" --dataset-id fake/drqn-v0 >"$T/exp.out" 2>&1 || fail "rql export: $(cat "$T/exp.out")"
 grep -q "3 episodes, 15 steps" "$T/exp.out" || fail "rql export: $(cat "$T/exp.out")"
-$PY - "$src" "$T/minari.h5" <<'EOF' || fail "Minari export differs from /steps"
-import sys, h5py, numpy as np
-src, out = sys.argv[1:3]
-with h5py.File(src, "r") as f, h5py.File(out, "r") as m:
+$PY - "$src" "$T/minari/fake/drqn-v0/data" <<'EOF' || fail "Minari export differs from /steps"
+import sys, os, json, h5py, numpy as np
+src, data = sys.argv[1:3]
+md = json.load(open(os.path.join(data, "metadata.json")))
+assert (md["total_episodes"], md["total_steps"], md["dataset_id"]) == (3, 15, "fake/drqn-v0"), md
+with h5py.File(src, "r") as f, h5py.File(os.path.join(data, "main_data.hdf5"), "r") as m:
     s = {k: f["steps/" + k][()] for k in f["steps"]}
     assert sorted(m.keys()) == ["episode_0", "episode_1", "episode_2"], list(m.keys())
-    assert m.attrs["total_episodes"] == 3 and m.attrs["total_steps"] == 15
     for e in range(3):
         g = m["episode_%d" % e]
         rows = np.where(s["episode"] == e)[0]
@@ -169,15 +170,20 @@ with h5py.File(src, "r") as f, h5py.File(out, "r") as m:
         assert g["observations"].shape == (T + 1, s["observations"].shape[1])
         assert np.array_equal(g["observations"][:T], s["observations"][rows])
         assert np.array_equal(g["observations"][T], s["next_observations"][rows[-1]])
-        assert np.array_equal(g["actions"][()], s["actions"][rows])
-        assert np.array_equal(g["rewards"][()], s["rewards"][rows])
+        assert np.array_equal(g["actions"][()], s["actions"][rows]) and g["actions"].dtype == np.int64
+        assert np.array_equal(g["rewards"][()], s["rewards"][rows]) and g["rewards"].dtype == np.float64
         assert g["terminations"].dtype == np.bool_ and g["terminations"][-1] and not g["terminations"][0]
         assert np.array_equal(g["truncations"][()], s["truncations"][rows])
-        assert g.attrs["total_steps"] == T
+        assert g.attrs["total_steps"] == T and g.attrs["id"] == e and isinstance(g["infos"], h5py.Group)
 print("  export: 3 Minari episode groups match /steps (observations T+1 with the final one)")
 EOF
-"$RQL" export "$src" --minari "$T/minari.h5" >/dev/null 2>&1 && fail "rql export overwrote an existing file without --force"
-"$RQL" export "$src" --minari "$src" --force >/dev/null 2>&1 && fail "rql export overwrote its own input"
+"$RQL" export "$src" --minari "$T/minari" --dataset-id fake/drqn-v0 >/dev/null 2>&1 &&
+  fail "rql export overwrote an existing dataset without --force"
+ln -f "$src" "$T/minari/fake/drqn-v0/data/main_data.hdf5"     # the input where the export goes
+"$RQL" export "$src" --minari "$T/minari" --dataset-id fake/drqn-v0 --force >/dev/null 2>&1 &&
+  fail "rql export overwrote its own input"
+"$RQL" export "$src" --minari "$src" --force >/dev/null 2>&1 && fail "rql export wrote into its own input"
+"$RQL" info "$src" >/dev/null 2>&1 || fail "rql export damaged its input"
 
 # ---- 3. bad input ---------------------------------------------------------------------
 echo "not hdf5" >"$T/text.h5"
@@ -196,5 +202,5 @@ cp "$T/runs/dqn_k1_s0.h5" "$T/broken.h5"
 $PY -c "import h5py,sys; f=h5py.File(sys.argv[1],'r+'); del f['eval/success_rate']" "$T/broken.h5"
 check_err "broken.h5: dataset /eval/success_rate is missing" "$RQL" info "$T/broken.h5"
 check_err "broken.h5: dataset /eval/success_rate is missing" "$RQL" compare "$T/broken.h5"
-check_err "broken.h5: dataset /eval/success_rate is missing" "$RQL" export "$T/broken.h5" --minari "$T/x.h5"
+check_err "broken.h5: dataset /eval/success_rate is missing" "$RQL" export "$T/broken.h5" --minari "$T/x"
 echo "e2e_logs: ok"

@@ -3,7 +3,8 @@
 # T-maze budget, four agents, two seeds, trajectories recorded, plus episodes
 # appended by `rql eval --record`), then every script on the logs it wrote:
 # tests/test_scripts.py (DataFrames against h5py, plots, newer format_version
-# refused), plot_curves.py as `make run` calls it, plot_memory.py, and
+# refused), tests/test_minari.py (rql export --minari read back as Minari
+# reads it), plot_curves.py as `make run` calls it, plot_memory.py, and
 # torch_check.py (reported SKIPPED, exit 77, when python3-torch is absent).
 set -u
 RQL=${BUILD:-build/rel}/rql
@@ -31,6 +32,11 @@ nlogs=$(find "$tmp/runs" -name '*.h5' | wc -l)
 
 RQL_RUNDIR="$tmp/runs" "$PY" tests/test_scripts.py 2>&1 | tail -25
 [ "${PIPESTATUS[0]}" -eq 0 ] || fail "tests/test_scripts.py"
+
+# rql export --minari read back along Minari's own code path (h5py + json),
+# and its refusals to write over logs and checkpoints
+RQL="$RQL" RQL_RUNDIR="$tmp/runs" "$PY" tests/test_minari.py 2>&1 | tail -12
+[ "${PIPESTATUS[0]}" -eq 0 ] || fail "tests/test_minari.py"
 
 # the invocation `make run` uses
 "$PY" scripts/plot_curves.py "$tmp/runs" -o "$tmp/runs/curves" || fail "plot_curves.py"
