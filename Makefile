@@ -76,9 +76,10 @@ $(BUILD)/rql: $(BUILD)/cli/rql.o $(LIBOBJ) $(BUILD)/librql.a
 rql: $(BUILD)/rql
 	@ln -sf $(BUILD)/rql rql
 
-# tests/check_nets*.c link nets only; check_envs* envs only; check_agents*
-# agents and nets (and envs, for learning tests); anything else links it all.
-testlibs = $(if $(filter check_nets%,$(1)),$(BUILD)/libnets.a $(BUILD)/libutil.a,$(if $(filter check_envs%,$(1)),$(BUILD)/libenvs.a $(BUILD)/libutil.a,$(if $(filter check_agents%,$(1)),$(BUILD)/libagents.a $(BUILD)/libnets.a $(BUILD)/libenvs.a $(BUILD)/libutil.a,$(BUILD)/librql.a)))
+# tests/check_nets*.c link nets only; check_envs* envs only; anything else
+# (check_agents too: its learning tests train through experiments/learn.c and
+# its resume tests write checkpoints through log/ckpt.c) links it all.
+testlibs = $(if $(filter check_nets%,$(1)),$(BUILD)/libnets.a $(BUILD)/libutil.a,$(if $(filter check_envs%,$(1)),$(BUILD)/libenvs.a $(BUILD)/libutil.a,$(BUILD)/librql.a))
 
 $(BUILD)/tests/%: tests/%.c $$(call testlibs,$$*) $(HEADERS)
 	@mkdir -p $(dir $@)

@@ -1,14 +1,15 @@
 /* agent.c — the agent types and their parameter tables, configurations,
  * allocation, batched acting, observing (replay + the updates that are due)
- * and the exploration schedule. The updates themselves live in qtable.c,
- * dqn.c and drqn.c, the replay in replay.c, save / load in agent_h5.c. */
+ * and the exploration schedule. What differs by type (building, Q-values,
+ * learning) is reached through the type's agent_ops (qtable.c, dqn.c,
+ * drqn.c); the replay is in replay.c, the resumable state in state.c. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "agents/agent_internal.h"
+#include "agents/td.h"
 
 /* ---- parameter tables ----------------------------------------------------------
  * Defaults are the ones that solve the T-maze (length 10) fastest in the
@@ -193,63 +194,8 @@ static void parse_params(const agent_cfg *c, agent_params *p) {
 }
 
 /* ---- allocation ------------------------------------------------------------------ */
-static int alloc_nets(agent *a) {
-    const agent_params *p = &a->p;
-    layer_spec ls[12];
-    int nl = 0;
-    if (p->type == AGENT_DQN) {
-        for (int l = 0; l < p->layers; l++) ls[nl++] = (layer_spec){LAYER_DENSE, p->hidden, ACT_RELU, 0};
-    } else {
-        if (p->encoder > 0) ls[nl++] = (layer_spec){LAYER_DENSE, p->encoder, ACT_RELU, 0};
-        a->rec_layer = nl;
-        ls[nl++] = (layer_spec){p->cell, p->hidden, ACT_NONE, p->learn_h0};
-    }
-    ls[nl++] = (layer_spec){LAYER_DENSE, a->A, ACT_NONE, 0};
-    int B = p->batch > a->n_envs ? p->batch : a->n_envs;
-    int T = p->type == AGENT_DQN ? 1 : a->Tmax;
-    a->online = net_alloc(a->in, ls, nl, B, T);
-    a->target = a->online ? net_alloc(a->in, ls, nl, B, T) : NULL;
-    if (!a->online || !a->target)
-        return rql_set_error(AGENT_ENOMEM, "cannot build the %s network (%d inputs, batch %d x %d steps): %s",
-                               a->type_name, a->in, B, T, rql_error());
-    if (net_init(a->online, a->rng) < 0 || net_copy(a->target, a->online) < 0)
-        return rql_set_error(AGENT_EINVAL, "network init: %s", rql_error());
-    a->S = net_state_size(a->online);
-    a->H = net_hidden_size(a->online);
-    a->opt = optim_alloc(p->optimizer, a->online->nparams, p->lr);
-    if (!a->opt) return rql_set_error(AGENT_ENOMEM, "cannot allocate the optimizer's moments");
-    a->opt->momentum = p->momentum;
-    return 0;
-}
-
-static int alloc_workspace(agent *a) {
-    const agent_params *p = &a->p;
-    size_t B = (size_t)p->batch, T = (size_t)a->Tmax, in = (size_t)a->in, A = (size_t)a->A, S = (size_t)a->S;
-    size_t burn = (size_t)(p->burn_in > 0 ? p->burn_in : 1);
-    a->x = malloc(sizeof(float) * B * T * in);
-    a->xn = malloc(sizeof(float) * B * in);
-    a->xb = malloc(sizeof(float) * B * burn * in);
-    a->q = malloc(sizeof(float) * B * T * A);
-    a->qn = malloc(sizeof(float) * B * T * A);
-    a->qt = malloc(sizeof(float) * B * T * A);
-    a->dy = malloc(sizeof(float) * B * T * A);
-    a->yb = malloc(sizeof(float) * B * A);
-    a->st0 = malloc(sizeof(float) * B * (S + 1));
-    a->st0t = malloc(sizeof(float) * B * (S + 1));
-    a->dst0 = malloc(sizeof(float) * B * (S + 1));
-    a->len = malloc(sizeof(int) * B);
-    a->lenb = malloc(sizeof(int) * B);
-    a->acts = malloc(sizeof(int) * B);
-    a->mask = malloc(B);
-    a->ret = malloc(sizeof(float) * B);
-    a->disc = malloc(sizeof(float) * B);
-    a->seqs = malloc(sizeof(agent_seq) * B);
-    if (!a->x || !a->xn || !a->xb || !a->q || !a->qn || !a->qt || !a->dy || !a->yb || !a->st0 || !a->st0t ||
-        !a->dst0 || !a->len || !a->lenb || !a->acts || !a->mask || !a->ret || !a->disc || !a->seqs)
-        return rql_set_error(AGENT_ENOMEM, "cannot allocate the update workspace (batch %d x %d steps)",
-                               p->batch, a->Tmax);
-    return 0;
-}
+static const agent_ops *const ops_of[] = {[AGENT_QTABLE] = &qtable_ops, [AGENT_DQN] = &dqn_ops,
+                                          [AGENT_DRQN] = &drqn_ops};
 
 agent *agent_alloc(const agent_cfg *c, int obs_size, int n_actions, int n_envs, uint64_t seed) {
     if (!c) { rql_set_error(AGENT_EINVAL, "agent_alloc: cfg is NULL"); return NULL; }
@@ -262,6 +208,7 @@ agent *agent_alloc(const agent_cfg *c, int obs_size, int n_actions, int n_envs, 
     if (!a) { rql_set_error(AGENT_ENOMEM, "agent_alloc: out of memory"); return NULL; }
     parse_params(c, &a->p);
     agent_params *p = &a->p;
+    a->ops = ops_of[p->type];
     a->type_name = c->info->name;
     a->obs = obs_size;
     a->A = n_actions;
@@ -271,36 +218,7 @@ agent *agent_alloc(const agent_cfg *c, int obs_size, int n_actions, int n_envs, 
     a->rng = gsl_rng_alloc(gsl_rng_mt19937);
     if (!a->rng) { rql_set_error(AGENT_ENOMEM, "agent_alloc: cannot allocate the RNG"); goto fail; }
     gsl_rng_set(a->rng, (unsigned long)(seed ^ (seed >> 32)) ^ 0x5eedUL);
-    if (p->type == AGENT_QTABLE) {
-        if (qtab_init(&a->tab, a->in, n_actions, p->capacity) < 0) goto fail;
-        return a;
-    }
-    if (p->type == AGENT_DRQN) {
-        if (p->state_init == STATE_LEARNED && !p->learn_h0) {
-            rql_set_error(AGENT_EINVAL, "state_init = learned needs learn_h0 = true");
-            goto fail;
-        }
-        int train = p->seq_mode == SEQ_CHUNK ? p->chunk : p->max_len;
-        a->Tmax = train + p->n_step + 1;
-    } else {
-        a->Tmax = 1;
-    }
-    if (alloc_nets(a) < 0) goto fail;
-    if (alloc_workspace(a) < 0) goto fail;
-    int S = p->type == AGENT_DRQN && p->state_init == STATE_STORED ? a->S : 0;
-    a->rp = agent_replay_alloc(n_envs, obs_size, S, p->capacity);
-    if (!a->rp) goto fail;
-    if (p->type == AGENT_DRQN && p->prioritized) {
-        a->prio = r2d2_prio_alloc(a->rp->nslots * n_envs, p->prio_alpha);
-        a->leaf = malloc(sizeof(long) * p->batch);
-        a->prob = malloc(sizeof(double) * p->batch);
-        a->isw = malloc(sizeof(float) * p->batch);
-        a->absd = malloc(sizeof(float) * a->Tmax);
-        if (!a->prio || !a->leaf || !a->prob || !a->isw || !a->absd) {
-            if (a->prio) rql_set_error(AGENT_ENOMEM, "agent_alloc: out of memory for prioritized replay");
-            goto fail;
-        }
-    }
+    if (a->ops->init(a) < 0) goto fail;
     return a;
 fail:
     agent_free(a);
@@ -332,17 +250,10 @@ float agent_epsilon_at(float start, float end, long decay, int exp_shape, long t
     if (exp_shape) return (float)(end + (start - end) * pow(0.01, f));
     return f >= 1 ? end : (float)(start + (end - start) * f);
 }
-float agent_epsilon(const agent *a) {
+static float agent_epsilon(const agent *a) {
     if (a->p.eps_episodes > 0)
         return agent_epsilon_at(a->p.eps_start, a->p.eps_end, a->p.eps_episodes, a->p.eps_exp, a->episodes);
     return agent_epsilon_at(a->p.eps_start, a->p.eps_end, a->p.eps_decay, a->p.eps_exp, a->env_steps);
-}
-
-int agent_argmax(const float *q, int n) {
-    int best = 0;
-    for (int i = 1; i < n; i++)
-        if (q[i] > q[best]) best = i;
-    return best;
 }
 
 void agent_get_stats(const agent *a, agent_stats *s) {
@@ -366,7 +277,7 @@ agent_actor *agent_actor_alloc(agent *a, int n) {
     ac->priv = pv;
     ac->n = n;
     ac->n_actions = a->A;
-    ac->hidden_size = a->p.type == AGENT_DRQN ? a->H : 0;
+    ac->hidden_size = a->H;
     size_t N = (size_t)n, S = (size_t)a->S, kd = (size_t)a->p.k * a->obs;
     ac->q = calloc(N * a->A, sizeof(float));
     pv->obs = calloc(N * a->obs, sizeof(float));
@@ -374,7 +285,8 @@ agent_actor *agent_actor_alloc(agent *a, int n) {
     pv->act = calloc(N, sizeof(int));
     pv->start = calloc(N, 1);
     if (!ac->q || !pv->obs || !pv->fin || !pv->act || !pv->start) goto nomem;
-    if (a->p.type == AGENT_DRQN) {
+    if (S) {
+        /* recurrent: a state row per actor row */
         pv->state = calloc(N * S, sizeof(float));
         pv->before = calloc(N * S, sizeof(float));
         ac->hidden = calloc(N * a->H, sizeof(float));
@@ -405,62 +317,19 @@ void agent_actor_free(agent_actor *ac) {
     free(ac);
 }
 
-/* Pushes obs into a row's window (oldest first), after zeroing it at an
- * episode start, so the input never mixes two episodes. */
-static void window_push(float *win, const float *obs, int k, int os, int start) {
-    size_t kd = (size_t)k * os;
-    if (start) memset(win, 0, kd * sizeof(float));
-    else memmove(win, win + os, (kd - os) * sizeof(float));
-    memcpy(win + kd - os, obs, (size_t)os * sizeof(float));
-}
-
 int agent_act(agent *a, agent_actor *ac, const float *obs, const uint8_t *episode_start, int greedy,
               int *actions) {
     if (!a || !ac || !obs || !episode_start || !actions)
         return rql_set_error(AGENT_EINVAL, "agent_act: NULL argument");
     actor_priv *pv = ac->priv;
-    const int n = ac->n, os = a->obs, A = a->A, k = a->p.k;
-    const size_t kd = (size_t)k * os;
-    memcpy(pv->obs, obs, sizeof(float) * n * os);
+    const int n = ac->n, A = a->A;
+    memcpy(pv->obs, obs, sizeof(float) * n * a->obs);
     memcpy(pv->start, episode_start, (size_t)n);
-    if (a->p.type == AGENT_DRQN) {
-        const int S = a->S, H = a->H;
-        net_state_reset(a->online, pv->state, n, episode_start);
-        /* R2D2 stores the state BEFORE the observation is consumed (Acme #259) */
-        memcpy(pv->before, pv->state, sizeof(float) * n * S);
-        /* the net's acting workspace holds max_batch rows: step in blocks */
-        int mb = a->online->max_batch;
-        for (int b0 = 0; b0 < n; b0 += mb) {
-            int B = n - b0 < mb ? n - b0 : mb;
-            if (net_step(a->online, obs + (size_t)b0 * os, pv->state + (size_t)b0 * S, B, ac->q + (size_t)b0 * A) < 0)
-                return rql_set_error(AGENT_EINVAL, "agent_act: %s", rql_error());
-        }
-        const net_layer *L = &a->online->layers[a->rec_layer];
-        for (int i = 0; i < n; i++) {
-            const float *st = pv->state + (size_t)i * S + L->state_off;
-            memcpy(ac->hidden + (size_t)i * H, st, sizeof(float) * H);
-            if (ac->cell) memcpy(ac->cell + (size_t)i * H, st + H, sizeof(float) * H);
-        }
-    } else {
-        for (int i = 0; i < n; i++)
-            window_push(pv->win + i * kd, obs + (size_t)i * os, k, os, episode_start[i]);
-        if (a->p.type == AGENT_QTABLE) {
-            for (int i = 0; i < n; i++) {
-                const float *row = qtab_find(&a->tab, pv->win + i * kd, A);
-                for (int j = 0; j < A; j++) ac->q[(size_t)i * A + j] = row ? row[j] : a->p.q_init;
-            }
-        } else {
-            int mb = a->online->max_batch;
-            for (int b0 = 0; b0 < n; b0 += mb) {
-                int B = n - b0 < mb ? n - b0 : mb;
-                if (net_step(a->online, pv->win + (size_t)b0 * kd, NULL, B, ac->q + (size_t)b0 * A) < 0)
-                    return rql_set_error(AGENT_EINVAL, "agent_act: %s", rql_error());
-            }
-        }
-    }
+    int rc = a->ops->q_values(a, ac, obs, episode_start);
+    if (rc < 0) return rc;
     double eps = greedy ? 0.0 : agent_epsilon(a);
     for (int i = 0; i < n; i++) {
-        int act = agent_argmax(ac->q + (size_t)i * A, A);
+        int act = td_argmax(ac->q + (size_t)i * A, A);
         /* draws only when exploring, so greedy evaluation leaves the stream alone */
         if (eps > 0 && gsl_rng_uniform(a->rng) < eps) act = (int)gsl_rng_uniform_int(a->rng, (unsigned long)A);
         actions[i] = act;
@@ -480,21 +349,10 @@ int agent_observe(agent *a, agent_actor *ac, const float *rewards, const uint8_t
         return rql_set_error(AGENT_EINVAL, "agent_observe: actor has %d rows, the agent was built for n_envs %d",
                                ac->n, a->n_envs);
     pv->acted = 0;
-    const int n = ac->n, os = a->obs;
+    const int n = ac->n;
     a->env_steps += n;
     for (int i = 0; i < n; i++) a->episodes += terminated[i] || truncated[i];
-    if (a->p.type == AGENT_QTABLE) {
-        const size_t kd = (size_t)a->p.k * os;
-        for (int i = 0; i < n; i++) {
-            float *win = pv->win + i * kd, *nw = pv->before + i * kd;
-            /* the next window: this one shifted by next_obs (same episode) */
-            memcpy(nw, win, sizeof(float) * kd);
-            window_push(nw, next_obs + (size_t)i * os, a->p.k, os, 0);
-            int rc = qtab_update(a, win, pv->act[i], rewards[i], terminated[i], nw);
-            if (rc < 0) return rc;
-        }
-        return 0;
-    }
+    if (a->ops->observe) return a->ops->observe(a, ac, rewards, terminated, next_obs);
     int rc = agent_replay_add(a->rp, pv->obs, pv->act, rewards, terminated, truncated, pv->start, next_obs,
                               a->rp->state_size ? pv->before : NULL);
     if (rc < 0) return rc;
@@ -502,33 +360,8 @@ int agent_observe(agent *a, agent_actor *ac, const float *rewards, const uint8_t
     a->credit += (double)n * a->p.updates_per_step;
     while (a->credit >= 1.0) {
         a->credit -= 1.0;
-        rc = a->p.type == AGENT_DQN ? dqn_update(a) : drqn_update(a);
+        rc = a->ops->update(a);
         if (rc < 0) return rc;
     }
-    return 0;
-}
-
-/* ---- shared by the updates ------------------------------------------------------------ */
-float agent_td_grad(const agent *a, float q, float y, float *dq) {
-    float d = q - y;
-    if (a->p.huber && fabsf(d) > 1.0f) {
-        *dq = d > 0 ? 1.0f : -1.0f;
-        return fabsf(d) - 0.5f;
-    }
-    *dq = d;
-    return 0.5f * d * d;
-}
-
-int agent_apply_grads(agent *a) {
-    for (size_t i = 0; i < a->online->nparams; i++)
-        if (!isfinite(a->online->grads[i]))
-            return rql_set_error(AGENT_ENAN, "update %ld: gradient of parameter %zu is %g", a->updates, i,
-                                   (double)a->online->grads[i]);
-    a->grad_norm = nets_clip_grad_norm(a->online->grads, a->online->nparams, a->p.grad_clip);
-    optim_step(a->opt, a->online->params, a->online->grads);
-    a->updates++;
-    int rc = a->p.tau > 0 ? net_polyak(a->target, a->online, a->p.tau)
-             : a->updates % a->p.target_update == 0 ? net_copy(a->target, a->online) : 0;
-    if (rc < 0) return rql_set_error(AGENT_EINVAL, "target update: %s", rql_error());
     return 0;
 }

@@ -19,22 +19,30 @@
  * states of the last acted step, so the harness can log them. A training
  * actor and a separate evaluation actor can share one agent.
  *
+ * The resumable state (weights, optimizer, replay, table, counters, RNG, the
+ * training actor) is exposed as a table of named buffers, as nets expose
+ * their tensors; the checkpoint writer in log/ stores it. Nothing here knows
+ * HDF5 or envs.
+ *
  * Library code: functions return 0 or a negative AGENT_E* code and never print;
  * rql_error() gives the message of the last failure on this thread.
  *
- * Files: agent.c (parameter tables, cfg, alloc, act, observe, schedule),
- * replay.c (the step store, windows, n-step targets, sequence plans),
- * qtable.c, dqn.c and drqn.c (the updates), agent_h5.c (save / load);
- * agent_loop.c / agent_loop.h drive an agent on an env_vec for tests and
- * `rql bench memory` (the only file here that uses envs/). docs/agents.md
- * describes the algorithms and parameters.
+ * Files, top to bottom (each calls only the ones below it): agent.c
+ * (parameter tables, cfg, alloc, actors, act, observe, schedule; it reaches
+ * what differs by type through a per-type table, agent_ops), state.c (the
+ * state table), qtable.c, dqn.c and drqn.c (one agent_ops each: building,
+ * Q-values, the updates), td.c (what the updates share: TD loss, bootstrap
+ * value, optimizer step, building networks and replay), replay.c (the step
+ * store, windows, n-step targets, sequence plans); agent_internal.h and td.h
+ * are private. The loop that drives an agent on envs is experiments/run.c's
+ * (and experiments/learn.c's, without a log). docs/agents.md describes the
+ * algorithms and parameters.
  */
 #ifndef RQL_AGENT_H
 #define RQL_AGENT_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <hdf5.h>
 #include "nets/nets.h"
 #include "util/param.h"
 
@@ -103,10 +111,42 @@ void agent_get_stats(const agent *a, agent_stats *s);
 /* The online network (NULL for qtable), for weight snapshots. */
 const net *agent_net(const agent *a);
 
-/* Everything needed to resume exactly: weights, target weights, optimizer
- * moments, replay contents, counters, RNG state, and the training actor. */
-int agent_save(const agent *a, const agent_actor *train_actor, hid_t g);
-int agent_load(agent *a, agent_actor *train_actor, hid_t g);
+/* ---- resumable state (agents/state.c) -----------------------------------------
+ * Everything needed to resume exactly, as a table of named buffers: online
+ * and target networks, optimizer moments, replay contents, the qtable,
+ * counters, the RNG state and the training actor's rows (train_actor may be
+ * NULL: no actor rows). A writer takes the table and stores every entry
+ * (log/ckpt.c: one 1-D dataset per buffer, named as the entry, and a group
+ * per network through nets/net_h5.h).
+ *
+ * Some sizes follow from values earlier in the table (the replay's filled
+ * rows from the head in "counters", the qtable's arrays from "qtable_cap"),
+ * so a reader goes in stages: for stage s = 0 .. AGENT_STATE_STAGES - 1 it
+ * takes the table afresh, fills the entries of stage s, then calls
+ * agent_state_restore(a, train_actor, s), which checks and applies them.
+ * Stage 0 is "agent_meta": the shape of the agent the state was taken from;
+ * a state of a differently built agent is refused (AGENT_EINVAL naming what
+ * differs) before anything of the agent changes. Entries of scalars kept in
+ * other types (counters, sizes, flags) point at staging copies that only
+ * agent_state_restore applies. A table is valid until the agent acts,
+ * observes or restores. */
+typedef enum {
+    AGENT_BUF_U8, AGENT_BUF_I32, AGENT_BUF_I64, AGENT_BUF_F32, AGENT_BUF_F64,
+    AGENT_BUF_NET            /* ptr is a net *: its tensors (net_tensor), count 0 */
+} agent_buf_type;
+typedef struct {
+    char name[48];           /* "counters", "replay_obs", "online", ... */
+    agent_buf_type type;
+    void *ptr;               /* count elements of type */
+    size_t count;
+    int stage;               /* 0 .. AGENT_STATE_STAGES - 1 */
+} agent_buf;
+enum { AGENT_STATE_STAGES = 3, AGENT_STATE_MAX = 48 };
+
+/* Fills out[0..cap) and returns the number of entries (at most
+ * AGENT_STATE_MAX; AGENT_EINVAL if cap is smaller than that number). */
+int agent_state_table(agent *a, agent_actor *train_actor, agent_buf *out, int cap);
+int agent_state_restore(agent *a, agent_actor *train_actor, int stage);
 
 /* The agent's type ("qtable", "dqn", "drqn") and its configuration. */
 const char *agent_type(const agent *a);
@@ -176,7 +216,7 @@ int agent_replay_plan(const agent_replay *r, long u, int row, int max_train, int
 int agent_seq_target(const agent_replay *r, const agent_seq *s, int i, int n, float gamma,
                      float *ret, float *disc, int *boot);
 /* Double Q: the target net's value of the online net's greedy action
- * (ties: lowest index); plain: the target's max. */
+ * (ties: lowest index); plain: the target's max. (td.c) */
 float agent_bootstrap_value(const float *q_online, const float *q_target, int n_actions, int double_q);
 
 #endif

@@ -1,10 +1,18 @@
-/* agent_internal.h — what the agent files share (agent.c: parameters, cfg,
- * acting, observing, schedules; replay.c; qtable.c; dqn.c and drqn.c: the
- * updates; agent_h5.c: save / load). Not part of the public interface.
+/* agent_internal.h — what the agent files share; not part of the public
+ * interface. One struct agent serves the three types: the memoryless ones use
+ * a window of k observations per actor row, the recurrent one a state row of
+ * the network; qtable has a hash table instead of networks and no replay.
  *
- * One struct agent serves the three types: the memoryless ones use a window
- * of k observations per actor row, the recurrent one a state row of the
- * network; qtable has a hash table instead of networks and no replay. */
+ * The files, top to bottom (each calls only the ones below it):
+ *   agent.c    parameter tables, cfg, alloc, actors, act and observe; it
+ *              dispatches what differs by type through the type's agent_ops
+ *   state.c    the resumable state as a table of named buffers
+ *   qtable.c, dqn.c, drqn.c   one agent_ops each: build, Q-values, learning
+ *   td.c (td.h)  what the Q-network types share: greedy action, bootstrap
+ *              value, TD loss, the optimizer and target-net step, building
+ *              the networks, workspaces and replay
+ *   replay.c   the step store, windows, n-step targets, sequence plans
+ */
 #ifndef RQL_AGENT_INTERNAL_H
 #define RQL_AGENT_INTERNAL_H
 
@@ -52,13 +60,43 @@ typedef struct {
     uint8_t *used;
 } qtab;
 
+/* What differs by agent type; agent.c calls these and nothing else of the
+ * type's file. Every function returns 0 or a negative AGENT_E* code. */
+typedef struct agent_ops {
+    /* builds what the type needs (networks or table, workspaces, replay) */
+    int (*init)(agent *a);
+    /* Q-values of the actor's n rows for obs into ac->q (and ac->hidden /
+     * cell), advancing the rows' acting state (windows, recurrent state);
+     * rows with episode_start[i] begin afresh */
+    int (*q_values)(agent *a, agent_actor *ac, const float *obs, const uint8_t *episode_start);
+    /* learns from the step the actor just acted, without replay (qtable);
+     * NULL: agent.c stores the step in the replay and runs `update` as due */
+    int (*observe)(agent *a, agent_actor *ac, const float *rewards, const uint8_t *terminated,
+                   const float *next_obs);
+    int (*update)(agent *a);        /* one gradient update from replay (NULL: none) */
+} agent_ops;
+extern const agent_ops qtable_ops, dqn_ops, drqn_ops;
+
+/* Staging for the parts of the resumable state that are not buffers of
+ * their own (counters, sizes), so that state.c can list them as buffers. */
+typedef struct {
+    int64_t meta[11];               /* agent_meta: what the state was built for */
+    int64_t counters[3];            /* env_steps, updates, replay head */
+    float last_stats[3];            /* loss, q_mean, grad_norm */
+    int64_t opt_t;                  /* optimizer steps */
+    int64_t tab_cap, tab_count;     /* qtable size */
+    int32_t acted;                  /* the training actor awaits its observe */
+    int64_t episodes;               /* finished episodes (eps_episodes > 0) */
+    int64_t prio_head;              /* replay slots entered in the sum tree (prioritized) */
+} agent_io;
+
 struct agent {
     agent_params p;
+    const agent_ops *ops;
     const char *type_name;
     int obs, A, n_envs;
     int in;                         /* network input: k * obs (dqn) or obs */
     int S, H;                       /* state floats, hidden size (drqn) */
-    int rec_layer;                  /* index of the recurrent layer (drqn) */
     gsl_rng *rng;                   /* exploration, replay sampling, init */
     net *online, *target;
     optim *opt;
@@ -77,6 +115,7 @@ struct agent {
     float *ret, *disc;              /* [B] */
     agent_seq *seqs;                /* [B] */
     int Tmax;                       /* sequence capacity */
+    agent_io io;                    /* state.c's staging */
     long episodes;                  /* finished training episodes, summed over rows */
     /* prioritized sequence replay (drqn, p.prioritized): one leaf per replay
      * cell (slot * n + row), the cells of slots [.., prio_head) entered */
@@ -100,25 +139,16 @@ typedef struct {
     int acted;                      /* an act is waiting for its observe */
 } actor_priv;
 
-float agent_epsilon(const agent *a);
-int agent_argmax(const float *q, int n);
-
-/* qtable.c */
+/* qtable.c: the table, also used by state.c */
 int qtab_init(qtab *t, int kd, int A, long cap);
 void qtab_free(qtab *t);
-/* Q row of a key, inserted with q_init when absent (NULL only on ENOMEM). */
-float *qtab_row(qtab *t, const float *key, int A, float q_init);
-const float *qtab_find(const qtab *t, const float *key, int A);
-int qtab_update(agent *a, const float *key, int act, float r, int term, const float *key_next);
 
-/* dqn.c, drqn.c: one gradient update from replay */
-int dqn_update(agent *a);
-int drqn_update(agent *a);
+/* replay.c: pushes obs into a row's window win [k * os] (oldest first),
+ * after zeroing it at an episode start, so a window never mixes episodes. */
+void agent_window_push(float *win, const float *obs, int k, int os, int start);
+
 /* drqn.c: draws a batch of sequences into a->seqs (and, prioritized, a->leaf,
  * a->prob, a->isw); exposed for tests/check_replay.c */
 int drqn_sample(agent *a);
-/* shared by both: loss, its gradient and the optimizer step */
-float agent_td_grad(const agent *a, float q, float y, float *dq);
-int agent_apply_grads(agent *a);
 
 #endif

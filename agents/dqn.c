@@ -1,12 +1,14 @@
-/* dqn.c — one update of the memoryless Q-network from transition replay:
- * a batch of n-step transitions (windows assembled at sampling time), the
- * bootstrap value from the target net (double Q: of the online net's greedy
- * action), Huber or squared TD loss on the taken action, Adam with clipping.
+/* dqn.c — the memoryless Q-network (dqn_ops): dense layers over the window
+ * of the last k observations, acting on each row's window, and one update
+ * from transition replay: a batch of n-step transitions (windows assembled at
+ * sampling time), the bootstrap value from the target net (double Q: of the
+ * online net's greedy action), Huber or squared TD loss on the taken action,
+ * the optimizer step with clipping.
  * The online net's forward on the bootstrap windows runs before the one that
  * is differentiated, since net_backward uses the last forward. */
 #include <math.h>
 #include <string.h>
-#include "agents/agent_internal.h"
+#include "agents/td.h"
 
 /* Draws batch transitions uniformly over the held (slot, row) steps; a draw
  * whose lookahead is not complete yet is drawn again. */
@@ -28,7 +30,7 @@ static int sample(agent *a) {
     return 0;
 }
 
-int dqn_update(agent *a) {
+static int update(agent *a) {
     if (a->rp->head < 2) return 0;
     const int B = a->p.batch, A = a->A;
     int rc = sample(a);
@@ -43,7 +45,7 @@ int dqn_update(agent *a) {
         float v = agent_bootstrap_value(a->p.double_q ? a->qn + b * A : a->qt + b * A, a->qt + b * A, A,
                                         a->p.double_q);
         float y = a->ret[b] + a->disc[b] * v, q = a->q[b * A + a->acts[b]], dq;
-        loss += agent_td_grad(a, q, y, &dq);
+        loss += td_loss_grad(a, q, y, &dq);
         a->dy[b * A + a->acts[b]] = dq / B;
         qsum += q;
     }
@@ -51,5 +53,32 @@ int dqn_update(agent *a) {
     if (net_backward(a->online, a->dy, NULL) < 0) return rql_set_error(AGENT_EINVAL, "dqn update: %s", rql_error());
     a->loss = (float)(loss / B);
     a->q_mean = (float)(qsum / B);
-    return agent_apply_grads(a);
+    return td_apply_grads(a);
 }
+
+static int init(agent *a) {
+    const agent_params *p = &a->p;
+    layer_spec ls[12];
+    int nl = 0;
+    for (int l = 0; l < p->layers; l++) ls[nl++] = (layer_spec){LAYER_DENSE, p->hidden, ACT_RELU, 0};
+    ls[nl++] = (layer_spec){LAYER_DENSE, a->A, ACT_NONE, 0};
+    a->Tmax = 1;
+    return td_build(a, ls, nl, 0);
+}
+
+static int q_values(agent *a, agent_actor *ac, const float *obs, const uint8_t *episode_start) {
+    actor_priv *pv = ac->priv;
+    const int n = ac->n, os = a->obs, k = a->p.k;
+    const size_t kd = (size_t)k * os;
+    for (int i = 0; i < n; i++) agent_window_push(pv->win + i * kd, obs + (size_t)i * os, k, os, episode_start[i]);
+    /* the net's acting workspace holds max_batch rows: step in blocks */
+    int mb = a->online->max_batch;
+    for (int b0 = 0; b0 < n; b0 += mb) {
+        int B = n - b0 < mb ? n - b0 : mb;
+        if (net_step(a->online, pv->win + (size_t)b0 * kd, NULL, B, ac->q + (size_t)b0 * a->A) < 0)
+            return rql_set_error(AGENT_EINVAL, "agent_act: %s", rql_error());
+    }
+    return 0;
+}
+
+const agent_ops dqn_ops = {.init = init, .q_values = q_values, .update = update};

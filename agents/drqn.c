@@ -1,4 +1,6 @@
-/* drqn.c — one update of the recurrent Q-network from sequence replay.
+/* drqn.c — the recurrent Q-network (drqn_ops): a dense encoder, a recurrent
+ * core and a dense Q head; acting steps each row's recurrent state, and one
+ * update learns from sequence replay.
  *
  * A batch of sequences (whole episodes, or chunks of `chunk` steps) is
  * gathered batch-major with per-row lengths: burn-in steps [p0, u) first,
@@ -18,8 +20,9 @@
  * Value rescaling: targets h(R + disc h^-1(Q_target)). Both off by default,
  * and then this file computes exactly what it did before them. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
-#include "agents/agent_internal.h"
+#include "agents/td.h"
 
 static inline size_t rcell(const agent_replay *r, long u, int row) {
     return (size_t)(u % r->nslots) * r->n + row;
@@ -106,7 +109,7 @@ static void start_states(agent *a, const net *n, float *st) {
     net_state_reset(n, st, B, a->mask);
 }
 
-int drqn_update(agent *a) {
+static int update(agent *a) {
     const agent_replay *r = a->rp;
     const agent_params *p = &a->p;
     const int B = p->batch, A = a->A, os = a->obs;
@@ -165,7 +168,7 @@ int drqn_update(agent *a) {
             }
             int act = r->act[rcell(r, u + i, s->row)];
             size_t at = ((size_t)b * Tm + i) * A + act;
-            float dq, l = agent_td_grad(a, a->q[at], y, &dq);
+            float dq, l = td_loss_grad(a, a->q[at], y, &dq);
             if (a->prio) {
                 a->absd[nd++] = fabsf(a->q[at] - y);
                 l *= a->isw[b];
@@ -191,20 +194,52 @@ int drqn_update(agent *a) {
     if (p->learn_h0) {
         /* rows that started from h0 (and were not burnt in) pass their
          * dL/dstate0 on to it: net_backward does not, as a state0 was given */
-        const net_layer *L = &a->online->layers[a->rec_layer];
-        const int H = L->units;
-        float *gh = a->online->grads + L->off_h0;
-        float *gc = L->kind == LAYER_LSTM ? a->online->grads + L->off_c0 : NULL;
-        for (int b = 0; b < B; b++) {
-            if (!a->mask[b] || a->seqs[b].burn) continue;
-            const float *d = a->dst0 + (size_t)b * a->S + L->state_off;
-            for (int j = 0; j < H; j++) {
-                gh[j] += d[j];
-                if (gc) gc[j] += d[H + j];
-            }
-        }
+        for (int b = 0; b < B; b++) a->mask[b] = a->mask[b] && !a->seqs[b].burn;
+        net_state0_grad_accumulate(a->online, a->dst0, B, a->mask);
     }
     a->loss = (float)(loss / count);
     a->q_mean = (float)(qsum / count);
-    return agent_apply_grads(a);
+    return td_apply_grads(a);
 }
+
+static int init(agent *a) {
+    const agent_params *p = &a->p;
+    if (p->state_init == STATE_LEARNED && !p->learn_h0)
+        return rql_set_error(AGENT_EINVAL, "state_init = learned needs learn_h0 = true");
+    int train = p->seq_mode == SEQ_CHUNK ? p->chunk : p->max_len;
+    a->Tmax = train + p->n_step + 1;
+    layer_spec ls[3];
+    int nl = 0;
+    if (p->encoder > 0) ls[nl++] = (layer_spec){LAYER_DENSE, p->encoder, ACT_RELU, 0};
+    ls[nl++] = (layer_spec){p->cell, p->hidden, ACT_NONE, p->learn_h0};
+    ls[nl++] = (layer_spec){LAYER_DENSE, a->A, ACT_NONE, 0};
+    int rc = td_build(a, ls, nl, p->state_init == STATE_STORED);
+    if (rc < 0 || !p->prioritized) return rc;
+    a->prio = r2d2_prio_alloc(a->rp->nslots * a->n_envs, p->prio_alpha);
+    a->leaf = malloc(sizeof(long) * p->batch);
+    a->prob = malloc(sizeof(double) * p->batch);
+    a->isw = malloc(sizeof(float) * p->batch);
+    a->absd = malloc(sizeof(float) * a->Tmax);
+    if (!a->prio || !a->leaf || !a->prob || !a->isw || !a->absd)
+        return a->prio ? rql_set_error(AGENT_ENOMEM, "drqn: out of memory for prioritized replay") : AGENT_ENOMEM;
+    return 0;
+}
+
+static int q_values(agent *a, agent_actor *ac, const float *obs, const uint8_t *episode_start) {
+    actor_priv *pv = ac->priv;
+    const int n = ac->n, os = a->obs, S = a->S;
+    net_state_reset(a->online, pv->state, n, episode_start);
+    /* R2D2 stores the state BEFORE the observation is consumed (Acme #259) */
+    memcpy(pv->before, pv->state, sizeof(float) * n * S);
+    /* the net's acting workspace holds max_batch rows: step in blocks */
+    int mb = a->online->max_batch;
+    for (int b0 = 0; b0 < n; b0 += mb) {
+        int B = n - b0 < mb ? n - b0 : mb;
+        if (net_step(a->online, obs + (size_t)b0 * os, pv->state + (size_t)b0 * S, B, ac->q + (size_t)b0 * a->A) < 0)
+            return rql_set_error(AGENT_EINVAL, "agent_act: %s", rql_error());
+    }
+    net_state_hidden(a->online, pv->state, n, ac->hidden, ac->cell);
+    return 0;
+}
+
+const agent_ops drqn_ops = {.init = init, .q_values = q_values, .update = update};

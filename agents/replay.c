@@ -3,7 +3,9 @@
  * observations and an n-step return around one step; the sequence replay
  * (drqn) reads a run of steps of one row with burn-in and lookahead. Both are
  * assembled at sampling time from the stored observations (never stored k
- * times) and stop at episode starts, which are flagged per step. */
+ * times) and stop at episode starts, which are flagged per step. An actor's
+ * own window of its last k observations (agent_window_push) is kept the same
+ * way. */
 #include <stdlib.h>
 #include <string.h>
 #include "agents/agent_internal.h"
@@ -168,7 +170,9 @@ int agent_seq_target(const agent_replay *r, const agent_seq *s, int i, int n, fl
     return 0;
 }
 
-float agent_bootstrap_value(const float *q_online, const float *q_target, int n_actions, int double_q) {
-    if (double_q) return q_target[agent_argmax(q_online, n_actions)];
-    return q_target[agent_argmax(q_target, n_actions)];
+void agent_window_push(float *win, const float *obs, int k, int os, int start) {
+    size_t kd = (size_t)k * os;
+    if (start) memset(win, 0, kd * sizeof(float));
+    else memmove(win, win + os, (kd - os) * sizeof(float));
+    memcpy(win + kd - os, obs, (size_t)os * sizeof(float));
 }

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "agents/agent_loop.h"
+#include "experiments/learn.h"
 #include "cli/cmd.h"
 
 #define MAXL 16
@@ -166,9 +166,9 @@ int bench_memory(int argc, char **argv) {
                 env_spec_free(s);
                 return 2;
             }
-            agent_loop_opts o = {.max_env_steps = budget ? budget : (30000L * N / 10 > 30000 ? 30000L * N / 10 : 30000),
-                                 .eval_every = eval_every ? eval_every : 1000L * (N / 10 > 0 ? N / 10 : 1),
-                                 .eval_episodes = 100, .stop_when_solved = 1};
+            learn_opts o = {.max_env_steps = budget ? budget : (30000L * N / 10 > 30000 ? 30000L * N / 10 : 30000),
+                            .eval_every = eval_every ? eval_every : 1000L * (N / 10 > 0 ? N / 10 : 1),
+                            .eval_episodes = 100, .stop_when_solved = 1};
             long *eps = calloc((size_t)seeds, sizeof(long)), *steps = calloc((size_t)seeds, sizeof(long));
             int *solved = calloc((size_t)seeds, sizeof(int)), *fail = calloc((size_t)seeds, sizeof(int));
             double *cpu = calloc((size_t)seeds, sizeof(double));
@@ -176,9 +176,10 @@ int bench_memory(int argc, char **argv) {
             #pragma omp parallel for schedule(dynamic, 1)
             for (int k = 0; k < seeds; k++) {
                 double c0 = thread_cpu_s();
-                agent_loop_result r;
-                fail[k] = agent_loop_run(c, s, n_envs, (uint64_t)(seed0 + k), &o, &r) < 0;
-                if (fail[k]) fprintf(stderr, "seed %d: %s\n", seed0 + k, rql_error());
+                learn_result r;
+                char why[512];
+                fail[k] = learn_run(c, s, n_envs, (uint64_t)(seed0 + k), &o, &r, why, sizeof why) < 0;
+                if (fail[k]) fprintf(stderr, "seed %d: %s\n", seed0 + k, why);
                 solved[k] = r.solved;
                 eps[k] = r.solve_episodes;
                 steps[k] = r.solve_steps;
@@ -205,12 +206,17 @@ int bench_memory(int argc, char **argv) {
         agent_cfg *c = make_cfg("drqn", 10, r2d2, nset, sets, &err);
         env_spec *s = tmaze_spec(10);
         omp_set_num_threads(2);
-        agent_loop_opts o = {.max_env_steps = 300000, .eval_every = 1000, .eval_episodes = 100, .stop_when_solved = 1};
+        learn_opts o = {.max_env_steps = 300000, .eval_every = 1000, .eval_episodes = 100, .stop_when_solved = 1};
         int solved = 0;
         long nsolve[1000];                /* microseconds, for the median */
         for (int k = 0; k < seeds && c && s && !err; k++) {
-            agent_loop_result r;
-            if (agent_loop_run(c, s, n_envs, (uint64_t)(seed0 + k), &o, &r) < 0) { rc = 1; break; }
+            learn_result r;
+            char why[512];
+            if (learn_run(c, s, n_envs, (uint64_t)(seed0 + k), &o, &r, why, sizeof why) < 0) {
+                fprintf(stderr, "seed %d: %s\n", seed0 + k, why);
+                rc = 1;
+                break;
+            }
             if (r.solved) nsolve[solved++] = (long)(r.solve_wall_s * 1e6);
         }
         printf("drqn lstm, N = 10, 2 threads: solved %d/%d, median wall-clock to solve %.3f s\n", solved, seeds,

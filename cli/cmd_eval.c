@@ -93,11 +93,11 @@ int cmd_eval(int argc, char **argv) {
     if (g < 0) { fprintf(stderr, "rql eval: %s: no /agent group\n", ckpt_path); goto out; }
     e = env_make(c->env);
     if (!e) { fprintf(stderr, "rql eval: %s: cannot build env: %s\n", src, rql_error()); goto out; }
-    /* The training actor's shape is part of what agent_save wrote. */
+    /* The training actor's shape is part of what ckpt_put_agent wrote. */
     ag = agent_alloc(c->agents[ai].cfg, env_obs_size(e), env_num_actions(e), c->n_envs, 0);
     ac = ag ? agent_actor_alloc(ag, c->n_envs) : NULL;
     if (!ag || !ac) { fprintf(stderr, "rql eval: cannot build agent %s: %s\n", info.label, rql_error()); goto out; }
-    if (agent_load(ag, ac, g) < 0) {
+    if (ckpt_get_agent(g, ag, ac) < 0) {
         fprintf(stderr, "rql eval: %s: %s\n", ckpt_path, rql_error());
         goto out;
     }

@@ -239,7 +239,7 @@ static int save_ckpt(run_state *s, int done, char *err, size_t cap) {
             rc = rql_failf(err, cap, "%s: cannot save the env vector: %s", w.tmp, buf ? rql_error() : "out of memory");
         free(buf);
     }
-    if (!rc && agent_save(s->ag, s->ac, ag) < 0)
+    if (!rc && ckpt_put_agent(ag, s->ag, s->ac) < 0)
         rc = rql_failf(err, cap, "%s: cannot save the agent: %s", w.tmp, rql_error());
     if (ag >= 0) H5Gclose(ag);
     if (run >= 0) H5Gclose(run);
@@ -286,7 +286,7 @@ static int load_ckpt(run_state *s, int *done, char *err, size_t cap) {
             rc = rql_failf(err, cap, "%s: env state: %s", s->r->ckpt_path, rql_error());
         free(buf);
     }
-    if (!rc && agent_load(s->ag, s->ac, ag) < 0)
+    if (!rc && ckpt_get_agent(ag, s->ag, s->ac) < 0)
         rc = rql_failf(err, cap, "%s: agent: %s", s->r->ckpt_path, rql_error());
     free(text);
     if (ag >= 0) H5Gclose(ag);
@@ -360,22 +360,27 @@ static int budget_left(const run_state *s) {
     return 1;
 }
 
-/* One vector step of training and everything due after it. */
-static int train_step(run_state *s, char *err, size_t cap) {
-    const rql_config *c = s->c;
-    env_vec *v = s->v;
-    if (agent_act(s->ag, s->ac, v->obs, v->episode_start, 0, s->actions) < 0)
+int run_step(agent *a, agent_actor *ac, env_vec *v, int *actions, float *next_obs, char *err, size_t cap) {
+    if (agent_act(a, ac, v->obs, v->episode_start, 0, actions) < 0)
         return rql_failf(err, cap, "agent_act: %s", rql_error());
-    if (env_vec_step(v, s->actions) < 0) return rql_failf(err, cap, "env step: %s", rql_error());
+    if (env_vec_step(v, actions) < 0) return rql_failf(err, cap, "env step: %s", rql_error());
     /* The agent learns from the true next observation: the final one where an
      * episode ended (obs already holds the next episode's first). */
     size_t os = (size_t)v->obs_size;
     for (int i = 0; i < v->n; i++) {
         const float *src = v->terminated[i] || v->truncated[i] ? v->final_obs : v->obs;
-        memcpy(s->next_obs + i * os, src + i * os, os * sizeof(float));
+        memcpy(next_obs + i * os, src + i * os, os * sizeof(float));
     }
-    if (agent_observe(s->ag, s->ac, v->rewards, v->terminated, v->truncated, s->next_obs) < 0)
+    if (agent_observe(a, ac, v->rewards, v->terminated, v->truncated, next_obs) < 0)
         return rql_failf(err, cap, "agent_observe: %s", rql_error());
+    return 0;
+}
+
+/* One vector step of training and everything due after it. */
+static int train_step(run_state *s, char *err, size_t cap) {
+    const rql_config *c = s->c;
+    env_vec *v = s->v;
+    if (run_step(s->ag, s->ac, v, s->actions, s->next_obs, err, cap)) return -1;
     s->k.vsteps++;
     s->k.env_steps += v->n;
     agent_stats as;

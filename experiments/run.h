@@ -10,8 +10,8 @@
  *
  * Everything random is seeded from the run seed (envs from (seed, i), the
  * agent from a hash of the seed, evaluations from (seed, index)), and the
- * checkpoint holds the env vector's state, the agent (agent_save), the
- * counters and the log's row counts, so a resumed run reproduces the
+ * checkpoint holds the env vector's state, the agent (its state table,
+ * ckpt_put_agent), the counters and the log's row counts, so a resumed run reproduces the
  * uninterrupted one bit for bit, whatever the thread count.
  *
  * run_all executes many runs with OpenMP over runs (-j threads, dynamic
@@ -79,5 +79,13 @@ int run_all(const rql_config *c, const rql_run_spec *runs, int n, int threads, c
  * episode ids rec_base, rec_base + 1, ... (rec_n = 0: nothing recorded). */
 int run_evaluate(agent *a, const env_spec *s, int episodes, uint64_t seed, double *success_rate,
                  double *return_mean, rlog *log, int64_t rec_base, int rec_n, char *err, size_t cap);
+
+/* One vector step of training, the one act / step / observe of rql: the
+ * agent acts epsilon-greedily on v's observations (actions [n] out), the
+ * envs step, and the agent observes the outcome with the true next
+ * observations (next_obs [n, obs] out: the final one where an episode ended,
+ * as obs already holds the next episode's first). run_execute and
+ * learn_run (experiments/learn.h) train through it. */
+int run_step(agent *a, agent_actor *ac, env_vec *v, int *actions, float *next_obs, char *err, size_t cap);
 
 #endif

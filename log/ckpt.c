@@ -1,6 +1,7 @@
-/* ckpt — atomic checkpoint files (see ckpt.h). */
+/* ckpt — atomic checkpoint files, and an agent's state in them (see ckpt.h). */
 #define _GNU_SOURCE
 #include "log/ckpt.h"
+#include "nets/net_h5.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -197,4 +198,90 @@ char *ckpt_get_str(hid_t obj, const char *name) {
     H5Tclose(ft);
     H5Aclose(a);
     return out;
+}
+
+/* ---- an agent's state table -------------------------------------------------- */
+static hid_t buf_type(agent_buf_type t) {
+    switch (t) {
+    case AGENT_BUF_U8: return H5T_NATIVE_UINT8;
+    case AGENT_BUF_I32: return H5T_NATIVE_INT32;
+    case AGENT_BUF_I64: return H5T_NATIVE_INT64;
+    case AGENT_BUF_F32: return H5T_NATIVE_FLOAT;
+    case AGENT_BUF_F64: return H5T_NATIVE_DOUBLE;
+    default: return H5I_INVALID_HID;
+    }
+}
+
+/* A network: a subgroup written or read by nets' weight I/O. */
+static int net_io(hid_t g, const agent_buf *b, int save) {
+    hid_t ng = H5I_INVALID_HID;
+    H5E_BEGIN_TRY {
+        ng = H5Lexists(g, b->name, H5P_DEFAULT) > 0 ? H5Gopen2(g, b->name, H5P_DEFAULT)
+             : save ? H5Gcreate2(g, b->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : H5I_INVALID_HID;
+    } H5E_END_TRY;
+    if (ng < 0) return rql_set_error(RQL_EIO, "agent %s: group %s missing", save ? "save" : "load", b->name);
+    int rc = save ? net_save_h5(b->ptr, ng) : net_load_h5(b->ptr, ng);
+    H5Gclose(ng);
+    return rc < 0 ? rql_set_error(RQL_EIO, "agent %s weights: %s", save ? "save" : "load", rql_error()) : 0;
+}
+
+static int put_buf(hid_t g, const agent_buf *b) {
+    if (b->type == AGENT_BUF_NET) return net_io(g, b, 1);
+    hid_t type = buf_type(b->type);
+    if (H5Lexists(g, b->name, H5P_DEFAULT) > 0) H5Ldelete(g, b->name, H5P_DEFAULT);
+    hsize_t dim = b->count;
+    hid_t sp = H5Screate_simple(1, &dim, NULL);
+    hid_t d = sp < 0 ? -1 : H5Dcreate2(g, b->name, type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t w = d < 0 ? -1 : b->count ? H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, b->ptr) : 0;
+    if (d >= 0) H5Dclose(d);
+    if (sp >= 0) H5Sclose(sp);
+    return w < 0 ? rql_set_error(RQL_EIO, "agent_save: cannot write dataset '%s' (%zu values)", b->name, b->count)
+                 : 0;
+}
+
+static int get_buf(hid_t g, const agent_buf *b) {
+    if (b->type == AGENT_BUF_NET) return net_io(g, b, 0);
+    if (H5Lexists(g, b->name, H5P_DEFAULT) <= 0)
+        return rql_set_error(RQL_EIO, "agent_load: dataset '%s' is missing", b->name);
+    hid_t d = H5Dopen2(g, b->name, H5P_DEFAULT);
+    hid_t sp = d < 0 ? -1 : H5Dget_space(d);
+    hssize_t have = sp < 0 ? -1 : H5Sget_simple_extent_npoints(sp);
+    int rc = 0;
+    if (have != (hssize_t)b->count)
+        rc = rql_set_error(RQL_EIO, "agent_load: dataset '%s' holds %lld values, this agent needs %zu", b->name,
+                           (long long)have, b->count);
+    else if (b->count && H5Dread(d, buf_type(b->type), H5S_ALL, H5S_ALL, H5P_DEFAULT, b->ptr) < 0)
+        rc = rql_set_error(RQL_EIO, "agent_load: cannot read dataset '%s'", b->name);
+    if (sp >= 0) H5Sclose(sp);
+    if (d >= 0) H5Dclose(d);
+    return rc;
+}
+
+int ckpt_put_agent(hid_t g, agent *a, agent_actor *train_actor) {
+    if (!a || g < 0) return rql_set_error(RQL_EINVAL, "agent_save: agent is NULL or group invalid");
+    agent_buf t[AGENT_STATE_MAX];
+    int n = agent_state_table(a, train_actor, t, AGENT_STATE_MAX);
+    if (n < 0) return n;
+    for (int i = 0; i < n; i++) {
+        int rc = put_buf(g, &t[i]);
+        if (rc < 0) return rc;
+    }
+    return 0;
+}
+
+int ckpt_get_agent(hid_t g, agent *a, agent_actor *train_actor) {
+    if (!a || g < 0) return rql_set_error(RQL_EINVAL, "agent_load: agent is NULL or group invalid");
+    agent_buf t[AGENT_STATE_MAX];
+    for (int s = 0; s < AGENT_STATE_STAGES; s++) {
+        int n = agent_state_table(a, train_actor, t, AGENT_STATE_MAX);
+        if (n < 0) return n;
+        for (int i = 0; i < n; i++) {
+            if (t[i].stage != s) continue;
+            int rc = get_buf(g, &t[i]);
+            if (rc < 0) return rc;
+        }
+        int rc = agent_state_restore(a, train_actor, s);
+        if (rc < 0) return rc;
+    }
+    return 0;
 }

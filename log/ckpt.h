@@ -14,6 +14,15 @@
  * The helpers store flat byte blobs (env states), named int64 / double
  * scalars and strings as attributes, so what a checkpoint holds can be read
  * with h5dump. Functions return 0 or -1 with a message naming the file.
+ *
+ * An agent goes in a group of its own: ckpt_put_agent writes the agent's
+ * state table (agents/agent.h: agent_state_table), one 1-D dataset per
+ * buffer named as its entry, and each network as a subgroup through nets'
+ * weight I/O (nets/net_h5.h); ckpt_get_agent reads it back stage by stage.
+ * These two return 0 or a negative RQL_E* code with the message in
+ * rql_error().
+ *
+ * Files: ckpt.c. Depends on agents/ (the state table) and nets/ (net_h5).
  */
 #ifndef RQL_CKPT_H
 #define RQL_CKPT_H
@@ -21,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <hdf5.h>
+#include "agents/agent.h"
 
 #define CKPT_FORMAT "rql-checkpoint"
 #define CKPT_VERSION 1
@@ -49,5 +59,11 @@ int ckpt_put_f64(hid_t obj, const char *name, double v);
 int ckpt_get_f64(hid_t obj, const char *name, double *v);
 int ckpt_put_str(hid_t obj, const char *name, const char *s);
 char *ckpt_get_str(hid_t obj, const char *name);     /* malloc'd, NULL if absent */
+
+/* An agent and its training actor (NULL: none) in group g. Reading refuses
+ * a missing dataset or one of another size, naming it, and a state of a
+ * differently built agent (AGENT_EINVAL naming what differs). */
+int ckpt_put_agent(hid_t g, agent *a, agent_actor *train_actor);
+int ckpt_get_agent(hid_t g, agent *a, agent_actor *train_actor);
 
 #endif

@@ -411,6 +411,44 @@ void net_state_reset(const net *n, float *state, int B, const uint8_t *reset) {
     }
 }
 
+void net_state_hidden(const net *n, const float *state, int B, float *hidden, float *cell) {
+    for (int l = n->nlayers - 1; l >= 0; l--) {
+        const net_layer *L = &n->layers[l];
+        if (L->kind == LAYER_DENSE) continue;
+        const size_t S = (size_t)n->state_size, H = (size_t)L->units;
+        for (int b = 0; b < B; b++) {
+            const float *st = state + b * S + L->state_off;
+            memcpy(hidden + b * H, st, sizeof(float) * H);
+            if (cell && L->kind == LAYER_LSTM) memcpy(cell + b * H, st + H, sizeof(float) * H);
+        }
+        return;
+    }
+}
+
+/* Adds dL/dh0 (and dL/dc0) of rows b with rows[b] != 0 (all if NULL) into
+ * the learned initial state's gradient: dh [B rows, stride], dc likewise. */
+static void h0_grad_add(net *n, const net_layer *L, const float *dh, const float *dc, size_t stride, int B,
+                        const uint8_t *rows) {
+    const int H = L->units;
+    float *gh = n->grads + L->off_h0, *gc = L->kind == LAYER_LSTM ? n->grads + L->off_c0 : NULL;
+    for (int b = 0; b < B; b++) {
+        if (rows && !rows[b]) continue;
+        for (int j = 0; j < H; j++) {
+            gh[j] += dh[(size_t)b * stride + j];
+            if (gc) gc[j] += dc[(size_t)b * stride + j];
+        }
+    }
+}
+
+void net_state0_grad_accumulate(net *n, const float *dstate0, int B, const uint8_t *rows) {
+    for (int l = 0; l < n->nlayers; l++) {
+        const net_layer *L = &n->layers[l];
+        if (L->kind == LAYER_DENSE || !L->learn_h0) continue;
+        const float *d = dstate0 + L->state_off;
+        h0_grad_add(n, L, d, d + L->units, (size_t)n->state_size, B, rows);
+    }
+}
+
 /* state rows [B, S] <-> the layer's state block [B, H] (+ cell block) */
 static void state_get(const net *n, const net_layer *L, const float *state, float *h, float *c, int B) {
     size_t S = (size_t)n->state_size, bytes = sizeof(float) * L->units;
@@ -559,15 +597,7 @@ int net_backward(net *n, const float *dy, float *dstate0) {
         }
         if (L->kind == LAYER_DENSE) continue;
         if (dstate0) state_put(n, L, dstate0, w->dh, w->dc, B);
-        if (L->learn_h0 && !ws->state0_given) {
-            const int H = L->units;
-            float *gh = n->grads + L->off_h0, *gc = L->kind == LAYER_LSTM ? n->grads + L->off_c0 : NULL;
-            for (int b = 0; b < B; b++)
-                for (int j = 0; j < H; j++) {
-                    gh[j] += w->dh[(size_t)b * H + j];
-                    if (gc) gc[j] += w->dc[(size_t)b * H + j];
-                }
-        }
+        if (L->learn_h0 && !ws->state0_given) h0_grad_add(n, L, w->dh, w->dc, (size_t)L->units, B, NULL);
     }
     return 0;
 }

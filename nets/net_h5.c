@@ -7,11 +7,12 @@
  * gate orders of the recurrent layers, comma-joined: "ifgo", "rzn", "h");
  * each recurrent weight dataset carries its own gate_order too.
  * optim_save_h5 / optim_load_h5 do the same for an optimizer's moments, so
- * that HDF5 stays in this one file below experiments/.
+ * that HDF5 stays in this one file of nets/ (declared in net_h5.h).
  * Strings are variable-length UTF-8 as h5py writes them. HDF5's automatic
  * error printing is suspended around every call: library code never prints. */
 #include <stdio.h>
 #include <stdlib.h>
+#include "nets/net_h5.h"
 #include "nets/nets_internal.h"
 
 static const char *kind_str(layer_kind k) {

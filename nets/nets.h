@@ -3,7 +3,7 @@
  * A network is a stack of layers (dense, Elman rnn, lstm, gru) over ONE flat
  * float buffer of parameters, one of gradients (same layout) and one per
  * optimizer moment, so Adam, clipping, copying to a target network, checksums
- * and HDF5 I/O are each one loop over one buffer. Layers are views (offsets).
+ * and weight I/O are each one loop over one buffer. Layers are views (offsets).
  *
  * Data layout is batch-major, as in Keras / PyTorch batch_first:
  *   x  [B, T, in]    inputs of a sequence
@@ -32,7 +32,9 @@
  * do not depend on the thread count; do not raise it again.
  * Files: net.c (alloc, spec, init, state, forward/backward/step, target nets,
  * errors), dense.c, rnn.c, lstm.c, gru.c (kernels, forward and backward side
- * by side), optim.c, net_h5.c; nets_internal.h is private to the module.
+ * by side), optim.c; net_h5.c with its own header net_h5.h (weights and
+ * optimizer state in HDF5: the one place of nets that knows HDF5, so this
+ * header does not include it); nets_internal.h is private to the module.
  */
 #ifndef RQL_NETS_H
 #define RQL_NETS_H
@@ -41,7 +43,6 @@
 #include <stdint.h>
 #include <gsl/gsl_rng.h>
 #include "util/util.h"
-#include <hdf5.h>
 
 enum { NETS_OK = 0, NETS_EINVAL = -1, NETS_ENOMEM = -2, NETS_EIO = -3, NETS_ESHAPE = -4 };
 
@@ -125,6 +126,10 @@ int net_hidden_size(const net *n);             /* H of the last recurrent layer,
 /* Set the state rows where reset[b] != 0 (all rows if reset == NULL) to the
  * initial state: learned h0/c0 where enabled, zero otherwise. */
 void net_state_reset(const net *n, float *state, int B, const uint8_t *reset);
+/* The h (and, lstm only, c) of the last recurrent layer in B state rows:
+ * hidden [B, H] and cell [B, H] (cell NULL or a non-lstm layer: not written),
+ * H = net_hidden_size(). Nothing is written by a net without recurrence. */
+void net_state_hidden(const net *n, const float *state, int B, float *hidden, float *cell);
 
 /* Sequence forward, keeping activations for net_backward.
  *   x [B, T, in]; len [B] or NULL; state0 [B, S] or NULL (NULL: the initial
@@ -147,6 +152,12 @@ int net_forward(net *n, const float *x, const int *len, int B, int T,
  * (they were not used). Backward does not consume the forward: it may run
  * again (gradients add up), and net_step in between disturbs nothing. */
 int net_backward(net *n, const float *dy, float *dstate0);
+/* For a backward whose state0 was given: rows whose state0 was the learned
+ * initial state (net_state_reset) pass their dL/dstate0 on to it. Adds rows
+ * b with rows[b] != 0 (all rows if rows == NULL) of dstate0 [B, S] into the
+ * gradient of every learned h0 / c0, as net_backward does itself when no
+ * state0 was given. A net without learned initial state is left alone. */
+void net_state0_grad_accumulate(net *n, const float *dstate0, int B, const uint8_t *rows);
 void net_zero_grad(net *n);
 
 /* One step for acting: x [B, in], state [B, S] read and overwritten, y [B, out].
@@ -183,29 +194,5 @@ void optim_step(optim *o, float *p, const float *g);
 /* Scale g so that its global L2 norm is at most max_norm (if max_norm > 0);
  * returns the norm before clipping (torch.nn.utils.clip_grad_norm_). */
 float nets_clip_grad_norm(float *g, size_t n, float max_norm);
-
-/* ---- weights in HDF5 -------------------------------------------------------
- * One dataset per tensor in group g, named and shaped as in PyTorch, float32;
- * attributes on g: layer kinds, sizes and "gate_order" ("ifgo" / "rzn").
- * Loading refuses a group whose names or shapes differ from the network.
- * Attributes written: format "rql-net", input_size (int), layer_kinds
- * ("dense,lstm,dense"), layer_units (int[L]), layer_acts ("none,-,relu"),
- * learn_h0 (int[L]), gate_order (recurrent layers in order, comma-joined:
- * "ifgo" lstm, "rzn" gru, "h" rnn); each recurrent weight dataset also has a
- * gate_order attribute. Saving into a group that already holds the tensors
- * overwrites them in place (same shapes required). Loading checks every name
- * and shape first (NETS_ESHAPE names the tensor and both shapes; a dataset
- * the network lacks is refused too; sub-groups are ignored) and leaves the
- * network untouched when it refuses. */
-int net_save_h5(const net *n, hid_t g);
-int net_load_h5(net *n, hid_t g);
-
-/* Optimizer state for checkpoints, so that a resume continues bit-exactly:
- * datasets "m" and "v" [n] float32 (those the optimizer has), attributes
- * kind ("sgd" / "rmsprop" / "adam"), n, t (steps taken) and, for reading
- * only, the hyperparameters. Loading restores t, m and v (the
- * hyperparameters stay as configured) and refuses another kind or size. */
-int optim_save_h5(const optim *o, hid_t g);
-int optim_load_h5(optim *o, hid_t g);
 
 #endif

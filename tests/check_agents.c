@@ -4,7 +4,8 @@
  * lookahead), double-Q selection, the R2D2 stored state (the state BEFORE
  * the observation, Acme #259), hidden-state resets exactly at episode starts
  * for rows that end at different steps, save / load giving identical
- * continued training, determinism across thread counts, and learning: drqn
+ * continued training (through a checkpoint group, and by copying the state
+ * table buffer by buffer), determinism across thread counts, and learning: drqn
  * (LSTM, GRU) solves the T-maze, memoryless dqn and qtable stay at chance,
  * dqn with a window longer than the corridor solves it, dqn solves a fully
  * observable gridworld optimally. */
@@ -16,8 +17,9 @@
 #include <string.h>
 #include <gsl/gsl_rng.h>
 #include "agents/agent.h"
-#include "agents/agent_loop.h"
 #include "envs/env.h"
+#include "experiments/learn.h"
+#include "log/ckpt.h"
 
 /* ---- helpers ------------------------------------------------------------------- */
 static agent_cfg *cfg_of(const char *type, const char *const *kv) {
@@ -36,14 +38,15 @@ static env_spec *tmaze(int N) {
     return s;
 }
 
-static agent_loop_result run_on(const char *type, const char *const *kv, env_spec *s, int n_envs, uint64_t seed,
-                                long budget, long eval_every, int stop) {
+static learn_result run_on(const char *type, const char *const *kv, env_spec *s, int n_envs, uint64_t seed,
+                           long budget, long eval_every, int stop) {
     agent_cfg *c = cfg_of(type, kv);
-    agent_loop_opts o = {.max_env_steps = budget, .eval_every = eval_every, .eval_episodes = 100,
-                         .stop_when_solved = stop};
-    agent_loop_result r;
-    int rc = agent_loop_run(c, s, n_envs, seed, &o, &r);
-    ck_assert_msg(rc == 0, "%s seed %llu: %s", type, (unsigned long long)seed, rql_error());
+    learn_opts o = {.max_env_steps = budget, .eval_every = eval_every, .eval_episodes = 100,
+                    .stop_when_solved = stop};
+    learn_result r;
+    char err[512];
+    int rc = learn_run(c, s, n_envs, seed, &o, &r, err, sizeof err);
+    ck_assert_msg(rc == 0, "%s seed %llu: %s", type, (unsigned long long)seed, err);
     agent_cfg_free(c);
     return r;
 }
@@ -440,7 +443,7 @@ START_TEST(test_stored_state) {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_fapl_core(fapl, 1 << 20, 0);
     hid_t f = H5Fcreate("stored_state.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    ck_assert_int_eq(agent_save(a, ac, f), 0);
+    ck_assert_int_eq(ckpt_put_agent(f, a, ac), 0);
     hid_t d = H5Dopen2(f, "replay_states", H5P_DEFAULT);
     float *got = malloc(sizeof(float) * steps * 2 * S);
     ck_assert_int_ge(H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, got), 0);
@@ -487,6 +490,12 @@ static trace trace_of(agent *a, agent_actor *ac) {
     return (trace){n ? net_checksum(n) : 0, st.updates, ac->q[0]};
 }
 
+/* The original and the resumed agent of a resume check, with their envs. */
+static void free_two(agent *a, agent_actor *ac, env_vec *v, agent *b, agent_actor *bc, env_vec *v2) {
+    agent_actor_free(bc); agent_free(b); env_vec_free(v2);
+    agent_actor_free(ac); agent_free(a); env_vec_free(v);
+}
+
 static void check_resume(const char *type, const char *const *kv) {
     agent_cfg *c = cfg_of(type, kv);
     env_spec *s = tmaze(4);
@@ -501,7 +510,7 @@ static void check_resume(const char *type, const char *const *kv) {
     H5Pset_fapl_core(fapl, 1 << 22, 0);
     hid_t f = H5Fcreate("resume.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     hid_t g = H5Gcreate2(f, "agent", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    ck_assert_msg(agent_save(a, ac, g) == 0, "%s", rql_error());
+    ck_assert_msg(ckpt_put_agent(g, a, ac) == 0, "%s", rql_error());
     size_t eb = env_vec_state_bytes(v);
     void *es = malloc(eb);
     ck_assert_int_eq(env_vec_save_state(v, es), 0);
@@ -513,7 +522,7 @@ static void check_resume(const char *type, const char *const *kv) {
     agent *b = agent_alloc(c, v2->obs_size, v2->n_actions, N, 12345);
     agent_actor *bc = agent_actor_alloc(b, N);
     ck_assert_int_eq(env_vec_load_state(v2, es), 0);
-    ck_assert_msg(agent_load(b, bc, g) == 0, "%s", rql_error());
+    ck_assert_msg(ckpt_get_agent(g, b, bc) == 0, "%s", rql_error());
     steps(b, bc, v2, 120);
     trace t2 = trace_of(b, bc);
     ck_assert_msg(t1.sum == t2.sum, "%s: checksum %llx after resume, %llx without", type,
@@ -523,7 +532,7 @@ static void check_resume(const char *type, const char *const *kv) {
     /* a load into a differently built agent is refused, naming what differs */
     agent *w = agent_alloc(c, v->obs_size, v->n_actions, N + 1, 1);
     agent_actor *wc = agent_actor_alloc(w, N + 1);
-    ck_assert_int_eq(agent_load(w, wc, g), AGENT_EINVAL);
+    ck_assert_int_eq(ckpt_get_agent(g, w, wc), AGENT_EINVAL);
     ck_assert_ptr_nonnull(strstr(rql_error(), "n_envs"));
     agent_actor_free(wc);
     agent_free(w);
@@ -531,8 +540,7 @@ static void check_resume(const char *type, const char *const *kv) {
     H5Fclose(f);
     H5Pclose(fapl);
     free(es);
-    agent_actor_free(bc); agent_free(b); env_vec_free(v2);
-    agent_actor_free(ac); agent_free(a); env_vec_free(v);
+    free_two(a, ac, v, b, bc, v2);
     env_spec_free(s);
     agent_cfg_free(c);
 }
@@ -586,9 +594,9 @@ START_TEST(test_optimizers) {
         ck_assert_int_gt(t.updates, 10);
         sums[k] = t.sum;
         for (int j = 0; j < k; j++) ck_assert_msg(sums[j] != sums[k], "%s and %s trained alike", kinds[j], kinds[k]);
-        if (k == 0) ck_assert_msg(agent_save(a, ac, g) == 0, "%s", rql_error());
+        if (k == 0) ck_assert_msg(ckpt_put_agent(g, a, ac) == 0, "%s", rql_error());
         else {
-            ck_assert_int_lt(agent_load(a, ac, g), 0);
+            ck_assert_int_lt(ckpt_get_agent(g, a, ac), 0);
             char want[64];
             snprintf(want, sizeof want, "'%s_t' is missing", kinds[k]);
             ck_assert_msg(strstr(rql_error(), want), "%s", rql_error());
@@ -599,6 +607,88 @@ START_TEST(test_optimizers) {
     H5Fclose(f);
     H5Pclose(fapl);
     env_spec_free(s);
+}
+END_TEST
+
+/* The state table without HDF5: copying agent a's buffers stage by stage
+ * into a fresh agent b (another seed) makes b continue exactly as a does;
+ * every buffer has a distinct name; stage 0 refuses an agent built for
+ * another number of envs before anything changes. */
+static void copy_state(agent *a, agent_actor *ac, agent *b, agent_actor *bc) {
+    agent_buf ta[AGENT_STATE_MAX], tb[AGENT_STATE_MAX];
+    for (int st = 0; st < AGENT_STATE_STAGES; st++) {
+        int na = agent_state_table(a, ac, ta, AGENT_STATE_MAX), nb = agent_state_table(b, bc, tb, AGENT_STATE_MAX);
+        ck_assert_int_gt(na, 0);
+        ck_assert_int_eq(na, nb);
+        static const size_t esize[] = {[AGENT_BUF_U8] = 1, [AGENT_BUF_I32] = 4, [AGENT_BUF_I64] = 8,
+                                       [AGENT_BUF_F32] = 4, [AGENT_BUF_F64] = 8};
+        for (int i = 0; i < na; i++) {
+            for (int j = 0; j < i; j++) ck_assert_str_ne(ta[i].name, ta[j].name);
+            ck_assert_str_eq(ta[i].name, tb[i].name);
+            ck_assert_int_eq(ta[i].type, tb[i].type);
+            ck_assert_int_eq(ta[i].stage, tb[i].stage);
+            if (ta[i].stage != st) continue;
+            if (ta[i].type == AGENT_BUF_NET) {
+                ck_assert_int_eq(net_copy(tb[i].ptr, ta[i].ptr), 0);
+                continue;
+            }
+            ck_assert_msg(ta[i].count == tb[i].count, "%s: %zu vs %zu", ta[i].name, ta[i].count, tb[i].count);
+            memcpy(tb[i].ptr, ta[i].ptr, ta[i].count * esize[ta[i].type]);
+        }
+        ck_assert_msg(agent_state_restore(b, bc, st) == 0, "stage %d: %s", st, rql_error());
+    }
+}
+
+static void check_state_copy(const char *type, const char *const *kv) {
+    agent_cfg *c = cfg_of(type, kv);
+    env_spec *s = tmaze(4);
+    const int N = 4;
+    env_vec *v = env_vec_alloc(s, N, 3), *v2 = env_vec_alloc(s, N, 77);
+    agent *a = agent_alloc(c, v->obs_size, v->n_actions, N, 9), *b = agent_alloc(c, v->obs_size, v->n_actions, N, 5);
+    agent_actor *ac = agent_actor_alloc(a, N), *bc = agent_actor_alloc(b, N);
+    ck_assert_int_eq(env_vec_reset(v), 0);
+    steps(a, ac, v, 150);
+    size_t eb = env_vec_state_bytes(v);
+    void *es = malloc(eb);
+    ck_assert_int_eq(env_vec_save_state(v, es), 0);
+    ck_assert_int_eq(env_vec_load_state(v2, es), 0);
+    copy_state(a, ac, b, bc);
+    steps(a, ac, v, 120);
+    steps(b, bc, v2, 120);
+    trace t1 = trace_of(a, ac), t2 = trace_of(b, bc);
+    ck_assert_msg(t1.sum == t2.sum, "%s: checksum %llx after the copy, %llx without", type,
+                  (unsigned long long)t2.sum, (unsigned long long)t1.sum);
+    ck_assert_int_eq(t1.updates, t2.updates);
+    ck_assert_int_gt(t1.updates, 10);
+    ck_assert_float_eq(t1.q0, t2.q0);
+    /* stage 0 refuses another shape, naming it, and leaves the agent alone */
+    agent *w = agent_alloc(c, v->obs_size, v->n_actions, N + 1, 1);
+    agent_actor *wc = agent_actor_alloc(w, N + 1);
+    agent_buf ta[AGENT_STATE_MAX], tw[AGENT_STATE_MAX];
+    agent_state_table(a, ac, ta, AGENT_STATE_MAX);
+    agent_state_table(w, wc, tw, AGENT_STATE_MAX);
+    ck_assert_str_eq(tw[0].name, "agent_meta");
+    memcpy(tw[0].ptr, ta[0].ptr, tw[0].count * sizeof(int64_t));
+    uint64_t before = agent_net(w) ? net_checksum(agent_net(w)) : 0;
+    ck_assert_int_eq(agent_state_restore(w, wc, 0), AGENT_EINVAL);
+    ck_assert_ptr_nonnull(strstr(rql_error(), "n_envs"));
+    ck_assert(before == (agent_net(w) ? net_checksum(agent_net(w)) : 0));
+    agent_buf small[2];
+    ck_assert_int_eq(agent_state_table(a, ac, small, 2), AGENT_EINVAL);
+    agent_actor_free(wc); agent_free(w);
+    free(es);
+    free_two(a, ac, v, b, bc, v2);
+    env_spec_free(s);
+    agent_cfg_free(c);
+}
+
+START_TEST(test_state_table_copy) {
+    check_state_copy("drqn", (const char *const[]){"warmup", "100", "updates_per_step", "0.25", "batch", "8",
+                                                   "seq_mode", "chunk", "chunk", "4", "burn_in", "2", "state_init",
+                                                   "stored", "learn_h0", "1", NULL});
+    check_state_copy("dqn", (const char *const[]){"warmup", "100", "updates_per_step", "0.5", "k", "3", "optimizer",
+                                                  "sgd", "momentum", "0.9", NULL});
+    check_state_copy("qtable", (const char *const[]){"k", "2", "capacity", "16", NULL});   /* grows past 16 */
 }
 END_TEST
 
@@ -659,7 +749,7 @@ START_TEST(test_drqn_lstm_solves_tmaze) {
     int solved = 0;
     char log[256] = "";
     for (int seed = 0; seed < 10; seed++) {
-        agent_loop_result r = run_on("drqn", (const char *const[]){"cell", "lstm", NULL}, s, 16, (uint64_t)seed,
+        learn_result r = run_on("drqn", (const char *const[]){"cell", "lstm", NULL}, s, 16, (uint64_t)seed,
                                      TM_BUDGET, 1000, 1);
         solved += r.solved;
         if (!r.solved)
@@ -673,7 +763,7 @@ END_TEST
 /* GRU core: seeds 0-2 (10 of 10 seeds solve in rql bench memory). */
 START_TEST(test_drqn_gru_solves_tmaze) {
     env_spec *s = tmaze(10);
-    agent_loop_result r = run_on("drqn", (const char *const[]){"cell", "gru", NULL}, s, 16, (uint64_t)_i,
+    learn_result r = run_on("drqn", (const char *const[]){"cell", "gru", NULL}, s, 16, (uint64_t)_i,
                                  TM_BUDGET, 1000, 1);
     ck_assert_msg(r.solved, "drqn gru seed %d: success %.2f after %ld steps", _i, r.final_success, r.env_steps);
     env_spec_free(s);
@@ -687,7 +777,7 @@ START_TEST(test_drqn_chunks_stored_state_solve) {
     env_spec *s = tmaze(10);
     const char *burn[2] = {"0", "4"};
     for (int i = 0; i < 2; i++) {
-        agent_loop_result r = run_on("drqn", (const char *const[]){"seq_mode", "chunk", "chunk", "8", "state_init",
+        learn_result r = run_on("drqn", (const char *const[]){"seq_mode", "chunk", "chunk", "8", "state_init",
                                                                    "stored", "burn_in", burn[i], NULL},
                                      s, 16, 0, TM_BUDGET, 1000, 1);
         ck_assert_msg(r.solved, "drqn chunks, stored state, burn-in %s: success %.2f", burn[i], r.final_success);
@@ -702,7 +792,7 @@ START_TEST(test_memoryless_at_chance) {
     env_spec *s = tmaze(10);
     const char *types[2] = {"dqn", "qtable"};
     for (int t = 0; t < 2; t++) {
-        agent_loop_result r = run_on(types[t], (const char *const[]){"k", "1", NULL}, s, 16, 1, TM_BUDGET, 0, 0);
+        learn_result r = run_on(types[t], (const char *const[]){"k", "1", NULL}, s, 16, 1, TM_BUDGET, 0, 0);
         ck_assert_msg(r.final_success >= 0.35 && r.final_success <= 0.65, "%s k=1: success %.2f", types[t],
                       r.final_success);
         /* it did learn the corridor: it reaches the junction and takes an arm */
@@ -715,7 +805,7 @@ END_TEST
 /* A window longer than the corridor holds the sign at the junction. */
 START_TEST(test_dqn_window_solves_short_tmaze) {
     env_spec *s = tmaze(4);
-    agent_loop_result r = run_on("dqn", (const char *const[]){"k", "7", NULL}, s, 16, 0, TM_BUDGET, 1000, 1);
+    learn_result r = run_on("dqn", (const char *const[]){"k", "7", NULL}, s, 16, 0, TM_BUDGET, 1000, 1);
     ck_assert_msg(r.solved, "dqn k=7 on N=4: success %.2f", r.final_success);
     env_spec_free(s);
 }
@@ -727,7 +817,7 @@ START_TEST(test_dqn_gridworld_optimal) {
     env_spec *s = env_spec_alloc("gridworld");
     ck_assert_int_eq(env_spec_set(s, "map", "open_room"), 0);
     ck_assert_int_eq(env_spec_set(s, "reward_step", "-0.01"), 0);
-    agent_loop_result r = run_on("dqn", (const char *const[]){"k", "1", NULL}, s, 16, 0, 30000, 0, 0);
+    learn_result r = run_on("dqn", (const char *const[]){"k", "1", NULL}, s, 16, 0, 30000, 0, 0);
     ck_assert_msg(fabs(r.final_return - 0.89) < 1e-4, "dqn k=1 open_room: return %.4f (optimal 0.89)",
                   r.final_return);
     ck_assert_float_eq(r.final_success, 1.0);
@@ -757,6 +847,7 @@ int main(void) {
     tcase_add_test(io, test_resume_drqn);
     tcase_add_test(io, test_resume_dqn_qtable);
     tcase_add_test(io, test_optimizers);
+    tcase_add_test(io, test_state_table_copy);
     tcase_add_test(io, test_determinism);
     tcase_set_timeout(io, 120);
     suite_add_tcase(s, io);

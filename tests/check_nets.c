@@ -14,6 +14,7 @@
 #include <gsl/gsl_rng.h>
 #include "nets/nets.h"
 #include "nets/nets_internal.h"
+#include "nets/net_h5.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
 static net *make_net(const char *spec, int in, int max_batch, int max_time, unsigned long seed) {
@@ -302,6 +303,86 @@ START_TEST(state0_overrides_h0) {
     ck_assert_int_eq(net_backward(n, dy, NULL), 0);
     for (int j = 0; j < 3; j++)
         ck_assert_msg(fabsf(n->grads[L->off_h0 + j] - (ds0[j] + ds0[3 + j])) < 1e-6f, "h0[%d]", j);
+    gsl_rng_free(r);
+    net_free(n);
+}
+END_TEST
+
+/* net_state0_grad_accumulate: rows whose given state0 was the learned h0
+ * pass dL/dstate0 on to h0 / c0 of every learned layer, and for all rows it
+ * gives what a backward without state0 gives; net_state_hidden reads the
+ * last recurrent layer's h and c out of state rows. */
+START_TEST(state0_grad_accumulate) {
+    const int B = 3, T = 4, in = 2;
+    net *n = make_net("dense:3:tanh,lstm:4:h0,gru:3:h0,dense:2", in, B, T, 6);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 6);
+    fill_uniform(n->params, n->nparams, 0.5, r);
+    const int S = net_state_size(n);
+    ck_assert_int_eq(S, 4 + 4 + 3);
+    float x[3 * 4 * 2], y[3 * 2], dy[3 * 2], s0[3 * 11], ds0[3 * 11];
+    fill_uniform(x, sizeof x / sizeof *x, 1.0, r);
+    fill_uniform(dy, sizeof dy / sizeof *dy, 1.0, r);
+    net_state_reset(n, s0, B, NULL);
+    ck_assert_int_eq(net_forward(n, x, NULL, B, T, s0, 0, y, NULL), 0);
+    net_zero_grad(n);
+    ck_assert_int_eq(net_backward(n, dy, ds0), 0);
+    const net_layer *lstm = &n->layers[1], *gru = &n->layers[2];
+    const uint8_t rows[3] = {1, 0, 1};
+    net_state0_grad_accumulate(n, ds0, B, rows);
+    for (int j = 0; j < 4; j++) {
+        float h = ds0[lstm->state_off + j] + ds0[2 * S + lstm->state_off + j];
+        float c = ds0[lstm->state_off + 4 + j] + ds0[2 * S + lstm->state_off + 4 + j];
+        ck_assert_msg(n->grads[lstm->off_h0 + j] == h, "lstm h0[%d]: %g, want %g", j, n->grads[lstm->off_h0 + j], h);
+        ck_assert_msg(n->grads[lstm->off_c0 + j] == c, "lstm c0[%d]: %g, want %g", j, n->grads[lstm->off_c0 + j], c);
+    }
+    for (int j = 0; j < 3; j++) {
+        float h = ds0[gru->state_off + j] + ds0[2 * S + gru->state_off + j];
+        ck_assert_msg(n->grads[gru->off_h0 + j] == h, "gru h0[%d]: %g, want %g", j, n->grads[gru->off_h0 + j], h);
+    }
+    /* all rows: the gradient a backward without state0 leaves in h0 / c0 */
+    float *g = malloc(sizeof(float) * n->nparams);
+    net_zero_grad(n);
+    ck_assert_int_eq(net_backward(n, dy, ds0), 0);
+    net_state0_grad_accumulate(n, ds0, B, NULL);
+    memcpy(g, n->grads, sizeof(float) * n->nparams);
+    ck_assert_int_eq(net_forward(n, x, NULL, B, T, NULL, 0, y, NULL), 0);
+    net_zero_grad(n);
+    ck_assert_int_eq(net_backward(n, dy, NULL), 0);
+    int nonzero = 0;
+    for (size_t k = 0; k < n->nparams; k++) {
+        ck_assert_msg(fabsf(g[k] - n->grads[k]) <= 1e-6f * (1 + fabsf(g[k])), "grad %zu: %g vs %g", k, g[k],
+                      n->grads[k]);
+        nonzero += k >= lstm->off_h0 && k < lstm->off_h0 + 4 && g[k] != 0.0f;
+    }
+    ck_assert_int_gt(nonzero, 0);
+    /* a net without learned state is left alone */
+    net *d = make_net("lstm:2", in, 1, 1, 1);
+    float dd[4] = {1, 2, 3, 4};
+    net_zero_grad(d);
+    net_state0_grad_accumulate(d, dd, 1, NULL);
+    for (size_t k = 0; k < d->nparams; k++) ck_assert(d->grads[k] == 0.0f);
+    net_free(d);
+    /* net_state_hidden: the last recurrent layer (gru: no cell) */
+    float st[2 * 11], hid[2 * 3], cell[2 * 3] = {-7, -7, -7, -7, -7, -7};
+    for (int k = 0; k < 22; k++) st[k] = (float)k;
+    net_state_hidden(n, st, 2, hid, cell);
+    for (int b = 0; b < 2; b++)
+        for (int j = 0; j < 3; j++) {
+            ck_assert(hid[b * 3 + j] == st[b * 11 + 8 + j]);
+            ck_assert(cell[b * 3 + j] == -7);
+        }
+    net *m = make_net("gru:2,lstm:3,dense:2", in, 2, 1, 1);
+    float st2[2 * 8], h2[2 * 3], c2[2 * 3];
+    for (int k = 0; k < 16; k++) st2[k] = (float)k;
+    net_state_hidden(m, st2, 2, h2, c2);
+    for (int b = 0; b < 2; b++)
+        for (int j = 0; j < 3; j++) {
+            ck_assert(h2[b * 3 + j] == st2[b * 8 + 2 + j]);
+            ck_assert(c2[b * 3 + j] == st2[b * 8 + 5 + j]);
+        }
+    net_free(m);
+    free(g);
     gsl_rng_free(r);
     net_free(n);
 }
@@ -822,6 +903,7 @@ int main(void) {
     tcase_add_test(tm, masked_rows);
     tcase_add_test(tm, state_reset);
     tcase_add_test(tm, state0_overrides_h0);
+    tcase_add_test(tm, state0_grad_accumulate);
     tcase_add_test(tm, backward_accumulates);
     tcase_add_test(tm, opt_sgd);
     tcase_add_test(tm, opt_rmsprop);

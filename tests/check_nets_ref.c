@@ -23,8 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <hdf5.h>
-#include "nets/nets.h"
+#include "nets/net_h5.h"
 
 #ifndef REF_FILE
 #define REF_FILE "tests/data/torch_ref.h5"
