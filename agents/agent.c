@@ -54,10 +54,14 @@ static const param_desc dqn_params[] = {
     EXPLORE("20000"),
 };
 static const param_desc drqn_params[] = {
-    {"cell", PARAM_STR, "lstm", 0, 0, "lstm|gru|rnn: the recurrent core", "lstm|gru|rnn"},
+    {"cell", PARAM_STR, "lstm", 0, 0, "lstm|gru|rnn|peephole|mingru|lru: the recurrent core",
+     "lstm|gru|rnn|peephole|mingru|lru"},
     {"hidden", PARAM_INT, "32", 1, 4096, "units of the recurrent core", NULL},
     {"encoder", PARAM_INT, "0", 0, 4096, "units of a dense relu encoder before the core (0: none)", NULL},
     {"learn_h0", PARAM_BOOL, "0", 0, 1, "the initial state (h0, c0) is a learned parameter", NULL},
+    {"chrono", PARAM_INT, "0", 0, 1e6,
+     "chrono init (Tallec & Ollivier 2018) for memories up to T steps: keep-gate biases ~ log U(1, T-1) "
+     "(lstm forget, input = minus it; gru z); 0: off (lstm forget bias 1)", NULL},
     {"seq_mode", PARAM_STR, "episode", 0, 0, "episode|chunk: replay whole episodes or chunks of `chunk` steps",
      "episode|chunk"},
     {"chunk", PARAM_INT, "16", 1, 4096, "train steps of a replayed chunk (seq_mode chunk)", NULL},
@@ -154,7 +158,9 @@ static void parse_params(const agent_cfg *c, agent_params *p) {
     p->layers = (int)param_num(ps, "layers");
     p->encoder = (int)param_num(ps, "encoder");
     p->learn_h0 = (int)param_num(ps, "learn_h0");
-    static const layer_kind cells[] = {LAYER_LSTM, LAYER_GRU, LAYER_RNN};      /* "lstm|gru|rnn" */
+    p->chrono = (long)param_num(ps, "chrono");
+    static const layer_kind cells[] = {LAYER_LSTM, LAYER_GRU, LAYER_RNN,       /* "lstm|gru|rnn|peephole|mingru|lru" */
+                                       LAYER_PEEPHOLE, LAYER_MINGRU, LAYER_LRU};
     p->cell = cells[param_choice(ps, "cell") > 0 ? param_choice(ps, "cell") : 0];
     p->k = p->type == AGENT_DRQN ? 1 : (int)param_num(ps, "k");
     p->lr = (float)param_num(ps, "lr");
@@ -290,8 +296,8 @@ agent_actor *agent_actor_alloc(agent *a, int n) {
         pv->state = calloc(N * S, sizeof(float));
         pv->before = calloc(N * S, sizeof(float));
         ac->hidden = calloc(N * a->H, sizeof(float));
-        if (a->p.cell == LAYER_LSTM) ac->cell = calloc(N * a->H, sizeof(float));
-        if (!pv->state || !pv->before || !ac->hidden || (a->p.cell == LAYER_LSTM && !ac->cell)) goto nomem;
+        if (layer_has_cell(a->p.cell)) ac->cell = calloc(N * a->H, sizeof(float));
+        if (!pv->state || !pv->before || !ac->hidden || (layer_has_cell(a->p.cell) && !ac->cell)) goto nomem;
         net_state_reset(a->online, pv->state, n, NULL);
     } else {
         pv->win = calloc(N * kd, sizeof(float));

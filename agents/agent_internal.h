@@ -29,6 +29,7 @@ typedef struct {
     int type;
     /* networks */
     int hidden, layers, encoder, learn_h0;
+    long chrono;                    /* drqn: chrono init for memories of this many steps (0: off) */
     layer_kind cell;
     int k;                          /* window (qtable, dqn) */
     /* learning */

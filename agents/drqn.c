@@ -28,6 +28,62 @@ static inline size_t rcell(const agent_replay *r, long u, int row) {
     return (size_t)(u % r->nslots) * r->n + row;
 }
 
+/* Rejection tries per batch row before the sampler indexes the episode
+ * starts instead. With starts one in q cells, a row needs q tries on
+ * average and more than SAMPLE_TRIES with probability (1 - 1/q)^SAMPLE_TRIES:
+ * below 1e-8 for episodes up to 200 steps, so every existing config draws
+ * exactly what the plain rejection sampler drew. */
+#define SAMPLE_TRIES 4096
+
+static int sample_uniform(agent *a) {
+    const agent_replay *r = a->rp;
+    const agent_params *p = &a->p;
+    long lo = agent_replay_lo(r), span = r->head - lo;
+    int max_train = p->seq_mode == SEQ_CHUNK ? p->chunk : p->max_len;
+    /* The episode starts held, as cell numbers (u - lo) * n + row: built
+     * only when a row's rejection tries all missed (starts are rare, or
+     * there are none), once per call. */
+    long *starts = NULL, nstarts = -1;
+    int rc = 0;
+    for (int b = 0; b < p->batch && !rc; b++) {
+        long u = 0;
+        int row = 0, found = p->seq_mode == SEQ_CHUNK;
+        /* episode mode: uniform over the episode starts held, by rejection
+         * (a start is one step in the episode length, so this is cheap) */
+        for (int tries = 0; nstarts != 0 && tries < (found ? 1 : SAMPLE_TRIES); tries++) {
+            u = lo + (long)gsl_rng_uniform_int(a->rng, (unsigned long)span);
+            row = (int)gsl_rng_uniform_int(a->rng, (unsigned long)r->n);
+            if (found || (r->flags[rcell(r, u, row)] & REPLAY_START)) { found = 1; break; }
+        }
+        if (!found && nstarts < 0) {
+            /* still uniform over the starts: a row that reaches this point
+             * draws one of them with equal probability */
+            size_t cells = (size_t)span * (size_t)r->n;
+            starts = malloc((cells ? cells : 1) * sizeof *starts);
+            if (!starts) { rc = rql_set_error(AGENT_ENOMEM, "drqn: out of memory indexing %zu replay cells", cells); break; }
+            nstarts = 0;
+            for (long v = lo; v < r->head; v++)
+                for (int k = 0; k < r->n; k++)
+                    if (r->flags[rcell(r, v, k)] & REPLAY_START) starts[nstarts++] = (v - lo) * r->n + k;
+        }
+        if (!found && nstarts > 0) {
+            long c = starts[gsl_rng_uniform_int(a->rng, (unsigned long)nstarts)];
+            u = lo + c / r->n;
+            row = (int)(c % r->n);
+        } else if (!found) {
+            /* no start held at all (one episode longer than the replay):
+             * a uniform cell serves as a chunk start with the state_init
+             * start state */
+            u = lo + (long)gsl_rng_uniform_int(a->rng, (unsigned long)span);
+            row = (int)gsl_rng_uniform_int(a->rng, (unsigned long)r->n);
+        }
+        if (agent_replay_plan(r, u, row, max_train, p->burn_in, p->n_step, &a->seqs[b]) < 0)
+            rc = rql_set_error(AGENT_EINVAL, "drqn: cannot plan a sequence at slot %ld row %d", u, row);
+    }
+    free(starts);
+    return rc;
+}
+
 /* Enters the cells of the slots written since the last sync into the sum
  * tree: a cell that may start a sequence (every step in chunk mode, an
  * episode start in episode mode) at the largest priority so far, any other
@@ -47,50 +103,33 @@ static int prio_sync(agent *a) {
 }
 
 int drqn_sample(agent *a) {
+    if (!a->prio) return sample_uniform(a);
     const agent_replay *r = a->rp;
     const agent_params *p = &a->p;
-    long lo = agent_replay_lo(r), span = r->head - lo;
     int max_train = p->seq_mode == SEQ_CHUNK ? p->chunk : p->max_len;
-    if (a->prio) {
-        int rc = prio_sync(a);
-        if (rc < 0) return rc;
+    int rc = prio_sync(a);
+    if (rc < 0) return rc;
+    if (!(sumtree_total(a->prio->tree) > 0)) {
+        /* no cell may start a sequence (no episode start held): uniform,
+         * unweighted */
+        for (int b = 0; b < p->batch; b++) {
+            a->leaf[b] = -1;
+            a->isw[b] = 1.0f;
+        }
+        return sample_uniform(a);
     }
+    long lo = agent_replay_lo(r);
     for (int b = 0; b < p->batch; b++) {
-        long u = 0;
-        int row = 0;
-        if (a->prio) {
-            /* a leaf is a cell (slot, row); its slot holds the one step u of
-             * [lo, head) with u % nslots == slot */
-            long leaf = r2d2_prio_sample(a->prio, gsl_rng_uniform(a->rng), &a->prob[b]);
-            a->leaf[b] = leaf;
-            if (leaf >= 0) {
-                long slot = leaf / r->n;
-                row = (int)(leaf % r->n);
-                u = lo + ((slot - lo % r->nslots) + r->nslots) % r->nslots;
-                if (agent_replay_plan(r, u, row, max_train, p->burn_in, p->n_step, &a->seqs[b]) < 0)
-                    return rql_set_error(AGENT_EINVAL, "drqn: cannot plan a sequence at slot %ld row %d", u, row);
-                continue;
-            }
-            /* every leaf 0 (no episode start held): uniform, as below */
-        }
-        /* episode mode: uniform over the episode starts held, by rejection
-         * (a start is one step in the episode length, so this is cheap); if
-         * no start is held at all (one episode longer than the replay), the
-         * last draw serves as a chunk start with the state_init start state */
-        for (int tries = 0; tries < 1000000; tries++) {
-            u = lo + (long)gsl_rng_uniform_int(a->rng, (unsigned long)span);
-            row = (int)gsl_rng_uniform_int(a->rng, (unsigned long)r->n);
-            if (p->seq_mode == SEQ_CHUNK || (r->flags[rcell(r, u, row)] & REPLAY_START)) break;
-        }
+        /* a leaf is a cell (slot, row); its slot holds the one step u of
+         * [lo, head) with u % nslots == slot */
+        long leaf = r2d2_prio_sample(a->prio, gsl_rng_uniform(a->rng), &a->prob[b]);
+        a->leaf[b] = leaf;
+        long slot = leaf / r->n, u = lo + ((slot - lo % r->nslots) + r->nslots) % r->nslots;
+        int row = (int)(leaf % r->n);
         if (agent_replay_plan(r, u, row, max_train, p->burn_in, p->n_step, &a->seqs[b]) < 0)
             return rql_set_error(AGENT_EINVAL, "drqn: cannot plan a sequence at slot %ld row %d", u, row);
     }
-    if (a->prio) {
-        if (a->leaf[0] >= 0)
-            r2d2_is_weights(a->prob, p->batch, r2d2_beta_at(p->prio_beta, p->prio_beta_steps, a->env_steps), a->isw);
-        else
-            for (int b = 0; b < p->batch; b++) a->isw[b] = 1.0f;
-    }
+    r2d2_is_weights(a->prob, p->batch, r2d2_beta_at(p->prio_beta, p->prio_beta_steps, a->env_steps), a->isw);
     return 0;
 }
 

@@ -39,6 +39,25 @@ int td_apply_grads(agent *a) {
     return 0;
 }
 
+/* Chrono initialisation (Tallec & Ollivier 2018, "Can recurrent neural
+ * networks warp time?"): the bias of the gate that keeps the state is drawn
+ * per unit as log U(1, T - 1), so the units' characteristic forgetting times
+ * spread up to T steps and a gradient reaches back that far from the start.
+ * LSTM: forget bias b_f, input bias -b_f; GRU (PyTorch's h' = (1 - z) n + z h):
+ * the z bias. In bias_ih (bias_hh stays 0), as net_init puts the forget 1. */
+static void chrono_init(net *n, int layer, long T, gsl_rng *r) {
+    const net_layer *L = &n->layers[layer];
+    if (L->kind != LAYER_LSTM && L->kind != LAYER_GRU) return;
+    int H = L->units;
+    float *b = n->params + L->off_b_ih;
+    double hi = T > 2 ? (double)(T - 1) : 1.0 + 1e-6;
+    for (int j = 0; j < H; j++) {
+        float v = (float)log(1.0 + (hi - 1.0) * gsl_rng_uniform(r));
+        b[H + j] = v;                                 /* lstm gates i, f, g, o; gru r, z, n */
+        if (L->kind == LAYER_LSTM) b[j] = -v;
+    }
+}
+
 static int build_nets(agent *a, const layer_spec *ls, int nl) {
     const agent_params *p = &a->p;
     int B = p->batch > a->n_envs ? p->batch : a->n_envs;
@@ -48,8 +67,11 @@ static int build_nets(agent *a, const layer_spec *ls, int nl) {
     if (!a->online || !a->target)
         return rql_set_error(AGENT_ENOMEM, "cannot build the %s network (%d inputs, batch %d x %d steps): %s",
                                a->type_name, a->in, B, T, rql_error());
-    if (net_init(a->online, a->rng) < 0 || net_copy(a->target, a->online) < 0)
+    if (net_init(a->online, a->rng) < 0)
         return rql_set_error(AGENT_EINVAL, "network init: %s", rql_error());
+    for (int l = 0; p->chrono > 0 && l < nl; l++)
+        if (ls[l].kind != LAYER_DENSE) chrono_init(a->online, l, p->chrono, a->rng);
+    if (net_copy(a->target, a->online) < 0) return rql_set_error(AGENT_EINVAL, "network init: %s", rql_error());
     a->S = net_state_size(a->online);
     a->H = net_hidden_size(a->online);
     a->opt = optim_alloc(p->optimizer, a->online->nparams, p->lr);

@@ -28,6 +28,11 @@ static const bench_case cases[] = {
     {"gridworld four_rooms ego 5x5", "gridworld", {"map", "four_rooms", "view", "ego", NULL}},
     {"memory_room length=5", "memory_room", {"length", "5", NULL}},
     {"sum length=5 modulo=10", "sum", {NULL}},
+    {"repeat_first easy", "repeat_first", {NULL}},
+    {"count_recall easy", "count_recall", {NULL}},
+    {"concentration easy", "concentration", {NULL}},
+    {"minesweeper easy prev_action", "minesweeper", {"prev_action", "true", NULL}},
+    {"stateless_cartpole easy", "stateless_cartpole", {NULL}},
 };
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))
 #define ACT_ROWS 64

@@ -45,7 +45,7 @@ static double thread_cpu_s(void) {
 }
 
 static void usage(void) {
-    printf("usage: rql bench memory [--agents drqn,dqn] (also drqn-gru, drqn-rnn, qtable) [--lengths 10,20,50,100] [--seeds S] [--seed0 K]\n"
+    printf("usage: rql bench memory [--agents drqn,dqn] (also drqn-CELL for every core: drqn-gru, drqn-lru, ...; qtable) [--lengths 10,20,50,100] [--seeds S] [--seed0 K]\n"
            "                        [--budget STEPS] [--n-envs N] [--eval-every STEPS] [--set AGENT.KEY=VALUE]...\n"
            "                        [--r2d2] [--no-wall]\n"
            "  lengths 1 .. 1000 (e.g. --lengths 100,200,500,1000)\n"

@@ -18,7 +18,20 @@
  * overhead the benchmark exposes. The reference is cblas_sgemm on 512^3
  * (268 MFLOP, at the kernel's peak) in the same run; both on one OpenBLAS
  * thread. The update's time is the median (and best) of about one second of
- * updates after a warm-up. */
+ * updates after a warm-up.
+ *
+ * --cell takes every recurrent kind; the FLOPs counted are then the matrix
+ * products of that cell (G = 4 lstm / peephole, 3 gru, 1 rnn):
+ *   rnn-like  forward  2N (I*D + D*G*H + H*G*H + H*A)
+ *             backward 2N (I*D + 2 D*G*H + 2 H*G*H + 2 H*A)
+ *   mingru    forward  2N (I*D + D*2H + H*A)            (no recurrent product)
+ *             backward 2N (I*D + 2 D*2H + 2 H*A)
+ *   lru       forward  2N (I*D + D*2H + 2 H*H + D*H + H*A)   (B x, Re(C h), D x)
+ *             backward 2N (I*D + 2 D*2H + 4 H*H + 2 D*H + 2 H*A)
+ *
+ * rql bench cells: the same update for every cell at H = 64 and T = 32 and
+ * 512 (batch 32), in one table with each cell's time relative to the
+ * LSTM's: the scan cells (mingru, lru) have no matrix product per step. */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +81,149 @@ static int arg_int(const char *flag, const char *v, int lo, int *out) {
     return 0;
 }
 
+/* FLOPs of one update's matrix products, forward and backward (above). */
+static void update_flops(const char *cell, double N, double In, double D, double H, double A,
+                         double *fwd, double *bwd) {
+    if (!strcmp(cell, "mingru")) {
+        *fwd = 2 * N * (In * D + D * 2 * H + H * A);
+        *bwd = 2 * N * (In * D + 2 * D * 2 * H + 2 * H * A);
+    } else if (!strcmp(cell, "lru")) {
+        *fwd = 2 * N * (In * D + D * 2 * H + 2 * H * H + D * H + H * A);
+        *bwd = 2 * N * (In * D + 2 * D * 2 * H + 4 * H * H + 2 * D * H + 2 * H * A);
+    } else {
+        double G = !strcmp(cell, "lstm") || !strcmp(cell, "peephole") ? 4 : !strcmp(cell, "gru") ? 3 : 1;
+        *fwd = 2 * N * (In * D + D * G * H + H * G * H + H * A);
+        *bwd = 2 * N * (In * D + 2.0 * D * G * H + 2.0 * H * G * H + 2.0 * H * A);
+    }
+}
+
+static int is_cell(const char *v) {
+    for (int k = LAYER_RNN; v && k <= LAYER_LRU; k++)
+        if (!strcmp(v, layer_kind_str((layer_kind)k))) return 1;
+    return 0;
+}
+
+/* cpu_med: median thread CPU time of an update (CLOCK_THREAD_CPUTIME_ID):
+ * on a machine shared with other jobs it leaves out the time the thread
+ * waited for a core, which wall-clock time does not. */
+typedef struct { double med, best, cpu_med, part[3], fwd, bwd; size_t nparams; } update_timing;
+
+static double thread_cpu_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Times the update of dense(D) -> cell(H) -> dense(A) on B x T; reps 0:
+ * about one second of updates. Returns 0 or -1 (message in rql_error). */
+static int time_update(const char *cell, int B, int T, int In, int D, int H, int A, int reps,
+                       double seconds, update_timing *out) {
+    char spec[96];
+    snprintf(spec, sizeof spec, "dense:%d,%s:%d,dense:%d", D, cell, H, A);
+    layer_spec ls[3];
+    int nl = net_parse_spec(spec, ls, 3);
+    net *n = nl == 3 ? net_alloc(In, ls, nl, B, T) : NULL;
+    optim *o = n ? optim_alloc(OPT_ADAM, n->nparams, 1e-3f) : NULL;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    float *x = malloc(sizeof(float) * B * T * In), *y = malloc(sizeof(float) * B * T * A);
+    float *dy = malloc(sizeof(float) * B * T * A);
+    double *dt = NULL;
+    int rc = -1;
+    if (!n || !o || !r || !x || !y || !dy || net_init(n, r)) goto out;
+    for (int k = 0; k < B * T * In; k++) x[k] = (float)(2.0 * gsl_rng_uniform(r) - 1.0);
+    for (int k = 0; k < B * T * A; k++) dy[k] = (float)(1e-2 * (2.0 * gsl_rng_uniform(r) - 1.0));
+    update_flops(cell, (double)B * T, In, D, H, A, &out->fwd, &out->bwd);
+    out->nparams = n->nparams;
+    /* warm up, then size the run to about `seconds` */
+    int bad = 0, warm = 0;
+    double t0 = rql_now_s();
+    while (warm < 5 || rql_now_s() - t0 < 0.2 * seconds) {
+        net_zero_grad(n);
+        bad |= net_forward(n, x, NULL, B, T, NULL, 1, y, NULL);
+        bad |= net_backward(n, dy, NULL);
+        optim_step(o, n->params, n->grads);
+        warm++;
+    }
+    double per = (rql_now_s() - t0) / warm;
+    if (!reps) reps = (int)(seconds / per) < 20 ? 20 : (int)(seconds / per);
+    dt = malloc(sizeof(double) * 2 * reps);
+    if (!dt) goto out;
+    double *ct = dt + reps;
+    /* the parts, best of the run, to show where the time goes */
+    out->part[0] = out->part[1] = out->part[2] = 1e30;
+    for (int k = 0; k < reps; k++) {
+        double s = rql_now_s(), c0 = thread_cpu_s();
+        net_zero_grad(n);
+        bad |= net_forward(n, x, NULL, B, T, NULL, 1, y, NULL);
+        double s1 = rql_now_s();
+        bad |= net_backward(n, dy, NULL);
+        double s2 = rql_now_s();
+        optim_step(o, n->params, n->grads);
+        double s3 = rql_now_s();
+        dt[k] = s3 - s;
+        ct[k] = thread_cpu_s() - c0;
+        if (s1 - s < out->part[0]) out->part[0] = s1 - s;
+        if (s2 - s1 < out->part[1]) out->part[1] = s2 - s1;
+        if (s3 - s2 < out->part[2]) out->part[2] = s3 - s2;
+    }
+    if (bad) goto out;
+    qsort(dt, reps, sizeof *dt, cmp_double);
+    qsort(ct, reps, sizeof *ct, cmp_double);
+    out->med = dt[reps / 2];
+    out->best = dt[0];
+    out->cpu_med = ct[reps / 2];
+    rc = 0;
+out:
+    free(dt); net_free(n); optim_free(o); gsl_rng_free(r); free(x); free(y); free(dy);
+    return rc;
+}
+
+int bench_cells(int argc, char **argv) {
+    int B = 32, H = 64;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int rc = 0;
+        if (!strcmp(a, "--batch")) rc = arg_int(a, v, 1, &B), i++;
+        else if (!strcmp(a, "--hidden")) rc = arg_int(a, v, 1, &H), i++;
+        else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            printf("usage: rql bench cells [--batch 32] [--hidden 64]\n"
+                   "Times one training update (forward, BPTT, Adam) of dense(8) -> CELL(H) -> dense(4)\n"
+                   "for every cell at T = 32 and T = 512, on one thread, with GFLOP/s and the\n"
+                   "time relative to the LSTM's.\n");
+            return 0;
+        } else {
+            fprintf(stderr, "rql bench cells: unknown or incomplete option \"%s\" (see --help)\n", a);
+            return 2;
+        }
+        if (rc) return 2;
+    }
+    openblas_set_num_threads(1);
+    static const char *cells[] = {"lstm", "gru", "rnn", "peephole", "mingru", "lru"};
+    static const int Ts[] = {32, 512};
+    printf("cells: one update of dense(8) -> CELL(%d) -> dense(4), batch %d, one thread (medians of ~1 s);\n"
+           "  cpu ms: the thread's CPU time (what the ratios use: it leaves out waits for a core on a\n"
+           "  shared machine), wall ms beside it\n", H, B);
+    printf("  %-9s %5s %9s %9s %10s %9s %10s %8s\n", "cell", "T", "cpu ms", "wall ms", "MFLOP", "GFLOP/s",
+           "params", "vs lstm");
+    for (size_t ti = 0; ti < sizeof Ts / sizeof *Ts; ti++) {
+        double lstm_ms = 0;
+        for (size_t c = 0; c < sizeof cells / sizeof *cells; c++) {
+            update_timing u;
+            if (time_update(cells[c], B, Ts[ti], 8, 8, H, 4, 0, 1.0, &u)) {
+                fprintf(stderr, "rql bench cells: %s: %s\n", cells[c], rql_error());
+                return 1;
+            }
+            if (c == 0) lstm_ms = u.cpu_med;
+            double fl = u.fwd + u.bwd;
+            printf("  %-9s %5d %9.3f %9.3f %10.2f %9.1f %10zu %7.2fx\n", cells[c], Ts[ti], u.cpu_med * 1e3,
+                   u.med * 1e3, fl * 1e-6, fl / u.cpu_med * 1e-9, u.nparams, lstm_ms / u.cpu_med);
+            fflush(stdout);
+        }
+    }
+    printf("  (vs lstm: the LSTM's median CPU time over the cell's; > 1 is faster)\n");
+    return 0;
+}
+
 int bench_nets(int argc, char **argv) {
     int B = 32, T = 32, In = 8, D = 8, H = 64, A = 4, reps = 0;
     const char *cell = "lstm";
@@ -78,10 +234,11 @@ int bench_nets(int argc, char **argv) {
         else if (!strcmp(a, "--steps")) rc = arg_int(a, v, 1, &T), i++;
         else if (!strcmp(a, "--hidden")) rc = arg_int(a, v, 1, &H), i++;
         else if (!strcmp(a, "--reps")) rc = arg_int(a, v, 1, &reps), i++;
-        else if (!strcmp(a, "--cell") && v && (!strcmp(v, "lstm") || !strcmp(v, "gru") || !strcmp(v, "rnn")))
+        else if (!strcmp(a, "--cell") && is_cell(v))
             cell = v, i++;
         else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            printf("usage: rql bench nets [--batch 32] [--steps 32] [--hidden 64] [--cell lstm|gru|rnn] [--reps N]\n"
+            printf("usage: rql bench nets [--batch 32] [--steps 32] [--hidden 64]\n"
+                   "                      [--cell lstm|gru|rnn|peephole|mingru|lru] [--reps N]\n"
                    "Times one training update (forward, BPTT, Adam) of dense(8) -> CELL(H) -> dense(4)\n"
                    "on one thread and compares its GFLOP/s with a 512^3 cblas_sgemm.\n");
             return 0;
@@ -92,85 +249,30 @@ int bench_nets(int argc, char **argv) {
         if (rc) return 2;
     }
     openblas_set_num_threads(1);
-
-    char spec[96];
-    snprintf(spec, sizeof spec, "dense:%d,%s:%d,dense:%d", D, cell, H, A);
-    layer_spec ls[3];
-    int nl = net_parse_spec(spec, ls, 3);
-    net *n = nl == 3 ? net_alloc(In, ls, nl, B, T) : NULL;
-    optim *o = n ? optim_alloc(OPT_ADAM, n->nparams, 1e-3f) : NULL;
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    float *x = malloc(sizeof(float) * B * T * In), *y = malloc(sizeof(float) * B * T * A);
-    float *dy = malloc(sizeof(float) * B * T * A);
-    if (!n || !o || !r || !x || !y || !dy || net_init(n, r)) {
-        fprintf(stderr, "rql bench nets: %s\n", rql_error());
-        net_free(n); optim_free(o); gsl_rng_free(r); free(x); free(y); free(dy);
-        return 1;
-    }
-    for (int k = 0; k < B * T * In; k++) x[k] = (float)(2.0 * gsl_rng_uniform(r) - 1.0);
-    for (int k = 0; k < B * T * A; k++) dy[k] = (float)(1e-2 * (2.0 * gsl_rng_uniform(r) - 1.0));
-
-    const int G = !strcmp(cell, "lstm") ? 4 : !strcmp(cell, "gru") ? 3 : 1;
-    const double N = (double)B * T;
-    const double fwd = 2 * N * ((double)In * D + (double)D * G * H + (double)H * G * H + (double)H * A);
-    const double bwd = 2 * N * ((double)In * D + 2.0 * D * G * H + 2.0 * H * G * H + 2.0 * H * A);
-    const double flop = fwd + bwd;
-
     /* the reference is measured before and after the update and the better
      * figure kept, so that a burst of load from other processes does not
      * inflate the ratio */
     double gemm = sgemm_gflops(SGEMM_N);
-
-    /* warm up, then size the run to about one second */
-    int rc = 0;
-    double t0 = rql_now_s();
-    int warm = 0;
-    while (warm < 20 || rql_now_s() - t0 < 0.2) {
-        net_zero_grad(n);
-        rc |= net_forward(n, x, NULL, B, T, NULL, 1, y, NULL);
-        rc |= net_backward(n, dy, NULL);
-        optim_step(o, n->params, n->grads);
-        warm++;
-    }
-    double per = (rql_now_s() - t0) / warm;
-    if (!reps) reps = (int)(1.0 / per) < 50 ? 50 : (int)(1.0 / per);
-    double *dt = malloc(sizeof(double) * reps);
-    /* the parts, best of the run, to show where the time goes */
-    double part[3] = {1e30, 1e30, 1e30};
-    for (int k = 0; k < reps && dt; k++) {
-        double s = rql_now_s();
-        net_zero_grad(n);
-        rc |= net_forward(n, x, NULL, B, T, NULL, 1, y, NULL);
-        double s1 = rql_now_s();
-        rc |= net_backward(n, dy, NULL);
-        double s2 = rql_now_s();
-        optim_step(o, n->params, n->grads);
-        double s3 = rql_now_s();
-        dt[k] = s3 - s;
-        if (s1 - s < part[0]) part[0] = s1 - s;
-        if (s2 - s1 < part[1]) part[1] = s2 - s1;
-        if (s3 - s2 < part[2]) part[2] = s3 - s2;
-    }
-    if (rc || !dt) {
-        fprintf(stderr, "rql bench nets: %s\n", rc ? rql_error() : "out of memory");
-        free(dt); net_free(n); optim_free(o); gsl_rng_free(r); free(x); free(y); free(dy);
+    update_timing u;
+    if (time_update(cell, B, T, In, D, H, A, reps, 1.0, &u)) {
+        fprintf(stderr, "rql bench nets: %s\n", rql_error());
         return 1;
     }
+    const double fwd = u.fwd, bwd = u.bwd, flop = fwd + bwd, med = u.med, best = u.best;
+    const double *part = u.part;
+    if (!reps) reps = -1;   /* printed as "of ~1 s" below */
     double gemm2 = sgemm_gflops(SGEMM_N);
     if (gemm2 > gemm) gemm = gemm2;
-    qsort(dt, reps, sizeof *dt, cmp_double);
-    double med = dt[reps / 2], best = dt[0];
     double gf = flop / med * 1e-9;
     printf("nets: dense(%d) -> %s(%d) -> dense(%d), %d inputs, batch %d x %d steps, %zu parameters\n",
-           D, cell, H, A, In, B, T, n->nparams);
-    printf("  update (forward + BPTT + Adam): %.3f ms median, %.3f ms best of %d; %.2f MFLOP (fwd %.2f + bwd %.2f)\n",
-           med * 1e3, best * 1e3, reps, flop * 1e-6, fwd * 1e-6, bwd * 1e-6);
+           D, cell, H, A, In, B, T, u.nparams);
+    printf("  update (forward + BPTT + Adam): %.3f ms median, %.3f ms best%s; %.2f MFLOP (fwd %.2f + bwd %.2f)\n",
+           med * 1e3, best * 1e3, reps > 0 ? "" : " of ~1 s", flop * 1e-6, fwd * 1e-6, bwd * 1e-6);
     printf("  update: %6.1f GFLOP/s (median), %6.1f GFLOP/s (best)\n", gf, flop / best * 1e-9);
     printf("  parts (best): forward %.3f ms (%.1f GFLOP/s), backward %.3f ms (%.1f GFLOP/s), Adam %.3f ms\n",
            part[0] * 1e3, fwd / part[0] * 1e-9, part[1] * 1e3, bwd / part[1] * 1e-9, part[2] * 1e3);
     printf("  sgemm %d^3:     %6.1f GFLOP/s (best of 80, before and after), one thread\n", SGEMM_N, gemm);
     printf("  ratio: %.0f%% of sgemm (median), %.0f%% (best); target >= 50%%\n", 100 * gf / gemm,
            100 * flop / best * 1e-9 / gemm);
-    free(dt); net_free(n); optim_free(o); gsl_rng_free(r); free(x); free(y); free(dy);
     return 0;
 }

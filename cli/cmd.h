@@ -16,7 +16,7 @@ typedef struct {
     int threads, force, quiet;    /* -j N (0: default), --force, --quiet / -q */
     const char **sets;            /* --set K=V and --seeds LIST, in command-line order */
     int nsets;
-    char seeds_set[4096];         /* --seeds as a "seeds=[...]" override */
+    char *seeds_set;              /* --seeds as a "seeds=[...]" override (malloc'd) */
 } rql_run_args;
 
 /* Allocates room for argc overrides: 0, or -1 when out of memory. */
@@ -39,5 +39,24 @@ int rql_run_positional(const char *cmd, rql_run_args *a, int argc, char **argv, 
 extern volatile sig_atomic_t rql_stop_flag;
 void rql_catch_stop_signals(void);
 void rql_release_stop_signals(void);
+
+/* ---- the body of rql sweep, which rql suite runs too (cmd_sweep.c) ---- */
+#include "experiments/sweep.h"
+typedef struct {
+    const char *cmd;              /* "sweep" or "suite": the name in messages */
+    const char *cfg_path, *out;   /* the config; -o DIR (NULL: the config's output) */
+    const char *const *sets;      /* overrides, as rql_run_args holds them */
+    int nsets;
+    int threads, force, quiet, dry, dedicated;
+    const char *agents;           /* comma-separated labels to run (NULL: every agent) */
+    int progress;                 /* live progress display of the runs (local runs only) */
+    /* Called on rank 0 once every run has ended (not when stopped) instead of
+     * printing the comparison table; nonzero makes the exit status 1. */
+    int (*report)(const sweep_plan *p, void *arg);
+    void *report_arg;
+} rql_sweep_job;
+/* Runs the plan of job's config locally (-j) or across the ranks of mpirun,
+ * resumable; returns rql sweep's exit status. argc/argv go to MPI_Init. */
+int rql_sweep_exec(const rql_sweep_job *job, int argc, char **argv);
 
 #endif

@@ -14,13 +14,33 @@ int rql_run_args_init(rql_run_args *a, int argc) {
 
 void rql_run_args_free(rql_run_args *a) {
     free(a->sets);
+    free(a->seeds_set);
     a->sets = NULL;
+    a->seeds_set = NULL;
+}
+
+/* -o names the folder every run writes under: the rules of the config key
+ * output (not empty) plus no line breaks or NULs a shell could hide. */
+static int out_ok(const char *cmd, const char *o) {
+    if (!o[0]) {
+        fprintf(stderr, "rql %s: -o \"\": the output folder must not be empty (it would write into the current "
+                        "folder's root, or /)\n", cmd);
+        return 0;
+    }
+    if (strpbrk(o, "\n\r")) {
+        fprintf(stderr, "rql %s: -o: the output folder name holds a line break\n", cmd);
+        return 0;
+    }
+    return 1;
 }
 
 int rql_run_arg(const char *cmd, rql_run_args *a, int argc, char **argv, int *i) {
     const char *s = argv[*i];
     int more = *i + 1 < argc;
-    if (!strcmp(s, "-o") && more) a->out = argv[++*i];
+    if (!strcmp(s, "-o") && more) {
+        a->out = argv[++*i];
+        if (!out_ok(cmd, a->out)) return 2;
+    }
     else if (!strcmp(s, "-j") && more) {
         char *end;
         long j = strtol(argv[++*i], &end, 10);
@@ -31,11 +51,16 @@ int rql_run_arg(const char *cmd, rql_run_args *a, int argc, char **argv, int *i)
         a->threads = (int)j;
     } else if (!strcmp(s, "--seeds") && more) {
         char err[2048];
-        if (rql_config_seeds_override(argv[++*i], a->seeds_set, sizeof a->seeds_set, err, sizeof err)) {
+        char *t = rql_config_seeds_text(argv[++*i], err, sizeof err);
+        if (!t) {
             fprintf(stderr, "rql %s: %s\n", cmd, err);
             return 2;
         }
-        a->sets[a->nsets++] = a->seeds_set;
+        free(a->seeds_set);           /* the last --seeds wins, as a later --set would */
+        for (int k = 0; k < a->nsets; k++)
+            if (a->sets[k] == a->seeds_set) a->sets[k] = t;
+        if (!a->seeds_set) a->sets[a->nsets++] = t;
+        a->seeds_set = t;
     } else if (!strcmp(s, "--set") && more) a->sets[a->nsets++] = argv[++*i];
     else if (!strncmp(s, "--set=", 6)) a->sets[a->nsets++] = s + 6;
     else if (!strcmp(s, "--force")) a->force = 1;

@@ -17,7 +17,12 @@ static void usage(FILE *f) {
                "means with 95%% confidence intervals from the t distribution; episodes to solve\n"
                "= the first evaluation with success >= X (median and IQR, 'never' counted as\n"
                "infinity); AUC = greedy success averaged over training (trapezoids over the\n"
-               "evaluations); Welch's t test on final success between every pair of agents.\n");
+               "evaluations); Welch's t test on final success between every pair of agents.\n"
+               "A log that cannot be read is named on stderr and left out; the others are\n"
+               "compared, and the exit status is then 1.\n"
+               "The table ends with rliable's aggregates of final success (sweep cells as tasks):\n"
+               "mean and interquartile mean with stratified bootstrap intervals (inside [0, 1]),\n"
+               "and the probability of improvement of each agent over each other.\n");
 }
 
 int cmd_compare(int argc, char **argv) {
@@ -55,8 +60,17 @@ int cmd_compare(int argc, char **argv) {
     stats_comparison *c = stats_compare((const char *const *)paths, n, threshold, err, sizeof err);
     stats_free_paths(paths, n);
     if (!c) { fprintf(stderr, "rql compare: %s\n", err); return 2; }
+    /* Every unreadable log is named; the others are still compared, and the
+     * exit status says that the comparison is not of every run given. */
+    for (int i = 0; i < c->nbad; i++) fprintf(stderr, "rql compare: left out: %s\n", c->bad[i]);
     int rc = stats_print(c, fmt, stdout) ? 1 : 0;
+    if (!rc && fmt == STATS_FMT_TABLE && stats_print_aggregates(c, stdout, 2000, 0x5eedUL)) rc = 1;
     if (rc) fprintf(stderr, "rql compare: cannot write the output\n");
+    if (!rc && c->nbad) {
+        fprintf(stderr, "rql compare: %d of %d logs could not be read and were left out\n", c->nbad,
+                c->nbad + c->nruns);
+        rc = 1;
+    }
     stats_comparison_free(c);
     return rc;
 }

@@ -15,10 +15,16 @@ static void help(FILE *f) {
             "Trains CELL(H) -> dense on a memory task with Adam and gradient clipping,\n"
             "stops early once every validation sequence is right (twice in a row), and prints the accuracy on a\n"
             "fresh test set (the fraction of sequences entirely right).\n"
-            "  add     binary addition of two T-bit numbers, LSB first, one output bit per step\n"
-            "  recall  name the first of %d symbols after T random distractor steps\n"
+            "CELL: lstm, gru, rnn, peephole, mingru, lru. TASK:\n"
+            "  add     binary addition of two T-bit numbers, LSB first, one output bit per step (many-to-many)\n"
+            "  recall  name the first of %d symbols after T random distractor steps (many-to-one)\n"
+            "  next    next term of an arithmetic series mod %d over T terms (many-to-many, synchronous);\n"
+            "          prints the step error beside the trivial predictor's (repeat the last term)\n"
+            "  reverse an encoder reads T of %d symbols, its final state starts a decoder that emits\n"
+            "          them reversed (sequence to sequence: teacher forcing in training, free running at test)\n"
+            "  pattern a digit at step 0, then its fixed T-bit pattern, one bit per step (one-to-many)\n"
             "Defaults: --seed 0 --hidden 64 --steps 3000 --batch 32 --lr 0.003 --clip 1 --test 1000\n",
-            SEQ_SYMBOLS);
+            SEQ_SYMBOLS, SEQ_DIGITS, SEQ_RSYMBOLS);
 }
 
 static int parse_long(const char *flag, const char *v, long lo, long hi, long *out) {
@@ -77,24 +83,26 @@ int cmd_seq(int argc, char **argv) {
         }
         i++;
     }
-    seq_task tk;
-    layer_kind ck;
-    if (!task || (strcmp(task, "add") && strcmp(task, "recall"))) {
-        fprintf(stderr, "rql seq: --task must be add or recall (got \"%s\")\n", task ? task : "");
+    int tk = seq_task_parse(task);
+    if (tk < 0) {
+        fprintf(stderr, "rql seq: --task must be add, recall, next, reverse or pattern (got \"%s\")\n",
+                task ? task : "");
         return 2;
     }
-    tk = !strcmp(task, "add") ? SEQ_ADD : SEQ_RECALL;
-    if (!cell || (strcmp(cell, "lstm") && strcmp(cell, "gru") && strcmp(cell, "rnn"))) {
-        fprintf(stderr, "rql seq: --cell must be lstm, gru or rnn (got \"%s\")\n", cell ? cell : "");
+    int ck = -1;
+    for (int k = LAYER_RNN; cell && k <= LAYER_LRU; k++)
+        if (!strcmp(cell, layer_kind_str((layer_kind)k))) ck = k;
+    if (ck < 0) {
+        fprintf(stderr, "rql seq: --cell must be lstm, gru, rnn, peephole, mingru or lru (got \"%s\")\n",
+                cell ? cell : "");
         return 2;
     }
-    ck = !strcmp(cell, "lstm") ? LAYER_LSTM : !strcmp(cell, "gru") ? LAYER_GRU : LAYER_RNN;
     if (length < 0) {
         fprintf(stderr, "rql seq: --length T is required (bits for add, distractor steps for recall)\n");
         return 2;
     }
     seq_config c;
-    seq_config_default(&c, tk, ck, (int)length);
+    seq_config_default(&c, (seq_task)tk, (layer_kind)ck, (int)length);
     c.seed = (unsigned long)seed;
     if (hidden > 0) c.hidden = (int)hidden;
     if (steps >= 0) c.steps = (int)steps;
@@ -103,7 +111,12 @@ int cmd_seq(int argc, char **argv) {
     if (lr > 0) c.lr = lr;
     if (clip >= 0) c.clip = clip;
 
-    if (!quiet)
+    if (!quiet && tk == SEQ_REVERSE)
+        printf("seq: task reverse, encoder %s(%d), decoder %s(%d) -> dense(%d), length %d, batch %d, Adam lr %g, "
+               "clip %g, seed %lu, at most %d updates\n",
+               cell, c.hidden, cell, c.hidden, seq_out_size(&c), c.length, c.batch, c.lr, c.clip, c.seed,
+               c.steps);
+    else if (!quiet)
         printf("seq: task %s, cell %s(%d) -> dense(%d), length %d (%d steps), batch %d, Adam lr %g, "
                "clip %g, seed %lu, at most %d updates\n",
                task, cell, c.hidden, seq_out_size(&c), c.length, seq_steps(&c), c.batch, c.lr, c.clip,
@@ -118,8 +131,14 @@ int cmd_seq(int argc, char **argv) {
         if (r.solved_at >= 0) printf("solved at update %d (every validation sequence right from then on)\n", r.solved_at);
         else printf("not solved in %d updates (validation accuracy %.4f)\n", r.updates, r.val_accuracy);
     }
+    if (!quiet && tk == SEQ_NEXT)
+        printf("test step error %.4f, trivial predictor (repeat the last term) %.4f\n", r.step_error,
+               r.trivial_error);
     /* one line that scripts parse: key=value pairs */
-    printf("seq task=%s cell=%s length=%d seed=%lu updates=%d test_accuracy=%.4f test_size=%d seconds=%.2f\n",
+    printf("seq task=%s cell=%s length=%d seed=%lu updates=%d test_accuracy=%.4f test_size=%d seconds=%.2f",
            task, cell, c.length, c.seed, r.updates, r.accuracy, c.test_size, r.seconds);
+    if (seq_many_to_many(&c)) printf(" step_error=%.4f", r.step_error);
+    if (tk == SEQ_NEXT) printf(" trivial_error=%.4f", r.trivial_error);
+    printf("\n");
     return 0;
 }

@@ -60,6 +60,7 @@ static void usage(FILE *f) {
             "  -j N                runs at once without mpirun (default: OMP_NUM_THREADS or the core\n"
             "                      count); under mpirun every rank runs one run at a time\n"
             "  --seeds LIST        override the seeds: 0,1,2 or 0-4\n"
+            "  --agents L1,L2      run only these agents of the config (labels, comma-separated)\n"
             "  --set K=V           override a key of the base config (the sweep's values win)\n"
             "  --force             start every run over (delete its log and checkpoint first)\n"
             "  --dedicated-master  under mpirun, rank 0 only hands out runs (for many ranks)\n"
@@ -113,6 +114,8 @@ static int launched_rank(void) {
 
 typedef struct {
     sweep_plan *p;
+    const char *cmd;          /* "sweep" or "suite", for messages */
+    progress *prog;           /* live display of the runs (NULL: none) */
     int force, quiet;
     int next;                 /* runs before it were handed out (or needed no run) */
     int active;               /* other ranks still asking for work */
@@ -149,7 +152,7 @@ static void record(sched *s, int i, const sweep_result *r) {
         const char *cd = p->cells[p->run_cell[i]].dir;
         char succ[48] = "";
         if (isfinite(r->final_success)) snprintf(succ, sizeof succ, ", success %.3f", r->final_success);
-        fprintf(stderr, "rql sweep: [%d/%d] %s%s%s/seed%ld %s in %.2f s on rank %d%s%s%s\n", s->ended, s->todo, cd,
+        fprintf(stderr, "rql %s: [%d/%d] %s%s%s/seed%ld %s in %.2f s on rank %d%s%s%s\n", s->cmd, s->ended, s->todo, cd,
                 cd[0] ? "/" : "", p->base->agents[x->agent].label, x->seed, sweep_status_name(r->status), r->wall_s,
                 r->rank, succ, r->err[0] ? ": " : "", r->err);
     }
@@ -170,7 +173,13 @@ static void take_and_run(sched *s, int rank, const run_opts *o) {
         }
         if (i < 0) return;
         sweep_result r = {.rank = rank};
-        sweep_run_one(s->p, i, s->force, o, &r);
+        run_opts oi = *o;
+        oi.prog = s->prog;
+        oi.prog_index = i;
+        sweep_run_one(s->p, i, s->force, &oi, &r);
+        if (s->prog && (r.status == SWEEP_SKIPPED || r.status == SWEEP_FAILED))   /* never reached run_execute */
+            progress_update(s->prog, i, &(progress_row){.state = r.status == SWEEP_SKIPPED ? PROG_SKIPPED : PROG_FAILED,
+                                                        .frac = 1, .eval_success = NAN});
         #pragma omp critical(sweep_sched)
         record(s, i, &r);
     }
@@ -314,8 +323,8 @@ static void run_worker(const sweep_plan *p, int rank, int force) {
 int cmd_sweep(int argc, char **argv) {
     int dry = 0, dedicated = 0;
     rql_run_args ra;
-    char err[2048];
     if (rql_run_args_init(&ra, argc)) return 1;
+    const char *agents = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int took = rql_run_arg("sweep", &ra, argc, argv, &i);
@@ -324,6 +333,7 @@ int cmd_sweep(int argc, char **argv) {
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); rql_run_args_free(&ra); return 0; }
         else if (!strcmp(a, "--dry-run") || !strcmp(a, "-n")) dry = 1;
         else if (!strcmp(a, "--dedicated-master")) dedicated = 1;
+        else if (!strcmp(a, "--agents") && i + 1 < argc) agents = argv[++i];
         else if (rql_run_positional("sweep", &ra, argc, argv, i)) {
             usage(stderr);
             rql_run_args_free(&ra);
@@ -331,9 +341,22 @@ int cmd_sweep(int argc, char **argv) {
         }
     }
     if (!ra.cfg_path) { usage(stderr); rql_run_args_free(&ra); return 2; }
-    const char *cfg_path = ra.cfg_path, *out = ra.out;
-    const char **sets = ra.sets;
-    int threads = ra.threads, force = ra.force, quiet = ra.quiet, nsets = ra.nsets;
+    rql_sweep_job job = {.cmd = "sweep", .cfg_path = ra.cfg_path, .out = ra.out, .sets = ra.sets, .nsets = ra.nsets,
+                         .threads = ra.threads, .force = ra.force, .quiet = ra.quiet, .dry = dry,
+                         .dedicated = dedicated, .agents = agents};
+    int rc = rql_sweep_exec(&job, argc, argv);
+    rql_run_args_free(&ra);
+    return rc;
+}
+
+/* The body of rql sweep, shared with rql suite (cmd.h). */
+int rql_sweep_exec(const rql_sweep_job *job, int argc, char **argv) {
+    char err[2048];
+    const char *cmd = job->cmd;
+    const char *cfg_path = job->cfg_path, *out = job->out;
+    const char *const *sets = job->sets;
+    int threads = job->threads, force = job->force, quiet = job->quiet, nsets = job->nsets;
+    int dry = job->dry, dedicated = job->dedicated;
 
     int world = 1, rank = 0, mpi = 0, local_ranks = 1;
     int launched = launched_size();
@@ -352,10 +375,9 @@ int cmd_sweep(int argc, char **argv) {
 #else
     if (launched > 1) {
         if (launched_rank() == 0)
-            fprintf(stderr, "rql sweep: this rql was built without MPI, so the %d processes mpirun started cannot "
+            fprintf(stderr, "rql %s: this rql was built without MPI, so the %d processes mpirun started cannot "
                             "share a sweep.\nInstall libopenmpi-dev and openmpi-bin (scripts/install-deps) and "
-                            "rebuild (make), or run 'rql sweep %s' without mpirun.\n", launched, cfg_path);
-        free(sets);
+                            "rebuild (make), or run 'rql sweep %s' without mpirun.\n", cmd, launched, cfg_path);
         return 2;
     }
 #endif
@@ -363,8 +385,8 @@ int cmd_sweep(int argc, char **argv) {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     if (world > 1 && threads > 0) {
         if (rank == 0)
-            fprintf(stderr, "rql sweep: -j applies without mpirun; under mpirun each rank runs one run at a time "
-                            "(start more ranks)\n");
+            fprintf(stderr, "rql %s: -j applies without mpirun; under mpirun each rank runs one run at a time "
+                            "(start more ranks)\n", cmd);
         rc = 2;
         goto finalize;
     }
@@ -380,7 +402,7 @@ int cmd_sweep(int argc, char **argv) {
                 (text = malloc((size_t)len + 1)) && fread(text, 1, (size_t)len, f) == (size_t)len)
                 text[len] = 0;
             else {
-                fprintf(stderr, "rql sweep: %s: cannot read: %s\n", cfg_path, strerror(errno));
+                fprintf(stderr, "rql %s: %s: cannot read: %s\n", cmd, cfg_path, strerror(errno));
                 len = -1;
             }
             if (f) fclose(f);
@@ -396,22 +418,23 @@ int cmd_sweep(int argc, char **argv) {
         text[len] = 0;
     }
 #endif
-    sweep_plan *p = sweep_plan_load(text ? NULL : cfg_path, text, cfg_path, sets, nsets, out, err, sizeof err);
+    sweep_plan *p = sweep_plan_load_agents(text ? NULL : cfg_path, text, cfg_path, sets, nsets, out, job->agents, err,
+                                           sizeof err);
     free(text);
     if (!p) {
-        if (rank == 0) fprintf(stderr, "rql sweep: %s\n", err);
+        if (rank == 0) fprintf(stderr, "rql %s: %s\n", cmd, err);
         rc = 2;
         goto finalize;
     }
     if (dry) {
-        if (rank == 0) sweep_print_plan(p, stdout);
-        rc = p->ninvalid ? 1 : 0;
+        int bad = rank == 0 ? sweep_print_plan(p, stdout) : 0;
+        rc = p->ninvalid || bad ? 1 : 0;
         goto done;
     }
 #ifndef RQL_MPI
     if (!quiet)
-        fprintf(stderr, "rql sweep: built without MPI, running on this machine only (for mpirun: install "
-                        "libopenmpi-dev openmpi-bin and rebuild)\n");
+        fprintf(stderr, "rql %s: built without MPI, running on this machine only (for mpirun: install "
+                        "libopenmpi-dev openmpi-bin and rebuild)\n", cmd);
 #endif
     /* Threads of a rank: its envs' OpenMP (default: the node's cores shared
      * by its ranks); without mpirun, -j runs at once (default: the cores). */
@@ -428,29 +451,42 @@ int cmd_sweep(int argc, char **argv) {
 
     rql_catch_stop_signals();
 
-    sched s = {.p = p, .force = force, .quiet = quiet, .active = world - 1, .t0 = rql_now_s()};
+    sched s = {.p = p, .cmd = cmd, .force = force, .quiet = quiet, .active = world - 1, .t0 = rql_now_s()};
     rql_iso_now(s.started, sizeof s.started);
     s.info = (sweep_info){.state = "running", .ranks = world, .threads = threads, .mpi = mpi, .started = s.started};
     for (int i = 0; i < p->nruns; i++) s.todo += p->res[i].status == SWEEP_PENDING;
     if (rank == 0) {
         if (world == 1)
-            fprintf(stderr, "rql sweep: %d runs (%d cells x %d agents x %d seeds) -> %s/, %d at once\n", p->nruns,
+            fprintf(stderr, "rql %s: %d runs (%d cells x %d agents x %d seeds) -> %s/, %d at once\n", cmd, p->nruns,
                     p->ncells, p->base->nagents, p->base->nseeds, p->dir, threads);
         else
-            fprintf(stderr, "rql sweep: %d runs (%d cells x %d agents x %d seeds) -> %s/ on %d ranks, rank 0 %s\n",
+            fprintf(stderr, "rql %s: %d runs (%d cells x %d agents x %d seeds) -> %s/ on %d ranks, rank 0 %s\n", cmd,
                     p->nruns, p->ncells, p->base->nagents, p->base->nseeds, p->dir, world,
                     dedicated ? "handing out runs" : "handing out runs and running some");
         if (p->ninvalid)
-            fprintf(stderr, "rql sweep: %d invalid cell%s, %d runs failed from the start (see %s/sweep.txt)\n",
+            fprintf(stderr, "rql %s: %d invalid cell%s, %d runs failed from the start (see %s/sweep.txt)\n", cmd,
                     p->ninvalid, p->ninvalid == 1 ? "" : "s", p->nruns - s.todo, p->dir);
         summary(&s, 1);
     }
 
+    char **names = NULL;
+    if (world == 1 && job->progress && !quiet) {    /* a row per run: "cell/label/seedK" */
+        names = calloc((size_t)p->nruns, sizeof *names);
+        for (int i = 0; names && i < p->nruns; i++)
+            if ((names[i] = malloc(320)))
+                snprintf(names[i], 320, "%.200s/%.64s/seed%ld", p->cells[p->run_cell[i]].dir,
+                         p->base->agents[p->runs[i].agent].label, p->runs[i].seed);
+        s.prog = names ? progress_alloc(p->nruns, (const char *const *)names, stderr, isatty(2), 10.0) : NULL;
+    }
     if (world == 1) run_local(&s, threads, 0, NULL, NULL);
 #ifdef RQL_MPI
     else if (rank == 0) run_master(&s, dedicated);
     else run_worker(p, rank, force);
 #endif
+    if (s.prog) progress_finish(s.prog);
+    progress_free(s.prog);
+    for (int i = 0; names && i < p->nruns; i++) free(names[i]);
+    free(names);
     omp_set_max_active_levels(nested);
     rql_release_stop_signals();
 
@@ -460,6 +496,9 @@ int cmd_sweep(int argc, char **argv) {
         int stopped = counts[SWEEP_STOPPED] + counts[SWEEP_PENDING] + counts[SWEEP_RUNNING];
         s.info.state = rql_stop_flag || stopped ? "stopped" : "finished";
         summary(&s, 1);
+        if (job->report) {
+            if (!stopped && job->report(p, job->report_arg)) rc = 1;
+        } else {
         /* the comparison, grouped by cell, of every run that has a complete log */
         const char **paths = calloc((size_t)p->nruns, sizeof *paths);
         int np = 0;
@@ -470,16 +509,17 @@ int cmd_sweep(int argc, char **argv) {
         if (np > 0 && !stopped) {
             printf("\n");
             if (stats_compare_print(paths, np, STATS_FMT_TABLE, stdout, err, sizeof err) < 0)
-                fprintf(stderr, "rql sweep: comparison: %s\n", err);
+                fprintf(stderr, "rql %s: comparison: %s\n", cmd, err);
             fflush(stdout);
         }
         free(paths);
-        fprintf(stderr, "\nrql sweep: %d complete, %d resumed, %d skipped (already complete), %d failed, %d stopped, "
-                        "%d not started, in %.1f s; summary in %s/sweep.txt and sweep.json\n",
+        }
+        fprintf(stderr, "\nrql %s: %d complete, %d resumed, %d skipped (already complete), %d failed, %d stopped, "
+                        "%d not started, in %.1f s; summary in %s/sweep.txt and sweep.json\n", cmd,
                 counts[SWEEP_COMPLETE], counts[SWEEP_RESUMED], counts[SWEEP_SKIPPED], counts[SWEEP_FAILED],
                 counts[SWEEP_STOPPED], counts[SWEEP_PENDING] + counts[SWEEP_RUNNING], rql_now_s() - s.t0, p->dir);
         if (counts[SWEEP_FAILED]) {
-            fprintf(stderr, "rql sweep: failed runs:\n");
+            fprintf(stderr, "rql %s: failed runs:\n", cmd);
             for (int i = 0, k = 0; i < p->nruns && k < 10; i++)
                 if (p->res[i].status == SWEEP_FAILED) {
                     fprintf(stderr, "  %s: %s\n", p->runs[i].log_path, p->res[i].err);
@@ -488,7 +528,7 @@ int cmd_sweep(int argc, char **argv) {
             if (counts[SWEEP_FAILED] > 10) fprintf(stderr, "  ... (%d more in sweep.txt)\n", counts[SWEEP_FAILED] - 10);
         }
         if (rql_stop_flag || stopped) {
-            fprintf(stderr, "rql sweep: stopped%s; run the same command again to resume\n",
+            fprintf(stderr, "rql %s: stopped%s; run the same command again to resume\n", cmd,
                     rql_stop_flag == SIGTERM ? " by SIGTERM" : rql_stop_flag == SIGINT ? " by SIGINT" : "");
             rc = rql_stop_flag ? 128 + (int)rql_stop_flag : 1;
         } else if (counts[SWEEP_FAILED]) rc = 1;
@@ -499,6 +539,5 @@ finalize:
 #ifdef RQL_MPI
     if (mpi) MPI_Finalize();
 #endif
-    free(sets);
     return rc;
 }

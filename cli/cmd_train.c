@@ -92,9 +92,19 @@ int cmd_train(int argc, char **argv) {
             rc = 2;
             goto done;
         }
-        if (force) {
-            unlink(runs[i].log_path);
-            unlink(runs[i].ckpt_path);
+        if (exists) {
+            /* a run another rql is writing is neither removed nor resumed */
+            int lk = run_lock(runs[i].log_path, err, sizeof err);
+            if (lk < 0) {
+                fprintf(stderr, "rql train: %s\n", err);
+                rc = 1;
+                goto done;
+            }
+            if (force) {
+                unlink(runs[i].log_path);
+                unlink(runs[i].ckpt_path);
+            }
+            run_unlock(runs[i].log_path, lk);
         }
         char dir[1100];
         snprintf(dir, sizeof dir, "%s/%s", out, c->agents[runs[i].agent].label);

@@ -3,6 +3,7 @@
  * lists only what the build contains. Only experiments/ talks to the user. */
 #include <stdio.h>
 #include <string.h>
+#include <hdf5.h>
 #include "cli/cmd.h"
 
 #define RQL_CMDS(X)                                                            \
@@ -13,11 +14,13 @@
     X(compare, "compare DIR_OR_FILES... [--csv|--json]", "statistics across seeds, Welch's t test") \
     X(export,  "export RUN.h5 --minari ROOT [--dataset-id ID] [--force]", \
                "recorded episodes as a Minari dataset (minari.load_dataset opens it)") \
-    X(sweep,   "sweep CONFIG [-o DIR] [--dry-run] [-j N] [--seeds LIST] [--set K=V] [--force]", \
+    X(sweep,   "sweep CONFIG [-o DIR] [--dry-run] [-j N] [--seeds LIST] [--agents L1,L2] [--set K=V] [--force]", \
                "a grid of runs (config values x agents x seeds), under mpirun across ranks") \
+    X(suite,   "suite NAME|--list [--agents L1,L2] [--seeds LIST] [-j N] [-o DIR] [--score] [--json|--csv]", \
+               "a memory suite (bsuite memory_len, ...) run as a sweep and scored as its anchor does") \
     X(envs,    "envs [NAME]", "list the worlds and wrappers, or show one")   \
     X(play,    "play NAME [KEY=VALUE...]", "play a world in the terminal")      \
-    X(seq,     "seq --task add|recall --cell lstm|gru|rnn --length T", "supervised memory tasks") \
+    X(seq,     "seq --task add|recall|next|reverse|pattern --cell CELL --length T", "supervised memory tasks") \
     X(bench,   "bench [nets|envs|memory|all]", "benchmarks, ratios measured side by side") \
     X(help,    "help [config|COMMAND]", "this text, or the config reference")
 
@@ -46,6 +49,10 @@ int rql_usage_of(const char *name, FILE *f) {
 }
 
 int main(int argc, char **argv) {
+    /* Every file rql opens it closes itself. HDF5's exit handler would close
+     * again a file whose close failed (a full disk) and crash inside
+     * H5F__close_cb, turning a clean "no space left" error into SIGSEGV. */
+    H5dont_atexit();
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

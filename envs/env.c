@@ -1,7 +1,8 @@
 /* env.c — the generic layer: errors, the registry of worlds and wrappers,
  * specs (parameters set by name and validated), single instances with the
  * wrappers applied, vectors of instances stepped with OpenMP, seeds and
- * checkpoint state. The worlds themselves live in tmaze.c, grid.c, sum.c.
+ * checkpoint state. The worlds themselves live in tmaze.c, grid.c, sum.c,
+ * popgym.c, popgym_boards.c and cartpole.c.
  *
  * Wrappers (applied in this order to every observation an instance emits,
  * first ones included, drawing from the instance's own gsl_rng):
@@ -13,6 +14,13 @@
  *              flickering Pong of Hausknecht & Stone 2015, "Deep Recurrent
  *              Q-Learning for Partially Observable MDPs" (they use p = 0.5);
  *              0 disables it.
+ *   prev_action appends n_actions + 1 floats after the world's observation
+ *              (and after noise and flicker, which touch only the world's
+ *              part): the one-hot of the previous action (of action 0, POPGym's
+ *              null action, at the first step) and a flag that is 1 on the
+ *              first observation of an episode. POPGym trains with this
+ *              (popgym/wrappers/previous_action.py + antialias.py, flattened);
+ *              false disables it.
  */
 #include <errno.h>
 #include <math.h>
@@ -39,6 +47,9 @@ static const param_desc flicker_params[] = {
 static const param_desc noise_params[] = {
     {"obs_noise", PARAM_REAL, "0", 0, 100, "std of Gaussian noise added to every observation entry (0 = off)", NULL},
 };
+static const param_desc prev_action_params[] = {
+    {"prev_action", PARAM_BOOL, "false", 0, 1, "append the previous action (one-hot) and a first-step flag", NULL},
+};
 static const env_info wrapper_infos[] = {
     {"flicker", "zero the whole observation with probability p (Hausknecht & Stone 2015)",
      "Each observation the world emits (the first one of an episode included) is replaced by zeros "
@@ -51,10 +62,23 @@ static const env_info wrapper_infos[] = {
      "deviation obs_noise (GSL ziggurat sampler, the instance's own RNG), before flicker. Applies to "
      "any world: set obs_noise = STD alongside the world's parameters.",
      noise_params, 1, 1},
+    {"prev_action", "append the previous action one-hot and a first-step flag (POPGym's training wrapper)",
+     "Appends n_actions + 1 floats to every observation: the one-hot of the action just taken and a flag, "
+     "1 on the first observation of an episode and 0 after. At the first step the action part is the "
+     "one-hot of action 0 (POPGym's null action). POPGym's PreviousAction and Antialias wrappers, "
+     "flattened (popgym/wrappers/previous_action.py, antialias.py; POPGym's flag is a 2-float one-hot, "
+     "this is its second float). Noise and flicker apply to the world's part only. Applies to any world: "
+     "set prev_action = true alongside the world's parameters.",
+     prev_action_params, 1, 1},
 };
 #define N_WRAPPERS ((int)(sizeof wrapper_infos / sizeof wrapper_infos[0]))
 
-static const env_class *const worlds[] = {&tmaze_class, &gridworld_class, &memory_room_class, &sum_class};
+static const env_class *const worlds[] = {
+    &tmaze_class, &gridworld_class, &memory_room_class, &sum_class, &memory_chain_class,
+    &repeat_first_class, &repeat_previous_class, &autoencode_class, &count_recall_class, &higher_lower_class,
+    &multiarmed_bandit_class, &concentration_class, &minesweeper_class, &battleship_class, &stateless_cartpole_class,
+    &noisy_stateless_cartpole_class,
+};
 #define N_WORLDS ((int)(sizeof worlds / sizeof worlds[0]))
 
 int env_count(void) { return N_WORLDS + N_WRAPPERS; }
@@ -218,15 +242,30 @@ struct env {
     void *cfg;
     void *st;          /* dims.state_bytes */
     gsl_rng *rng;
-    env_dims d;
+    env_dims d;        /* obs_size includes prev_action's part */
+    int wobs;          /* the world's part of an observation */
+    int prev_action;
     double flicker, noise;
     int owner;         /* frees cfg and st (single instances; a vector owns them otherwise) */
 };
 
-static void wrap_obs(const env *e, float *o) {
+/* action: the one just taken, or -1 for the first observation of an episode. */
+static void wrap_obs(const env *e, float *o, int action) {
     if (e->noise > 0)
-        for (int k = 0; k < e->d.obs_size; k++) o[k] += (float)gsl_ran_gaussian_ziggurat(e->rng, e->noise);
-    if (e->flicker > 0 && gsl_rng_uniform(e->rng) < e->flicker) memset(o, 0, sizeof(float) * (size_t)e->d.obs_size);
+        for (int k = 0; k < e->wobs; k++) o[k] += (float)gsl_ran_gaussian_ziggurat(e->rng, e->noise);
+    if (e->flicker > 0 && gsl_rng_uniform(e->rng) < e->flicker) memset(o, 0, sizeof(float) * (size_t)e->wobs);
+    if (e->prev_action) {
+        float *p = o + e->wobs;
+        memset(p, 0, sizeof(float) * (size_t)(e->d.n_actions + 1));
+        p[action < 0 ? 0 : action] = 1;
+        p[e->d.n_actions] = action < 0;
+    }
+}
+
+/* The world's dims -> an instance's: prev_action's part is appended. */
+static void wrap_dims(env_dims *d, int *wobs, int prev_action) {
+    *wobs = d->obs_size;
+    if (prev_action) d->obs_size += d->n_actions + 1;
 }
 
 env *env_make(const env_spec *s) {
@@ -241,6 +280,8 @@ env *env_make(const env_spec *s) {
     if (!e->st || !e->rng) { env_free(e); rql_set_error(ENV_ENOMEM, "env_make: out of memory"); return NULL; }
     e->flicker = env_param_real(s, "flicker");
     e->noise = env_param_real(s, "obs_noise");
+    e->prev_action = env_param_long(s, "prev_action") != 0;
+    wrap_dims(&e->d, &e->wobs, e->prev_action);
     return e;
 }
 
@@ -267,7 +308,7 @@ int env_reset(env *e, uint64_t seed, float *obs) {
 
 int env_restart(env *e, float *obs) {
     e->cls->reset(e->cfg, e->st, e->rng, obs);
-    wrap_obs(e, obs);
+    wrap_obs(e, obs, -1);
     return 0;
 }
 
@@ -277,7 +318,7 @@ int env_step(env *e, int action, float *obs, float *reward, uint8_t *terminated,
         return rql_set_error(ENV_EINVAL, "%s: action %d out of range [0, %d]", e->cls->info->name, action,
                              e->d.n_actions - 1);
     int f = e->cls->step(e->cfg, e->st, e->rng, action, obs, reward);
-    wrap_obs(e, obs);
+    wrap_obs(e, obs, action);
     *terminated = (f & ENV_F_TERM) != 0;
     *truncated = (f & ENV_F_TRUNC) != 0;
     *success = (f & ENV_F_SUCCESS) != 0;
@@ -375,6 +416,8 @@ env_vec *env_vec_alloc(const env_spec *s, int n, uint64_t seed) {
     p->seed = seed;
     env_dims d;
     if (s->cls->make(s, &p->cfg, &d) < 0) { env_vec_free(v); return NULL; }
+    int prev_action = env_param_long(s, "prev_action") != 0, wobs;
+    wrap_dims(&d, &wobs, prev_action);
     v->obs_size = d.obs_size;
     v->n_actions = d.n_actions;
     size_t os = (size_t)d.obs_size * (size_t)n;
@@ -398,7 +441,7 @@ env_vec *env_vec_alloc(const env_spec *s, int n, uint64_t seed) {
         return NULL;
     }
     double flicker = env_param_real(s, "flicker"), noise = env_param_real(s, "obs_noise");
-    p->wrapped = flicker > 0 || noise > 0;
+    p->wrapped = flicker > 0 || noise > 0 || prev_action;
     for (int i = 0; i < n; i++) {
         if (!(p->rngs[i] = gsl_rng_alloc(ENV_RNG))) {
             env_vec_free(v);
@@ -407,7 +450,8 @@ env_vec *env_vec_alloc(const env_spec *s, int n, uint64_t seed) {
         }
         env *e = &p->inst[i];
         *e = (env){.cls = s->cls, .cfg = p->cfg, .st = p->states + (size_t)i * d.state_bytes, .rng = p->rngs[i],
-                   .d = d, .flicker = flicker, .noise = noise, .owner = 0};
+                   .d = d, .wobs = wobs, .prev_action = prev_action, .flicker = flicker, .noise = noise,
+                   .owner = 0};
         v->envs[i] = e;
     }
     if (env_vec_reset(v) < 0) { env_vec_free(v); return NULL; }
@@ -437,7 +481,7 @@ static void vec_block_generic(env_vec *v, vec_priv *p, const int *actions, int l
         if (v->episode_start[i]) { v->ep_return[i] = 0; v->ep_length[i] = 0; }
         float r;
         int f = p->cls->step(p->cfg, e->st, e->rng, actions[i], o, &r);
-        wrap_obs(e, o);
+        wrap_obs(e, o, actions[i]);
         v->rewards[i] = r;
         v->ep_return[i] += r;
         v->ep_length[i]++;
@@ -448,7 +492,7 @@ static void vec_block_generic(env_vec *v, vec_priv *p, const int *actions, int l
         if (v->episode_start[i]) {
             memcpy(v->final_obs + i * os, o, os * sizeof(float));
             p->cls->reset(p->cfg, e->st, e->rng, o);
-            wrap_obs(e, o);
+            wrap_obs(e, o, -1);
         }
     }
 }

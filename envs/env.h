@@ -1,9 +1,13 @@
 /* envs — worlds that need memory, behind one interface, stepped as vectors.
  *
- * A world (tmaze, gridworld, memory_room, sum) is a class: a name, a table
+ * A world (tmaze, gridworld, memory_room, sum, bsuite's memory_chain, and POPGym's repeat_first,
+ * repeat_previous, autoencode, count_recall, higher_lower, multiarmed_bandit,
+ * concentration, minesweeper, battleship, stateless_cartpole,
+ * noisy_stateless_cartpole) is a class: a name, a table
  * describing every parameter (type, default, range, help) and functions to
  * create an instance, reset it, step it, render it and free it. Wrappers
- * (flicker, obs_noise) apply to any world and have parameters of their own.
+ * (flicker, obs_noise, prev_action) apply to any world and have parameters
+ * of their own.
  *
  * An env_spec is a world name plus parameter values set by name, as the
  * config layer passes them on. An unknown name or a value out of range is an
@@ -21,7 +25,9 @@
  *
  * Files: env.c (errors, registry, specs, instances, wrappers, vectors,
  * seeds, state I/O), tmaze.c, grid.c (gridworld, memory_room, map files),
- * sum.c; env_internal.h is what a world implements. docs/envs.md defines
+ * sum.c, memory_chain.c (bsuite), popgym.c (POPGym's card games and bandit), popgym_boards.c
+ * (minesweeper, battleship), cartpole.c (POPGym's
+ * position-only CartPoles); env_internal.h is what a world implements. docs/envs.md defines
  * every world exactly; envs/maps/ holds the shipped maps.
  */
 #ifndef RQL_ENV_H

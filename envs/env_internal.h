@@ -54,6 +54,14 @@ typedef struct env_class {
 } env_class;
 
 extern const env_class tmaze_class, gridworld_class, memory_room_class, sum_class;
+extern const env_class memory_chain_class;   /* memory_chain.c */
+/* POPGym's worlds (popgym.c, popgym_boards.c, cartpole.c): a "difficulty"
+ * parameter, one of POPGYM_LEVELS, picks the preset. */
+#define POPGYM_LEVELS "easy|medium|hard"
+extern const env_class repeat_first_class, repeat_previous_class, autoencode_class, count_recall_class,
+    higher_lower_class, multiarmed_bandit_class, concentration_class, minesweeper_class, battleship_class,
+    stateless_cartpole_class, noisy_stateless_cartpole_class;
+int popgym_level(const env_spec *s);     /* 0 easy, 1 medium, 2 hard */
 
 /* Parameter values of a spec, parsed (the spec has validated them). */
 long env_param_long(const env_spec *s, const char *key);

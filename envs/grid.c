@@ -55,6 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "envs/env_internal.h"
 
@@ -80,6 +81,11 @@ typedef struct {
 
 /* ---- maps -------------------------------------------------------------------- */
 static int read_file(const char *path, char **out) {
+    struct stat st;
+    if (stat(path, &st) != 0) return -1;
+    if (S_ISDIR(st.st_mode)) { errno = EISDIR; return -1; }
+    /* a FIFO or device would block the open or the read */
+    if (!S_ISREG(st.st_mode)) return rql_set_error(ENV_EIO, "map %s: not a regular file", path);
     FILE *f = fopen(path, "rb");
     if (!f) return -1;
     char *buf = malloc(65537);
@@ -88,6 +94,12 @@ static int read_file(const char *path, char **out) {
     fclose(f);
     if (!buf) return rql_set_error(ENV_ENOMEM, "map %s: out of memory", path);
     if (big) { free(buf); return rql_set_error(ENV_EINVAL, "map %s: larger than 64 KiB", path); }
+    const char *nul = memchr(buf, 0, n);
+    if (nul) {
+        long at = (long)(nul - buf);
+        free(buf);
+        return rql_set_error(ENV_EPARSE, "map %s: a NUL byte at offset %ld (not a text file?)", path, at);
+    }
     buf[n] = 0;
     *out = buf;
     return 0;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ---- the harness keys ------------------------------------------------------ */
 typedef enum { F_LONG, F_INT, F_DOUBLE, F_STR, F_SEEDS } field_kind;
@@ -257,6 +258,16 @@ static int apply_set(const ctx *c, config_t *cf, const char *set, const char *or
     snprintf(text, tl, "v = %s%s;", value, wide ? "L" : "");
     int ok = config_read_string(&tmp, text) == CONFIG_TRUE;
     free(text);
+    /* "1;\nb=2" parses as two settings: one --set is one value, never a
+     * second setting dropped without a word */
+    if (ok && config_setting_length(config_root_setting(&tmp)) != 1) {
+        const config_setting_t *x = config_setting_get_elem(config_root_setting(&tmp), 1);
+        snprintf(c->err, c->cap, "%s: the value holds more than one setting (a second one, '%s', after a ';' "
+                 "or line break): give each its own --set", origin, x && config_setting_name(x) ?
+                 config_setting_name(x) : "?");
+        config_destroy(&tmp);
+        return -1;
+    }
     if (!ok) {
         if (!*value || strchr("[({\"", value[0]) || strpbrk(value, ";=")) {
             snprintf(c->err, c->cap, "%s: cannot parse value '%s': %s", origin, value,
@@ -312,7 +323,7 @@ static int build_env(const ctx *c, rql_config *cfg, const config_setting_t *g) {
         const config_setting_t *s = config_setting_get_elem(g, i);
         const char *key = config_setting_name(s);
         if (!strcmp(key, "name")) continue;
-        char val[512];
+        char val[512];               /* for the message only: the value itself goes as is */
         if (!config_setting_is_scalar(s))
             return fail(c, s, "env.%s: expected a number, boolean or string, got %s", key,
                         type_name(config_setting_type(s)));
@@ -786,13 +797,28 @@ static rql_config *load(const char *path, const char *text, const char *source,
     char **cell_origins = NULL;
     int ncell = 0;
     if (!origins) { snprintf(err, cap, "out of memory"); goto out; }
+    /* A FIFO, a device or a folder would block or fail inside libconfig:
+     * a config is a regular file. */
+    struct stat st;
+    if (path && stat(path, &st) != 0) {
+        snprintf(err, cap, "%s: cannot read: %s", source, strerror(errno));
+        goto out;
+    }
+    if (path && !S_ISREG(st.st_mode)) {
+        snprintf(err, cap, "%s: cannot read: not a regular file (%s)", source,
+                 S_ISDIR(st.st_mode) ? "a folder" : S_ISFIFO(st.st_mode) ? "a FIFO" : "a device or socket");
+        goto out;
+    }
+    errno = 0;
     int ok = path ? config_read_file(&cf, path) : config_read_string(&cf, text);
     if (ok != CONFIG_TRUE) {
+        const char *why = config_error_text(&cf) ? config_error_text(&cf) : "?";
         if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
             snprintf(err, cap, "%s: cannot read: %s", source, errno ? strerror(errno) : "I/O error");
+        else if (strstr(why, "syntax error"))          /* libconfig's own text says it already */
+            snprintf(err, cap, "%s:%d: %s", source, config_error_line(&cf), why);
         else
-            snprintf(err, cap, "%s:%d: syntax error: %s", source, config_error_line(&cf),
-                     config_error_text(&cf) ? config_error_text(&cf) : "?");
+            snprintf(err, cap, "%s:%d: syntax error: %s", source, config_error_line(&cf), why);
         goto out;
     }
     for (int i = 0; i < nsets; i++) {
@@ -870,38 +896,76 @@ int rql_config_find_agent(const rql_config *c, const char *label) {
     return -1;
 }
 
-int rql_config_seeds_override(const char *list, char *out, size_t cap, char *err, size_t cap_err) {
-    size_t len = (size_t)snprintf(out, cap, "seeds=[");
-    const char *p = list;
+/* Seeds as the config key takes them: integers in [0, 2^53-1] (what a
+ * double, and so JSON and h5py, hold exactly). */
+#define SEED_MAX 9007199254740991LL
+#define SEEDS_MAX_RANGE 100000
+
+char *rql_config_seeds_text(const char *list, char *err, size_t cap_err) {
+    size_t cap = 64, len = 0;
+    char *out = malloc(cap);
+    const char *p = list, *why = "expected a list like 0,1,2 or 0-4";
+    if (!out) { snprintf(err, cap_err, "--seeds: out of memory"); return NULL; }
+    len = (size_t)snprintf(out, cap, "seeds=[");
+    while (*p == ' ') p++;
     if (*p == '[') p++;
-    int n = 0;
+    long long n = 0;
     while (*p && *p != ']') {
         char *end;
+        long long a, b;
+        if (!isdigit((unsigned char)*p)) goto bad;          /* no sign, no spaces inside a number */
         errno = 0;
-        long a = strtol(p, &end, 10), b;
-        if (end == p || a < 0 || errno) goto bad;
+        a = strtoll(p, &end, 10);
+        if (errno == ERANGE || a > SEED_MAX) { why = "a seed out of range [0, 2^53-1]"; goto bad; }
         b = a;
         p = end;
         if (*p == '-') {
-            b = strtol(p + 1, &end, 10);
-            if (end == p + 1 || b < a || errno) goto bad;
+            if (!isdigit((unsigned char)p[1])) goto bad;
+            errno = 0;
+            b = strtoll(p + 1, &end, 10);
+            if (errno == ERANGE || b > SEED_MAX) { why = "a seed out of range [0, 2^53-1]"; goto bad; }
+            if (b < a) { why = "a range A-B needs A <= B"; goto bad; }
             p = end;
         }
-        if (b - a > 100000) goto bad;
-        for (long s = a; s <= b; s++) {
-            int w = snprintf(out + len, cap - len, "%s%ld", n ? "," : "", s);
-            if (w < 0 || (size_t)w >= cap - len) goto bad;
+        if (b - a >= SEEDS_MAX_RANGE || n + (b - a) >= SEEDS_MAX_RANGE) {
+            why = "more than 100000 seeds";
+            goto bad;
+        }
+        for (long long x = a; x <= b; x++) {
+            char num[32];
+            /* libconfig wraps integer literals past 32 bits without their L */
+            int w = snprintf(num, sizeof num, "%s%lld%s", n ? "," : "", x, x > 2147483647LL ? "L" : "");
+            if (len + (size_t)w + 2 > cap) {
+                char *bigger = realloc(out, 2 * cap + (size_t)w);
+                if (!bigger) { why = "out of memory"; goto bad; }
+                out = bigger;
+                cap = 2 * cap + (size_t)w;
+            }
+            memcpy(out + len, num, (size_t)w + 1);
             len += (size_t)w;
             n++;
         }
         while (*p == ',' || *p == ' ') p++;
     }
-    if (!n || len + 2 > cap) goto bad;
-    snprintf(out + len, cap - len, "]");
-    return 0;
+    if (*p == ']') p++;
+    while (*p == ' ') p++;
+    if (!n || *p) goto bad;
+    memcpy(out + len, "]", 2);
+    return out;
 bad:
-    snprintf(err, cap_err, "--seeds %s: expected a list like 0,1,2 or 0-4", list);
-    return -1;
+    free(out);
+    snprintf(err, cap_err, "--seeds %s: %s", list, why);
+    return NULL;
+}
+
+int rql_config_seeds_override(const char *list, char *out, size_t cap, char *err, size_t cap_err) {
+    char *t = rql_config_seeds_text(list, err, cap_err);
+    if (!t) return -1;
+    int fits = strlen(t) < cap;
+    if (fits) memcpy(out, t, strlen(t) + 1);
+    else snprintf(err, cap_err, "--seeds %s: expected a list like 0,1,2 or 0-4 (too long for %zu bytes)", list, cap);
+    free(t);
+    return fits ? 0 : -1;
 }
 
 /* ---- resolved text of one run ---------------------------------------------- */

@@ -133,7 +133,13 @@ rql_config *rql_config_load_cell(const char *path, const char *text, const char 
 /* Value v of a swept key as a libconfig literal: 8, 0.5, 1.0, true, "gru". */
 void rql_sweep_literal(const rql_sweep_dim *d, int v, char *buf, size_t n);
 
-/* "0,1,2", "0-4", "[0,1]" or "1,5-7" -> an override "seeds=[...]" in out. */
+/* "0,1,2", "0-4", "[0,1]" or "1,5-7" -> an override "seeds=[...]", malloc'd
+ * (NULL with the reason in err). Seeds are integers in [0, 2^53-1], the
+ * range of the seeds key; a larger one ("4294967297" is fine,
+ * "9007199254740992" is not), a sign, or more than 100000 seeds is an error,
+ * never a seed wrapped to another. */
+char *rql_config_seeds_text(const char *list, char *err, size_t cap_err);
+/* The same into out[cap]; -1 when it does not fit. */
 int rql_config_seeds_override(const char *list, char *out, size_t cap, char *err, size_t cap_err);
 
 /* Resolved libconfig text of run (agent a, seed): env, that agent alone,

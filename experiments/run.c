@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -427,7 +429,91 @@ static void free_state(run_state *s) {
     free(s->text);
 }
 
+/* ---- whose log, and who writes it -------------------------------------------- */
+
+int run_log_replaceable(const char *log_path, const char *text, long seed, char *err, size_t cap) {
+    struct stat st;
+    if (lstat(log_path, &st) != 0) return errno == ENOENT ? 1 : rql_failf(err, cap, "%s: %s", log_path, strerror(errno)) + 1;
+    rlog_file *f = rlog_file_open(log_path);
+    if (!f)
+        return rql_failf(err, cap, "%s exists and cannot be read to check that it is a log of this run (%s); "
+                         "--force starts it over", log_path, rql_error()) + 1;
+    char *config = NULL;
+    int64_t sd = 0;
+    int rc = 1;
+    if (rlog_attr_str(f, "config", &config) || rlog_attr_i64(f, "seed", &sd))
+        rc = rql_failf(err, cap, "%s exists and has no config or seed attribute to check it against this run; "
+                       "--force starts it over", log_path) + 1;
+    else if (strcmp(config, text) || sd != seed)
+        rc = rql_failf(err, cap, "%s is a log of another %s; it is not replaced: --force starts it over, or "
+                       "restore the config it was made with", log_path, sd != seed ? "seed" : "config") + 1;
+    free(config);
+    rlog_file_close(f);
+    return rc;
+}
+
+int run_lock(const char *log_path, char *err, size_t cap) {
+    char *path = NULL;
+    if (asprintf(&path, "%s.lock", log_path) < 0) return rql_failf(err, cap, "%s: out of memory", log_path);
+    int fd = -1;
+    /* Lock, then check that the name still leads to the locked file: a
+     * holder that finished may have unlinked it between our open and flock. */
+    for (int tries = 0; tries < 8; tries++) {
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0) break;
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            int e = errno;
+            char pid[32] = {0};
+            ssize_t k = pread(fd, pid, sizeof pid - 1, 0);
+            close(fd);
+            free(path);
+            if (e == EWOULDBLOCK) {
+                long who = k > 0 ? strtol(pid, NULL, 10) : 0;
+                if (who > 0)
+                    return rql_failf(err, cap, "%s is in use by process %ld (another rql writing this run)", log_path, who);
+                return rql_failf(err, cap, "%s is in use by another process (another rql writing this run)", log_path);
+            }
+            return rql_failf(err, cap, "%s.lock: flock: %s", log_path, strerror(e));
+        }
+        struct stat a, b;
+        if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+            char pid[32];
+            int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+            if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) { /* the pid is only a courtesy */ }
+            free(path);
+            return fd;
+        }
+        close(fd);
+        fd = -1;
+    }
+    int e = errno;
+    free(path);
+    return rql_failf(err, cap, "%s.lock: cannot create the lock file: %s", log_path, e ? strerror(e) : "it keeps changing");
+}
+
+void run_unlock(const char *log_path, int fd) {
+    if (fd < 0) return;
+    char *path = NULL;
+    if (asprintf(&path, "%s.lock", log_path) >= 0) {
+        unlink(path);            /* while still held: see run_lock */
+        free(path);
+    }
+    close(fd);
+}
+
+static int run_locked(const rql_config *c, const rql_run_spec *r, const run_opts *o, run_result *res);
+
 int run_execute(const rql_config *c, const rql_run_spec *r, const run_opts *o, run_result *res) {
+    memset(res, 0, sizeof *res);
+    res->status = RUN_FAILED;
+    int fd = run_lock(r->log_path, res->err, sizeof res->err);
+    if (fd < 0) return res->status;
+    int st = run_locked(c, r, o, res);
+    run_unlock(r->log_path, fd);
+    return st;
+}
+
+static int run_locked(const rql_config *c, const rql_run_spec *r, const run_opts *o, run_result *res) {
     memset(res, 0, sizeof *res);
     res->status = RUN_FAILED;
     /* Error stacks are per thread in a thread-safe HDF5: silence this one;
@@ -464,13 +550,19 @@ int run_execute(const rql_config *c, const rql_run_spec *r, const run_opts *o, r
              * since the start is lost, not the run. */
             char why[sizeof res->err];
             snprintf(why, sizeof why, "%s", err);
+            /* The checkpoint (its digest verified, its config this run's)
+             * vouches for a log too torn to open; a log that opens must
+             * itself be of this config and seed to be replaced. */
+            rlog_file *lf = rlog_file_open(r->log_path);
+            rlog_file_close(lf);
+            if (lf && run_log_replaceable(r->log_path, s.text, r->seed, err, cap) != 1) goto out;
             free_state(&s);
             unlink(r->log_path);
             unlink(r->ckpt_path);
             fprintf(stderr, "rql: %s: cannot resume (%s); starting the run over\n", r->log_path, why);
             run_opts fresh = *o;
             fresh.resume = 0;
-            int status = run_execute(c, r, &fresh, res);
+            int status = run_locked(c, r, &fresh, res);
             res->restarted = 1;
             return status;
         }
@@ -478,7 +570,9 @@ int run_execute(const rql_config *c, const rql_run_spec *r, const run_opts *o, r
         if (done) {
             /* A writer killed between its final checkpoint and closing the
              * log leaves every row flushed but the status "running": mark it. */
-            if (run_log_complete(r->log_path, s.text, err, cap) == 0) {
+            int k = run_log_complete(r->log_path, s.text, err, cap);
+            if (k < 0) goto out;           /* damaged, or another config's: said in err */
+            if (k == 0) {
                 s.log = rlog_open_append(r->log_path);
                 if (!s.log) { rql_failf(err, cap, "%s", rql_error()); goto out; }
                 rlog_set_complete(s.log);
@@ -489,6 +583,9 @@ int run_execute(const rql_config *c, const rql_run_spec *r, const run_opts *o, r
         }
         res->resumed = 1;
     } else {
+        /* --resume without a checkpoint starts the run over, but never over
+         * a log of another config or seed, nor one it cannot read. */
+        if (o->resume && run_log_replaceable(r->log_path, s.text, r->seed, err, cap) != 1) goto out;
         if (env_vec_reset(s.v) < 0) { rql_failf(err, cap, "env reset: %s", rql_error()); goto out; }
         rlog_meta m = {.seed = r->seed, .env = env_spec_world(c->env), .agent = agent_cfg_type(ad->cfg),
                        .label = ad->label, .config = s.text, .sweep = c->cell, .obs_size = s.v->obs_size,
@@ -560,6 +657,9 @@ int run_log_complete(const char *log_path, const char *text, char *err, size_t c
         if (rlog_attr_str(f, "config", &config) || strcmp(config, text))
             rc = rql_failf(err, cap, "%s: a finished run of another config; remove it (or use --force) to run this "
                                  "config, or restore the config it was made with", log_path);
+        /* a finished run is kept only if every row of it still reads back */
+        else if (rlog_verify(log_path))
+            rc = rql_failf(err, cap, "%s; --force starts the run over", rql_error());
     }
     free(status);
     free(config);

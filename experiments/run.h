@@ -65,8 +65,24 @@ int run_execute(const rql_config *c, const rql_run_spec *r, const run_opts *o, r
 /* Whether the log at log_path is a finished run of config text `text`
  * (rql_config_run_text): 1 when its root attribute status is "complete" and
  * its config equals text, 0 when it is missing or not complete, -1 when it
- * is complete but of another config (the reason in err). */
+ * is complete but of another config, or damaged (a dataset that does not
+ * read back: rlog_verify), with the reason in err. */
 int run_log_complete(const char *log_path, const char *text, char *err, size_t cap);
+
+/* Whether a run of resolved config text and seed may replace the file at
+ * log_path: 1 when there is none, or when it is a readable log whose root
+ * attributes config and seed are text and seed; 0 with the reason in err
+ * otherwise (another config or seed, unreadable, no such attributes). Only
+ * --force (which removes the file first) starts such a log over. */
+int run_log_replaceable(const char *log_path, const char *text, long seed, char *err, size_t cap);
+
+/* The advisory lock of one run: flock on LOG.lock (beside the log, holding
+ * the writer's pid), taken by run_execute for the whole run and by callers
+ * before they remove a run's files. Returns the lock's fd, or -1 with
+ * "LOG is in use by process N" in err when another process holds it.
+ * run_unlock removes LOG.lock and releases it. */
+int run_lock(const char *log_path, char *err, size_t cap);
+void run_unlock(const char *log_path, int fd);
 
 /* All runs, threads at a time (<= 0: one per run up to the OpenMP default).
  * opts.prog_index is set per run. Returns the number of runs that failed. */

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "experiments/sweep.h"
 #include "util/util.h"
+#include "log/ckpt.h"
+#include "log/rlog.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +40,18 @@ void sweep_plan_free(sweep_plan *p) {
     free(p);
 }
 
+/* Whether label is one of the comma-separated list. */
+static int label_listed(const char *list, const char *label) {
+    size_t n = strlen(label);
+    for (const char *q = list; *q;) {
+        size_t k = strcspn(q, ",");
+        if (k == n && !strncmp(q, label, n)) return 1;
+        q += k;
+        if (*q == ',') q++;
+    }
+    return 0;
+}
+
 /* "name=value,name=value" of a cell. */
 static int cell_dir(const rql_config *b, const int *pick, char *out, size_t n) {
     size_t k = 0;
@@ -50,13 +64,46 @@ static int cell_dir(const rql_config *b, const int *pick, char *out, size_t n) {
     return 0;
 }
 
+/* Keeps the agents of c named in the comma-separated list, in c's order. */
+static void keep_agents(rql_config *c, const char *list) {
+    int k = 0;
+    for (int a = 0; a < c->nagents; a++) {
+        if (label_listed(list, c->agents[a].label)) c->agents[k++] = c->agents[a];
+        else agent_cfg_free(c->agents[a].cfg);
+    }
+    c->nagents = k;
+}
+
 sweep_plan *sweep_plan_load(const char *path, const char *text, const char *source, const char *const *sets,
                             int nsets, const char *dir, char *err, size_t cap) {
+    return sweep_plan_load_agents(path, text, source, sets, nsets, dir, NULL, err, cap);
+}
+
+sweep_plan *sweep_plan_load_agents(const char *path, const char *text, const char *source, const char *const *sets,
+                                   int nsets, const char *dir, const char *agents, char *err, size_t cap) {
     sweep_plan *p = calloc(1, sizeof *p);
     if (!p) return rql_failf(err, cap, "out of memory"), NULL;
     const char *src = path ? path : source ? source : "<string>";
     p->base = path ? rql_config_load(path, sets, nsets, err, cap) : rql_config_parse(text, src, sets, nsets, err, cap);
     if (!p->base) goto bad;
+    if (agents) {
+        for (const char *q = agents; *q;) {          /* every listed label must be an agent of the config */
+            size_t n = strcspn(q, ",");
+            char label[RQL_LABEL_MAX];
+            snprintf(label, sizeof label, "%.*s", (int)(n < sizeof label ? n : sizeof label - 1), q);
+            if (rql_config_find_agent(p->base, label) < 0) {
+                char have[1024] = "";
+                for (int a = 0, k = 0; a < p->base->nagents; a++)
+                    k += snprintf(have + k, sizeof have - (size_t)(k < (int)sizeof have ? k : (int)sizeof have),
+                                  "%s%s", a ? ", " : "", p->base->agents[a].label);
+                rql_failf(err, cap, "%s: no agent labelled '%s' (the agents: %s)", src, label, have);
+                goto bad;
+            }
+            q += n;
+            if (*q == ',') q++;
+        }
+        keep_agents(p->base, agents);
+    }
     const rql_config *b = p->base;
     p->source = strdup(src);
     p->dir = strdup(dir ? dir : b->output);
@@ -91,6 +138,7 @@ sweep_plan *sweep_plan_load(const char *path, const char *text, const char *sour
         }
         char cerr[1024];
         cell->cfg = rql_config_load_cell(path, text, src, sets, nsets, cell->pick, cerr, sizeof cerr);
+        if (cell->cfg && agents) keep_agents(cell->cfg, agents);
         if (!cell->cfg) {
             if (!(cell->err = strdup(cerr))) { rql_failf(err, cap, "out of memory"); goto bad; }
             if (!p->ninvalid++) snprintf(first_err, sizeof first_err, "%s", cerr);
@@ -135,20 +183,46 @@ bad:
     return NULL;
 }
 
-const char *sweep_run_state(const sweep_plan *p, int i) {
+/* sweep_run_state, and why for "unreadable" (a log or checkpoint that
+ * cannot be read: its name and the reason). */
+static const char *run_state_why(const sweep_plan *p, int i, char *why, size_t cap) {
     const sweep_cell *cell = &p->cells[p->run_cell[i]];
+    why[0] = 0;
     if (!cell->cfg) return "invalid cell";
     const rql_run_spec *r = &p->runs[i];
+    struct stat st;
+    int has_log = stat(r->log_path, &st) == 0, has_ckpt = stat(r->ckpt_path, &st) == 0;
+    if (has_log) {
+        rlog_file *f = rlog_file_open(r->log_path);
+        if (!f) {
+            snprintf(why, cap, "%s", rql_error());
+            return "unreadable";
+        }
+        rlog_file_close(f);
+    }
+    if (has_ckpt && ckpt_verify(r->ckpt_path, why, cap) < 0) return "unreadable";
+    why[0] = 0;
     char *text = rql_config_run_text(cell->cfg, r->agent, r->seed);
     char err[1200];
     int k = text ? run_log_complete(r->log_path, text, err, sizeof err) : 0;
+    if (k < 0 && !strstr(err, "another config")) {      /* a finished log that does not read back */
+        free(text);
+        snprintf(why, cap, "%s", err);
+        return "unreadable";
+    }
+    if (k > 0 || k < 0 || has_ckpt || !has_log) {
+        free(text);
+        return k > 0 ? "complete" : k < 0 ? "other-config" : has_ckpt ? "resumable" : "new";
+    }
+    /* a log without checkpoint: started over only when it is this run's */
+    int ok = text ? run_log_replaceable(r->log_path, text, r->seed, err, sizeof err) : 0;
     free(text);
-    struct stat st;
-    if (k > 0) return "complete";
-    if (k < 0) return "other-config";
-    if (stat(r->ckpt_path, &st) == 0) return "resumable";
-    if (stat(r->log_path, &st) == 0) return "restart";
-    return "new";
+    return ok == 1 ? "restart" : "other-config";
+}
+
+const char *sweep_run_state(const sweep_plan *p, int i) {
+    char why[1200];
+    return run_state_why(p, i, why, sizeof why);
 }
 
 
@@ -175,8 +249,14 @@ sweep_status sweep_run_one(const sweep_plan *p, int i, int force, const run_opts
         return out->status;
     }
     if (force) {
+        int lk = run_lock(r->log_path, out->err, sizeof out->err);   /* not under another writer */
+        if (lk < 0) {
+            out->status = SWEEP_FAILED;
+            return out->status;
+        }
         unlink(r->log_path);
         unlink(r->ckpt_path);
+        run_unlock(r->log_path, lk);
     }
     char *text = rql_config_run_text(cell->cfg, r->agent, r->seed);
     if (!text) {
@@ -367,7 +447,7 @@ int sweep_write_summary(const sweep_plan *p, const sweep_info *info, char *err, 
     return write_atomic(p, info, path, 0, err, cap);
 }
 
-void sweep_print_plan(const sweep_plan *p, FILE *f) {
+int sweep_print_plan(const sweep_plan *p, FILE *f) {
     const rql_config *b = p->base;
     fprintf(f, "rql sweep %s: ", p->source);
     if (!b->nsweep) fprintf(f, "no sweep section (one cell)");
@@ -388,23 +468,37 @@ void sweep_print_plan(const sweep_plan *p, FILE *f) {
     for (int a = 0; a < b->nagents; a++)
         if ((int)strlen(b->agents[a].label) > lw) lw = (int)strlen(b->agents[a].label);
     fprintf(f, "%-5s %-*s %-*s %-6s %-12s %s\n", "run", cw, "cell", lw, "agent", "seed", "state", "log");
-    int state_counts[6] = {0};
-    static const char *const states[] = {"new", "complete", "resumable", "restart", "other-config", "invalid cell"};
+    enum { NSTATES = 7 };
+    int state_counts[NSTATES] = {0};
+    static const char *const states[NSTATES] = {"new", "complete", "resumable", "restart", "other-config",
+                                                "unreadable", "invalid cell"};
+    char **whys = calloc((size_t)p->nruns + 1, sizeof *whys);
     for (int i = 0; i < p->nruns; i++) {
-        const char *st = sweep_run_state(p, i);
-        for (int k = 0; k < 6; k++) state_counts[k] += !strcmp(st, states[k]);
+        char why[1200];
+        const char *st = run_state_why(p, i, why, sizeof why);
+        if (whys && why[0]) whys[i] = strdup(why);
+        for (int k = 0; k < NSTATES; k++) state_counts[k] += !strcmp(st, states[k]);
         const char *cd = p->cells[p->run_cell[i]].dir;
         fprintf(f, "%-5d %-*s %-*s %-6ld %-12s %s\n", i, cw, cd[0] ? cd : "-", lw, b->agents[p->runs[i].agent].label,
                 p->runs[i].seed, st, p->runs[i].log_path);
     }
     fprintf(f, "\n");
-    for (int k = 0, n = 0; k < 6; k++)
+    for (int k = 0, n = 0; k < NSTATES; k++)
         if (state_counts[k]) fprintf(f, "%s%d %s", n++ ? ", " : "", state_counts[k], states[k]);
     fprintf(f, "\n");
+    int bad = 0;
+    for (int i = 0; whys && i < p->nruns; i++)
+        if (whys[i]) {
+            if (!bad++) fprintf(f, "\nunreadable files (their runs will fail until removed, or --force):\n");
+            fprintf(f, "  run %d: %s\n", i, whys[i]);
+            free(whys[i]);
+        }
+    free(whys);
     if (p->ninvalid) {
         fprintf(f, "\n%d invalid cell%s (their runs will be reported failed, the others run):\n", p->ninvalid,
                 p->ninvalid == 1 ? "" : "s");
         for (int c = 0; c < p->ncells; c++)
             if (!p->cells[c].cfg) fprintf(f, "  %s: %s\n", p->cells[c].dir, p->cells[c].err);
     }
+    return bad;
 }

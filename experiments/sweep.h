@@ -82,6 +82,10 @@ typedef struct {
  * or when every cell is. */
 sweep_plan *sweep_plan_load(const char *path, const char *text, const char *source, const char *const *sets,
                             int nsets, const char *dir, char *err, size_t cap);
+/* The same with only the agents whose labels are in the comma-separated list
+ * agents (NULL: all); a label that is not an agent of the config is an error. */
+sweep_plan *sweep_plan_load_agents(const char *path, const char *text, const char *source, const char *const *sets,
+                                   int nsets, const char *dir, const char *agents, char *err, size_t cap);
 void sweep_plan_free(sweep_plan *p);
 
 /* Run i of the plan: creates its folder; with force, deletes its log and
@@ -91,8 +95,10 @@ void sweep_plan_free(sweep_plan *p);
 sweep_status sweep_run_one(const sweep_plan *p, int i, int force, const run_opts *o, sweep_result *out);
 
 /* What a run's files say before it is run: "new", "complete",
- * "resumable" (a checkpoint), "restart" (a log without checkpoint),
- * "other-config" (complete, of another config) or "invalid cell". */
+ * "resumable" (a checkpoint), "restart" (a log of this run without
+ * checkpoint), "other-config" (a log of another config or seed),
+ * "unreadable" (a log or checkpoint that cannot be read, or whose checksum
+ * fails) or "invalid cell". */
 const char *sweep_run_state(const sweep_plan *p, int i);
 
 /* How the sweep was run, for the summary. */
@@ -111,9 +117,10 @@ int sweep_write_summary(const sweep_plan *p, const sweep_info *info, char *err, 
 /* The summary table (what sweep.txt holds) to f. */
 void sweep_print_table(const sweep_plan *p, const sweep_info *info, FILE *f);
 
-/* --dry-run: the grid, every run with its log path and state, and the
- * invalid cells with their errors. */
-void sweep_print_plan(const sweep_plan *p, FILE *f);
+/* --dry-run: the grid, every run with its log path and state, the invalid
+ * cells with their errors, and every log or checkpoint that cannot be read
+ * (named, with the reason). Returns the number of those unreadable files. */
+int sweep_print_plan(const sweep_plan *p, FILE *f);
 
 /* Counts of each status in p->res ([SWEEP_FAILED + 1]). */
 void sweep_count(const sweep_plan *p, int *counts);

@@ -9,7 +9,112 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "log/rlog.h"
+#include "util/util.h"
+
+/* ---- the digest ---------------------------------------------------------------- *
+ *
+ * XXH64 (Yann Collet's xxHash, 64-bit, seed 0), over every byte of the file
+ * after the user block. It is written into the user block once HDF5 has
+ * closed the file, so it covers everything HDF5 wrote: data, attributes and
+ * metadata of every group and dataset, whoever wrote them. */
+
+#define P1 11400714785074694791ULL
+#define P2 14029467366897019727ULL
+#define P3 1609587929392839161ULL
+#define P4 9650029242287828579ULL
+#define P5 2870177450012600261ULL
+
+static uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+static uint64_t rd64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }   /* little-endian host */
+static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t xround(uint64_t acc, uint64_t in) { return rotl64(acc + in * P2, 31) * P1; }
+static uint64_t xmerge(uint64_t acc, uint64_t v) { return (acc ^ xround(0, v)) * P1 + P4; }
+
+uint64_t ckpt_xxh64(const void *data, size_t len) {
+    const uint8_t *p = data, *end = p + len;
+    uint64_t h;
+    if (len >= 32) {
+        uint64_t v1 = P1 + P2, v2 = P2, v3 = 0, v4 = -P1;
+        for (; p + 32 <= end; p += 32) {
+            v1 = xround(v1, rd64(p));
+            v2 = xround(v2, rd64(p + 8));
+            v3 = xround(v3, rd64(p + 16));
+            v4 = xround(v4, rd64(p + 24));
+        }
+        h = rotl64(v1, 1) + rotl64(v2, 7) + rotl64(v3, 12) + rotl64(v4, 18);
+        h = xmerge(xmerge(xmerge(xmerge(h, v1), v2), v3), v4);
+    } else h = P5;
+    h += (uint64_t)len;
+    for (; p + 8 <= end; p += 8) h = rotl64(h ^ xround(0, rd64(p)), 27) * P1 + P4;
+    if (p + 4 <= end) { h = rotl64(h ^ (uint64_t)rd32(p) * P1, 23) * P2 + P3; p += 4; }
+    for (; p < end; p++) h = rotl64(h ^ *p * P5, 11) * P1;
+    h ^= h >> 33; h *= P2; h ^= h >> 29; h *= P3; h ^= h >> 32;
+    return h;
+}
+
+/* The user block: one text line, then zeros to CKPT_USERBLOCK bytes. */
+#define DIGEST_TAG "rql-checkpoint-digest xxh64"
+
+/* Digest of fd's bytes [CKPT_USERBLOCK, EOF), and that length. */
+static int digest_fd(int fd, uint64_t *h, uint64_t *n) {
+    struct stat st;
+    if (fstat(fd, &st) || st.st_size < CKPT_USERBLOCK) return -1;
+    size_t len = (size_t)st.st_size;
+    uint8_t *m = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+    if (m == MAP_FAILED) return -1;
+    *n = (uint64_t)(len - CKPT_USERBLOCK);
+    *h = ckpt_xxh64(m + CKPT_USERBLOCK, len - CKPT_USERBLOCK);
+    munmap(m, len);
+    return 0;
+}
+
+/* The digest line for an image's bytes after the user block, zero-padded. */
+static void digest_header(char ub[CKPT_USERBLOCK], const uint8_t *img, size_t len) {
+    uint64_t n = (uint64_t)len, h = ckpt_xxh64(img, len);
+    memset(ub, 0, CKPT_USERBLOCK);
+    snprintf(ub, CKPT_USERBLOCK, DIGEST_TAG " %016llx bytes %llu\n", (unsigned long long)h, (unsigned long long)n);
+}
+
+int ckpt_verify(const char *path, char *err, size_t cap) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return rql_failf(err, cap, "%s: %s", path, strerror(errno));
+    char ub[CKPT_USERBLOCK + 1] = {0};
+    ssize_t got = pread(fd, ub, CKPT_USERBLOCK, 0);
+    int rc = 0;
+    if (got >= 8 && !memcmp(ub, "\211HDF\r\n\032\n", 8)) {
+        rc = 1;                    /* no user block: written before checksums (legacy) */
+    } else if (got != CKPT_USERBLOCK || strncmp(ub, DIGEST_TAG " ", sizeof DIGEST_TAG)) {
+        char sig[8];
+        if (pread(fd, sig, 8, CKPT_USERBLOCK) == 8 && !memcmp(sig, "\211HDF\r\n\032\n", 8))
+            rc = rql_failf(err, cap, "%s: damaged checkpoint: its checksum header is unreadable", path);
+        else rc = rql_failf(err, cap, "%s: not an HDF5 file", path);
+    } else {
+        unsigned long long want_h = 0, want_n = 0;
+        uint64_t h, n;
+        const char *nl = memchr(ub, '\n', CKPT_USERBLOCK);
+        int pad_ok = nl != NULL;         /* the rest of the block is zeros */
+        for (const char *q = nl ? nl + 1 : ub; pad_ok && q < ub + CKPT_USERBLOCK; q++) pad_ok = *q == 0;
+        if (!pad_ok || sscanf(ub + sizeof DIGEST_TAG, "%16llx bytes %llu", &want_h, &want_n) != 2)
+            rc = rql_failf(err, cap, "%s: damaged checksum header", path);
+        else if (digest_fd(fd, &h, &n))
+            rc = rql_failf(err, cap, "%s: cannot read it (%s)", path, strerror(errno));
+        else if (n != want_n)
+            rc = rql_failf(err, cap, "%s: damaged checkpoint: %llu bytes after its header, %llu written (truncated "
+                           "or extended)", path, (unsigned long long)n, want_n);
+        else if (h != want_h)
+            rc = rql_failf(err, cap, "%s: damaged checkpoint: checksum %016llx, %016llx written", path,
+                           (unsigned long long)h, want_h);
+    }
+    close(fd);
+    return rc;
+}
+
+/* ---- writing ------------------------------------------------------------------ */
 
 int ckpt_begin(ckpt_writer *w, const char *path, char *err, size_t cap) {
     w->file = H5I_INVALID_HID;
@@ -18,9 +123,20 @@ int ckpt_begin(ckpt_writer *w, const char *path, char *err, size_t cap) {
         snprintf(err, cap, "%s: checkpoint path too long", path);
         return -1;
     }
-    H5E_BEGIN_TRY { w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT); } H5E_END_TRY;
+    /* The file is built in memory (HDF5's core driver, no backing store) and
+     * written by ckpt_commit in one go: every write to disk is then ours, so
+     * a full disk or an I/O error is a clean error, never an HDF5 close that
+     * fails half-way (which left HDF5 to crash at exit, tried on a full
+     * tmpfs). */
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fcpl >= 0) H5Pset_userblock(fcpl, CKPT_USERBLOCK);
+    if (fapl >= 0) H5Pset_fapl_core(fapl, 1 << 20, 0);
+    H5E_BEGIN_TRY { w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, fcpl, fapl); } H5E_END_TRY;
+    if (fcpl >= 0) H5Pclose(fcpl);
+    if (fapl >= 0) H5Pclose(fapl);
     if (w->file < 0) {
-        snprintf(err, cap, "%s: cannot create checkpoint file", w->tmp);
+        snprintf(err, cap, "%s: cannot create the checkpoint in memory", w->tmp);
         return -1;
     }
     if (ckpt_put_str(w->file, "format", CKPT_FORMAT) || ckpt_put_i64(w->file, "format_version", CKPT_VERSION)) {
@@ -40,23 +156,45 @@ static int fsync_path(const char *path, int dir) {
 }
 
 int ckpt_commit(ckpt_writer *w, char *err, size_t cap) {
-    herr_t rc = H5Fclose(w->file);
+    uint8_t *img = NULL;
+    ssize_t len = -1;
+    H5E_BEGIN_TRY {
+        if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) >= 0) len = H5Fget_file_image(w->file, NULL, 0);
+        if (len > 0 && (img = malloc((size_t)len)) &&
+            H5Fget_file_image(w->file, img, (size_t)len) != len)
+            len = -1;
+        H5Fclose(w->file);          /* in memory: nothing left to write */
+    } H5E_END_TRY;
     w->file = H5I_INVALID_HID;
-    if (rc < 0) {
-        snprintf(err, cap, "%s: closing the checkpoint failed", w->tmp);
-        unlink(w->tmp);
-        return -1;
+    if (len <= 0 || !img) {
+        free(img);
+        return rql_failf(err, cap, "%s: cannot build the checkpoint image (%s)", w->tmp,
+                         len > 0 ? "out of memory" : "HDF5 error");
     }
+    /* The image is the HDF5 file proper (from its superblock): the user
+     * block that fcpl reserved goes before it, holding the digest. */
+    char ub[CKPT_USERBLOCK];
+    digest_header(ub, img, (size_t)len);
     /* Data on disk before the rename makes it visible: otherwise a power cut
      * could leave the new name pointing at an empty file. */
-    if (fsync_path(w->tmp, 0)) {
-        snprintf(err, cap, "%s: fsync: %s", w->tmp, strerror(errno));
-        unlink(w->tmp);
-        return -1;
+    int fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int rc = 0;
+    if (fd < 0) rc = rql_failf(err, cap, "%s: cannot create it: %s", w->tmp, strerror(errno));
+    for (size_t off = 0; !rc && off < CKPT_USERBLOCK + (size_t)len;) {
+        ssize_t k = off < CKPT_USERBLOCK ? write(fd, ub + off, CKPT_USERBLOCK - off)
+                                         : write(fd, img + off - CKPT_USERBLOCK, CKPT_USERBLOCK + (size_t)len - off);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) rc = rql_failf(err, cap, "%s: cannot write the checkpoint: %s", w->tmp,
+                                   k < 0 ? strerror(errno) : "short write");
+        else off += (size_t)k;
     }
-    if (rename(w->tmp, w->path)) {
-        snprintf(err, cap, "%s -> %s: rename: %s", w->tmp, w->path, strerror(errno));
-        unlink(w->tmp);
+    if (!rc && fsync(fd)) rc = rql_failf(err, cap, "%s: fsync: %s", w->tmp, strerror(errno));
+    if (fd >= 0 && close(fd) && !rc) rc = rql_failf(err, cap, "%s: close: %s", w->tmp, strerror(errno));
+    free(img);
+    if (!rc && rename(w->tmp, w->path))
+        rc = rql_failf(err, cap, "%s -> %s: rename: %s", w->tmp, w->path, strerror(errno));
+    if (rc) {
+        unlink(w->tmp);          /* the previous checkpoint, if any, is untouched */
         return -1;
     }
     char dir[1024];
@@ -72,10 +210,18 @@ void ckpt_abort(ckpt_writer *w) {
 }
 
 hid_t ckpt_open(const char *path, char *err, size_t cap) {
-    if (access(path, R_OK)) {
+    struct stat st;
+    if (stat(path, &st) || access(path, R_OK)) {
         snprintf(err, cap, "%s: %s", path, strerror(errno));
         return -1;
     }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, cap, "%s: not a regular file", path);
+        return -1;
+    }
+    /* A checkpoint that is not byte for byte what was written is refused
+     * before HDF5 reads any of it. */
+    if (ckpt_verify(path, err, cap) < 0) return -1;
     htri_t is;
     H5E_BEGIN_TRY { is = H5Fis_hdf5(path); } H5E_END_TRY;
     if (is <= 0) {
@@ -83,7 +229,9 @@ hid_t ckpt_open(const char *path, char *err, size_t cap) {
         return -1;
     }
     hid_t f;
-    H5E_BEGIN_TRY { f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT); } H5E_END_TRY;
+    hid_t fapl = rlog_fapl(0);
+    H5E_BEGIN_TRY { f = H5Fopen(path, H5F_ACC_RDONLY, fapl); } H5E_END_TRY;
+    if (fapl >= 0) H5Pclose(fapl);
     if (f < 0) {
         snprintf(err, cap, "%s: cannot open (damaged HDF5 file?)", path);
         return -1;

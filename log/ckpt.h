@@ -21,6 +21,8 @@
  * weight I/O (nets/net_h5.h); ckpt_get_agent reads it back stage by stage.
  * These two return 0 or a negative RQL_E* code with the message in
  * rql_error().
+ * Every checkpoint carries a digest of all its bytes, verified before use
+ * (ckpt_verify below).
  *
  * Files: ckpt.c. Depends on agents/ (the state table) and nets/ (net_h5).
  */
@@ -45,9 +47,21 @@ int ckpt_begin(ckpt_writer *w, const char *path, char *err, size_t cap);
 int ckpt_commit(ckpt_writer *w, char *err, size_t cap);
 void ckpt_abort(ckpt_writer *w);
 
-/* Opens a checkpoint read-only and checks its format attribute; returns the
- * file id or a negative value with the reason in err. */
+/* Opens a checkpoint read-only after ckpt_verify, and checks its format
+ * attribute; returns the file id or a negative value with the reason in err
+ * (a damaged file: "PATH: damaged checkpoint: ..."). */
 hid_t ckpt_open(const char *path, char *err, size_t cap);
+
+/* Integrity. ckpt_commit writes, into the file's first CKPT_USERBLOCK bytes
+ * (an HDF5 user block, which HDF5 readers skip), one text line
+ *   rql-checkpoint-digest xxh64 <16 hex digits> bytes <N>
+ * the XXH64 digest of the N bytes after the user block: the whole HDF5 file,
+ * every dataset, attribute and piece of metadata, whoever wrote it. Returns 0
+ * when the file matches its digest, 1 for a checkpoint of an older rql with
+ * no user block (nothing to verify), -1 with the reason in err otherwise. */
+#define CKPT_USERBLOCK 512
+int ckpt_verify(const char *path, char *err, size_t cap);
+uint64_t ckpt_xxh64(const void *data, size_t len);     /* XXH64, seed 0 */
 
 /* Blobs: a 1-D uint8 dataset. read checks that the size matches n. */
 int ckpt_put_bytes(hid_t loc, const char *name, const void *buf, size_t n);

@@ -175,12 +175,26 @@ hid_t rlog_bool_type(void);
 
 /* ---- reading ---------------------------------------------------------------- */
 
+/* Metadata read attempts of every open of a log or checkpoint: bounded, so
+ * a damaged file fails in well under a second instead of HDF5's SWMR
+ * default of 100 exponentially spaced retries (hours). */
+#define RLOG_READ_ATTEMPTS 24
+/* A file-access property list with that bound (latest: the SWMR-capable
+ * H5F_LIBVER_LATEST format, for writers). The caller closes it. */
+hid_t rlog_fapl(int latest);
+
 typedef struct rlog_file rlog_file;
 
 /* Opens path read-only (SWMR read where the file allows it) and checks the
  * root attributes format == "rql-log" and format_version <= RLOG_FORMAT_VERSION. */
 rlog_file *rlog_file_open(const char *path);
 void rlog_file_close(rlog_file *f);              /* NULL: no-op */
+/* 1 when path is a readable HDF5 file whose root attribute format is absent
+ * or is not "rql-log" (a checkpoint, a Minari export): not a damaged log. */
+int rlog_is_foreign(const char *path);
+/* Opens path and reads every dataset of every table whole, so that HDF5
+ * checks every chunk's checksum: 0, or -1 naming the damaged dataset. */
+int rlog_verify(const char *path);
 hid_t rlog_file_id(const rlog_file *f);
 const char *rlog_file_path(const rlog_file *f);
 int rlog_file_has(const rlog_file *f, const char *dset);   /* "curves/return": 1 / 0 */

@@ -48,7 +48,6 @@ void gru_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
     const int In = L->in, H = L->units, G = 3 * H;
     const float *Wih = p + L->off_w_ih, *Whh = p + L->off_w_hh;
     float *dh = w->dh;
-    memset(dh, 0, sizeof(float) * B * H);
     for (int t = T - 1; t >= 0; t--) {
         const float *gt = w->gates + (size_t)t * B * G, *hn = w->hn + (size_t)t * B * H;
         const float *hp = w->out + (size_t)t * B * H, *dout = w->dout + (size_t)t * B * H;

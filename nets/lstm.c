@@ -55,8 +55,6 @@ void lstm_backward(const net_layer *L, const float *p, float *g, net_lws *w, con
     const int In = L->in, H = L->units, G = 4 * H;
     const float *Wih = p + L->off_w_ih, *Whh = p + L->off_w_hh;
     float *dh = w->dh, *dc = w->dc;
-    memset(dh, 0, sizeof(float) * B * H);
-    memset(dc, 0, sizeof(float) * B * H);
     for (int t = T - 1; t >= 0; t--) {
         const float *gt = w->gates + (size_t)t * B * G, *tc = w->tc + (size_t)t * B * H;
         const float *cp = w->cs + (size_t)t * B * H, *dout = w->dout + (size_t)t * B * H;

@@ -32,9 +32,25 @@ const char *layer_kind_str(layer_kind k) {
     case LAYER_RNN: return "rnn";
     case LAYER_LSTM: return "lstm";
     case LAYER_GRU: return "gru";
+    case LAYER_PEEPHOLE: return "peephole";
+    case LAYER_MINGRU: return "mingru";
+    case LAYER_LRU: return "lru";
     }
     return "?";
 }
+
+const char *layer_gate_order(layer_kind k) {
+    switch (k) {
+    case LAYER_LSTM: case LAYER_PEEPHOLE: return "ifgo";
+    case LAYER_GRU: return "rzn";
+    case LAYER_RNN: return "h";
+    case LAYER_MINGRU: return "zh";
+    case LAYER_LRU: return "ri";
+    default: return "";
+    }
+}
+
+int layer_has_cell(layer_kind k) { return nets_has_cell(k); }
 
 /* ---- spec parser ----------------------------------------------------------- */
 static int parse_int(const char *s, size_t n, int *out) {
@@ -83,10 +99,13 @@ int net_parse_spec(const char *s, layer_spec *out, int max) {
         else if (field_is(f[0], fl[0], "rnn")) L.kind = LAYER_RNN;
         else if (field_is(f[0], fl[0], "lstm")) L.kind = LAYER_LSTM;
         else if (field_is(f[0], fl[0], "gru")) L.kind = LAYER_GRU;
+        else if (field_is(f[0], fl[0], "peephole")) L.kind = LAYER_PEEPHOLE;
+        else if (field_is(f[0], fl[0], "mingru")) L.kind = LAYER_MINGRU;
+        else if (field_is(f[0], fl[0], "lru")) L.kind = LAYER_LRU;
         else
             return rql_set_error(NETS_EINVAL,
                                   "net spec \"%s\": layer %d \"%.*s\": unknown kind \"%.*s\" "
-                                  "(dense, rnn, lstm, gru)", s, count, (int)n, p, (int)fl[0], f[0]);
+                                  "(dense, rnn, lstm, gru, peephole, mingru, lru)", s, count, (int)n, p, (int)fl[0], f[0]);
         if (nf < 2 || parse_int(f[1], fl[1], &L.units) || L.units < 1)
             return rql_set_error(NETS_EINVAL,
                                   "net spec \"%s\": layer %d \"%.*s\": units \"%.*s\" is not a "
@@ -159,8 +178,8 @@ static size_t layout_lws(const net *n, net_lws *lw, float *base, size_t at, int 
         }
         at = carve(base, at, &w->out, BT * U + (size_t)Bm * U);
         at = carve(base, at, &w->gates, BT * G);
-        at = carve(base, at, &w->bsum, G);
-        if (L->kind == LAYER_LSTM) {
+        at = carve(base, at, &w->bsum, L->kind == LAYER_LRU ? 3 * U : G);
+        if (nets_has_cell(L->kind)) {
             at = carve(base, at, &w->cs, BT * U + (size_t)Bm * U);
             at = carve(base, at, &w->tc, BT * U);
         }
@@ -168,11 +187,20 @@ static size_t layout_lws(const net *n, net_lws *lw, float *base, size_t at, int 
             at = carve(base, at, &w->hn, BT * U);
             at = carve(base, at, &w->ghh, (size_t)Bm * G);
         }
+        if (L->kind == LAYER_MINGRU) {        /* tc: g'(a); scan: 3 doubles per [B, H], 4 [H] rows */
+            at = carve(base, at, &w->tc, BT * U);
+            at = carve(base, at, &w->scan, (size_t)Bm * U * 6 + 4 * U);
+        }
+        if (L->kind == LAYER_LRU) {           /* cs: the complex state, Re | Im per row; cc: C */
+            at = carve(base, at, &w->cs, 2 * (BT * U + (size_t)Bm * U));
+            at = carve(base, at, &w->cc, 4 * U * U);
+            if (backward) at = carve(base, at, &w->scan, (size_t)Bm * U * 3);
+        }
         if (!backward) continue;
         at = carve(base, at, &w->dout, BT * U);
         at = carve(base, at, &w->dg, BT * G);
-        at = carve(base, at, &w->dh, (size_t)Bm * U);
-        if (L->kind == LAYER_LSTM) at = carve(base, at, &w->dc, (size_t)Bm * U);
+        at = carve(base, at, &w->dh, (size_t)Bm * U * (L->kind == LAYER_LRU ? 2 : 1));
+        if (nets_has_cell(L->kind)) at = carve(base, at, &w->dc, (size_t)Bm * U);
         if (L->kind == LAYER_GRU) at = carve(base, at, &w->dg2, BT * G);
     }
     return at;
@@ -195,7 +223,7 @@ net *net_alloc(int in, const layer_spec *layers, int nl, int max_batch, int max_
     }
     for (int l = 0; l < nl; l++) {
         const layer_spec *s = &layers[l];
-        if (s->kind < LAYER_DENSE || s->kind > LAYER_GRU) {
+        if (s->kind < LAYER_DENSE || s->kind > LAYER_LRU) {
             rql_set_error(NETS_EINVAL, "net_alloc: layer %d has unknown kind %d", l, (int)s->kind);
             return NULL;
         }
@@ -222,7 +250,7 @@ net *net_alloc(int in, const layer_spec *layers, int nl, int max_batch, int max_
     n->max_batch = max_batch;
     n->max_time = max_time;
     n->layers = calloc((size_t)nl, sizeof *n->layers);
-    n->tensors = calloc((size_t)nl * 6, sizeof *n->tensors);
+    n->tensors = calloc((size_t)nl * 10, sizeof *n->tensors);
     n->ws = calloc(1, sizeof *n->ws);
     if (!n->layers || !n->tensors || !n->ws) goto nomem;
 
@@ -242,16 +270,34 @@ net *net_alloc(int in, const layer_spec *layers, int nl, int max_batch, int max_
             add_tensor(n, l, "weight", 2, H, width, &off, &L->off_w_ih);
             add_tensor(n, l, "bias", 1, H, 0, &off, &L->off_b_ih);
         } else {
-            add_tensor(n, l, "weight_ih_l0", 2, G, width, &off, &L->off_w_ih);
-            add_tensor(n, l, "weight_hh_l0", 2, G, H, &off, &L->off_w_hh);
-            add_tensor(n, l, "bias_ih_l0", 1, G, 0, &off, &L->off_b_ih);
-            add_tensor(n, l, "bias_hh_l0", 1, G, 0, &off, &L->off_b_hh);
+            if (L->kind == LAYER_LRU) {
+                add_tensor(n, l, "nu_log", 1, H, 0, &off, &L->off_nu);
+                add_tensor(n, l, "theta_log", 1, H, 0, &off, &L->off_theta);
+                add_tensor(n, l, "gamma_log", 1, H, 0, &off, &L->off_gamma);
+                /* B_re, B_im, D adjacent: one [3H, in] matrix for lru.c */
+                add_tensor(n, l, "B_re", 2, H, width, &off, &L->off_b_re);
+                add_tensor(n, l, "B_im", 2, H, width, &off, &L->off_b_im);
+                add_tensor(n, l, "D", 2, H, width, &off, &L->off_d);
+                add_tensor(n, l, "C_re", 2, H, H, &off, &L->off_c_re);
+                add_tensor(n, l, "C_im", 2, H, H, &off, &L->off_c_im);
+            } else {
+                add_tensor(n, l, "weight_ih_l0", 2, G, width, &off, &L->off_w_ih);
+                if (L->kind != LAYER_MINGRU)
+                    add_tensor(n, l, "weight_hh_l0", 2, G, H, &off, &L->off_w_hh);
+                add_tensor(n, l, "bias_ih_l0", 1, G, 0, &off, &L->off_b_ih);
+                if (L->kind != LAYER_MINGRU)
+                    add_tensor(n, l, "bias_hh_l0", 1, G, 0, &off, &L->off_b_hh);
+                if (L->kind == LAYER_PEEPHOLE)
+                    add_tensor(n, l, "weight_peep", 2, 3, H, &off, &L->off_peep);
+            }
+            /* h0 then c0, adjacent: together the layer's block of a state row */
             if (L->learn_h0) {
-                add_tensor(n, l, "h0", 1, H, 0, &off, &L->off_h0);
-                if (L->kind == LAYER_LSTM) add_tensor(n, l, "c0", 1, H, 0, &off, &L->off_c0);
+                if (L->kind == LAYER_LRU) add_tensor(n, l, "h0", 2, 2, H, &off, &L->off_h0);
+                else add_tensor(n, l, "h0", 1, H, 0, &off, &L->off_h0);
+                if (nets_has_cell(L->kind)) add_tensor(n, l, "c0", 1, H, 0, &off, &L->off_c0);
             }
             L->state_off = S;
-            S += L->kind == LAYER_LSTM ? 2 * H : H;
+            S += net_layer_state_size(L);
         }
         width = H;
     }
@@ -301,6 +347,30 @@ void net_free(net *n) {
 }
 
 /* ---- initialisation -------------------------------------------------------- */
+/* The LRU as the paper's code initialises it (see lru.c); draws in tensor
+ * order: the ring (u1, u2 per unit), then B, C and D. */
+static int lru_init(const net_layer *L, float *p, gsl_rng *r) {
+    const int H = L->units, In = L->in;
+    const double rmin = 0.9, rmax = 0.999, max_phase = 2 * M_PI;
+    for (int j = 0; j < H; j++) {
+        double u1 = gsl_rng_uniform_pos(r), u2 = gsl_rng_uniform_pos(r);
+        double nu = -0.5 * log(u1 * (rmax * rmax - rmin * rmin) + rmin * rmin);
+        p[L->off_nu + j] = (float)log(nu);
+        p[L->off_theta + j] = (float)log(max_phase * u2);
+        /* gamma from the rounded nu, so that it normalises the lambda used */
+        double mag = exp(-exp((double)p[L->off_nu + j]));
+        p[L->off_gamma + j] = (float)log(sqrt(1.0 - mag * mag));
+    }
+    for (size_t k = 0; k < (size_t)2 * H * In; k++)   /* B_re, B_im */
+        p[L->off_b_re + k] = (float)gsl_ran_gaussian(r, sqrt(1.0 / (2.0 * In)));
+    for (size_t k = 0; k < (size_t)2 * H * H; k++)    /* C_re, C_im */
+        p[L->off_c_re + k] = (float)gsl_ran_gaussian(r, sqrt(1.0 / H));
+    for (size_t k = 0; k < (size_t)H * In; k++)
+        p[L->off_d + k] = (float)gsl_ran_gaussian(r, sqrt(1.0 / In));
+    if (L->learn_h0) memset(p + L->off_h0, 0, sizeof(float) * 2 * H);
+    return 0;
+}
+
 static void glorot_uniform(float *w, size_t count, int fan_in, int fan_out, gsl_rng *r) {
     double a = sqrt(6.0 / (fan_in + fan_out));
     for (size_t k = 0; k < count; k++) w[k] = (float)(a * (2.0 * gsl_rng_uniform(r) - 1.0));
@@ -348,8 +418,21 @@ int net_init_layer(net *n, int layer, gsl_rng *r) {
         memset(p + L->off_b_ih, 0, sizeof(float) * H);
         return 0;
     }
+    if (L->kind == LAYER_LRU) return lru_init(L, p, r);
     /* Keras' view: the input kernel is one [I, G*H] matrix for Glorot's fan */
     glorot_uniform(p + L->off_w_ih, (size_t)G * L->in, L->in, G, r);
+    if (L->kind == LAYER_MINGRU) {
+        /* update-gate bias -2: the state starts by keeping 1 - s(-2) = 0.88
+         * of itself per step. With bias 0 (z = 1/2) it halves every step
+         * and the gradient of recall over 50 steps (2^-50) never starts:
+         * measured, seed 0, recall T = 50: bias 0 and -1 stay at chance
+         * after 1000 updates, -2 and -3 solve it in 350. The LSTM's forget
+         * bias 1 plays the same part. */
+        memset(p + L->off_b_ih, 0, sizeof(float) * G);
+        for (int j = 0; j < H; j++) p[L->off_b_ih + j] = -2.0f;
+        if (L->learn_h0) memset(p + L->off_h0, 0, sizeof(float) * H);
+        return 0;
+    }
     for (int k = 0; k < nets_gates(L->kind); k++) {
         int rc = orthogonal(p + L->off_w_hh + (size_t)k * H * H, H, r);
         if (rc) return rc;
@@ -358,12 +441,11 @@ int net_init_layer(net *n, int layer, gsl_rng *r) {
     memset(p + L->off_b_hh, 0, sizeof(float) * G);
     /* forget bias 1 (Gers et al.; Jozefowicz et al. 2015): PyTorch adds b_ih
      * and b_hh, so the 1 goes in b_ih only and the sum is 1 as in Keras */
-    if (L->kind == LAYER_LSTM)
+    if (nets_has_cell(L->kind))
         for (int j = H; j < 2 * H; j++) p[L->off_b_ih + j] = 1.0f;
-    if (L->learn_h0) {
-        memset(p + L->off_h0, 0, sizeof(float) * H);
-        if (L->kind == LAYER_LSTM) memset(p + L->off_c0, 0, sizeof(float) * H);
-    }
+    /* peepholes start at 0: the plain LSTM, which they then refine */
+    if (L->kind == LAYER_PEEPHOLE) memset(p + L->off_peep, 0, sizeof(float) * 3 * H);
+    if (L->learn_h0) memset(p + L->off_h0, 0, sizeof(float) * net_layer_state_size(L));
     return 0;
 }
 
@@ -385,20 +467,48 @@ int net_hidden_size(const net *n) {
     return 0;
 }
 
-/* Writes the initial state of layer L into h [B rows, stride] (and c). */
-static void initial_state(const net *n, const net_layer *L, float *h, float *c, size_t stride,
-                          int B, const uint8_t *reset) {
-    size_t bytes = sizeof(float) * L->units;
-    for (int b = 0; b < B; b++) {
-        if (reset && !reset[b]) continue;
-        float *hb = h + b * stride;
-        if (L->learn_h0) memcpy(hb, n->params + L->off_h0, bytes);
-        else memset(hb, 0, bytes);
-        if (L->kind != LAYER_LSTM) continue;
-        float *cb = c + b * stride;
-        if (L->learn_h0) memcpy(cb, n->params + L->off_c0, bytes);
-        else memset(cb, 0, bytes);
+int net_layer_state_size(const net_layer *L) {
+    switch (L->kind) {
+    case LAYER_DENSE: return 0;
+    case LAYER_LSTM: case LAYER_PEEPHOLE: case LAYER_LRU: return 2 * L->units;
+    default: return L->units;
     }
+}
+
+/* Row b of block k of a layer's state in its workspace, as the two parts of
+ * its state-row block: part 0 (h [H], or the lru's Re h | Im h [2H]) and,
+ * for lstm / peephole, part 1 (c [H]). */
+typedef struct { float *p0, *p1; size_t n0; } ws_row;
+
+static ws_row state_row(const net_layer *L, const net_lws *w, size_t block, int B, int b) {
+    const size_t H = (size_t)L->units, at = block * B + (size_t)b;
+    if (L->kind == LAYER_LRU) return (ws_row){w->cs + at * 2 * H, NULL, 2 * H};
+    return (ws_row){w->out + at * H, nets_has_cell(L->kind) ? w->cs + at * H : NULL, H};
+}
+
+/* The same for dL/d(initial state) after backward (dh, dc). */
+static ws_row dstate_row(const net_layer *L, const net_lws *w, int b) {
+    const size_t H = (size_t)L->units;
+    if (L->kind == LAYER_LRU) return (ws_row){w->dh + (size_t)b * 2 * H, NULL, 2 * H};
+    return (ws_row){w->dh + (size_t)b * H, nets_has_cell(L->kind) ? w->dc + (size_t)b * H : NULL, H};
+}
+
+static void row_from(ws_row r, const float *src) {
+    memcpy(r.p0, src, sizeof(float) * r.n0);
+    if (r.p1) memcpy(r.p1, src + r.n0, sizeof(float) * r.n0);
+}
+
+static void row_to(ws_row r, float *dst) {
+    memcpy(dst, r.p0, sizeof(float) * r.n0);
+    if (r.p1) memcpy(dst + r.n0, r.p1, sizeof(float) * r.n0);
+}
+
+/* The initial state of layer L (learned h0/c0, or zero) into one row of
+ * its state block: learned tensors are adjacent and in state-row order. */
+static void initial_row(const net *n, const net_layer *L, float *row) {
+    size_t bytes = sizeof(float) * net_layer_state_size(L);
+    if (L->learn_h0) memcpy(row, n->params + L->off_h0, bytes);
+    else memset(row, 0, bytes);
 }
 
 void net_state_reset(const net *n, float *state, int B, const uint8_t *reset) {
@@ -406,8 +516,8 @@ void net_state_reset(const net *n, float *state, int B, const uint8_t *reset) {
     for (int l = 0; l < n->nlayers; l++) {
         const net_layer *L = &n->layers[l];
         if (L->kind == LAYER_DENSE) continue;
-        float *h = state + L->state_off;
-        initial_state(n, L, h, h + L->units, S, B, reset);
+        for (int b = 0; b < B; b++)
+            if (!reset || reset[b]) initial_row(n, L, state + b * S + L->state_off);
     }
 }
 
@@ -419,54 +529,51 @@ void net_state_hidden(const net *n, const float *state, int B, float *hidden, fl
         for (int b = 0; b < B; b++) {
             const float *st = state + b * S + L->state_off;
             memcpy(hidden + b * H, st, sizeof(float) * H);
-            if (cell && L->kind == LAYER_LSTM) memcpy(cell + b * H, st + H, sizeof(float) * H);
+            if (cell && nets_has_cell(L->kind)) memcpy(cell + b * H, st + H, sizeof(float) * H);
         }
         return;
     }
 }
 
-/* Adds dL/dh0 (and dL/dc0) of rows b with rows[b] != 0 (all if NULL) into
- * the learned initial state's gradient: dh [B rows, stride], dc likewise. */
-static void h0_grad_add(net *n, const net_layer *L, const float *dh, const float *dc, size_t stride, int B,
-                        const uint8_t *rows) {
-    const int H = L->units;
-    float *gh = n->grads + L->off_h0, *gc = L->kind == LAYER_LSTM ? n->grads + L->off_c0 : NULL;
-    for (int b = 0; b < B; b++) {
-        if (rows && !rows[b]) continue;
-        for (int j = 0; j < H; j++) {
-            gh[j] += dh[(size_t)b * stride + j];
-            if (gc) gc[j] += dc[(size_t)b * stride + j];
+void net_state0_grad_accumulate(net *n, const float *dstate0, int B, const uint8_t *rows) {
+    const size_t S = (size_t)n->state_size;
+    for (int l = 0; l < n->nlayers; l++) {
+        const net_layer *L = &n->layers[l];
+        if (L->kind == LAYER_DENSE || !L->learn_h0) continue;
+        /* the learned tensors are adjacent and in state-row order */
+        const int W = net_layer_state_size(L);
+        float *g = n->grads + L->off_h0;
+        for (int b = 0; b < B; b++) {
+            if (rows && !rows[b]) continue;
+            const float *d = dstate0 + b * S + L->state_off;
+            for (int j = 0; j < W; j++) g[j] += d[j];
         }
     }
 }
 
-void net_state0_grad_accumulate(net *n, const float *dstate0, int B, const uint8_t *rows) {
-    for (int l = 0; l < n->nlayers; l++) {
-        const net_layer *L = &n->layers[l];
-        if (L->kind == LAYER_DENSE || !L->learn_h0) continue;
-        const float *d = dstate0 + L->state_off;
-        h0_grad_add(n, L, d, d + L->units, (size_t)n->state_size, B, rows);
+/* Block 0 of a layer's workspace state from the initial state */
+static void initial_state(const net *n, const net_layer *L, net_lws *w, int B) {
+    for (int b = 0; b < B; b++) {
+        ws_row r = state_row(L, w, 0, B, b);
+        if (!L->learn_h0) {
+            memset(r.p0, 0, sizeof(float) * r.n0);
+            if (r.p1) memset(r.p1, 0, sizeof(float) * r.n0);
+        } else {
+            row_from(r, n->params + L->off_h0);
+        }
     }
 }
 
-/* state rows [B, S] <-> the layer's state block [B, H] (+ cell block) */
-static void state_get(const net *n, const net_layer *L, const float *state, float *h, float *c, int B) {
-    size_t S = (size_t)n->state_size, bytes = sizeof(float) * L->units;
-    for (int b = 0; b < B; b++) {
-        const float *row = state + b * S + L->state_off;
-        memcpy(h + (size_t)b * L->units, row, bytes);
-        if (L->kind == LAYER_LSTM) memcpy(c + (size_t)b * L->units, row + L->units, bytes);
-    }
+/* state rows [B, S] <-> block 0 / block k of the layer's workspace state */
+static void state_get(const net *n, const net_layer *L, const float *state, net_lws *w, int B) {
+    size_t S = (size_t)n->state_size;
+    for (int b = 0; b < B; b++) row_from(state_row(L, w, 0, B, b), state + b * S + L->state_off);
 }
 
-static void state_put(const net *n, const net_layer *L, float *state, const float *h,
-                      const float *c, int B) {
-    size_t S = (size_t)n->state_size, bytes = sizeof(float) * L->units;
-    for (int b = 0; b < B; b++) {
-        float *row = state + b * S + L->state_off;
-        memcpy(row, h + (size_t)b * L->units, bytes);
-        if (L->kind == LAYER_LSTM) memcpy(row + L->units, c + (size_t)b * L->units, bytes);
-    }
+static void state_put(const net *n, const net_layer *L, float *state, const net_lws *w, size_t block,
+                      int B) {
+    size_t S = (size_t)n->state_size;
+    for (int b = 0; b < B; b++) row_to(state_row(L, w, block, B, b), state + b * S + L->state_off);
 }
 
 /* The output rows of layer l for a B x T pass: step t at row t*B + b. */
@@ -483,6 +590,9 @@ static void run_layer_forward(const net *n, int l, net_lws *w, const float *in, 
     case LAYER_RNN: rnn_forward(L, n->params, w, in, len, B, T); break;
     case LAYER_LSTM: lstm_forward(L, n->params, w, in, len, B, T); break;
     case LAYER_GRU: gru_forward(L, n->params, w, in, len, B, T); break;
+    case LAYER_PEEPHOLE: peephole_forward(L, n->params, w, in, len, B, T); break;
+    case LAYER_MINGRU: mingru_forward(L, n->params, w, in, len, B, T); break;
+    case LAYER_LRU: lru_forward(L, n->params, w, in, len, B, T); break;
     }
 }
 
@@ -526,8 +636,8 @@ int net_forward(net *n, const float *x, const int *len, int B, int T,
         const net_layer *L = &n->layers[l];
         net_lws *w = &ws->lw[l];
         if (L->kind != LAYER_DENSE) {
-            if (state0) state_get(n, L, state0, w->out, w->cs, B);
-            else initial_state(n, L, w->out, w->cs, (size_t)L->units, B, NULL);
+            if (state0) state_get(n, L, state0, w, B);
+            else initial_state(n, L, w, B);
         }
         run_layer_forward(n, l, w, in, lens, B, T);
         in = layer_output(L, w, B);
@@ -553,9 +663,7 @@ int net_forward(net *n, const float *x, const int *len, int B, int T,
         for (int l = 0; l < n->nlayers; l++) {
             const net_layer *L = &n->layers[l];
             if (L->kind == LAYER_DENSE) continue;
-            const net_lws *w = &ws->lw[l];
-            size_t last = (size_t)T * B * L->units;
-            state_put(n, L, state_out, w->out + last, w->cs ? w->cs + last : NULL, B);
+            state_put(n, L, state_out, &ws->lw[l], (size_t)T, B);
         }
     ws->have_fwd = 1;
     return 0;
@@ -563,6 +671,11 @@ int net_forward(net *n, const float *x, const int *len, int B, int T,
 
 int net_backward(net *n, const float *dy, float *dstate0) {
     if (!n || !dy) return rql_set_error(NETS_EINVAL, "net_backward: network or dy is NULL");
+    return net_backward_state(n, dy, NULL, dstate0);
+}
+
+int net_backward_state(net *n, const float *dy, const float *dstate_out, float *dstate0) {
+    if (!n) return rql_set_error(NETS_EINVAL, "net_backward: network is NULL");
     net_ws *ws = n->ws;
     if (!ws->have_fwd)
         return rql_set_error(NETS_EINVAL, "net_backward: no net_forward to differentiate");
@@ -571,8 +684,8 @@ int net_backward(net *n, const float *dy, float *dstate0) {
     net_lws *top = &ws->lw[n->nlayers - 1];
     size_t ob = sizeof(float) * O;
     /* dy (batch-major, all steps or the last valid one) -> time-major dout */
-    if (!ws->return_seq) memset(top->dout, 0, ob * T * B);
-    for (int b = 0; b < B; b++) {
+    if (!ws->return_seq || !dy) memset(top->dout, 0, ob * T * B);
+    for (int b = 0; dy && b < B; b++) {
         int lb = ws->len[b];
         if (ws->return_seq) {
             for (int t = 0; t < T; t++) {
@@ -589,15 +702,38 @@ int net_backward(net *n, const float *dy, float *dstate0) {
         net_lws *w = &ws->lw[l];
         const float *in = l ? layer_output(&n->layers[l - 1], &ws->lw[l - 1], B) : ws->xt;
         float *din = l ? ws->lw[l - 1].dout : NULL;
+        if (L->kind != LAYER_DENSE)   /* the running dL/dh (dc) starts at dL/d(final state) */
+            for (int b = 0; b < B; b++) {
+                ws_row r = dstate_row(L, w, b);
+                if (dstate_out) {
+                    row_from(r, dstate_out + (size_t)b * n->state_size + L->state_off);
+                } else {
+                    memset(r.p0, 0, sizeof(float) * r.n0);
+                    if (r.p1) memset(r.p1, 0, sizeof(float) * r.n0);
+                }
+            }
         switch (L->kind) {
         case LAYER_DENSE: dense_backward(L, n->params, n->grads, w, in, din, T * B); break;
         case LAYER_RNN: rnn_backward(L, n->params, n->grads, w, in, din, lens, B, T); break;
         case LAYER_LSTM: lstm_backward(L, n->params, n->grads, w, in, din, lens, B, T); break;
         case LAYER_GRU: gru_backward(L, n->params, n->grads, w, in, din, lens, B, T); break;
+        case LAYER_PEEPHOLE: peephole_backward(L, n->params, n->grads, w, in, din, lens, B, T); break;
+        case LAYER_MINGRU: mingru_backward(L, n->params, n->grads, w, in, din, lens, B, T); break;
+        case LAYER_LRU: lru_backward(L, n->params, n->grads, w, in, din, lens, B, T); break;
         }
         if (L->kind == LAYER_DENSE) continue;
-        if (dstate0) state_put(n, L, dstate0, w->dh, w->dc, B);
-        if (L->learn_h0 && !ws->state0_given) h0_grad_add(n, L, w->dh, w->dc, (size_t)L->units, B, NULL);
+        const size_t S = (size_t)n->state_size;
+        if (dstate0)
+            for (int b = 0; b < B; b++) row_to(dstate_row(L, w, b), dstate0 + b * S + L->state_off);
+        if (L->learn_h0 && !ws->state0_given) {
+            /* h0 (and c0) are adjacent, in the order of the state block */
+            float *gh = n->grads + L->off_h0;
+            for (int b = 0; b < B; b++) {
+                ws_row r = dstate_row(L, w, b);
+                for (size_t j = 0; j < r.n0; j++) gh[j] += r.p0[j];
+                for (size_t j = 0; r.p1 && j < r.n0; j++) gh[r.n0 + j] += r.p1[j];
+            }
+        }
     }
     return 0;
 }
@@ -614,11 +750,10 @@ int net_step(net *n, const float *x, float *state, int B, float *y) {
     for (int l = 0; l < n->nlayers; l++) {
         const net_layer *L = &n->layers[l];
         net_lws *w = &n->ws->sw[l];
-        if (L->kind != LAYER_DENSE) state_get(n, L, state, w->out, w->cs, B);
+        if (L->kind != LAYER_DENSE) state_get(n, L, state, w, B);
         run_layer_forward(n, l, w, in, NULL, B, 1);
         in = layer_output(L, w, B);
-        if (L->kind != LAYER_DENSE)
-            state_put(n, L, state, in, w->cs ? w->cs + (size_t)B * L->units : NULL, B);
+        if (L->kind != LAYER_DENSE) state_put(n, L, state, w, 1, B);
     }
     memcpy(y, in, sizeof(float) * B * n->out);
     return 0;

@@ -4,7 +4,8 @@
  * into an nn.ModuleList with no reshuffling. Attributes on the group describe
  * the architecture: format "rql-net", input_size, layer_kinds
  * ("dense,lstm,dense"), layer_units, layer_acts, learn_h0 and gate_order (the
- * gate orders of the recurrent layers, comma-joined: "ifgo", "rzn", "h");
+ * gate orders of the recurrent layers, comma-joined: "ifgo" lstm and
+ * peephole, "rzn" gru, "h" rnn, "zh" mingru, "ri" lru: real, imaginary);
  * each recurrent weight dataset carries its own gate_order too.
  * optim_save_h5 / optim_load_h5 do the same for an optimizer's moments, so
  * that HDF5 stays in this one file of nets/ (declared in net_h5.h).
@@ -15,12 +16,8 @@
 #include "nets/net_h5.h"
 #include "nets/nets_internal.h"
 
-static const char *kind_str(layer_kind k) {
-    return k == LAYER_DENSE ? "dense" : k == LAYER_RNN ? "rnn" : k == LAYER_LSTM ? "lstm" : "gru";
-}
-static const char *gate_str(layer_kind k) {
-    return k == LAYER_LSTM ? "ifgo" : k == LAYER_GRU ? "rzn" : "h";
-}
+static const char *kind_str(layer_kind k) { return layer_kind_str(k); }
+static const char *gate_str(layer_kind k) { return layer_gate_order(k); }
 static const char *act_str(act_kind a) {
     return a == ACT_RELU ? "relu" : a == ACT_TANH ? "tanh" : "none";
 }

@@ -12,7 +12,7 @@
  *                    output zeros, leave the state untouched, get no gradient
  * The recurrent state of a network is one float row per batch element:
  *   state [B, S], S = net_state_size(); for each recurrent layer in order,
- *   h [H] then (lstm only) c [H].
+ *   h [H] then (lstm, peephole) c [H]; an lru's block is Re h [H], Im h [H].
  *
  * LSTM: Gers et al. 2000 (forget gate), gate order i, f, g, o and PyTorch's
  * shapes: weight_ih [4H, I], weight_hh [4H, H], bias_ih [4H], bias_hh [4H];
@@ -20,6 +20,14 @@
  *   r = s(W_ir x + b_ir + W_hr h + b_hr), z = s(W_iz x + b_iz + W_hz h + b_hz)
  *   n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h' = (1 - z) * n + z * h
  * Elman: h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (PyTorch nn.RNN).
+ * Peephole LSTM (Gers, Schraudolph and Schmidhuber 2002): the LSTM with
+ *   i = s(. + p_i * c), f = s(. + p_f * c), o = s(. + p_o * c') (diagonal).
+ * minGRU (Feng et al. 2024): z = s(W_z x + b_z), h~ = g(W_h x + b_h),
+ *   h' = (1 - z) * h + z * h~, g(a) = a + 0.5 (a >= 0), s(a) (a < 0);
+ *   trained by the paper's log-space scan, stepped by the recurrence.
+ * LRU (Orvieto et al. 2023): complex diagonal h' = lambda * h + gamma *
+ *   (B x), lambda = exp(-exp(nu_log) + i exp(theta_log)), gamma =
+ *   exp(gamma_log); output Re(C h') + D x. See peephole.c, mingru.c, lru.c.
  *
  * Library code: functions return 0 or a negative NETS_E* code and never print;
  * rql_error() gives the message of the last failure on this thread.
@@ -31,10 +39,11 @@
  * OpenBLAS to one thread (openblas_set_num_threads(1), once) so that results
  * do not depend on the thread count; do not raise it again.
  * Files: net.c (alloc, spec, init, state, forward/backward/step, target nets,
- * errors), dense.c, rnn.c, lstm.c, gru.c (kernels, forward and backward side
- * by side), optim.c; net_h5.c with its own header net_h5.h (weights and
- * optimizer state in HDF5: the one place of nets that knows HDF5, so this
- * header does not include it); nets_internal.h is private to the module.
+ * errors), dense.c, rnn.c, lstm.c, gru.c, peephole.c, mingru.c, lru.c
+ * (kernels, forward and backward side by side), optim.c; net_h5.c with its
+ * own header net_h5.h (weights and optimizer state in HDF5: the one place of
+ * nets that knows HDF5, so this header does not include it); nets_internal.h
+ * is private to the module.
  */
 #ifndef RQL_NETS_H
 #define RQL_NETS_H
@@ -46,9 +55,17 @@
 
 enum { NETS_OK = 0, NETS_EINVAL = -1, NETS_ENOMEM = -2, NETS_EIO = -3, NETS_ESHAPE = -4 };
 
-typedef enum { LAYER_DENSE, LAYER_RNN, LAYER_LSTM, LAYER_GRU } layer_kind;
-/* "dense", "rnn", "lstm", "gru" (the names net_parse_spec reads); "?" otherwise. */
+typedef enum { LAYER_DENSE, LAYER_RNN, LAYER_LSTM, LAYER_GRU, LAYER_PEEPHOLE, LAYER_MINGRU,
+               LAYER_LRU } layer_kind;
+/* "dense", "rnn", "lstm", "gru", "peephole", "mingru", "lru" (the names
+ * net_parse_spec reads); "?" otherwise. */
 const char *layer_kind_str(layer_kind k);
+/* Gate order of a recurrent kind as the weight files name it: "ifgo" lstm
+ * and peephole, "rzn" gru, "h" rnn, "zh" mingru, "ri" lru (real, imaginary);
+ * "" for dense. */
+const char *layer_gate_order(layer_kind k);
+/* The kind keeps a cell state c beside h (lstm, peephole). */
+int layer_has_cell(layer_kind k);
 typedef enum { ACT_NONE, ACT_RELU, ACT_TANH } act_kind;
 
 typedef struct {
@@ -64,6 +81,15 @@ typedef struct {
  *   rnn/lstm/gru "i.weight_ih_l0" [G*H, in], "i.weight_hh_l0" [G*H, H],
  *              "i.bias_ih_l0" [G*H], "i.bias_hh_l0" [G*H]    (G = 1, 4, 3)
  *   learned initial state "i.h0" [H] and (lstm) "i.c0" [H].
+ *   peephole   as lstm (G = 4), then "i.weight_peep" [3, H]: the diagonal
+ *              peephole weights into i, f, o (rows in that order)
+ *   mingru     "i.weight_ih_l0" [2H, in] (rows z then h~), "i.bias_ih_l0" [2H]
+ *   lru        "i.nu_log" [H], "i.theta_log" [H], "i.gamma_log" [H],
+ *              "i.B_re" [H, in], "i.B_im" [H, in], "i.D" [H, in],
+ *              "i.C_re" [H, H], "i.C_im" [H, H]; learned state "i.h0" [2, H]
+ *              (real part, imaginary part)
+ * Learned initial states (h0, then c0) follow a layer's weights and, taken
+ * together, are laid out as the layer's block of a state row.
  * Tensors are laid out in the flat buffer in this order, layer by layer. */
 typedef struct {
     char name[48];
@@ -81,8 +107,15 @@ typedef struct {
     int learn_h0;
     size_t off_w_ih, off_w_hh, off_b_ih, off_b_hh; /* dense: w_ih = weight [units,in], b_ih = bias */
     size_t off_h0, off_c0;                         /* learned initial state, if learn_h0 */
+    size_t off_peep;                               /* peephole: weight_peep [3, H] */
+    /* lru: nu_log, theta_log, gamma_log [H]; B_re, B_im, D [H, in] (adjacent); C_re, C_im [H, H] */
+    size_t off_nu, off_theta, off_gamma, off_b_re, off_b_im, off_c_re, off_c_im, off_d;
     int state_off;                                 /* offset of this layer's h in a state row */
 } net_layer;
+
+/* Floats of a layer's block in a state row: 2H for lstm / peephole (h, c)
+ * and lru (Re h, Im h), H for rnn / gru / mingru, 0 for dense. */
+int net_layer_state_size(const net_layer *L);
 
 typedef struct net_ws net_ws;                      /* private activations / scratch */
 
@@ -106,8 +139,9 @@ typedef struct {
  * allocated here; forward, backward and step allocate nothing. */
 net *net_alloc(int in, const layer_spec *layers, int nl, int max_batch, int max_time);
 void net_free(net *n);                         /* NULL is a no-op */
-/* Parse "dense:32:relu,lstm:64,dense:4" (act none|relu|tanh; recurrent
- * layers accept ":h0" to learn the initial state) into specs; returns count. */
+/* Parse "dense:32:relu,lstm:64,dense:4" (kinds dense, rnn, lstm, gru,
+ * peephole, mingru, lru; act none|relu|tanh; recurrent layers accept ":h0"
+ * to learn the initial state) into specs; returns count. */
 int net_parse_spec(const char *s, layer_spec *out, int max);
 
 /* Glorot uniform for input weights, orthogonal for recurrent weights, zero
@@ -116,8 +150,12 @@ int net_parse_spec(const char *s, layer_spec *out, int max);
  * weight_ih [G*H, I] ~ U(+-sqrt(6 / (I + G*H))) (Keras' fans of the [I, G*H]
  * kernel); weight_hh: each [H, H] gate block an independent random orthogonal
  * matrix; the forget bias 1 sits in bias_ih (bias_hh stays 0, so the sum that
- * PyTorch uses is 1); learned h0 / c0 start at 0. net_init_layer touches only
- * the tensors of that layer. Draws come from r only, in tensor order. */
+ * PyTorch uses is 1); learned h0 / c0 start at 0. Peephole: as the LSTM,
+ * peephole weights 0. minGRU: weight_ih Glorot over [I, 2H], the update-gate
+ * bias -2 (the state keeps 0.88 of itself per step at first; see net.c),
+ * b_h 0. LRU: the paper's ring initialisation (lru.c). net_init_layer
+ * touches only the tensors of that layer. Draws come from r only, in tensor
+ * order. */
 int net_init(net *n, gsl_rng *r);
 int net_init_layer(net *n, int layer, gsl_rng *r);
 
@@ -158,6 +196,11 @@ int net_backward(net *n, const float *dy, float *dstate0);
  * gradient of every learned h0 / c0, as net_backward does itself when no
  * state0 was given. A net without learned initial state is left alone. */
 void net_state0_grad_accumulate(net *n, const float *dstate0, int B, const uint8_t *rows);
+/* net_backward with a gradient on the final state as well: dstate_out
+ * [B, S] is dL/d(state_out of the last forward) (NULL: zero), and dy may be
+ * NULL (no loss on the outputs). This is how an encoder's final state that
+ * starts a decoder receives the decoder's dstate0 (sequence-to-sequence). */
+int net_backward_state(net *n, const float *dy, const float *dstate_out, float *dstate0);
 void net_zero_grad(net *n);
 
 /* One step for acting: x [B, in], state [B, S] read and overwritten, y [B, out].

@@ -35,13 +35,17 @@ typedef struct {
     float *bsum;   /* lstm/rnn: b_ih + b_hh [G*H]; gru: b_ih + b_hh for r,z, b_ih for n;
                       backward reuses it as scratch for the bias column sums */
     float *ghh;    /* gru: W_hh h for one step [B, 3H] */
+    float *cc;     /* lru: [C_re | -C_im] [H, 2H], then its gradient [H, 2H] */
+    float *scan;   /* mingru: the log-space scan's running sums, 3 doubles per
+                      [B, H] entry; lru: per-row gradient sums [3, B, H] */
 } net_lws;
 
 /* Layer kernels. p / g: the network's flat params / grads. in [T*B, L->in].
  * len [B] or NULL (all T). Backward ADDS into g, writes din [T*B, L->in] (if
  * din != NULL) and consumes w->dout. Recurrent forward expects hs block 0 (and
- * cs block 0) filled with the initial state; backward leaves dL/dstate0 in
- * w->dh (and w->dc). */
+ * cs block 0) filled with the initial state; recurrent backward expects w->dh
+ * (and w->dc) filled with dL/d(final state) (zero when only the outputs
+ * matter) and leaves dL/dstate0 there. */
 void dense_forward(const net_layer *L, const float *p, net_lws *w, const float *in, int N);
 void dense_backward(const net_layer *L, const float *p, float *g, net_lws *w, const float *in,
                     float *din, int N);
@@ -58,13 +62,32 @@ void gru_forward(const net_layer *L, const float *p, net_lws *w, const float *in
 void gru_backward(const net_layer *L, const float *p, float *g, net_lws *w, const float *in,
                   float *din, const int *len, int B, int T);
 
+void peephole_forward(const net_layer *L, const float *p, net_lws *w, const float *in,
+                      const int *len, int B, int T);
+void peephole_backward(const net_layer *L, const float *p, float *g, net_lws *w, const float *in,
+                       float *din, const int *len, int B, int T);
+/* mingru and lru: T == 1 runs the one-step recurrence (the acting path),
+ * T > 1 the sequence scan; both compute the same function. */
+void mingru_forward(const net_layer *L, const float *p, net_lws *w, const float *in,
+                    const int *len, int B, int T);
+void mingru_backward(const net_layer *L, const float *p, float *g, net_lws *w, const float *in,
+                     float *din, const int *len, int B, int T);
+void lru_forward(const net_layer *L, const float *p, net_lws *w, const float *in,
+                 const int *len, int B, int T);
+void lru_backward(const net_layer *L, const float *p, float *g, net_lws *w, const float *in,
+                  float *din, const int *len, int B, int T);
+
 /* Pins OpenBLAS to one thread, once per process (see dense.c). */
 void nets_blas_one_thread(void);
 
-/* Gates per unit: 1 (dense, rnn), 4 (lstm), 3 (gru). */
+/* Rows per unit of a recurrent layer's input weight: 1 (dense, rnn),
+ * 4 (lstm, peephole), 3 (gru; lru: B_re, B_im, D), 2 (mingru: z, h~). */
 static inline int nets_gates(layer_kind k) {
-    return k == LAYER_LSTM ? 4 : k == LAYER_GRU ? 3 : 1;
+    return k == LAYER_LSTM || k == LAYER_PEEPHOLE ? 4 : k == LAYER_GRU || k == LAYER_LRU ? 3
+         : k == LAYER_MINGRU ? 2 : 1;
 }
+/* The layer carries a cell state (lstm, peephole: c beside h). */
+static inline int nets_has_cell(layer_kind k) { return k == LAYER_LSTM || k == LAYER_PEEPHOLE; }
 
 /* dW [M, K] += dY^T X, db [M] += column sums of dY, over N rows: the weight
  * gradient of every step of a sequence in one GEMM. */
@@ -98,6 +121,32 @@ static inline float nets_expf(float x) {
     float s;
     memcpy(&s, &bits, sizeof s);
     return e * s;
+}
+/* Natural log for x >= 0.5 (normal floats; not for 0, negatives, inf or
+ * NaN), vectorisable: Cephes' logf polynomial on the mantissa in
+ * [sqrt(1/2), sqrt(2)), within 2 ulp of logf. */
+static inline float nets_logf(float x) {
+    int32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    int32_t e = ((bits >> 23) & 0xff) - 126;           /* x = m * 2^e, m in [0.5, 1) */
+    bits = (bits & 0x807fffff) | 0x3f000000;
+    float m;
+    memcpy(&m, &bits, sizeof m);
+    float fe = (float)e;
+    int small = m < 0.707106781186547524f;
+    fe = small ? fe - 1.0f : fe;
+    m = small ? m + m - 1.0f : m - 1.0f;
+    float z = m * m;
+    float y = ((((((((7.0376836292e-2f * m - 1.1514610310e-1f) * m + 1.1676998740e-1f) * m
+                   - 1.2420140846e-1f) * m + 1.4249322787e-1f) * m - 1.6668057665e-1f) * m
+                 + 2.0000714765e-1f) * m - 2.4999993993e-1f) * m + 3.3333331174e-1f) * m * z;
+    y += -2.12194440e-4f * fe;
+    y += -0.5f * z;
+    return m + y + 0.693359375f * fe;
+}
+/* softplus(x) = log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), never overflowing */
+static inline float nets_softplusf(float x) {
+    return (x > 0 ? x : 0.0f) + nets_logf(1.0f + nets_expf(-fabsf(x)));
 }
 static inline float nets_sigmoidf(float x) { return 1.0f / (1.0f + nets_expf(-x)); }
 static inline float nets_tanhf(float x) {

@@ -35,7 +35,6 @@ void rnn_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
     const int In = L->in, H = L->units;
     const float *Wih = p + L->off_w_ih, *Whh = p + L->off_w_hh;
     float *dh = w->dh;
-    memset(dh, 0, sizeof(float) * B * H);
     for (int t = T - 1; t >= 0; t--) {
         const float *h = w->out + (size_t)(t + 1) * B * H, *dout = w->dout + (size_t)t * B * H;
         float *dgt = w->dg + (size_t)t * B * H;

@@ -2,6 +2,13 @@
 """Reference numbers for tests/check_nets_ref.c, computed once with PyTorch.
 
     /usr/bin/python3 scripts/make_torch_ref.py [-o tests/data/torch_ref.h5]
+    /usr/bin/python3 scripts/make_torch_ref.py --cells [-o tests/data/torch_ref_cells.h5]
+
+--cells writes the cases of the peephole, mingru and lru layers (modules
+written from the papers' equations in scripts/rql_cells.py, differentiated by
+autograd) into their own file, so that torch_ref.h5 stays as it was. For
+mingru the script also checks the paper's log-space scan (forward_scan)
+against the sequential recurrence in float64.
 
 Each case is a small network of torch.nn.Linear / nn.RNN / nn.LSTM / nn.GRU
 modules (batch_first=True) in a ModuleList, so that its state_dict names are
@@ -42,6 +49,9 @@ import numpy as np
 import torch
 from torch import nn
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rql_cells  # noqa: E402
+
 B, T, I = 3, 5, 4
 LENS = [5, 3, 0]  # one full row, one short row, one empty row
 
@@ -57,6 +67,9 @@ def make_layers(spec, inp, dtype):
         if kind == "dense":
             mods.append(nn.Linear(n_in, units))
             acts.append(opt or "none")
+        elif kind in rql_cells.CELLS:
+            mods.append(rql_cells.CELLS[kind](n_in, units))
+            acts.append(None)
         else:
             cls = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[kind]
             mods.append(cls(n_in, units, batch_first=True))
@@ -74,9 +87,13 @@ def state_layout(mods, kinds):
         if k == "dense":
             continue
         Hh = mods[i].hidden_size
+        if k == "lru":      # one block: Re h, Im h
+            out.append((i, "h", off, 2 * Hh))
+            off += 2 * Hh
+            continue
         out.append((i, "h", off, Hh))
         off += Hh
-        if k == "lstm":
+        if k in ("lstm", "peephole"):
             out.append((i, "c", off, Hh))
             off += Hh
     return out, off
@@ -97,6 +114,12 @@ def run_row(mods, kinds, acts, xb, init):
         elif k == "lstm":
             h, (hn, cn) = m(h, (init[(i, "h")].view(1, 1, -1), init[(i, "c")].view(1, 1, -1)))
             fin[(i, "h")], fin[(i, "c")] = hn.view(-1), cn.view(-1)
+        elif k == "peephole":
+            h, (hn, cn), _ = m(h, (init[(i, "h")], init[(i, "c")]))
+            fin[(i, "h")], fin[(i, "c")] = hn, cn
+        elif k in ("mingru", "lru"):
+            h, hn, _ = m(h, init[(i, "h")])
+            fin[(i, "h")] = hn
         else:
             h, hn = m(h, init[(i, "h")].view(1, 1, -1))
             fin[(i, "h")] = hn.view(-1)
@@ -144,7 +167,7 @@ def compute(mods, kinds, acts, learn, x, lens, dy, return_seq, init_mode, state0
     loss.backward()
     grads = {k: p.grad.detach().numpy().copy() for k, p in mods.named_parameters()}
     for (i, hc), v in learned.items():
-        grads["%d.%s0" % (i, hc)] = v.grad.detach().numpy().copy()
+        grads["%d.%s0" % (i, hc)] = v.grad.detach().numpy().copy().reshape(learned_shape(mods, kinds, i))
     return (y.detach().numpy(), state_out.detach().numpy(), grads,
             rows0.grad.detach().numpy().copy(), S)
 
@@ -152,7 +175,7 @@ def compute(mods, kinds, acts, learn, x, lens, dy, return_seq, init_mode, state0
 def check_packed(mods, kinds, x, lens, state0):
     """A single recurrent layer: the row-by-row forward equals PyTorch's own
     masking (pack_padded_sequence) on the rows of nonzero length."""
-    if len(kinds) != 1 or kinds[0] == "dense":
+    if len(kinds) != 1 or kinds[0] not in ("lstm", "gru", "rnn"):
         return
     keep = [b for b in range(len(lens)) if lens[b] > 0]
     m = mods[0]
@@ -169,6 +192,31 @@ def check_packed(mods, kinds, x, lens, state0):
         out, hn = m(packed, h0)
     out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
     return out.detach().numpy(), hn[0].detach().numpy(), keep
+
+
+def learned_shape(mods, kinds, i):
+    """Shape of a learned initial-state tensor: [H], or [2, H] for an lru."""
+    H = mods[i].hidden_size
+    return (2, H) if kinds[i] == "lru" else (H,)
+
+
+def check_scan(name, mods, kinds, x, lens):
+    """minGRU: the paper's log-space scan equals the sequential recurrence
+    (float64, a positive initial state as the scan requires)."""
+    for m, k in zip(mods, kinds):
+        if k != "mingru" or kinds[0] != "mingru":
+            continue
+        with torch.no_grad():
+            h0 = torch.full((m.hidden_size,), 0.3, dtype=torch.float64)
+            for b, L in enumerate(lens):
+                if L == 0:
+                    continue
+                xb = torch.tensor(x[b:b + 1, :L], dtype=torch.float64)
+                seq = m(xb, h0)[0][0]
+                scan = m.forward_scan(xb, h0)
+                if (scan - seq).abs().max() > 1e-12:
+                    sys.exit("%s: log-space scan differs from the recurrence by %.3g"
+                             % (name, float((scan - seq).abs().max())))
 
 
 def put(grp, name, a):
@@ -195,6 +243,21 @@ def make_case(f, name, spec, return_seq, init_mode, seed, B=B, T=T, I=I, LENS=LE
     with torch.no_grad():
         for p in mods64.parameters():
             p.copy_((torch.rand(p.shape, generator=g, dtype=torch.float64) - 0.5).float().double())
+        # lru: |lambda| = exp(-exp(nu_log)) in (0.87, 0.99) as after the paper's
+        # ring init (U(-0.5, 0.5) would forget within a few steps), phases
+        # exp(theta_log) spread over (0.05, 3)
+        for k, p in mods64.named_parameters():
+            if k.endswith("nu_log"):
+                p.copy_((torch.rand(p.shape, generator=g, dtype=torch.float64) * 3 - 5).float().double())
+            elif k.endswith("theta_log"):
+                p.copy_((torch.rand(p.shape, generator=g, dtype=torch.float64) * 4 - 3).float().double())
+        # gamma_log: the paper's normalisation log sqrt(1 - |lambda|^2), give
+        # or take 0.25, so that states stay O(1) as in the paper
+        for m in mods64:
+            if isinstance(m, rql_cells.LRU):
+                mag2 = torch.exp(-2 * torch.exp(m.nu_log))
+                noise = torch.rand(m.gamma_log.shape, generator=g, dtype=torch.float64) * 0.5 - 0.25
+                m.gamma_log.copy_((0.5 * torch.log(1 - mag2) + noise).float().double())
     layout, S = state_layout(mods64, kinds)
     x = rng.uniform(-1, 1, (B, T, I)).astype(np.float32)
     # masked steps hold NaN: nets promises never to read them
@@ -217,8 +280,11 @@ def make_case(f, name, spec, return_seq, init_mode, seed, B=B, T=T, I=I, LENS=LE
     mods32.load_state_dict({k: v.float() for k, v in mods64.state_dict().items()})
     y32, s32, g32, d32, _ = compute(mods32, kinds, acts, learn, x, LENS, dy, return_seq,
                                     init_mode, state0)
-    worst = max([np.abs(y32 - y).max(), np.abs(s32 - sout).max(), np.abs(d32 - ds0).max()] +
-                [np.abs(g32[k] - grads[k]).max() for k in grads])
+    # relative above magnitude 1, as check_nets_ref compares (an lru's
+    # gradients through 60 steps reach the hundreds)
+    def err(u, v):
+        return (np.abs(u - v) / np.maximum(1.0, np.abs(v))).max(initial=0.0)
+    worst = max([err(y32, y), err(s32, sout), err(d32, ds0)] + [err(g32[k], grads[k]) for k in grads])
     if worst > 1e-5:
         sys.exit("%s: float32 PyTorch differs from float64 by %.3g" % (name, worst))
     pk = check_packed(mods64, kinds, x, LENS, state0)
@@ -229,6 +295,8 @@ def make_case(f, name, spec, return_seq, init_mode, seed, B=B, T=T, I=I, LENS=LE
         if (yk is not None and np.abs(out - yk).max() > 1e-12) or \
                 np.abs(hn - sout[keep, :Hh]).max() > 1e-12:
             sys.exit("%s: row-by-row forward differs from pack_padded_sequence" % name)
+
+    check_scan(name, mods64, kinds, x, LENS)
 
     grp = group(f, name)
     grp.attrs["spec"] = np.bytes_(spec)
@@ -248,7 +316,7 @@ def make_case(f, name, spec, return_seq, init_mode, seed, B=B, T=T, I=I, LENS=LE
     sd = {k: v.detach().numpy() for k, v in mods64.state_dict().items()}
     if init_mode == "learned":
         for (i, hc, off, Hh) in layout:
-            sd["%d.%s0" % (i, hc)] = state0[0, off:off + Hh]
+            sd["%d.%s0" % (i, hc)] = state0[0, off:off + Hh].reshape(learned_shape(mods64, kinds, i))
     for k in sd:
         put(w, k, sd[k])
         put(gr, k, grads[k])
@@ -281,11 +349,41 @@ MORE = [
 ]
 
 
+# The cells without a PyTorch layer (--cells, tests/data/torch_ref_cells.h5):
+# each cell from a zero, a given and a learned initial state; stacks of them
+# behind dense layers; 60 steps; odd sizes. (name, spec, return_seq, init,
+# B, T, I, lens).
+CELL_CASES = [
+    ("peephole_zero", "peephole:6", 1, "zero", B, T, I, LENS),
+    ("peephole_state0", "peephole:6", 0, "state0", B, T, I, LENS),
+    ("peephole_learned", "peephole:6:h0", 1, "learned", B, T, I, LENS),
+    ("mingru_zero", "mingru:6", 1, "zero", B, T, I, LENS),
+    ("mingru_state0", "mingru:6", 0, "state0", B, T, I, LENS),
+    ("mingru_learned", "mingru:6:h0", 1, "learned", B, T, I, LENS),
+    ("lru_zero", "lru:6", 1, "zero", B, T, I, LENS),
+    ("lru_state0", "lru:6", 0, "state0", B, T, I, LENS),
+    ("lru_learned", "lru:6:h0", 1, "learned", B, T, I, LENS),
+    ("stack_cells", "dense:5:tanh,peephole:6:h0,mingru:5:h0,lru:4:h0,dense:3", 1, "learned", B, T, I, LENS),
+    ("stack_cells_state0", "dense:5:relu,lru:6,mingru:4,dense:3", 0, "state0", B, T, I, LENS),
+    ("peephole_long", "peephole:6", 1, "state0", 2, 60, 4, [60, 37]),
+    ("mingru_long", "mingru:6:h0", 1, "learned", 2, 60, 4, [60, 37]),
+    ("lru_long", "lru:6", 1, "state0", 2, 60, 4, [60, 37]),
+    ("peephole_odd", "peephole:17:h0", 1, "learned", 5, 7, 7, [7, 1, 6, 0, 3]),
+    ("mingru_odd", "mingru:17", 0, "state0", 5, 7, 7, [7, 1, 6, 0, 3]),
+    ("lru_odd", "lru:17:h0", 1, "learned", 5, 7, 7, [7, 1, 6, 0, 3]),
+]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     here = os.path.dirname(os.path.abspath(__file__))
-    ap.add_argument("-o", "--output", default=os.path.join(here, "..", "tests", "data", "torch_ref.h5"))
+    ap.add_argument("--cells", action="store_true",
+                    help="the peephole / mingru / lru cases, into tests/data/torch_ref_cells.h5")
+    ap.add_argument("-o", "--output", default=None)
     a = ap.parse_args()
+    if a.output is None:
+        a.output = os.path.join(here, "..", "tests", "data",
+                                "torch_ref_cells.h5" if a.cells else "torch_ref.h5")
     torch.set_num_threads(1)
     # the latest format and compact link storage in every case group: the
     # file stays a few tens of KB instead of one heap and B-tree per group
@@ -293,12 +391,17 @@ def main():
     fapl.set_libver_bounds(h5py.h5f.LIBVER_LATEST, h5py.h5f.LIBVER_LATEST)
     fid = h5py.h5f.create(a.output.encode(), h5py.h5f.ACC_TRUNC, fapl=fapl)
     with h5py.File(fid) as f:
-        f.attrs["generator"] = np.bytes_("scripts/make_torch_ref.py, torch " + torch.__version__)
-        for k, (name, spec, seq, init) in enumerate(CASES):
+        f.attrs["generator"] = np.bytes_("scripts/make_torch_ref.py%s, torch %s"
+                                         % (" --cells" if a.cells else "", torch.__version__))
+        for k, (name, spec, seq, init, b, t, i, lens) in enumerate(CELL_CASES if a.cells else []):
+            worst = make_case(f, name, spec, seq, init, 3000 + k, b, t, i, lens)
+            print("%-18s %-52s seq=%d init=%-7s float32 vs float64 torch: %.2e"
+                  % (name, spec, seq, init, worst))
+        for k, (name, spec, seq, init) in enumerate([] if a.cells else CASES):
             worst = make_case(f, name, spec, seq, init, 1000 + k)
             print("%-13s %-32s seq=%d init=%-7s float32 vs float64 torch: %.2e"
                   % (name, spec, seq, init, worst))
-        for k, (name, spec, seq, init, b, t, i, lens) in enumerate(MORE):
+        for k, (name, spec, seq, init, b, t, i, lens) in enumerate([] if a.cells else MORE):
             worst = make_case(f, name, spec, seq, init, 2000 + k, b, t, i, lens)
             print("%-13s %-32s seq=%d init=%-7s float32 vs float64 torch: %.2e"
                   % (name, spec, seq, init, worst))

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Load a run's final weights into PyTorch modules (torch.nn.Linear, nn.LSTM,
-nn.GRU, nn.RNN) and replay the observations of the episodes the run recorded,
+nn.GRU, nn.RNN, and for the peephole / mingru / lru cores the modules of
+scripts/rql_cells.py, written from the papers' equations) and replay the observations of the episodes the run recorded,
 checking that the Q-values (and hidden / cell states) PyTorch computes equal
 the logged ones within a tolerance (default 1e-5).
 
@@ -53,6 +54,14 @@ def layer_specs(run, weights):
             w = weights["%d.weight" % i]
             kind = "dense"
             units, fan_in = w.shape
+        elif "%d.nu_log" % i in weights:
+            kind, units, fan_in = "lru", weights["%d.nu_log" % i].shape[0], weights["%d.B_re" % i].shape[1]
+        elif "%d.weight_peep" % i in weights:
+            kind = "peephole"
+            units, fan_in = weights["%d.weight_hh_l0" % i].shape[1], weights["%d.weight_ih_l0" % i].shape[1]
+        elif "%d.weight_ih_l0" % i in weights and "%d.weight_hh_l0" % i not in weights:
+            w = weights["%d.weight_ih_l0" % i]
+            kind, units, fan_in = "mingru", w.shape[0] // 2, w.shape[1]
         elif "%d.weight_ih_l0" % i in weights:
             w = weights["%d.weight_ih_l0" % i]
             H = weights["%d.weight_hh_l0" % i].shape[1]
@@ -97,10 +106,13 @@ def layer_specs(run, weights):
 def build(torch, specs, weights, dtype):
     """ModuleList whose state_dict keys are the log's tensor names."""
     nn = torch.nn
+    import rql_cells
     mods = []
     for s in specs:
         if s["kind"] == "dense":
             m = nn.Linear(s["in"], s["units"])
+        elif s["kind"] in rql_cells.CELLS:
+            m = rql_cells.CELLS[s["kind"]](s["in"], s["units"])
         elif s["kind"] == "lstm":
             m = nn.LSTM(s["in"], s["units"], batch_first=True)
         elif s["kind"] == "gru":
@@ -108,8 +120,8 @@ def build(torch, specs, weights, dtype):
         else:
             m = nn.RNN(s["in"], s["units"], nonlinearity="tanh", batch_first=True)
         if s["learn_h0"]:
-            m.h0 = nn.Parameter(torch.zeros(s["units"]))
-            if s["kind"] == "lstm":
+            m.h0 = nn.Parameter(torch.zeros((2, s["units"]) if s["kind"] == "lru" else s["units"]))
+            if s["kind"] in ("lstm", "peephole"):
                 m.c0 = nn.Parameter(torch.zeros(s["units"]))
         mods.append(m)
     net = nn.ModuleList(mods).to(dtype)
@@ -133,6 +145,18 @@ def forward(torch, net, specs, x):
                 x = torch.tanh(x)
             continue
         H = s["units"]
+        if s["kind"] in ("peephole", "mingru", "lru"):
+            # rql_cells modules run one row from a state-row block; the
+            # logged hidden is the block's first H floats (Re h for an lru)
+            W = 2 * H if s["kind"] == "lru" else H
+            h0 = m.h0.reshape(W) if s["learn_h0"] else torch.zeros(W, dtype=x.dtype)
+            if s["kind"] == "peephole":
+                c0 = m.c0 if s["learn_h0"] else torch.zeros(H, dtype=x.dtype)
+                x, _, (hs, cs) = m(x, (h0, c0))
+            else:
+                x, _, (hs, cs) = m(x, h0)
+            h_last, c_last = hs[:, :H], cs
+            continue
         h0 = (m.h0 if s["learn_h0"] else torch.zeros(H, dtype=x.dtype)).reshape(1, 1, H)
         if s["kind"] == "lstm":
             c0 = (m.c0 if s["learn_h0"] else torch.zeros(H, dtype=x.dtype)).reshape(1, 1, H)

@@ -104,16 +104,21 @@ double stats_first_reach(const double *x, const double *y, int k, double thresho
 
 /* ---- comparing run logs ---------------------------------------------------------- */
 
+static void run_free(stats_run *r) {
+    free(r->path);
+    free(r->label);
+    free(r->agent);
+    free(r->env);
+    free(r->status);
+    free(r->cell);
+    memset(r, 0, sizeof *r);
+}
+
 void stats_comparison_free(stats_comparison *c) {
     if (!c) return;
-    for (int i = 0; i < c->nruns; i++) {
-        free(c->runs[i].path);
-        free(c->runs[i].label);
-        free(c->runs[i].agent);
-        free(c->runs[i].env);
-        free(c->runs[i].status);
-        free(c->runs[i].cell);
-    }
+    for (int i = 0; i < c->nruns; i++) run_free(&c->runs[i]);
+    for (int i = 0; i < c->nbad; i++) free(c->bad[i]);
+    free(c->bad);
     for (int g = 0; g < c->ngroups; g++) {
         free(c->groups[g].runs);
         for (int k = 0; c->groups[g].values && k < c->nkeys; k++) free(c->groups[g].values[k]);
@@ -282,10 +287,29 @@ stats_comparison *stats_compare(const char *const *paths, int n, double threshol
         goto bad;
     }
     double *ys = xs + n, *ws = xs + 2 * n;
-    for (int i = 0; i < n; i++) {
-        c->nruns = i + 1;
-        if (load_run(paths[i], c->threshold, &c->runs[i], err, cap)) goto bad;
+    c->bad = calloc((size_t)n, sizeof *c->bad);
+    if (!c->bad) {
+        rql_failf(err, cap, "out of memory");
+        goto bad;
     }
+    char first[1024] = "";
+    for (int i = 0; i < n; i++) {
+        char why[1024];
+        stats_run *r = &c->runs[c->nruns];
+        if (load_run(paths[i], c->threshold, r, why, sizeof why) == 0) {
+            c->nruns++;
+            continue;
+        }
+        run_free(r);
+        if (!first[0]) snprintf(first, sizeof first, "%s", why);
+        if (!(c->bad[c->nbad] = strdup(why))) { rql_failf(err, cap, "out of memory"); goto bad; }
+        c->nbad++;
+    }
+    if (c->nruns == 0) {
+        rql_failf(err, cap, "%s", first);
+        goto bad;
+    }
+    n = c->nruns;
     /* Groups by (sweep cell, label), in order of first appearance. */
     for (int i = 0; i < n; i++) {
         int g = 0;
@@ -737,9 +761,13 @@ int stats_compare_print(const char *const *paths, int n, stats_fmt fmt, FILE *ou
     stats_comparison *c = stats_compare(paths, n, 1.0, err, cap);
     if (!c) return -1;
     int rc = stats_print(c, fmt, out);
+    if (rc) rql_failf(err, cap, "cannot write the comparison (%s)", strerror(errno));
+    else if (c->nbad) {
+        if (c->nbad == 1) rc = rql_failf(err, cap, "left out of the comparison: %s", c->bad[0]);
+        else rc = rql_failf(err, cap, "%d logs left out of the comparison, the first: %s", c->nbad, c->bad[0]);
+    }
     stats_comparison_free(c);
-    if (rc) return rql_failf(err, cap, "cannot write the comparison (%s)", strerror(errno));
-    return 0;
+    return rc ? -1 : 0;
 }
 
 /* ---- finding logs ------------------------------------------------------------------- */
@@ -764,12 +792,15 @@ static int push(strvec *s, const char *p) {
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+/* A log, or a *.h5 that may be one but cannot be read (reported later by
+ * stats_compare); not an HDF5 file that opens and says it is something else. */
 static int is_run_log(const char *path) {
     size_t n = strlen(path);
     if (!((n > 3 && !strcmp(path + n - 3, ".h5")) || (n > 5 && !strcmp(path + n - 5, ".hdf5")))) return 0;
     rlog_file *f = rlog_file_open(path);
     rlog_file_close(f);
-    return f != NULL;
+    if (f) return 1;
+    return !rlog_is_foreign(path);
 }
 
 static int walk(const char *dir, strvec *out, int depth, char *err, size_t cap) {

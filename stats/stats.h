@@ -125,27 +125,42 @@ typedef struct {
     int nkeys;                /* swept keys found in the runs' cells (0: no sweep) */
     char **keys;              /* [nkeys] "env.length", in order of first appearance */
     char **names;             /* [nkeys] short column names: "length" (the whole key where two clash) */
+    int nbad;                 /* logs that could not be read: left out of everything above */
+    char **bad;               /* [nbad] why, each naming its file */
 } stats_comparison;
 
 typedef enum { STATS_FMT_TABLE, STATS_FMT_CSV, STATS_FMT_JSON } stats_fmt;
 
 /* Reads every log of paths[n] (files; see stats_collect_paths for folders)
- * and computes the comparison at threshold (<= 0: 1.0). NULL on failure
- * with the reason (file and dataset at fault) in err. A run with no /eval
- * rows is an error: it has no greedy result to compare. */
+ * and computes the comparison at threshold (<= 0: 1.0). A log that cannot
+ * be read (damaged, not a log, no /eval rows: no greedy result to compare)
+ * is left out and listed in bad[] with the reason naming it; the rest are
+ * compared. NULL when no log could be read, with the first reason (file and
+ * dataset at fault) in err. */
 stats_comparison *stats_compare(const char *const *paths, int n, double threshold, char *err, size_t cap);
 void stats_comparison_free(stats_comparison *c);
 
 /* Writes the comparison as a readable table, CSV or JSON. */
 int stats_print(const stats_comparison *c, stats_fmt fmt, FILE *out);
 
+/* rliable aggregates of final success (stats/compare_agg.c; `rql compare`
+ * prints them under its table): per label the mean of per-cell means and
+ * the IQM with stratified bootstrap percentile intervals (cells as tasks,
+ * seeds as runs), which stay inside [0, 1]; P(X > Y) for every pair over the
+ * cells both ran. reps replicates from an mt19937 seeded with seed.
+ * Returns 0 or -1 (out of memory). */
+int stats_print_aggregates(const stats_comparison *c, FILE *o, int reps, unsigned long seed);
+
 /* stats_compare + stats_print at the default threshold (what `rql train`
- * prints at its end). Returns 0 or -1 with err set. */
+ * prints at its end). Returns 0, or -1 with err set (also when some logs
+ * were left out: the first reason and how many more). */
 int stats_compare_print(const char *const *paths, int n, stats_fmt fmt, FILE *out, char *err, size_t cap);
 
 /* Expands files and folders into run log paths: a file is taken as is; a
  * folder is searched recursively (sorted) for *.h5 whose root attribute
- * format is "rql-log" (checkpoints and exports are skipped). *out is a
+ * format is "rql-log" (checkpoints and exports, readable HDF5 files of
+ * another format, are skipped; a damaged *.h5 is kept, for stats_compare to
+ * report). *out is a
  * malloc'd array of malloc'd strings (free with stats_free_paths). Returns the
  * count, or -1 with err set (a missing path, or no logs found). */
 int stats_collect_paths(const char *const *args, int nargs, char ***out, char *err, size_t cap);

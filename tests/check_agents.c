@@ -382,6 +382,43 @@ START_TEST(test_state_reset_rows) {
 }
 END_TEST
 
+/* Chrono init (Tallec & Ollivier 2018): keep-gate biases in [0, log(T - 1)],
+ * spread over the units; LSTM input bias = -forget bias; GRU z; the other
+ * biases untouched; chrono = 0 leaves the network as before, bit for bit. */
+START_TEST(test_chrono_init) {
+    const char *cells[2] = {"lstm", "gru"};
+    for (int k = 0; k < 2; k++) {
+        agent_cfg *c0 = cfg_of("drqn", (const char *const[]){"cell", cells[k], "hidden", "16", NULL});
+        agent_cfg *c1 = cfg_of("drqn", (const char *const[]){"cell", cells[k], "hidden", "16", "chrono", "100", NULL});
+        agent *a0 = agent_alloc(c0, 3, 2, 1, 5), *a1 = agent_alloc(c1, 3, 2, 1, 5);
+        ck_assert_ptr_nonnull(a0);
+        ck_assert_ptr_nonnull(a1);
+        const net *n0 = agent_net(a0), *n1 = agent_net(a1);
+        const net_layer *L = &n1->layers[0];
+        int H = L->units, G = k ? 3 * H : 4 * H;
+        const float *b0 = n0->params + L->off_b_ih, *b1 = n1->params + L->off_b_ih;
+        double lo = 1e9, hi = -1e9;
+        for (int j = 0; j < H; j++) {
+            float v = b1[H + j];                          /* lstm f, gru z */
+            ck_assert(v >= 0.0f && v <= (float)log(99.0) + 1e-6f);
+            lo = fmin(lo, v);
+            hi = fmax(hi, v);
+            if (!k) ck_assert(b1[j] == -v);               /* lstm input bias */
+        }
+        ck_assert_msg(hi - lo > 1.0, "chrono biases not spread: [%g, %g]", lo, hi);
+        for (int j = k ? 0 : 2 * H; j < G; j++)
+            if (j < H || j >= 2 * H) ck_assert(b1[j] == b0[j]);   /* the other gates as net_init left them */
+        if (!k) for (int j = H; j < 2 * H; j++) ck_assert(b0[j] == 1.0f);   /* chrono = 0: forget bias 1 */
+        /* weights are drawn before the biases: identical in both */
+        ck_assert(!memcmp(n0->params + L->off_w_ih, n1->params + L->off_w_ih, sizeof(float) * (size_t)G * L->in));
+        agent_free(a0);
+        agent_free(a1);
+        agent_cfg_free(c0);
+        agent_cfg_free(c1);
+    }
+}
+END_TEST
+
 /* The episode start resets to the learned h0, not to zero. */
 START_TEST(test_reset_learned_h0) {
     agent_cfg *c = cfg_of("drqn", (const char *const[]){"learn_h0", "1", NULL});
@@ -839,6 +876,7 @@ int main(void) {
     tcase_add_test(u, test_seq_plan_random);
     tcase_add_test(u, test_state_reset_rows);
     tcase_add_test(u, test_reset_learned_h0);
+    tcase_add_test(u, test_chrono_init);
     tcase_add_test(u, test_stored_state);
     tcase_add_test(u, test_errors);
     tcase_set_timeout(u, 60);

@@ -821,11 +821,157 @@ START_TEST(registry) {
             env_spec_free(s);
         }
     }
-    ck_assert_int_eq(wrappers, 2);
+    ck_assert_int_eq(wrappers, 3);   /* flicker, obs_noise, prev_action */
     ck_assert_ptr_null(env_info_at(-1));
     ck_assert_ptr_null(env_info_find("nope"));
     ck_assert(env_seed(1, 0) != env_seed(1, 1) && env_seed(1, 0) != env_seed(2, 0));
     ck_assert(env_splitmix64(0) == 0xe220a8397b1dcdafULL);   /* Vigna's reference output for state 0 */
+}
+END_TEST
+
+
+/* ---- memory_chain (bsuite) --------------------------------------------------------- */
+/* bsuite/environments/memory_chain.py by hand: _get_observation at t is
+ * [1 - t/L, query if t == L-1, 2 context - 1 if t == 0]; _step returns the
+ * observation of t, then t += 1; rewards 0 while t - 1 < L, then +-1. */
+static float mc_time(int t, int L) { return (float)(1.0 - (double)t / L); }   /* numpy: float64, stored as float32 */
+
+/* Plays one episode of memory_chain(L, n) from seed: answers right or
+ * wrong; checks every observation, reward and flag against the rules. */
+static void mc_episode(int L, int n, uint64_t seed, int right) {
+    char Ls[16], ns[16];
+    snprintf(Ls, sizeof Ls, "%d", L);
+    snprintf(ns, sizeof ns, "%d", n);
+    const char *kv[] = {"memory_length", Ls, "num_bits", ns, NULL};
+    env *e = make_env("memory_chain", kv);
+    ck_assert_int_eq(env_obs_size(e), n + 2);
+    ck_assert_int_eq(env_num_actions(e), 2);
+    float o[64], want[64];
+    env_reset(e, seed, o);
+    int ctx[64];
+    /* reset: t = 0; the context as +-1; the query only if L == 1 */
+    ck_assert(o[0] == 1.0f);
+    for (int k = 0; k < n; k++) {
+        ck_assert_msg(o[2 + k] == 1.0f || o[2 + k] == -1.0f, "context bit %d = %g", k, o[2 + k]);
+        ctx[k] = o[2 + k] > 0;
+    }
+    int query = -1;
+    if (L == 1) query = (int)o[1];
+    else ck_assert(o[1] == 0.0f);
+    float first[64];
+    memcpy(first, o, sizeof(float) * (n + 2));
+    for (int k_ = 1; k_ <= L + 1; k_++) {
+        /* the observation the agent holds before action k_ is o(k_ - 2)
+         * (o(0) for the first two): the query is in it before the last action */
+        int a = 0;
+        if (k_ == L + 1) {
+            ck_assert_int_ge(query, 0);
+            ck_assert_int_lt(query, n);
+            a = right ? ctx[query] : 1 - ctx[query];
+        }
+        stepres r = step(e, a, o);
+        int t = k_ - 1;                       /* the t whose observation this step returns */
+        want[0] = mc_time(t, L);
+        want[1] = t == L - 1 ? (float)query : 0.0f;
+        for (int k = 0; k < n; k++) want[2 + k] = t == 0 ? (float)(2 * ctx[k] - 1) : 0.0f;
+        if (t == L - 1 && L > 1) {
+            query = (int)o[1];                  /* first seen here: check it is an index, then the rest */
+            ck_assert_int_ge(query, 0);
+            ck_assert_int_lt(query, n);
+            want[1] = (float)query;
+        }
+        obs_eq(o, want, n + 2);
+        if (t == 0) obs_eq(o, first, n + 2);    /* the off-by-one: the reset observation again */
+        if (k_ <= L) {
+            ck_assert_msg(r.r == 0 && !r.term && !r.trunc && !r.succ, "step %d of L = %d", k_, L);
+        } else {
+            ck_assert(r.term && !r.trunc);
+            ck_assert_int_eq(r.succ, right);
+            ck_assert_float_eq(r.r, right ? 1.0f : -1.0f);
+        }
+    }
+    env_free(e);
+}
+
+START_TEST(memory_chain_by_hand) {
+    /* L = 1: the context and the query (0) share the first observation,
+     * [1, 0, c]; two actions; after the first, the same [1, 0, c] again;
+     * after the second, [0, 0, 0] and +-1. */
+    for (int right = 0; right < 2; right++) mc_episode(1, 1, 7 + right, right);
+    {
+        const char *kv[] = {"memory_length", "1", "num_bits", "1", NULL};
+        env *e = make_env("memory_chain", kv);
+        float o[3], o1[3];
+        env_reset(e, 3, o);
+        float c = o[2];
+        const float w0[3] = {1, 0, c}, wend[3] = {0, 0, 0};
+        obs_eq(o, w0, 3);
+        stepres r = step(e, 0, o1);
+        obs_eq(o1, w0, 3);
+        ck_assert(r.r == 0 && !r.term);
+        r = step(e, c > 0, o1);                 /* action = context[0] */
+        obs_eq(o1, wend, 3);
+        ck_assert(r.term && r.succ && r.r == 1.0f);
+        env_free(e);
+    }
+    /* L = 2, n = 3: [1, 0, c0 c1 c2] at reset and after action 1; [0.5, q, 0 0 0]
+     * after action 2; [0, 0, 0 0 0] and +-1 after action 3 */
+    for (int right = 0; right < 2; right++)
+        for (uint64_t seed = 1; seed < 6; seed++) mc_episode(2, 3, seed * 11 + right, right);
+    {
+        const char *kv[] = {"memory_length", "2", "num_bits", "3", NULL};
+        env *e = make_env("memory_chain", kv);
+        float o[5];
+        env_reset(e, 99, o);
+        step(e, 1, o);
+        stepres r = step(e, 1, o);
+        ck_assert(o[0] == 0.5f && o[2] == 0 && o[3] == 0 && o[4] == 0 && r.r == 0);
+        ck_assert(o[1] == 0 || o[1] == 1 || o[1] == 2);
+        env_free(e);
+    }
+    /* L = 5, n = 1: times 1, 1, 0.8, 0.6, 0.4, 0.2 (query 0 there), then 0 */
+    for (int right = 0; right < 2; right++) mc_episode(5, 1, 40 + right, right);
+    ck_assert(mc_time(1, 5) == 0.8f && mc_time(4, 5) == 0.2f && mc_time(5, 5) == 0.0f);
+    /* L = 5, n = 3 and a long chain */
+    for (int right = 0; right < 2; right++) mc_episode(5, 3, 50 + right, right);
+    mc_episode(30, 17, 5, 1);
+}
+END_TEST
+
+/* Context bits are fair coins and the query is uniform (binomial(1, 0.5, n),
+ * randint(n)); episodes follow each other from one stream (env_restart). */
+START_TEST(memory_chain_draws) {
+    const char *kv[] = {"memory_length", "1", "num_bits", "3", NULL};
+    env *e = make_env("memory_chain", kv);
+    float o[5];
+    int ones[3] = {0}, q[3] = {0};
+    const int N = 6000;
+    env_reset(e, 1, o);
+    for (int i = 0; i < N; i++) {
+        if (i) env_restart(e, o);
+        for (int k = 0; k < 3; k++) ones[k] += o[2 + k] > 0;
+        q[(int)o[1]]++;
+    }
+    for (int k = 0; k < 3; k++) {
+        ck_assert_msg(fabs(ones[k] / (double)N - 0.5) < 0.03, "bit %d: %d of %d", k, ones[k], N);
+        ck_assert_msg(fabs(q[k] / (double)N - 1.0 / 3) < 0.03, "query %d: %d of %d", k, q[k], N);
+    }
+    char buf[512];
+    ck_assert_int_eq(env_render(e, buf, sizeof buf), 0);     /* L = 1: the query at once, the answer next step */
+    ck_assert_msg(strstr(buf, "query: bit") != NULL && strstr(buf, "answer now") == NULL, "%s", buf);
+    stepres r = step(e, 0, o);
+    ck_assert(!r.term);
+    ck_assert_int_eq(env_render(e, buf, sizeof buf), 0);
+    ck_assert_msg(strstr(buf, "query: bit") != NULL && strstr(buf, "answer now") != NULL, "%s", buf);
+    int idx[8];
+    ck_assert_int_eq(env_signal_bits(e, idx, 8), 3);
+    ck_assert_int_eq(idx[0], 2);
+    env_free(e);
+    const char *kv2[] = {"memory_length", "4", "num_bits", "5", NULL};
+    vec_vs_singles("memory_chain", kv2, 9, 200);
+    threads_agree("memory_chain", kv2, 500, 30);
+    expect_set_error("memory_chain", "memory_length", "0", "memory_chain: memory_length = 0 out of range [1, 100000]");
+    expect_set_error("memory_chain", "num_bits", "0", "memory_chain: num_bits = 0 out of range [1, 4096]");
 }
 END_TEST
 
@@ -854,6 +1000,8 @@ static Suite *envs_suite(void) {
     tcase_add_test(tc, vec_equals_singles_grid);
     tcase_add_test(tc, parameter_errors);
     tcase_add_test(tc, registry);
+    tcase_add_test(tc, memory_chain_by_hand);
+    tcase_add_test(tc, memory_chain_draws);
     suite_add_tcase(s, tc);
     return s;
 }

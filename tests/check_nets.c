@@ -169,15 +169,154 @@ START_TEST(grad_stack) {
 }
 END_TEST
 
+START_TEST(grad_peephole) {
+    expect_grads("peephole:4:h0", 3, 4, 5, LEN5, 1, 0);
+    expect_grads("peephole:4:h0", 3, 4, 5, LEN5, 0, 0);
+    expect_grads("peephole:4", 3, 4, 5, LEN5, 1, 1);
+    expect_grads("peephole:3", 2, 2, 4, NULL, 0, 1);
+}
+END_TEST
+
+START_TEST(grad_mingru) {
+    expect_grads("mingru:4:h0", 3, 4, 5, LEN5, 1, 0);
+    expect_grads("mingru:4:h0", 3, 4, 5, LEN5, 0, 0);
+    expect_grads("mingru:4", 3, 4, 5, LEN5, 1, 1);
+    expect_grads("mingru:3", 2, 2, 1, NULL, 1, 1);       /* T = 1: the step path */
+}
+END_TEST
+
+START_TEST(grad_lru) {
+    expect_grads("lru:4:h0", 3, 4, 5, LEN5, 1, 0);
+    expect_grads("lru:4:h0", 3, 4, 5, LEN5, 0, 0);
+    expect_grads("lru:4", 3, 4, 5, LEN5, 1, 1);
+    expect_grads("lru:3", 5, 2, 4, NULL, 0, 1);
+}
+END_TEST
+
+START_TEST(grad_stack_cells) {
+    expect_grads("dense:5:tanh,mingru:4:h0,lru:3:h0,peephole:3,dense:2", 3, 4, 5, LEN5, 1, 0);
+    expect_grads("dense:4:relu,lru:4,mingru:3,dense:2", 3, 4, 5, LEN5, 0, 1);
+}
+END_TEST
+
+/* net_backward_state: a loss on the final state too, L = sum(y * wy) +
+ * sum(state_out * ws), with ragged rows (one empty) and a given state0;
+ * central differences of every parameter and state0 entry. dy NULL (only
+ * the state matters, an encoder's case) is checked on the last spec. */
+static double state_loss(net *n, const float *x, const float *s0, const float *wy, const float *ws,
+                         float *y, float *so, int B, int T) {
+    ck_assert_int_eq(net_forward(n, x, LEN5, B, T, s0, 1, y, so), 0);
+    double L = 0;
+    for (int k = 0; k < B * T * n->out; k++) L += (double)y[k] * wy[k];
+    for (int k = 0; k < B * net_state_size(n); k++) L += (double)so[k] * ws[k];
+    return L;
+}
+
+static void expect_state_grads(const char *spec, int use_dy) {
+    const int B = 4, T = 5, in = 3;
+    const double eps = 1e-3;
+    net *n = make_net(spec, in, B, T, 77);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 78);
+    fill_uniform(n->params, n->nparams, 0.6, r);
+    const int S = net_state_size(n);
+    float x[4 * 5 * 3], wy[4 * 5 * 8], y[4 * 5 * 8], s0[4 * 64], ws[4 * 64], so[4 * 64], ds0[4 * 64];
+    fill_uniform(x, sizeof x / sizeof *x, 1.0, r);
+    fill_uniform(wy, sizeof wy / sizeof *wy, use_dy ? 1.0 : 0.0, r);
+    fill_uniform(s0, (size_t)B * S, 0.8, r);
+    fill_uniform(ws, (size_t)B * S, 1.0, r);
+    state_loss(n, x, s0, wy, ws, y, so, B, T);
+    net_zero_grad(n);
+    ck_assert_msg(net_backward_state(n, use_dy ? wy : NULL, ws, ds0) == 0, "%s", rql_error());
+    gc_result g = {0, 0, 0, 0, ""};
+    for (size_t k = 0; k < n->nparams; k++) {
+        float keep = n->params[k];
+        n->params[k] = (float)(keep + eps);
+        double lp = state_loss(n, x, s0, wy, ws, y, so, B, T);
+        n->params[k] = (float)(keep - eps);
+        double lm = state_loss(n, x, s0, wy, ws, y, so, B, T);
+        n->params[k] = keep;
+        gc_note(&g, n->grads[k], (lp - lm) / ((double)(float)(keep + eps) - (double)(float)(keep - eps)),
+                "param", (int)k);
+    }
+    for (int k = 0; k < B * S; k++) {
+        float keep = s0[k];
+        s0[k] = (float)(keep + eps);
+        double lp = state_loss(n, x, s0, wy, ws, y, so, B, T);
+        s0[k] = (float)(keep - eps);
+        double lm = state_loss(n, x, s0, wy, ws, y, so, B, T);
+        s0[k] = keep;
+        gc_note(&g, ds0[k], (lp - lm) / ((double)(float)(keep + eps) - (double)(float)(keep - eps)),
+                "state0", k);
+    }
+    fprintf(stderr, "gradcheck state_out %-34s dy=%d: %4d values, max rel err %.2e\n", spec, use_dy,
+            g.checked, g.max_rel);
+    ck_assert_msg(g.bad == 0, "%s: %d of %d gradients off, first %s", spec, g.bad, g.checked, g.worst);
+    gsl_rng_free(r);
+    net_free(n);
+}
+
+START_TEST(grad_state_out) {
+    static const char *specs[] = {"lstm:3,dense:2", "gru:3", "rnn:3,dense:2", "peephole:3", "mingru:3,dense:2",
+                                  "lru:3", "dense:3:tanh,lstm:3,lru:2,mingru:2,dense:2"};
+    for (int s = 0; s < 7; s++) expect_state_grads(specs[s], 1);
+    expect_state_grads("dense:3:tanh,peephole:3,lru:2,dense:2", 0);
+}
+END_TEST
+
+/* Scan equals step for the scan cells over a long sequence: mingru's
+ * log-space scan and lru's scan (net_forward, T = 200) against 200 calls of
+ * net_step (mingru: its recurrence), outputs and states to 1e-5 relative,
+ * from a learned initial state with negative entries and with the gates
+ * drawn so that the state both decays and holds (|a*| reaches hundreds). */
+START_TEST(scan_equals_step) {
+    static const char *specs[] = {"mingru:8:h0", "lru:8:h0", "dense:6:tanh,mingru:5,lru:4:h0,dense:3"};
+    const int B = 3, T = 200, in = 4;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 21);
+    for (int s = 0; s < 3; s++) {
+        net *n = make_net(specs[s], in, B, T, 31 + s);
+        fill_uniform(n->params, n->nparams, 0.8, r);
+        int S = net_state_size(n), O = n->out;
+        float *x = malloc(sizeof(float) * B * T * in), *y = malloc(sizeof(float) * B * T * O);
+        float xs[3 * 4], ys[3 * 8], st[3 * 64], sout[3 * 64];
+        fill_uniform(x, (size_t)B * T * in, 1.5, r);
+        ck_assert_int_eq(net_forward(n, x, NULL, B, T, NULL, 1, y, sout), 0);
+        net_state_reset(n, st, B, NULL);
+        double worst = 0;
+        for (int t = 0; t < T; t++) {
+            for (int b = 0; b < B; b++) memcpy(xs + b * in, x + (b * T + t) * in, sizeof(float) * in);
+            ck_assert_int_eq(net_step(n, xs, st, B, ys), 0);
+            for (int b = 0; b < B; b++)
+                for (int j = 0; j < O; j++) {
+                    float a = ys[b * O + j], f = y[(b * T + t) * O + j];
+                    double e = fabs(a - f) / (fabs(f) > 1 ? fabs(f) : 1);
+                    if (e > worst) worst = e;
+                    ck_assert_msg(e < 1e-5, "%s: step %d row %d out %d: step %.9g, scan %.9g",
+                                  specs[s], t, b, j, a, f);
+                }
+        }
+        for (int k = 0; k < B * S; k++)
+            ck_assert_msg(fabsf(st[k] - sout[k]) <= 1e-5f * fmaxf(1.0f, fabsf(sout[k])),
+                          "%s: state[%d] step %.9g scan %.9g", specs[s], k, st[k], sout[k]);
+        fprintf(stderr, "scan vs step %-40s T=%d: max rel error %.2e\n", specs[s], T, worst);
+        free(x); free(y);
+        net_free(n);
+    }
+    gsl_rng_free(r);
+}
+END_TEST
+
 /* ---- sequence semantics ----------------------------------------------------- */
 /* net_step, fed one step at a time, gives the outputs and the final state of
  * the sequence forward. */
 START_TEST(step_equals_forward) {
-    static const char *specs[] = {"rnn:5:h0", "lstm:5:h0", "gru:5:h0", "dense:4:relu,lstm:6,gru:3:h0,dense:2"};
+    static const char *specs[] = {"rnn:5:h0", "lstm:5:h0", "gru:5:h0", "dense:4:relu,lstm:6,gru:3:h0,dense:2",
+                                  "peephole:5:h0", "mingru:5:h0", "lru:5:h0"};
     const int B = 3, T = 6, in = 4;
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(r, 7);
-    for (int s = 0; s < 4; s++) {
+    for (int s = 0; s < 7; s++) {
         net *n = make_net(specs[s], in, B, T, 11 + s);
         fill_uniform(n->params, n->nparams, 0.5, r);
         int S = net_state_size(n), O = n->out;
@@ -721,6 +860,9 @@ START_TEST(spec_parse) {
     ck_assert(ls[2].kind == LAYER_DENSE && ls[2].units == 4 && ls[2].act == ACT_NONE);
     ck_assert_int_eq(net_parse_spec("gru:8,rnn:3:h0,dense:2:tanh", ls, 4), 3);
     ck_assert(ls[0].kind == LAYER_GRU && !ls[0].learn_h0 && ls[1].kind == LAYER_RNN && ls[2].act == ACT_TANH);
+    ck_assert_int_eq(net_parse_spec("peephole:8:h0,mingru:3,lru:5:h0", ls, 4), 3);
+    ck_assert(ls[0].kind == LAYER_PEEPHOLE && ls[0].learn_h0 && ls[1].kind == LAYER_MINGRU &&
+              !ls[1].learn_h0 && ls[2].kind == LAYER_LRU && ls[2].units == 5 && ls[2].learn_h0);
     static const struct { const char *spec, *msg; } bad[] = {
         {"conv:3", "unknown kind \"conv\""},
         {"dense:x", "units \"x\""},
@@ -897,6 +1039,12 @@ int main(void) {
     tcase_add_test(tc, grad_lstm);
     tcase_add_test(tc, grad_gru);
     tcase_add_test(tc, grad_stack);
+    tcase_add_test(tc, grad_peephole);
+    tcase_add_test(tc, grad_mingru);
+    tcase_add_test(tc, grad_lru);
+    tcase_add_test(tc, grad_stack_cells);
+    tcase_add_test(tc, scan_equals_step);
+    tcase_add_test(tc, grad_state_out);
     suite_add_tcase(s, tc);
     TCase *tm = tcase_create("semantics");
     tcase_add_test(tm, step_equals_forward);

@@ -28,14 +28,22 @@
 #ifndef REF_FILE
 #define REF_FILE "tests/data/torch_ref.h5"
 #endif
+/* The peephole, mingru and lru cases (make_torch_ref.py --cells): modules
+ * written in PyTorch from the papers' equations, differentiated by autograd. */
+#ifndef CELLS_FILE
+#define CELLS_FILE "tests/data/torch_ref_cells.h5"
+#endif
+/* the file of the case being read, for messages */
+static const char *ref_file = REF_FILE;
 #define TOL 1e-5
 
 /* ---- reading the reference file --------------------------------------------- */
 static hid_t open_ref(void) {
     hid_t f = -1;
-    H5E_BEGIN_TRY { f = H5Fopen(REF_FILE, H5F_ACC_RDONLY, H5P_DEFAULT); } H5E_END_TRY;
+    H5E_BEGIN_TRY { f = H5Fopen(ref_file, H5F_ACC_RDONLY, H5P_DEFAULT); } H5E_END_TRY;
     ck_assert_msg(f >= 0, "cannot open %s (run from the repository root; regenerate it with "
-                  "/usr/bin/python3 scripts/make_torch_ref.py)", REF_FILE);
+                  "/usr/bin/python3 scripts/make_torch_ref.py%s)", ref_file,
+                  strcmp(ref_file, CELLS_FILE) ? "" : " --cells");
     return f;
 }
 
@@ -43,7 +51,7 @@ static int attr_int(hid_t g, const char *case_name, const char *name) {
     int v = 0;
     hid_t a = H5Aopen(g, name, H5P_DEFAULT);
     ck_assert_msg(a >= 0 && H5Aread(a, H5T_NATIVE_INT, &v) >= 0, "%s:/%s: no int attribute '%s'",
-                  REF_FILE, case_name, name);
+                  ref_file, case_name, name);
     H5Aclose(a);
     return v;
 }
@@ -52,7 +60,7 @@ static int attr_int(hid_t g, const char *case_name, const char *name) {
  * variable-length (h5py str). */
 static void attr_str(hid_t g, const char *case_name, const char *name, char *out, size_t n) {
     hid_t a = H5Aopen(g, name, H5P_DEFAULT);
-    ck_assert_msg(a >= 0, "%s:/%s: no string attribute '%s'", REF_FILE, case_name, name);
+    ck_assert_msg(a >= 0, "%s:/%s: no string attribute '%s'", ref_file, case_name, name);
     hid_t ft = H5Aget_type(a);
     int ok = 0;
     if (H5Tis_variable_str(ft) > 0) {
@@ -74,7 +82,7 @@ static void attr_str(hid_t g, const char *case_name, const char *name, char *out
     }
     H5Tclose(ft);
     H5Aclose(a);
-    ck_assert_msg(ok, "%s:/%s: cannot read string attribute '%s'", REF_FILE, case_name, name);
+    ck_assert_msg(ok, "%s:/%s: cannot read string attribute '%s'", ref_file, case_name, name);
 }
 
 static int has(hid_t g, const char *path) { return H5Lexists(g, path, H5P_DEFAULT) > 0; }
@@ -84,16 +92,16 @@ static int has(hid_t g, const char *path) { return H5Lexists(g, path, H5P_DEFAUL
 static void *read_ds(hid_t g, const char *case_name, const char *path, hid_t mtype, size_t count) {
     hid_t d = -1;
     H5E_BEGIN_TRY { d = H5Dopen2(g, path, H5P_DEFAULT); } H5E_END_TRY;
-    ck_assert_msg(d >= 0, "%s:/%s/%s: missing", REF_FILE, case_name, path);
+    ck_assert_msg(d >= 0, "%s:/%s/%s: missing", ref_file, case_name, path);
     hid_t sp = H5Dget_space(d);
     hssize_t npts = H5Sget_simple_extent_npoints(sp);
     H5Sclose(sp);
     ck_assert_msg(npts == (hssize_t)count, "%s:/%s/%s: %lld values, the network implies %zu",
-                  REF_FILE, case_name, path, (long long)npts, count);
+                  ref_file, case_name, path, (long long)npts, count);
     void *buf = malloc(H5Tget_size(mtype) * (count ? count : 1));
     ck_assert(buf != NULL);
     ck_assert_msg(H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0, "%s:/%s/%s: read failed",
-                  REF_FILE, case_name, path);
+                  ref_file, case_name, path);
     H5Dclose(d);
     return buf;
 }
@@ -117,7 +125,7 @@ static void expect_close(cmp_stats *st, const char *case_name, const char *what,
 static void run_case(const char *case_name) {
     hid_t f = open_ref();
     hid_t g = H5Gopen2(f, case_name, H5P_DEFAULT);
-    ck_assert_msg(g >= 0, "%s: no case group /%s", REF_FILE, case_name);
+    ck_assert_msg(g >= 0, "%s: no case group /%s", ref_file, case_name);
     char spec[128], init[32];
     attr_str(g, case_name, "spec", spec, sizeof spec);
     attr_str(g, case_name, "init", init, sizeof init);
@@ -186,7 +194,9 @@ static void run_case(const char *case_name) {
 }
 
 #define REF_TEST(name) \
-    START_TEST(name) { run_case(#name); } END_TEST
+    START_TEST(name) { ref_file = REF_FILE; run_case(#name); } END_TEST
+#define CELL_TEST(name) \
+    START_TEST(name) { ref_file = CELLS_FILE; run_case(#name); } END_TEST
 
 REF_TEST(lstm_zero)
 REF_TEST(lstm_state0)
@@ -204,23 +214,46 @@ REF_TEST(gru_long)
 REF_TEST(rnn_long)
 REF_TEST(lstm_odd)
 REF_TEST(gru_odd)
+CELL_TEST(peephole_zero)
+CELL_TEST(peephole_state0)
+CELL_TEST(peephole_learned)
+CELL_TEST(mingru_zero)
+CELL_TEST(mingru_state0)
+CELL_TEST(mingru_learned)
+CELL_TEST(lru_zero)
+CELL_TEST(lru_state0)
+CELL_TEST(lru_learned)
+CELL_TEST(stack_cells)
+CELL_TEST(stack_cells_state0)
+CELL_TEST(peephole_long)
+CELL_TEST(mingru_long)
+CELL_TEST(lru_long)
+CELL_TEST(peephole_odd)
+CELL_TEST(mingru_odd)
+CELL_TEST(lru_odd)
 
 /* The reference file holds exactly the cases above: a case added to the
  * script but not to this list would otherwise go unchecked. */
+static void expect_listed(const char *file, const char **listed, int nlisted) {
+    ref_file = file;
+    hid_t f = open_ref();
+    H5G_info_t gi;
+    ck_assert(H5Gget_info(f, &gi) >= 0);
+    ck_assert_msg(gi.nlinks == (hsize_t)nlisted, "%s has %llu cases, the suite lists %d", ref_file,
+                  (unsigned long long)gi.nlinks, nlisted);
+    for (int k = 0; k < nlisted; k++)
+        ck_assert_msg(has(f, listed[k]), "%s lacks case /%s", ref_file, listed[k]);
+    H5Fclose(f);
+}
+
 START_TEST(all_cases_listed) {
     static const char *listed[] = {"lstm_zero", "lstm_state0", "lstm_learned", "gru_zero", "gru_state0",
                                    "gru_learned", "rnn_zero", "rnn_state0", "rnn_learned",
                                    "stack_lstm", "stack_gru", "lstm_long", "gru_long", "rnn_long",
                                    "lstm_odd", "gru_odd"};
-    const int nlisted = (int)(sizeof listed / sizeof *listed);
-    hid_t f = open_ref();
-    H5G_info_t gi;
-    ck_assert(H5Gget_info(f, &gi) >= 0);
-    ck_assert_msg(gi.nlinks == (hsize_t)nlisted, "%s has %llu cases, the suite lists %d", REF_FILE,
-                  (unsigned long long)gi.nlinks, nlisted);
-    for (int k = 0; k < nlisted; k++)
-        ck_assert_msg(has(f, listed[k]), "%s lacks case /%s", REF_FILE, listed[k]);
-    H5Fclose(f);
+    expect_listed(REF_FILE, listed, (int)(sizeof listed / sizeof *listed));
+    static const char *cells[] = {"peephole_zero", "peephole_state0", "peephole_learned", "mingru_zero", "mingru_state0", "mingru_learned", "lru_zero", "lru_state0", "lru_learned", "stack_cells", "stack_cells_state0", "peephole_long", "mingru_long", "lru_long", "peephole_odd", "mingru_odd", "lru_odd"};
+    expect_listed(CELLS_FILE, cells, (int)(sizeof cells / sizeof *cells));
 }
 END_TEST
 
@@ -228,6 +261,7 @@ END_TEST
  * same gradients again, so twice the PyTorch gradient must come out. */
 START_TEST(backward_twice_doubles) {
     const char *case_name = "lstm_learned";
+    ref_file = REF_FILE;
     hid_t f = open_ref();
     hid_t g = H5Gopen2(f, case_name, H5P_DEFAULT);
     char spec[128];
@@ -289,6 +323,23 @@ static Suite *ref_suite(void) {
     tcase_add_test(tc, lstm_odd);
     tcase_add_test(tc, gru_odd);
     tcase_add_test(tc, backward_twice_doubles);
+    tcase_add_test(tc, peephole_zero);
+    tcase_add_test(tc, peephole_state0);
+    tcase_add_test(tc, peephole_learned);
+    tcase_add_test(tc, mingru_zero);
+    tcase_add_test(tc, mingru_state0);
+    tcase_add_test(tc, mingru_learned);
+    tcase_add_test(tc, lru_zero);
+    tcase_add_test(tc, lru_state0);
+    tcase_add_test(tc, lru_learned);
+    tcase_add_test(tc, stack_cells);
+    tcase_add_test(tc, stack_cells_state0);
+    tcase_add_test(tc, peephole_long);
+    tcase_add_test(tc, mingru_long);
+    tcase_add_test(tc, lru_long);
+    tcase_add_test(tc, peephole_odd);
+    tcase_add_test(tc, mingru_odd);
+    tcase_add_test(tc, lru_odd);
     suite_add_tcase(s, tc);
     return s;
 }

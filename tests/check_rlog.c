@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "log/ckpt.h"
 #include "log/rlog.h"
 
 static char tmpdir[256], path[320];
@@ -157,17 +158,19 @@ static void check_bool_enum(hid_t f, const char *name) {
     H5Dclose(ds);
 }
 
-/* Chunked, shuffle then deflate, unlimited rows. */
+/* Chunked, shuffle then deflate then a Fletcher-32 checksum, unlimited rows. */
 static void check_layout(hid_t f, const char *name) {
     hid_t ds = H5Dopen2(f, name, H5P_DEFAULT);
     hid_t p = H5Dget_create_plist(ds);
     ck_assert_int_eq(H5Pget_layout(p), H5D_CHUNKED);
-    ck_assert_int_eq(H5Pget_nfilters(p), 2);
+    ck_assert_int_eq(H5Pget_nfilters(p), 3);
     unsigned flags;
     size_t nv = 0;
     ck_assert_int_eq(H5Pget_filter2(p, 0, &flags, &nv, NULL, 0, NULL, NULL), H5Z_FILTER_SHUFFLE);
     nv = 0;
     ck_assert_int_eq(H5Pget_filter2(p, 1, &flags, &nv, NULL, 0, NULL, NULL), H5Z_FILTER_DEFLATE);
+    nv = 0;
+    ck_assert_int_eq(H5Pget_filter2(p, 2, &flags, &nv, NULL, 0, NULL, NULL), H5Z_FILTER_FLETCHER32);
     H5Pclose(p);
     H5Dclose(ds);
     hsize_t d[3], m[3];
@@ -730,6 +733,86 @@ static void good_log(const char *p) {
     net_free(n);
 }
 
+static void flip_byte(const char *p, long off) {
+    FILE *fp = fopen(p, "r+b");
+    ck_assert_ptr_nonnull(fp);
+    fseek(fp, off, SEEK_SET);
+    int c = fgetc(fp);
+    fseek(fp, off, SEEK_SET);
+    fputc(c ^ 0x5a, fp);
+    fclose(fp);
+}
+
+/* XXH64 against the reference vectors of xxHash; a checkpoint with any byte
+ * flipped or cut is refused with its name, before HDF5 reads it. */
+START_TEST(checkpoint_digest) {
+    ck_assert(ckpt_xxh64("", 0) == 0xef46db3751d8e999ULL);
+    ck_assert(ckpt_xxh64("a", 1) == 0xd24ec4f1a98c6e5bULL);
+    ck_assert(ckpt_xxh64("abc", 3) == 0x44bc2cf5ad770999ULL);
+    const char *s = "Nobody inspects the spammish repetition";
+    ck_assert(ckpt_xxh64(s, strlen(s)) == 0xfbcea83c8a378bf1ULL);
+    char p[400], err[1024];
+    snprintf(p, sizeof p, "%s/c.ckpt", tmpdir);
+    ckpt_writer w;
+    ck_assert_int_eq(ckpt_begin(&w, p, err, sizeof err), 0);
+    float x[300];
+    for (int i = 0; i < 300; i++) x[i] = (float)i;
+    ck_assert_int_eq(ckpt_put_bytes(w.file, "x", x, sizeof x), 0);
+    ck_assert_int_eq(ckpt_put_i64(w.file, "n", 7), 0);
+    ck_assert_int_eq(ckpt_commit(&w, err, sizeof err), 0);
+    ck_assert_int_eq(ckpt_verify(p, err, sizeof err), 0);
+    hid_t f = ckpt_open(p, err, sizeof err);
+    ck_assert_msg(f >= 0, "%s", err);
+    float y[300];
+    int64_t n = 0;
+    ck_assert_int_eq(ckpt_get_bytes(f, "x", y, sizeof y), 0);
+    ck_assert_int_eq(ckpt_get_i64(f, "n", &n), 0);
+    ck_assert(n == 7 && !memcmp(x, y, sizeof x));
+    H5Fclose(f);
+    struct stat st;
+    ck_assert_int_eq(stat(p, &st), 0);
+    char q[420], cmd[900];
+    snprintf(q, sizeof q, "%s/d.ckpt", tmpdir);
+    /* every 97th byte, the user block's padding included */
+    for (long off = 0; off < st.st_size; off += 97) {
+        snprintf(cmd, sizeof cmd, "cp '%s' '%s'", p, q);
+        ck_assert_int_eq(system(cmd), 0);
+        flip_byte(q, off);
+        ck_assert_msg(ckpt_open(q, err, sizeof err) < 0, "byte %ld flipped and accepted", off);
+        ck_assert_msg(strstr(err, q) && (strstr(err, "damaged") || strstr(err, "not an HDF5")), "%s", err);
+    }
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", p, q);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(truncate(q, st.st_size - 1), 0);
+    ck_assert_int_lt(ckpt_open(q, err, sizeof err), 0);
+    ck_assert_msg(strstr(err, "truncated or extended"), "%s", err);
+}
+END_TEST
+
+/* A log whose superblock is damaged fails at once (it blocked a SWMR open
+ * for hours with HDF5's default read attempts); so does a FIFO. */
+START_TEST(damaged_superblock_bounded) {
+    good_log(path);
+    char p[400];
+    snprintf(p, sizeof p, "%s/cut.h5", tmpdir);
+    char cmd[900];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", path, p);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(truncate(p, 16), 0);
+    double t0 = (double)time(NULL);
+    rlog_file *f = rlog_file_open(p);
+    ck_assert_ptr_null(f);
+    ck_assert_msg(strstr(rql_error(), p), "%s", rql_error());
+    ck_assert_ptr_null(rlog_open_append(p));
+    ck_assert_msg((double)time(NULL) - t0 < 20, "took %.0f s", (double)time(NULL) - t0);
+    ck_assert_int_eq(rlog_verify(path), 0);
+    snprintf(p, sizeof p, "%s/fifo.h5", tmpdir);
+    ck_assert_int_eq(mkfifo(p, 0644), 0);
+    ck_assert_ptr_null(rlog_file_open(p));
+    ck_assert_msg(strstr(rql_error(), "not a regular file"), "%s", rql_error());
+}
+END_TEST
+
 START_TEST(bad_files) {
     char p[400];
     expect_info_error("/nonexistent/run.h5", "/nonexistent/run.h5: No such file or directory");
@@ -964,6 +1047,8 @@ int main(int argc, char **argv) {
     tcase_add_test(tc, marked_open_for_write);
     tcase_add_test(tc, threads_write_own_logs);
     tcase_add_test(tc, bad_files);
+    tcase_add_test(tc, checkpoint_digest);
+    tcase_add_test(tc, damaged_superblock_bounded);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

@@ -237,6 +237,18 @@ START_TEST(compare_logs) {
     ck_assert_ptr_nonnull(strstr(buf, "\"p\": 0.02308034093"));
     ck_assert_ptr_nonnull(strstr(buf, "\"solve_episode\": null"));
     free(buf);
+    /* rliable aggregates: bootstrap percentile intervals of the mean success
+     * stay in [0, 1] (the t interval of {1, 1, 0.9} would not): resampled
+     * means of {1, 1, 0.9} are 0.9 with probability 1/27 > 2.5% and 1 with
+     * (2/3)^3 > 2.5%; of {0.5, 0.6}, each end 1/4. Every drqn run beats every
+     * dqn run: P = 1. */
+    o = open_memstream(&buf, &len);
+    ck_assert_int_eq(stats_print_aggregates(c, o, 4000, 1), 0);
+    fclose(o);
+    ck_assert_msg(strstr(buf, "drqn_lstm  1      3      0.967 [0.900, 1.000]") != NULL, "%s", buf);
+    ck_assert_msg(strstr(buf, "dqn_k1     1      2      0.550 [0.500, 0.600]") != NULL, "%s", buf);
+    ck_assert_msg(strstr(buf, "P(drqn_lstm > dqn_k1) = 1.000 [1.000, 1.000]") != NULL, "%s", buf);
+    free(buf);
     stats_comparison_free(c);
 
     /* Folder search finds the five logs and skips other HDF5 files. */

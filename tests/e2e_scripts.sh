@@ -5,7 +5,8 @@
 # tests/test_scripts.py (DataFrames against h5py, plots, newer format_version
 # refused), tests/test_minari.py (rql export --minari read back as Minari
 # reads it), plot_curves.py as `make run` calls it, plot_memory.py, and
-# torch_check.py (reported SKIPPED, exit 77, when python3-torch is absent).
+# torch_check.py (reported SKIPPED, exit 77, when python3-torch is absent),
+# also on tests/data/tiny_cells.cfg's peephole, mingru and lru runs.
 set -u
 RQL=${BUILD:-build/rel}/rql
 [ -x "$RQL" ] || RQL=./rql
@@ -56,4 +57,17 @@ case $rc in
   77) echo "all other checks passed; torch_check SKIPPED (python3-torch not installed)"; exit 77 ;;
   *) fail "torch_check.py exit $rc" ;;
 esac
+
+# the cores PyTorch lacks (peephole, mingru, lru): replayed with the modules
+# of scripts/rql_cells.py; a perturbed lru decay must be caught
+out=$("$RQL" train tests/data/tiny_cells.cfg -o "$tmp/cells" 2>&1) || { printf '%s\n' "$out" | tail -20; fail "rql train tests/data/tiny_cells.cfg"; }
+out=$("$PY" scripts/torch_check.py -q "$tmp/cells") || { printf '%s\n' "$out"; fail "torch_check.py on the cells"; }
+printf '%s\n' "$out"
+nok=$(printf '%s\n' "$out" | grep -c -- '-> ok$')
+[ "$nok" -eq 3 ] || fail "torch_check checked $nok of the 3 cell runs"
+cp "$tmp/cells/drqn-lru/seed0.h5" "$tmp/lru_bad.h5"
+"$PY" -c 'import h5py, sys; f = h5py.File(sys.argv[1], "r+"); d = f["weights/1.nu_log"]; d[...] = d[()] + 0.5' "$tmp/lru_bad.h5" ||
+  fail "cannot perturb $tmp/lru_bad.h5"
+"$PY" scripts/torch_check.py -q "$tmp/lru_bad.h5" >/dev/null; rc=$?
+[ $rc -eq 1 ] || fail "torch_check.py on a perturbed lru log: exit $rc, expected 1 (mismatch)"
 echo "e2e_scripts: all checks passed"

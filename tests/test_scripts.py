@@ -716,5 +716,143 @@ class TestSweep(unittest.TestCase):
             rqlog.load_sweep(d)
 
 
+# ---------------------------------------------------------------------------
+# rql suite's scorecard against numpy: synthetic memory_len logs (only the
+# curves the scoring reads), bsuite's score() rewritten in numpy, rliable's
+# IQM (scipy.stats.trim_mean) and stratified bootstrap in numpy
+# ---------------------------------------------------------------------------
+
+MEMORY_LEN = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 14, 17, 20, 25, 30, 40, 50, 60, 70, 80, 90, 100]
+
+
+def rql_binary():
+    for p in (os.path.join(os.path.dirname(HERE), "rql"), os.path.join(os.path.dirname(HERE), "build/rel/rql")):
+        if os.path.exists(p):
+            return p
+    return None
+
+
+def write_curve_log(path, label, seed, success):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with h5py.File(path, "w", libver="latest", track_order=True) as f:
+        f.attrs["format"] = "rql-log"
+        f.attrs["format_version"] = np.int32(rqlog.FORMAT_VERSION)
+        f.attrs["seed"] = np.int64(seed)
+        f.attrs["env"] = "memory_chain"
+        f.attrs["agent"] = "drqn"
+        f.attrs["label"] = label
+        f.attrs["status"] = "complete"
+        g = f.create_group(track_order=True, name="curves")
+        put(g, "episode", np.arange(len(success), dtype=np.int64))
+        put(g, "success", np.asarray(success, dtype=np.int8), BOOL)
+        put(g, "return", 2.0 * np.asarray(success, dtype=float) - 1)
+
+
+def trim_mean(x, cut=0.25):
+    x = np.sort(np.ravel(x))
+    lo = int(cut * len(x))
+    return x[lo:len(x) - lo].mean()
+
+
+class TestSuiteScore(unittest.TestCase):
+    """rql suite memory_len --score --json on logs written here."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.rql = rql_binary()
+        cls.tmp = tempfile.mkdtemp(prefix="rql_suite_")
+        rng = np.random.default_rng(3)
+        cls.succ = {}
+        for L in MEMORY_LEN:
+            for label in ("dqn-k1", "drqn-lstm"):
+                for seed in range(3):
+                    n = 10000
+                    if L == 60 and seed == 2:
+                        n = 7000                              # a partial run: the others decide the setting
+                    if L == 70 and label == "dqn-k1":
+                        n = 12000                             # longer than bsuite's 10,000
+                    p = (0.5 if label == "dqn-k1" and L > 1 else
+                         float(np.clip(1.02 - L / 120 + 0.05 * seed, 0.3, 1.0)))
+                    s = (rng.random(n) < p).astype(np.int8)
+                    if L == 80 and seed == 1 and label == "drqn-lstm":
+                        continue                              # a missing log
+                    cls.succ[(L, label, seed)] = s
+                    write_curve_log(os.path.join(cls.tmp, "memory_length=%d" % L, label, "seed%d.h5" % seed),
+                                    label, seed, s)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def card(self, reps):
+        if not self.rql:
+            self.skipTest("no rql binary")
+        r = subprocess.run([self.rql, "suite", "memory_len", "--score", "--json", "-o", self.tmp, "--seeds", "0-2",
+                            "--agents", "dqn-k1,drqn-lstm", "--reps", str(reps)], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
+
+    def bsuite_score(self, label):
+        """bsuite/experiments/memory_len/analysis.py score(), on the same curves."""
+        ratios = []
+        for L in MEMORY_LEN:
+            runs = [self.succ[(L, label, s)] for s in range(3) if (L, label, s) in self.succ]
+            max_eps = min(max(len(x) for x in runs), 10000)
+            at = [(max_eps - x[:max_eps].sum()) / 0.5 / max_eps for x in runs if len(x) >= max_eps]
+            ratios.append(np.mean(at))
+        return np.array(ratios), np.mean(np.array(ratios) < 0.75)
+
+    def test_bsuite_rule(self):
+        j = self.card(200)
+        self.assertEqual(j["rule"], "bsuite")
+        self.assertEqual(j["settings"], [str(L) for L in MEMORY_LEN])
+        for a in j["agents"]:
+            ratios, score = self.bsuite_score(a["label"])
+            np.testing.assert_allclose(np.array(a["setting_scores"], dtype=float), ratios, rtol=0, atol=1e-12)
+            self.assertAlmostEqual(a["score"], score, places=12)
+            self.assertEqual(a["learned"], int(round(score * len(MEMORY_LEN))))
+        self.assertEqual(j["agents"][0]["learned"], 1)            # dqn-k1: L = 1 only
+        self.assertEqual(j["agents"][1]["aggregate_settings"], 22)  # drqn-lstm: seed 1 lacks L = 80
+        self.assertEqual(j["agents"][1]["aggregate_seeds"], 3)
+
+    def test_iqm_and_bootstrap_against_numpy(self):
+        reps = 20000
+        j = self.card(reps)
+        mats = {}
+        both = [L for L in MEMORY_LEN if all((L, lab, s) in self.succ for lab in ("dqn-k1", "drqn-lstm")
+                                             for s in range(3))]
+        for a in j["agents"]:
+            # the aggregates take the settings where every seed has a log
+            tasks = [L for L in MEMORY_LEN if all((L, a["label"], s) in self.succ for s in range(3))]
+            def norm(L, s, lab=a["label"]):
+                x = self.succ[(L, lab, s)]
+                n = min(len(x), 10000)
+                return 1 - (n - x[:n].sum()) / 0.5 / n
+            m = np.array([[norm(L, s) for L in tasks] for s in range(3)])
+            mats[a["label"]] = np.array([[norm(L, s) for L in both] for s in range(3)])
+            self.assertAlmostEqual(a["iqm"]["point"], trim_mean(m), places=12)
+            self.assertAlmostEqual(a["mean"]["point"], m.mean(axis=0).mean(), places=12)
+            # rliable's StratifiedBootstrap: runs resampled within each task
+            rng = np.random.default_rng(11)
+            n, t = m.shape
+            idx = rng.integers(0, n, size=(reps, n, t))
+            boot = m[idx, np.arange(t)[None, None, :]]
+            iq = np.array([trim_mean(b) for b in boot])
+            lo, hi = np.percentile(iq, [2.5, 97.5])
+            self.assertAlmostEqual(a["iqm"]["lo"], lo, delta=0.006)
+            self.assertAlmostEqual(a["iqm"]["hi"], hi, delta=0.006)
+            self.assertLessEqual(a["iqm"]["lo"], a["iqm"]["point"])
+            self.assertGreaterEqual(a["iqm"]["hi"], a["iqm"]["point"])
+            # performance profile: fraction of runs x tasks strictly above tau
+            for k, tau in enumerate(j["tau"]):
+                self.assertAlmostEqual(a["profile"][k]["point"], np.mean(m > tau), places=12)
+        # probability of improvement: Mann-Whitney U / (nx ny) per task, averaged
+        x, y = mats["drqn-lstm"], mats["dqn-k1"]
+        p = np.mean([np.mean((x[:, None, k] > y[None, :, k]) + 0.5 * (x[:, None, k] == y[None, :, k]))
+                     for k in range(x.shape[1])])
+        self.assertAlmostEqual(j["agents"][1]["improvement"]["dqn-k1"]["point"], p, places=12)
+        self.assertAlmostEqual(j["agents"][0]["improvement"]["drqn-lstm"]["point"], 1 - p, places=12)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

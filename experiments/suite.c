@@ -1,0 +1,299 @@
+/* suite — the shipped suites and their scorecard (see suite.h). */
+#define _GNU_SOURCE
+#include "experiments/suite.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "log/rlog.h"
+#include "util/util.h"
+
+/* bsuite's report (Osband et al. 2020, "Behaviour Suite for Reinforcement
+ * Learning", ICLR; the baseline agents of bsuite/baselines) gives the memory
+ * scores of its reference agents; the figures as its summary reports them. */
+static const suite_ref bsuite_len_refs[] = {
+    {"bsuite actor_critic_rnn (LSTM actor-critic)", 0.65, "Osband et al. 2020, bsuite report"},
+    {"bsuite dqn", 0.04, "Osband et al. 2020, bsuite report"},
+    {"bsuite random", 0.0, "Osband et al. 2020, bsuite report"},
+};
+static const suite_ref bsuite_size_refs[] = {
+    {"bsuite actor_critic_rnn (LSTM actor-critic)", 0.35, "Osband et al. 2020, bsuite report"},
+    {"bsuite dqn", 0.0, "Osband et al. 2020, bsuite report"},
+    {"bsuite random", 0.0, "Osband et al. 2020, bsuite report"},
+};
+
+static const suite_def suites[] = {
+    {"memory_len", "bsuite memory_len: one context bit, remembered over L = 1 .. 100 steps (23 settings)",
+     "memory_len.cfg", "google-deepmind/bsuite: bsuite/experiments/memory_len (sweep.py, analysis.py)", "bsuite", 10000,
+     NAN, NAN, NAN, 3, bsuite_len_refs, 9.0},
+    {"memory_size", "bsuite memory_size: n = 1 .. 40 context bits remembered over L = 2 steps (17 settings)",
+     "memory_size.cfg", "google-deepmind/bsuite: bsuite/experiments/memory_size (sweep.py, analysis.py)", "bsuite",
+     10000, NAN, NAN, NAN, 3, bsuite_size_refs, 4.0},
+};
+#define NSUITES ((int)(sizeof suites / sizeof suites[0]))
+
+int suite_count(void) { return NSUITES; }
+const suite_def *suite_at(int i) { return i >= 0 && i < NSUITES ? &suites[i] : NULL; }
+
+const suite_def *suite_find(const char *name) {
+    for (int i = 0; name && i < NSUITES; i++)
+        if (!strcmp(suites[i].name, name)) return &suites[i];
+    return NULL;
+}
+
+score_params suite_score_params(const suite_def *s) {
+    score_params p = score_defaults(score_rule_find(s->rule));
+    if (s->episodes > 0) p.episodes = s->episodes;
+    if (!isnan(s->threshold)) p.threshold = s->threshold;
+    if (!isnan(s->random)) p.random = s->random;
+    if (!isnan(s->optimal)) p.optimal = s->optimal;
+    return p;
+}
+
+int suite_config_path(const suite_def *s, char *out, size_t cap, char *err, size_t ecap) {
+    char dirs[8][4096];
+    int nd = 0;
+    const char *env_dir = getenv("RQL_SUITES");
+    if (env_dir && *env_dir) snprintf(dirs[nd++], sizeof dirs[0], "%.4000s", env_dir);
+    snprintf(dirs[nd++], sizeof dirs[0], "experiments/suites");
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        for (int up = 0; up < 4; up++) {       /* beside build/rel/rql, or above it */
+            char *slash = strrchr(exe, '/');
+            if (!slash) break;
+            *slash = 0;
+            snprintf(dirs[nd++], sizeof dirs[0], "%.4000s/experiments/suites", exe);
+        }
+    }
+    for (int i = 0; i < nd; i++) {
+        snprintf(out, cap, "%.4000s/%s", dirs[i], s->config);
+        if (access(out, R_OK) == 0) return 0;
+    }
+    return rql_failf(err, ecap, "suite %s: no %s in $RQL_SUITES (%s), ./experiments/suites or experiments/suites "
+                                "beside the rql binary", s->name, s->config, env_dir && *env_dir ? env_dir : "unset");
+}
+
+/* ---- the scorecard ----------------------------------------------------------------- */
+
+void suite_card_free(suite_card *c) {
+    if (!c) return;
+    for (int a = 0; c->agents && a < c->nagents; a++) free(c->agents[a]);
+    for (int m = 0; c->settings && m < c->nsettings; m++) free(c->settings[m]);
+    free(c->agents);
+    free(c->settings);
+    free(c->setting_name);
+    free(c->seeds);
+    free(c->raw);
+    free(c->episodes);
+    free(c->setting_score);
+    free(c->learned);
+    free(c->used);
+    free(c->score);
+    free(c->nlearned);
+    free(c->nverdicts);
+    free(c->nfull);
+    free(c->ntasks);
+    free(c->task_used);
+    free(c->iqm);
+    free(c->mean);
+    free(c->poi);
+    free(c->tau);
+    free(c->profile);
+    free(c);
+}
+
+/* The training curve of one log: returns and successes of every episode.
+ * 1 read, 0 no log (missing file), -1 a log that cannot be read. */
+static int read_curve(const char *path, double **ret, double **succ, long *n, char *err, size_t cap) {
+    *ret = *succ = NULL;
+    *n = 0;
+    if (access(path, F_OK) != 0) return 0;
+    rlog_file *f = rlog_file_open(path);
+    if (!f) return rql_failf(err, cap, "%s", rql_error());
+    int64_t n1 = 0, n2 = 0;
+    int rc = 1;
+    if (rlog_read_f64(f, "curves/return", ret, &n1) || rlog_read_f64(f, "curves/success", succ, &n2))
+        rc = rql_failf(err, cap, "%s", rql_error());
+    else *n = (long)(n1 < n2 ? n1 : n2);     /* a killed writer's ragged table: the shorter column */
+    rlog_file_close(f);
+    if (rc < 0) {
+        free(*ret);
+        free(*succ);
+        *ret = *succ = NULL;
+    }
+    return rc;
+}
+
+#define IDX3(c, a, m, s) (((size_t)(a) * (c)->nsettings + (m)) * (c)->nseeds + (s))
+#define IDX2(c, a, m) ((size_t)(a) * (c)->nsettings + (m))
+
+suite_card *suite_score(const suite_def *s, const sweep_plan *p, int reps, unsigned long seed, char *err,
+                        size_t cap) {
+    suite_card *c = calloc(1, sizeof *c);
+    if (!c) return rql_failf(err, cap, "out of memory"), NULL;
+    const rql_config *b = p->base;
+    c->def = s;
+    c->par = suite_score_params(s);
+    c->nagents = b->nagents;
+    c->nsettings = p->ncells;
+    c->nseeds = b->nseeds;
+    c->reps = reps > 0 ? reps : 2000;
+    c->level = 0.95;
+    size_t A = (size_t)c->nagents, M = (size_t)c->nsettings, S = (size_t)c->nseeds;
+    c->agents = calloc(A, sizeof *c->agents);
+    c->settings = calloc(M, sizeof *c->settings);
+    c->seeds = calloc(S, sizeof *c->seeds);
+    c->raw = malloc(sizeof(double) * A * M * S);
+    c->episodes = calloc(A * M * S, sizeof *c->episodes);
+    c->setting_score = malloc(sizeof(double) * A * M);
+    c->learned = malloc(sizeof(int) * A * M);
+    c->used = calloc(A * M, sizeof(int));
+    c->score = malloc(sizeof(double) * A);
+    c->nlearned = calloc(A, sizeof(int));
+    c->nverdicts = calloc(A, sizeof(int));
+    c->nfull = calloc(A, sizeof(int));
+    c->ntasks = calloc(A, sizeof(int));
+    c->task_used = calloc(A * M + 1, sizeof(int));
+    c->iqm = calloc(A, sizeof *c->iqm);
+    c->mean = calloc(A, sizeof *c->mean);
+    c->poi = calloc(A * A, sizeof *c->poi);
+    c->ntau = 21;
+    c->tau = malloc(sizeof(double) * c->ntau);
+    c->profile = calloc(A * c->ntau, sizeof *c->profile);
+    c->setting_name = strdup(b->nsweep == 1 ? b->sweep[0].name : "cell");
+    if (!c->agents || !c->settings || !c->seeds || !c->raw || !c->episodes || !c->setting_score || !c->learned ||
+        !c->used || !c->score || !c->nlearned || !c->nverdicts || !c->nfull || !c->ntasks || !c->task_used || !c->iqm || !c->mean || !c->poi ||
+        !c->tau || !c->profile || !c->setting_name)
+        goto oom;
+    for (int k = 0; k < c->ntau; k++) c->tau[k] = k / (double)(c->ntau - 1);   /* 0, 0.05, .., 1 */
+    for (size_t a = 0; a < A; a++)
+        if (!(c->agents[a] = strdup(b->agents[a].label))) goto oom;
+    for (size_t m = 0; m < M; m++) {
+        /* the setting's values without the names when one key is swept: "10" */
+        const char *d = p->cells[m].dir, *eq = strchr(d, '=');
+        if (!(c->settings[m] = strdup(b->nsweep == 1 && eq ? eq + 1 : d))) goto oom;
+    }
+    for (size_t k = 0; k < S; k++) c->seeds[k] = b->seeds[k];
+
+    /* every run's curve, then the rule: runs, settings, the suite */
+    score_curve *cur = calloc(S, sizeof *cur);
+    double **bufs = calloc(2 * S, sizeof *bufs);
+    if (!cur || !bufs) {
+        free(cur);
+        free(bufs);
+        goto oom;
+    }
+    const score_rule *rule = c->par.rule;
+    for (size_t a = 0; a < A; a++) {
+        for (size_t m = 0; m < M; m++) {
+            for (size_t k = 0; k < S; k++) {
+                int r = (int)((m * A + a) * S + k);           /* sweep.h: cell, agent, seed */
+                long n = 0;
+                int rc = read_curve(p->runs[r].log_path, &bufs[2 * k], &bufs[2 * k + 1], &n, err, cap);
+                if (rc < 0) {
+                    for (size_t j = 0; j < 2 * S; j++) free(bufs[j]);
+                    free(cur);
+                    free(bufs);
+                    suite_card_free(c);
+                    return NULL;
+                }
+                cur[k] = (score_curve){.ret = bufs[2 * k], .success = bufs[2 * k + 1], .n = n};
+                c->episodes[IDX3(c, a, m, k)] = n;
+                c->raw[IDX3(c, a, m, k)] = n > 0 ? rule->run(&c->par, &cur[k]) : NAN;
+            }
+            int used = 0;
+            double v = rule->setting(&c->par, cur, (int)S, &used);
+            c->setting_score[IDX2(c, a, m)] = v;
+            c->used[IDX2(c, a, m)] = used;
+            int l = rule->learned(&c->par, v);
+            c->learned[IDX2(c, a, m)] = l;
+            if (l >= 0) c->nverdicts[a]++;
+            if (l > 0) c->nlearned[a]++;
+            for (size_t j = 0; j < 2 * S; j++) {
+                free(bufs[j]);
+                bufs[j] = NULL;
+            }
+        }
+        c->score[a] = rule->suite(&c->par, c->setting_score + a * M, c->learned + a * M, (int)M);
+    }
+    free(cur);
+    free(bufs);
+
+    /* aggregates on normalised scores, [seeds complete everywhere x settings] per agent */
+    double **mat = calloc(A, sizeof *mat);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!mat || !rng) {
+        free(mat);
+        gsl_rng_free(rng);
+        goto oom;
+    }
+    gsl_rng_set(rng, seed);
+    int fail = 0;
+    for (size_t a = 0; a < A && !fail; a++) {
+        /* the settings every seed ran (a partial suite: those done so far) */
+        if (!(mat[a] = malloc(sizeof(double) * (S * M + 1)))) { fail = 1; break; }
+        int *keep = c->task_used + a * M, nt = 0;
+        for (size_t m = 0; m < M; m++) {
+            keep[m] = 1;
+            for (size_t k = 0; k < S; k++) keep[m] &= !isnan(c->raw[IDX3(c, a, m, k)]);
+            nt += keep[m];
+        }
+        c->ntasks[a] = nt;
+        c->nfull[a] = nt ? (int)S : 0;
+        int rows = c->nfull[a];
+        for (int k = 0; k < rows; k++)
+            for (size_t m = 0, j = 0; m < M; m++)
+                if (keep[m]) mat[a][k * nt + j++] = score_normalise(&c->par, c->raw[IDX3(c, a, m, k)]);
+        if (!rows) {
+            c->iqm[a] = c->mean[a] = (rl_interval){.point = NAN, .lo = NAN, .hi = NAN, .level = c->level};
+            for (int t = 0; t < c->ntau; t++)
+                c->profile[a * c->ntau + t] = (rl_interval){.point = NAN, .lo = NAN, .hi = NAN, .level = c->level};
+            continue;
+        }
+        if (rl_bootstrap_aggregate(RL_IQM, mat[a], rows, nt, c->reps, c->level, rng, &c->iqm[a]) ||
+            rl_bootstrap_aggregate(RL_MEAN, mat[a], rows, nt, c->reps, c->level, rng, &c->mean[a]) ||
+            rl_bootstrap_profile(mat[a], rows, nt, c->tau, c->ntau, c->reps, c->level, rng,
+                                 c->profile + a * c->ntau))
+            fail = 1;
+    }
+    double *xa = malloc(sizeof(double) * (S * M + 1)), *xb = malloc(sizeof(double) * (S * M + 1));
+    if (!xa || !xb) fail = 1;
+    for (size_t a = 0; a < A && !fail; a++)
+        for (size_t o = 0; o < A && !fail; o++) {
+            rl_interval *x = &c->poi[a * A + o];
+            *x = (rl_interval){.point = NAN, .lo = NAN, .hi = NAN, .level = c->level};
+            if (a == o || !c->nfull[a] || !c->nfull[o]) continue;
+            int nt = 0;                                   /* the settings both agents have */
+            for (size_t m = 0; m < M; m++) nt += c->task_used[a * M + m] && c->task_used[o * M + m];
+            if (!nt) continue;
+            for (size_t k = 0; k < S; k++)
+                for (size_t m = 0, j = 0; m < M; m++)
+                    if (c->task_used[a * M + m] && c->task_used[o * M + m]) {
+                        xa[k * nt + j] = score_normalise(&c->par, c->raw[IDX3(c, a, m, k)]);
+                        xb[k * nt + j++] = score_normalise(&c->par, c->raw[IDX3(c, o, m, k)]);
+                    }
+            if (rl_bootstrap_improvement(xa, (int)S, xb, (int)S, nt, c->reps, c->level, rng, x)) fail = 1;
+        }
+    free(xa);
+    free(xb);
+    for (size_t a = 0; a < A; a++) free(mat[a]);
+    free(mat);
+    gsl_rng_free(rng);
+    if (fail) {
+        rql_failf(err, cap, "%s", rql_error());
+        suite_card_free(c);
+        return NULL;
+    }
+    return c;
+oom:
+    rql_failf(err, cap, "out of memory");
+    suite_card_free(c);
+    return NULL;
+}
