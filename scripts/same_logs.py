@@ -40,9 +40,10 @@ def load_defaults(path):
         return out
     with open(path) as f:
         for row in f:
-            m = re.match(r"^\| `(\w+)` \| \w+ \| `([^`]*)` \|", row)
+            # keys as the config spells them: a wrapper's `env.KEY` is KEY there
+            m = re.match(r"^\| `([\w.]+)` \| \w+ \| `([^`]*)` \|", row)
             if m:
-                out.setdefault(m.group(1), set()).add(m.group(2))
+                out.setdefault(m.group(1).split(".")[-1], set()).add(m.group(2))
     return out
 
 
