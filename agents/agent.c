@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include "agents/td.h"
+#include "util/prof.h"
 
 /* ---- parameter tables ----------------------------------------------------------
  * Defaults are the ones that solve the T-maze (length 10) fastest in the
@@ -359,8 +360,10 @@ int agent_observe(agent *a, agent_actor *ac, const float *rewards, const uint8_t
     a->env_steps += n;
     for (int i = 0; i < n; i++) a->episodes += terminated[i] || truncated[i];
     if (a->ops->observe) return a->ops->observe(a, ac, rewards, terminated, next_obs);
+    double t = rql_prof_mark();
     int rc = agent_replay_add(a->rp, pv->obs, pv->act, rewards, terminated, truncated, pv->start, next_obs,
                               a->rp->state_size ? pv->before : NULL);
+    rql_prof_lap(RQL_PROF_REPLAY, &t);
     if (rc < 0) return rc;
     if (a->env_steps < a->p.warmup) return 0;
     a->credit += (double)n * a->p.updates_per_step;

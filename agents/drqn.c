@@ -20,9 +20,12 @@
  * Value rescaling: targets h(R + disc h^-1(Q_target)). Both off by default,
  * and then this file computes exactly what it did before them. */
 #include <math.h>
+#include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "agents/td.h"
+#include "util/prof.h"
 
 static inline size_t rcell(const agent_replay *r, long u, int row) {
     return (size_t)(u % r->nslots) * r->n + row;
@@ -148,11 +151,24 @@ static void start_states(agent *a, const net *n, float *st) {
     net_state_reset(n, st, B, a->mask);
 }
 
+/* Multiply-adds of one forward pass of n over `rows` (batch rows x steps). */
+#define PAR_MACS 16777216.0
+static double forward_macs(const net *n, int rows) {
+    double m = 0;
+    for (int l = 0; l < n->nlayers; l++) {
+        const net_layer *L = &n->layers[l];
+        int g = (L->kind == LAYER_LSTM ? 4 : L->kind == LAYER_GRU ? 3 : 1) * L->units;
+        m += (double)g * (L->in + (L->kind == LAYER_DENSE ? 0 : L->units));
+    }
+    return m * rows;
+}
+
 static int update(agent *a) {
     const agent_replay *r = a->rp;
     const agent_params *p = &a->p;
     const int B = p->batch, A = a->A, os = a->obs;
     if (r->head < 1) return 0;
+    double tp = rql_prof_mark();
     int rc = drqn_sample(a);
     if (rc < 0) return rc;
     int Tm = 1, Bm = 0;
@@ -178,12 +194,35 @@ static int update(agent *a) {
     }
     start_states(a, a->target, a->st0t);
     start_states(a, a->online, a->st0);
-    if (Bm > 0 && (net_forward(a->target, a->xb, a->lenb, B, Bm, a->st0t, 0, a->yb, a->st0t) < 0 ||
-                   net_forward(a->online, a->xb, a->lenb, B, Bm, a->st0, 0, a->yb, a->st0) < 0))
-        return rql_set_error(AGENT_EINVAL, "drqn burn-in: %s", rql_error());
-    if (net_forward(a->target, a->x, a->len, B, Tm, a->st0t, 1, a->qt, NULL) < 0 ||
-        net_forward(a->online, a->x, a->len, B, Tm, a->st0, 1, a->q, NULL) < 0)
-        return rql_set_error(AGENT_EINVAL, "drqn forward: %s", rql_error());
+    if (rql_prof_on) {
+        rql_prof_lap(RQL_PROF_REPLAY, &tp);
+        for (int b = 0; b < B; b++) {
+            rql_prof_on->rows_fwd += 2L * (a->len[b] + a->lenb[b]);
+            rql_prof_on->rows_bwd += a->len[b];
+        }
+    }
+    /* The target and the online net each run burn-in and the sequence on
+     * their own workspace: on two threads when there are two and a pass is
+     * large enough to pay for waking the second (each net's arithmetic is
+     * the same either way, so the results do not depend on it). Below
+     * PAR_MACS a pass is a millisecond or two, about what waiting for a
+     * thread that another process preempted costs on a busy machine. A
+     * failure's message is thread-local: it is carried back. */
+    int rcn[2] = {0, 0};
+    char why[2][256] = {"", ""};
+    int par = omp_get_max_threads() > 1 && !omp_in_parallel() && forward_macs(a->online, B * (Tm + Bm)) >= PAR_MACS;
+    #pragma omp parallel for num_threads(2) schedule(static, 1) if (par)
+    for (int k = 0; k < 2; k++) {
+        net *nk = k ? a->online : a->target;
+        float *st = k ? a->st0 : a->st0t, *q = k ? a->q : a->qt;
+        float *yb = k ? a->yb : a->yb + (size_t)B * A;
+        if (Bm > 0 && net_forward(nk, a->xb, a->lenb, B, Bm, st, 0, yb, st) < 0) rcn[k] = -1;
+        else if (net_forward(nk, a->x, a->len, B, Tm, st, 1, q, NULL) < 0) rcn[k] = -2;
+        if (rcn[k]) snprintf(why[k], sizeof why[k], "%s", rql_error());
+    }
+    for (int k = 0; k < 2; k++)
+        if (rcn[k])
+            return rql_set_error(AGENT_EINVAL, "drqn %s: %s", rcn[k] == -1 ? "burn-in" : "forward", why[k]);
     memset(a->dy, 0, sizeof(float) * B * Tm * A);
     double loss = 0, qsum = 0;
     long count = 0;
@@ -225,6 +264,7 @@ static int update(agent *a) {
         }
     }
     if (!count) return 0;               /* nothing with a complete target yet */
+    rql_prof_lap(RQL_PROF_FORWARD, &tp);
     float scale = 1.0f / (float)count;
     for (size_t i = 0; i < (size_t)B * Tm * A; i++) a->dy[i] *= scale;
     net_zero_grad(a->online);
@@ -238,7 +278,10 @@ static int update(agent *a) {
     }
     a->loss = (float)(loss / count);
     a->q_mean = (float)(qsum / count);
-    return td_apply_grads(a);
+    rql_prof_lap(RQL_PROF_BACKWARD, &tp);
+    rc = td_apply_grads(a);
+    rql_prof_lap(RQL_PROF_OPTIM, &tp);
+    return rc;
 }
 
 static int init(agent *a) {

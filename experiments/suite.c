@@ -30,10 +30,10 @@ static const suite_ref bsuite_size_refs[] = {
 static const suite_def suites[] = {
     {"memory_len", "bsuite memory_len: one context bit, remembered over L = 1 .. 100 steps (23 settings)",
      "memory_len.cfg", "google-deepmind/bsuite: bsuite/experiments/memory_len (sweep.py, analysis.py)", "bsuite", 10000,
-     NAN, NAN, NAN, 3, bsuite_len_refs, 9.0},
+     NAN, NAN, NAN, 3, bsuite_len_refs, 6.0},
     {"memory_size", "bsuite memory_size: n = 1 .. 40 context bits remembered over L = 2 steps (17 settings)",
      "memory_size.cfg", "google-deepmind/bsuite: bsuite/experiments/memory_size (sweep.py, analysis.py)", "bsuite",
-     10000, NAN, NAN, NAN, 3, bsuite_size_refs, 4.0},
+     10000, NAN, NAN, NAN, 3, bsuite_size_refs, 7.0},
 };
 #define NSUITES ((int)(sizeof suites / sizeof suites[0]))
 

@@ -46,7 +46,7 @@ typedef struct {
     double random, optimal;   /* raw scores for normalising (NaN NaN: the rule's default) */
     int nrefs;
     const suite_ref *refs;
-    double minutes;           /* measured wall-clock per agent and seed on the 2-core dev machine */
+    double minutes;           /* measured CPU-minutes per recurrent agent and seed (dev machine, Zen 4) */
 } suite_def;
 
 int suite_count(void);

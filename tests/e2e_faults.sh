@@ -68,7 +68,8 @@ mkdir -p other && "$RQL" train run.cfg -o other --seeds 1 -q >/dev/null 2>&1
 
 cmd_info()    { "$RQL" info $WL; }
 cmd_eval()    { "$RQL" eval $WL --episodes 5; }
-cmd_export()  { rm -f exp.h5; "$RQL" export $WL --minari exp.h5 && h5dump exp.h5 | grep -v -i created; }
+cmd_export()  { rm -rf exp; "$RQL" export $WL --minari exp --dataset-id rql/faults-v0 &&
+                h5dump exp/rql/faults-v0/data/main_data.hdf5 | grep -v -i created; }
 cmd_compare() { "$RQL" compare w other; }
 cmd_sweep()   { "$RQL" sweep sweep.cfg --dry-run; }
 cmd_resume()  { "$RQL" train run.cfg -o w --resume -q && "$RQL" info $WL; }
