@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include "agents/td.h"
+#include "util/prof.h"
 
 /* ---- parameter tables ----------------------------------------------------------
  * Defaults are the ones that solve the T-maze (length 10) fastest in the
@@ -19,7 +20,9 @@
     {"eps_end", PARAM_REAL, "0.05", 0, 1, "epsilon after eps_decay env steps", NULL},                \
     {"eps_decay", PARAM_INT, decay, 1, 1e12, "env steps (summed over envs) of the epsilon decay", NULL}, \
     {"eps_shape", PARAM_STR, "linear", 0, 0, "linear|exp: linear ramp, or geometric approach to eps_end", \
-     "linear|exp"}
+     "linear|exp"},                                                                                \
+    {"eps_episodes", PARAM_INT, "0", 0, 1e12,                                                      \
+     "if > 0: the decay runs over this many finished episodes (summed over envs), not eps_decay steps", NULL}
 #define LEARN(lr, gamma, nstep, batch, cap, warm, ups, tu)                                         \
     {"optimizer", PARAM_STR, "adam", 0, 0, "adam|rmsprop|sgd: torch.optim semantics and defaults", "adam|rmsprop|sgd"}, \
     {"lr", PARAM_REAL, lr, 1e-7, 1, "learning rate of the optimizer", NULL},                          \
@@ -70,6 +73,17 @@ static const param_desc drqn_params[] = {
      "zero|learned|stored"},
     LEARN("1e-2", "0.98", "3", "16", "50000", "500", "0.125", "100"),
     EXPLORE("10000"),
+    /* R2D2 (Kapturowski et al. 2019): prioritized sequence replay, value rescaling */
+    {"prioritized", PARAM_BOOL, "0", 0, 1, "prioritized sequence replay: P(sequence) ~ priority^priority_alpha (R2D2)",
+     NULL},
+    {"priority_alpha", PARAM_REAL, "0.9", 0, 10, "exponent of the priorities in the sampling probability", NULL},
+    {"priority_eta", PARAM_REAL, "0.9", 0, 1,
+     "a sequence's priority: eta max abs(TD) + (1 - eta) mean abs(TD) over its trained steps", NULL},
+    {"priority_beta", PARAM_REAL, "0.6", 0, 1, "importance-sampling exponent at step 0, annealed linearly to 1", NULL},
+    {"priority_beta_steps", PARAM_INT, "100000", 0, 1e12, "env steps over which beta anneals to 1 (0: 1 throughout)",
+     NULL},
+    {"value_rescale", PARAM_BOOL, "0", 0, 1,
+     "n-step targets h(R + disc h^-1(Q)), h(x) = sign(x) (sqrt(abs(x) + 1) - 1) + 1e-3 x (R2D2)", NULL},
 };
 #define NP(t) ((int)(sizeof t / sizeof t[0]))
 static const agent_info infos[] = {
@@ -177,6 +191,13 @@ static void parse_params(const agent_cfg *c, agent_params *p) {
     p->eps_end = (float)param_num(ps, "eps_end");
     p->eps_decay = (long)param_num(ps, "eps_decay");
     p->eps_exp = param_choice(ps, "eps_shape") == 1;                         /* "linear|exp" */
+    p->eps_episodes = (long)param_num(ps, "eps_episodes");
+    p->prioritized = (int)param_num(ps, "prioritized");
+    p->prio_alpha = param_num(ps, "priority_alpha");
+    p->prio_eta = param_num(ps, "priority_eta");
+    p->prio_beta = param_num(ps, "priority_beta");
+    p->prio_beta_steps = (long)param_num(ps, "priority_beta_steps");
+    p->value_rescale = (int)param_num(ps, "value_rescale");
 }
 
 /* ---- allocation ------------------------------------------------------------------ */
@@ -222,6 +243,8 @@ void agent_free(agent *a) {
     free(a->x); free(a->xn); free(a->xb); free(a->q); free(a->qn); free(a->qt); free(a->dy); free(a->yb);
     free(a->st0); free(a->st0t); free(a->dst0); free(a->len); free(a->lenb); free(a->acts); free(a->mask);
     free(a->ret); free(a->disc); free(a->seqs);
+    r2d2_prio_free(a->prio);
+    free(a->leaf); free(a->prob); free(a->isw); free(a->absd);
     free(a);
 }
 
@@ -235,6 +258,8 @@ float agent_epsilon_at(float start, float end, long decay, int exp_shape, long t
     return f >= 1 ? end : (float)(start + (end - start) * f);
 }
 static float agent_epsilon(const agent *a) {
+    if (a->p.eps_episodes > 0)
+        return agent_epsilon_at(a->p.eps_start, a->p.eps_end, a->p.eps_episodes, a->p.eps_exp, a->episodes);
     return agent_epsilon_at(a->p.eps_start, a->p.eps_end, a->p.eps_decay, a->p.eps_exp, a->env_steps);
 }
 
@@ -333,9 +358,12 @@ int agent_observe(agent *a, agent_actor *ac, const float *rewards, const uint8_t
     pv->acted = 0;
     const int n = ac->n;
     a->env_steps += n;
+    for (int i = 0; i < n; i++) a->episodes += terminated[i] || truncated[i];
     if (a->ops->observe) return a->ops->observe(a, ac, rewards, terminated, next_obs);
+    double t = rql_prof_mark();
     int rc = agent_replay_add(a->rp, pv->obs, pv->act, rewards, terminated, truncated, pv->start, next_obs,
                               a->rp->state_size ? pv->before : NULL);
+    rql_prof_lap(RQL_PROF_REPLAY, &t);
     if (rc < 0) return rc;
     if (a->env_steps < a->p.warmup) return 0;
     a->credit += (double)n * a->p.updates_per_step;

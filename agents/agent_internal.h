@@ -18,6 +18,7 @@
 
 #include <gsl/gsl_rng.h>
 #include "agents/agent.h"
+#include "agents/r2d2.h"
 
 enum { AGENT_QTABLE, AGENT_DQN, AGENT_DRQN };
 enum { SEQ_EPISODE, SEQ_CHUNK };
@@ -44,6 +45,11 @@ typedef struct {
     float eps_start, eps_end;
     long eps_decay;
     int eps_exp;
+    long eps_episodes;              /* > 0: the decay counts finished episodes */
+    /* R2D2 (drqn): prioritized sequence replay, value rescaling */
+    int prioritized, value_rescale;
+    double prio_alpha, prio_eta, prio_beta;
+    long prio_beta_steps;
 } agent_params;
 
 /* qtable: open addressing on the window bytes; keys [cap, kd], q [cap, A]. */
@@ -81,6 +87,8 @@ typedef struct {
     int64_t opt_t;                  /* optimizer steps */
     int64_t tab_cap, tab_count;     /* qtable size */
     int32_t acted;                  /* the training actor awaits its observe */
+    int64_t episodes;               /* finished episodes (eps_episodes > 0) */
+    int64_t prio_head;              /* replay slots entered in the sum tree (prioritized) */
 } agent_io;
 
 struct agent {
@@ -109,6 +117,15 @@ struct agent {
     agent_seq *seqs;                /* [B] */
     int Tmax;                       /* sequence capacity */
     agent_io io;                    /* state.c's staging */
+    long episodes;                  /* finished training episodes, summed over rows */
+    /* prioritized sequence replay (drqn, p.prioritized): one leaf per replay
+     * cell (slot * n + row), the cells of slots [.., prio_head) entered */
+    r2d2_prio *prio;
+    long prio_head;
+    long *leaf;                     /* [B] the leaf each sequence was drawn from (-1: uniform) */
+    double *prob;                   /* [B] its sampling probability */
+    float *isw;                     /* [B] importance-sampling weights */
+    float *absd;                    /* [Tmax] |TD| of one sequence's trained steps */
 };
 
 /* Per-row acting state of an actor. */
@@ -130,5 +147,9 @@ void qtab_free(qtab *t);
 /* replay.c: pushes obs into a row's window win [k * os] (oldest first),
  * after zeroing it at an episode start, so a window never mixes episodes. */
 void agent_window_push(float *win, const float *obs, int k, int os, int start);
+
+/* drqn.c: draws a batch of sequences into a->seqs (and, prioritized, a->leaf,
+ * a->prob, a->isw); exposed for tests/check_replay.c */
+int drqn_sample(agent *a);
 
 #endif

@@ -24,12 +24,16 @@ agent_replay *agent_replay_alloc(int n, int obs_size, int state_size, long capac
     /* at least two slots, so a step and its successor are both held */
     r->nslots = capacity / n < 2 ? 2 : capacity / n;
     size_t cells = (size_t)r->nslots * n;
-    r->obs = malloc(sizeof(float) * cells * obs_size);
-    r->fin = calloc(cells * (size_t)obs_size, sizeof(float));   /* rows where no episode ended stay 0: checkpoints hold no uninitialised bytes */
-    r->rew = malloc(sizeof(float) * cells);
-    r->act = malloc(sizeof(int32_t) * cells);
-    r->flags = malloc(cells);
-    if (state_size) r->state = malloc(sizeof(float) * cells * state_size);
+    /* zeroed: checkpoints save whole buffers, slots not yet written and the
+     * final observations of steps that did not end included, and malloc'd
+     * memory would carry whatever the heap held (it differed between 1 and
+     * 2 OpenMP threads) */
+    r->obs = calloc(cells * obs_size, sizeof(float));
+    r->fin = calloc(cells * obs_size, sizeof(float));
+    r->rew = calloc(cells, sizeof(float));
+    r->act = calloc(cells, sizeof(int32_t));
+    r->flags = calloc(cells, 1);
+    if (state_size) r->state = calloc(cells * state_size, sizeof(float));
     if (!r->obs || !r->fin || !r->rew || !r->act || !r->flags || (state_size && !r->state)) goto nomem;
     return r;
 nomem:

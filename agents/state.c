@@ -55,6 +55,18 @@ int agent_state_table(agent *a, agent_actor *ac, agent_buf *out, int cap) {
     io->last_stats[2] = a->grad_norm;
     add(&t, STAGE_CONTENTS, "last_stats", AGENT_BUF_F32, io->last_stats, 3);
     add(&t, STAGE_CONTENTS, "rng", AGENT_BUF_U8, gsl_rng_state(a->rng), gsl_rng_size(a->rng));
+    if (a->p.eps_episodes > 0) {
+        io->episodes = a->episodes;
+        add(&t, STAGE_CONTENTS, "episodes", AGENT_BUF_I64, &io->episodes, 1);
+    }
+    if (a->prio) {
+        /* the tree's leaves; the sums above them are rebuilt bit for bit (sumtree.h) */
+        io->prio_head = a->prio_head;
+        add(&t, STAGE_CONTENTS, "priority_head", AGENT_BUF_I64, &io->prio_head, 1);
+        add(&t, STAGE_CONTENTS, "priority_max", AGENT_BUF_F64, &a->prio->max_prio, 1);
+        add(&t, STAGE_CONTENTS, "priority_leaves", AGENT_BUF_F64, (double *)sumtree_leaves(a->prio->tree),
+            (size_t)a->prio->tree->n);
+    }
     if (a->online) {
         add(&t, STAGE_CONTENTS, "online", AGENT_BUF_NET, a->online, 0);
         add(&t, STAGE_CONTENTS, "target", AGENT_BUF_NET, a->target, 0);
@@ -150,6 +162,12 @@ int agent_state_restore(agent *a, agent_actor *ac, int stage) {
         if (a->opt) a->opt->t = io->opt_t;
         if (a->tab.keys) a->tab.count = io->tab_count;
         if (ac) ((actor_priv *)ac->priv)->acted = io->acted;
+        if (a->p.eps_episodes > 0) a->episodes = io->episodes;
+        if (a->prio) {
+            a->prio_head = io->prio_head;
+            if (sumtree_rebuild(a->prio->tree, sumtree_leaves(a->prio->tree)) < 0)
+                return rql_set_error(AGENT_EIO, "agent state: priority_leaves: %s", rql_error());
+        }
     } else {
         return rql_set_error(AGENT_EINVAL, "agent_state_restore: stage %d (0..%d)", stage, AGENT_STATE_STAGES - 1);
     }

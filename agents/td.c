@@ -91,7 +91,7 @@ static int build_workspace(agent *a) {
     a->qn = malloc(sizeof(float) * B * T * A);
     a->qt = malloc(sizeof(float) * B * T * A);
     a->dy = malloc(sizeof(float) * B * T * A);
-    a->yb = malloc(sizeof(float) * B * A);
+    a->yb = malloc(sizeof(float) * 2 * B * A);   /* burn-in outputs (unused), one half per net */
     a->st0 = malloc(sizeof(float) * B * (S + 1));
     a->st0t = malloc(sizeof(float) * B * (S + 1));
     a->dst0 = malloc(sizeof(float) * B * (S + 1));

@@ -6,12 +6,20 @@
  * steps, cycled), so the timing holds only the env. Each figure is the best
  * of --repeats timed runs of about --seconds each: other processes on a
  * shared machine only ever slow a run down. Episodes auto-reset inside the
- * timing (single: env_restart on every end), as in training. */
+ * timing (single: env_restart on every end), as in training.
+ *
+ * The "busy" columns time the vector again while a CPU-bound process that
+ * the benchmark starts (and stops; it ends by itself after a bound) holds
+ * one core: the 2-thread figure must not fall below the 1-thread one
+ * (rql's default OpenMP wait policy is passive, see cli/rql.c). --no-busy
+ * skips them. */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <gsl/gsl_rng.h>
 #include "envs/env.h"
@@ -69,27 +77,50 @@ static double bench_single(const env_spec *s, const int *acts, int nact, double 
     return best;
 }
 
-static double bench_vec(const env_spec *s, int n, int threads, const int *acts, double secs, int repeats) {
-    omp_set_num_threads(threads);
+/* A vector of n instances on 1 and on 2 threads, the two timed in turn
+ * (1, 2, 1, 2, ...) so that both see the same load; best of each. */
+static int bench_vec(const env_spec *s, int n, const int *acts, double secs, int repeats, double best[2]) {
     env_vec *v = env_vec_alloc(s, n, 1);
     if (!v) return -1;
-    double best = 0;
-    for (int r = 0; r < repeats; r++) {
-        long vsteps = 0;
-        double t0 = rql_now_s(), dt;
-        do {
-            for (int k = 0; k < ACT_ROWS; k++) env_vec_step(v, acts + (size_t)k * n);
-            vsteps += ACT_ROWS;
-        } while ((dt = rql_now_s() - t0) < secs);
-        double sps = (double)vsteps * n / dt;
-        if (sps > best) best = sps;
-    }
+    best[0] = best[1] = 0;
+    for (int r = 0; r < repeats; r++)
+        for (int th = 0; th < 2; th++) {
+            omp_set_num_threads(th + 1);
+            long vsteps = 0;
+            double t0 = rql_now_s(), dt;
+            do {
+                for (int k = 0; k < ACT_ROWS; k++) env_vec_step(v, acts + (size_t)k * n);
+                vsteps += ACT_ROWS;
+            } while ((dt = rql_now_s() - t0) < secs);
+            double sps = (double)vsteps * n / dt;
+            if (sps > best[th]) best[th] = sps;
+        }
     env_vec_free(v);
-    return best;
+    return 0;
+}
+
+/* A CPU-bound process for the "busy" columns: a child that spins until
+ * killed, and dies by itself after max_s seconds (SIGALRM) should this
+ * process end without stopping it. */
+static pid_t busy_start(unsigned max_s) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(max_s);
+        volatile unsigned long x = 0;
+        for (;;) x++;
+    }
+    return pid;
+}
+
+static void busy_stop(pid_t pid) {
+    if (pid <= 0) return;
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
 }
 
 int bench_envs(int argc, char **argv) {
-    int n = 4096, repeats = 3;
+    int n = 4096, repeats = 3, busy = 1;
     double secs = 0.3;
     const char *only = NULL;
     for (int i = 1; i < argc; i++) {
@@ -97,8 +128,9 @@ int bench_envs(int argc, char **argv) {
         else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) secs = atof(argv[++i]);
         else if (!strcmp(argv[i], "--repeats") && i + 1 < argc) repeats = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
+        else if (!strcmp(argv[i], "--no-busy")) busy = 0;
         else {
-            fprintf(stderr, "rql bench envs: unknown option '%s' (--n N, --seconds S, --repeats R, --only TEXT)\n",
+            fprintf(stderr, "rql bench envs: unknown option '%s' (--n N, --seconds S, --repeats R, --only TEXT, --no-busy)\n",
                     argv[i]);
             return 2;
         }
@@ -110,7 +142,12 @@ int bench_envs(int argc, char **argv) {
     }
     printf("env steps per second (best of %d runs of %.2f s; random actions drawn ahead; auto-reset included)\n",
            repeats, secs);
-    printf("%-30s %14s %16s %16s %8s\n", "world", "single", "vec 1 thread", "vec 2 threads", "2t/1t");
+    const char *wp = getenv("OMP_WAIT_POLICY"), *sc = getenv("GOMP_SPINCOUNT");
+    printf("OpenMP wait policy: OMP_WAIT_POLICY=%s GOMP_SPINCOUNT=%s%s\n", wp ? wp : "(unset)", sc ? sc : "(unset)",
+           busy ? "; busy: beside one CPU-bound process the benchmark starts" : "");
+    printf("%-30s %11s %12s %12s %7s", "world", "single", "vec 1t", "vec 2t", "2t/1t");
+    if (busy) printf(" %12s %12s %7s", "busy vec 1t", "busy vec 2t", "2t/1t");
+    printf("\n");
     gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
     int rc = 0;
     for (int c = 0; c < NCASES; c++) {
@@ -129,10 +166,23 @@ int bench_envs(int argc, char **argv) {
         int *acts = malloc(sizeof(int) * nact);
         for (size_t k = 0; k < nact; k++) acts[k] = (int)gsl_rng_uniform_int(r, na);
         double s1 = bench_single(s, acts, (int)(nact < 65536 ? nact : 65536), secs, repeats);
-        double v1 = bench_vec(s, n, 1, acts, secs, repeats);
-        double v2 = bench_vec(s, n, 2, acts, secs, repeats);
-        printf("%-30s %12.2fM/s %14.2fM/s %14.2fM/s %7.2fx\n", cases[c].label, s1 * 1e-6, v1 * 1e-6, v2 * 1e-6,
-               v2 / v1);
+        double v[2], b[2] = {0, 0};
+        int bad = bench_vec(s, n, acts, secs, repeats, v);
+        if (!bad && busy) {
+            pid_t pid = busy_start((unsigned)(4 * secs * repeats) + 5);
+            bad = bench_vec(s, n, acts, secs, repeats, b);
+            busy_stop(pid);
+        }
+        if (bad) {
+            fprintf(stderr, "rql bench envs: %s: %s\n", cases[c].label, rql_error());
+            rc = 1;
+        } else if (busy) {
+            printf("%-30s %9.2fM/s %10.2fM/s %10.2fM/s %6.2fx %10.2fM/s %10.2fM/s %6.2fx\n", cases[c].label,
+                   s1 * 1e-6, v[0] * 1e-6, v[1] * 1e-6, v[1] / v[0], b[0] * 1e-6, b[1] * 1e-6, b[1] / b[0]);
+        } else {
+            printf("%-30s %9.2fM/s %10.2fM/s %10.2fM/s %6.2fx\n", cases[c].label, s1 * 1e-6, v[0] * 1e-6,
+                   v[1] * 1e-6, v[1] / v[0]);
+        }
         fflush(stdout);
         free(acts);
         env_spec_free(s);
@@ -140,9 +190,9 @@ int bench_envs(int argc, char **argv) {
     gsl_rng_free(r);
     printf("(N = %d instances per vector; tmaze target: 50M/s on one thread, 1.7x that on two)\n", n);
     /* Other processes on the cores stall the barrier that ends every vector
-     * step whenever they preempt one of its threads: with libgomp's default
-     * spinning wait a 2-thread step can then lose two orders of magnitude
-     * (OMP_WAIT_POLICY=passive limits the loss). Say so next to the figures. */
+     * step whenever they preempt one of its threads: with libgomp's spinning
+     * wait a 2-thread step can then lose two orders of magnitude. Say how
+     * busy the machine was next to the figures. */
     double load[1];
     if (getloadavg(load, 1) == 1)
         printf("load average %.2f on %ld online cores%s\n", load[0], sysconf(_SC_NPROCESSORS_ONLN),

@@ -1,14 +1,20 @@
 /* bench_memory — how far memory reaches: drqn (LSTM) and dqn (k = 1) on the
  * T-maze at corridor lengths N over several seeds. Per (agent, N): seeds
  * solved (a greedy evaluation over 100 episodes with 100% success within the
- * budget), median training episodes and env steps to solve; then wall-clock
- * seconds for drqn to solve N = 10 at 2 threads. Seeds run in parallel
- * (OpenMP over runs, each run single-threaded inside). */
+ * budget), median training episodes and env steps to solve, and the median
+ * CPU-seconds a seed cost (its thread's CPU time: to the solving evaluation,
+ * or the whole budget when unsolved; wall clock is meaningless on a shared
+ * machine); then wall-clock seconds for drqn to solve N = 10 at 2 threads.
+ * Seeds run in parallel (OpenMP over runs, each run single-threaded inside).
+ *
+ * Budget per run, in env steps summed over the envs: 3000 N (at least
+ * 30000): N = 100: 300000, 200: 600000, 500: 1500000, 1000: 3000000. */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "experiments/learn.h"
 #include "cli/cmd.h"
 
@@ -26,18 +32,40 @@ static double median_of(long *v, int n) {
     return n % 2 ? (double)v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+static double median_d(double *v, int n) {
+    long us[1000];
+    for (int i = 0; i < n; i++) us[i] = (long)(v[i] * 1e3);
+    return median_of(us, n) / 1e3;
+}
+
+static double thread_cpu_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
 static void usage(void) {
     printf("usage: rql bench memory [--agents drqn,dqn] (also drqn-CELL for every core: drqn-gru, drqn-lru, ...; qtable) [--lengths 10,20,50,100] [--seeds S] [--seed0 K]\n"
            "                        [--budget STEPS] [--n-envs N] [--eval-every STEPS] [--set AGENT.KEY=VALUE]...\n"
-           "                        [--no-wall]\n"
-           "  budget default: 30000 * N / 10 env steps per run (at least 30000)\n");
+           "                        [--r2d2] [--no-wall | --wall-only]\n"
+           "  lengths 1 .. 1000 (e.g. --lengths 100,200,500,1000)\n"
+           "  --r2d2: drqn replays chunks of 32 steps after 16 of burn-in from stored states, prioritized\n"
+           "  (the long-corridor recipe; without it, whole episodes up to 2 (N + 1) steps, uniform)\n"
+           "  budget default: 3000 N env steps per run (at least 30000): N = 200: 600000, 500: 1500000,\n"
+           "  1000: 3000000; cpu_s = median CPU-seconds per seed (to solving, or the whole budget)\n");
 }
 
 /* Agent configs of the benchmark: the defaults, with what the corridor
  * length needs (episodes get longer: replay whole episodes up to twice the
  * optimal length; epsilon decays over 1000 N env steps, the default's 10000
  * at N = 10), then the user's --set overrides. */
-static agent_cfg *make_cfg(const char *name, int N, int nset, char **sets, int *err) {
+/* The long-corridor recipe (--r2d2): chunks of 32 train steps after 16 of
+ * burn-in from the state stored when acting, prioritized sequence replay.
+ * An update then costs the same at every N (docs/agents.md). */
+static const char *const r2d2_recipe[] = {"seq_mode", "chunk", "chunk", "32", "burn_in", "16", "state_init", "stored",
+                                          "prioritized", "1", NULL};
+
+static agent_cfg *make_cfg(const char *name, int N, int r2d2, int nset, char **sets, int *err) {
     /* drqn-gru, drqn-rnn: drqn with that core */
     const char *type = !strncmp(name, "drqn-", 5) ? "drqn" : name;
     agent_cfg *c = agent_cfg_alloc(type);
@@ -51,6 +79,7 @@ static agent_cfg *make_cfg(const char *name, int N, int nset, char **sets, int *
     if (!strcmp(type, "drqn")) {
         snprintf(v, sizeof v, "%d", 2 * (N + 1) < 256 ? 256 : 2 * (N + 1));
         agent_cfg_set(c, "max_len", v);
+        for (int i = 0; r2d2 && r2d2_recipe[i]; i += 2) agent_cfg_set(c, r2d2_recipe[i], r2d2_recipe[i + 1]);
     }
     /* exploration long enough to cross the corridor: 1000 env steps per cell */
     snprintf(v, sizeof v, "%d", 1000 * N);
@@ -82,7 +111,7 @@ static env_spec *tmaze_spec(int N) {
 
 int bench_memory(int argc, char **argv) {
     char agents_s[128] = "drqn,dqn";
-    int lengths[MAXL] = {10, 20, 50, 100}, nl = 4, seeds = 10, seed0 = 0, n_envs = 16, wall = 1;
+    int lengths[MAXL] = {10, 20, 50, 100}, nl = 4, seeds = 10, seed0 = 0, n_envs = 16, wall = 1, sweep = 1, r2d2 = 0;
     long budget = 0, eval_every = 0;
     char *sets[MAXSET];
     int nset = 0;
@@ -90,6 +119,8 @@ int bench_memory(int argc, char **argv) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(o, "-h") || !strcmp(o, "--help")) { usage(); return 0; }
         if (!strcmp(o, "--no-wall")) { wall = 0; continue; }
+        if (!strcmp(o, "--r2d2")) { r2d2 = 1; continue; }
+        if (!strcmp(o, "--wall-only")) { sweep = 0; continue; }
         if (!v) { fprintf(stderr, "rql bench memory: %s needs a value\n", o); return 2; }
         i++;
         if (!strcmp(o, "--agents")) snprintf(agents_s, sizeof agents_s, "%s", v);
@@ -118,15 +149,17 @@ int bench_memory(int argc, char **argv) {
         return 2;
     }
     printf("T-maze memory benchmark: %d seeds per cell, %d envs, budget %s env steps, solved = 100%% greedy "
-           "success over 100 episodes\n", seeds, n_envs, budget ? "fixed" : "30000*N/10");
-    printf("%-9s %5s %8s %14s %14s %10s\n", "agent", "N", "solved", "median_eps", "median_steps", "wall_s");
+           "success over 100 episodes%s\n", seeds, n_envs, budget ? "fixed" : "3000*N",
+           r2d2 ? "; drqn: chunks 32, burn-in 16, stored state, prioritized" : "");
+    printf("%-9s %5s %8s %14s %14s %10s %10s\n", "agent", "N", "solved", "median_eps", "median_steps", "cpu_s",
+           "wall_s");
     char list[128];
     snprintf(list, sizeof list, "%s", agents_s);
     int rc = 0;
-    for (char *save = NULL, *type = strtok_r(list, ",", &save); type; type = strtok_r(NULL, ",", &save)) {
+    for (char *save = NULL, *type = sweep ? strtok_r(list, ",", &save) : NULL; type; type = strtok_r(NULL, ",", &save)) {
         for (int li = 0; li < nl; li++) {
             int N = lengths[li], err = 0;
-            agent_cfg *c = make_cfg(type, N, nset, sets, &err);
+            agent_cfg *c = make_cfg(type, N, r2d2, nset, sets, &err);
             env_spec *s = tmaze_spec(N);
             if (!c || !s || err) {
                 fprintf(stderr, "rql bench memory: %s\n", !c ? rql_error() : !s ? rql_error() : "bad --set");
@@ -139,9 +172,11 @@ int bench_memory(int argc, char **argv) {
                             .eval_episodes = 100, .stop_when_solved = 1};
             long *eps = calloc((size_t)seeds, sizeof(long)), *steps = calloc((size_t)seeds, sizeof(long));
             int *solved = calloc((size_t)seeds, sizeof(int)), *fail = calloc((size_t)seeds, sizeof(int));
+            double *cpu = calloc((size_t)seeds, sizeof(double));
             double t0 = omp_get_wtime();
             #pragma omp parallel for schedule(dynamic, 1)
             for (int k = 0; k < seeds; k++) {
+                double c0 = thread_cpu_s();
                 learn_result r;
                 char why[512];
                 fail[k] = learn_run(c, s, n_envs, (uint64_t)(seed0 + k), &o, &r, why, sizeof why) < 0;
@@ -149,6 +184,7 @@ int bench_memory(int argc, char **argv) {
                 solved[k] = r.solved;
                 eps[k] = r.solve_episodes;
                 steps[k] = r.solve_steps;
+                cpu[k] = thread_cpu_s() - c0;
             }
             double t1 = omp_get_wtime();
             int ns = 0;
@@ -157,10 +193,10 @@ int bench_memory(int argc, char **argv) {
                 rc |= fail[k];
                 if (solved[k]) { se[ns] = eps[k]; ss[ns] = steps[k]; ns++; }
             }
-            printf("%-9s %5d %5d/%-2d %14.0f %14.0f %10.1f\n", type, N, ns, seeds, median_of(se, ns),
-                   median_of(ss, ns), t1 - t0);
+            printf("%-9s %5d %5d/%-2d %14.0f %14.0f %10.1f %10.1f\n", type, N, ns, seeds, median_of(se, ns),
+                   median_of(ss, ns), median_d(cpu, seeds), t1 - t0);
             fflush(stdout);
-            free(eps); free(steps); free(solved); free(fail);
+            free(eps); free(steps); free(solved); free(fail); free(cpu);
             agent_cfg_free(c);
             env_spec_free(s);
         }
@@ -168,24 +204,34 @@ int bench_memory(int argc, char **argv) {
     if (wall) {
         /* one drqn run on N = 10 at 2 threads, wall clock to the solving evaluation */
         int err = 0;
-        agent_cfg *c = make_cfg("drqn", 10, nset, sets, &err);
+        agent_cfg *c = make_cfg("drqn", 10, r2d2, nset, sets, &err);
         env_spec *s = tmaze_spec(10);
         omp_set_num_threads(2);
         learn_opts o = {.max_env_steps = 300000, .eval_every = 1000, .eval_episodes = 100, .stop_when_solved = 1};
         int solved = 0;
-        long nsolve[1000];                /* microseconds, for the median */
+        long nsolve[1000], ncpu[1000];   /* microseconds, for the medians */
         for (int k = 0; k < seeds && c && s && !err; k++) {
             learn_result r;
             char why[512];
+            struct timespec c0, c1;
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
             if (learn_run(c, s, n_envs, (uint64_t)(seed0 + k), &o, &r, why, sizeof why) < 0) {
                 fprintf(stderr, "seed %d: %s\n", seed0 + k, why);
                 rc = 1;
                 break;
             }
-            if (r.solved) nsolve[solved++] = (long)(r.solve_wall_s * 1e6);
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+            if (r.solved) {
+                ncpu[solved] = (long)(1e6 * (c1.tv_sec - c0.tv_sec) + 1e-3 * (c1.tv_nsec - c0.tv_nsec));
+                nsolve[solved++] = (long)(r.solve_wall_s * 1e6);
+            }
         }
-        printf("drqn lstm, N = 10, 2 threads: solved %d/%d, median wall-clock to solve %.3f s\n", solved, seeds,
-               solved ? median_of(nsolve, solved) / 1e6 : NAN);
+        /* the CPU time (both threads) of a whole solved run, which stops at
+         * its solving evaluation: on a busy machine the wall clock also
+         * counts other processes' time */
+        printf("drqn lstm, N = 10, 2 threads: solved %d/%d, median wall-clock to solve %.3f s (median CPU time of a "
+               "solved run %.3f s)\n", solved, seeds, solved ? median_of(nsolve, solved) / 1e6 : NAN,
+               solved ? median_of(ncpu, solved) / 1e6 : NAN);
         agent_cfg_free(c);
         env_spec_free(s);
     }

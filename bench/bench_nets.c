@@ -38,6 +38,7 @@
 #include <string.h>
 #include <time.h>
 #include <gsl/gsl_rng.h>
+#include "bench/bench.h"
 #include "cli/cmd.h"
 #include "nets/nets.h"
 #include "util/util.h"
@@ -54,7 +55,7 @@ static int cmp_double(const void *a, const void *b) {
  * (measured: 124 GFLOP/s, the same as 1024 and 768) and takes about 2 ms,
  * short enough that the best of 40 is rarely cut by another process on a
  * shared machine, unlike a 17 ms 1024^3. */
-static double sgemm_gflops(int n) {
+double bench_sgemm_gflops(int n) {
     float *a = malloc(sizeof(float) * n * n), *b = malloc(sizeof(float) * n * n);
     float *c = malloc(sizeof(float) * n * n);
     if (!a || !b || !c) { free(a); free(b); free(c); return 0; }
@@ -252,7 +253,7 @@ int bench_nets(int argc, char **argv) {
     /* the reference is measured before and after the update and the better
      * figure kept, so that a burst of load from other processes does not
      * inflate the ratio */
-    double gemm = sgemm_gflops(SGEMM_N);
+    double gemm = bench_sgemm_gflops(SGEMM_N);
     update_timing u;
     if (time_update(cell, B, T, In, D, H, A, reps, 1.0, &u)) {
         fprintf(stderr, "rql bench nets: %s\n", rql_error());
@@ -261,7 +262,7 @@ int bench_nets(int argc, char **argv) {
     const double fwd = u.fwd, bwd = u.bwd, flop = fwd + bwd, med = u.med, best = u.best;
     const double *part = u.part;
     if (!reps) reps = -1;   /* printed as "of ~1 s" below */
-    double gemm2 = sgemm_gflops(SGEMM_N);
+    double gemm2 = bench_sgemm_gflops(SGEMM_N);
     if (gemm2 > gemm) gemm = gemm2;
     double gf = flop / med * 1e-9;
     printf("nets: dense(%d) -> %s(%d) -> dense(%d), %d inputs, batch %d x %d steps, %zu parameters\n",

@@ -9,12 +9,14 @@ extern int bench_nets(int argc, char **argv) __attribute__((weak));
 extern int bench_envs(int argc, char **argv) __attribute__((weak));
 extern int bench_memory(int argc, char **argv) __attribute__((weak));
 extern int bench_cells(int argc, char **argv) __attribute__((weak));
+extern int bench_train(int argc, char **argv) __attribute__((weak));
 
 static const struct { const char *name, *what; } benches[] = {
     {"nets",   "one DRQN training update vs a large sgemm (GFLOP/s)"},
     {"envs",   "env steps per second, single and vectorised, 1 and 2 threads"},
     {"memory", "T-maze length sweep: seeds solved, episodes and steps to solve"},
     {"cells",  "one training update per recurrent cell at T = 32 and 512 (GFLOP/s, vs the LSTM)"},
+    {"train",  "end-to-end DRQN training: env steps/s, GFLOP/s vs sgemm, where the time goes"},
 };
 
 static int (*bench_fn(int i))(int, char **) {
@@ -22,7 +24,8 @@ static int (*bench_fn(int i))(int, char **) {
     case 0: return bench_nets;
     case 1: return bench_envs;
     case 2: return bench_memory;
-    default: return bench_cells;
+    case 3: return bench_cells;
+    default: return bench_train;
     }
 }
 
@@ -49,6 +52,6 @@ int cmd_bench(int argc, char **argv) {
             if (!bench_fn(i)) { fprintf(stderr, "rql bench: '%s' is not part of this build\n", argv[1]); return 2; }
             return bench_fn(i)(argc - 1, argv + 1);
         }
-    fprintf(stderr, "rql bench: unknown benchmark '%s' (nets, envs, memory, cells, all)\n", argv[1]);
+    fprintf(stderr, "rql bench: unknown benchmark '%s' (nets, envs, memory, cells, train, all)\n", argv[1]);
     return 2;
 }

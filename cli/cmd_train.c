@@ -65,6 +65,7 @@ int cmd_train(int argc, char **argv) {
     if (!c) {
         fprintf(stderr, "rql train: %s\n", err);
         free(sets);
+        free(ra.seeds_set);   /* --seeds, malloc'd by rql_run_arg */
         return 2;
     }
     if (!out) out = c->output;
@@ -185,5 +186,6 @@ done:
     free(runs);
     rql_config_free(c);
     free(sets);
+    free(ra.seeds_set);   /* --seeds, malloc'd by rql_run_arg */
     return rc;
 }

@@ -2,7 +2,9 @@
  * (cmd_train.c, cmd_envs.c, ...) and is declared weak here, so the dispatcher
  * lists only what the build contains. Only experiments/ talks to the user. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <hdf5.h>
 #include "cli/cmd.h"
 
@@ -21,7 +23,7 @@
     X(envs,    "envs [NAME]", "list the worlds and wrappers, or show one")   \
     X(play,    "play NAME [KEY=VALUE...]", "play a world in the terminal")      \
     X(seq,     "seq --task add|recall|next|reverse|pattern --cell CELL --length T", "supervised memory tasks") \
-    X(bench,   "bench [nets|envs|memory|all]", "benchmarks, ratios measured side by side") \
+    X(bench,   "bench [nets|envs|memory|cells|train|all]", "benchmarks, ratios measured side by side") \
     X(help,    "help [config|COMMAND]", "this text, or the config reference")
 
 #define DECL(name, usage, what) extern int cmd_##name(int argc, char **argv) __attribute__((weak));
@@ -48,7 +50,21 @@ int rql_usage_of(const char *name, FILE *f) {
     return -1;
 }
 
+/* OpenMP threads that wait spin by default (libgomp: about 300,000 polls
+ * before they sleep). On a machine shared with other processes a spinning
+ * thread holds the core that the thread it waits for needs, and a 2-thread
+ * vector step falls to a few percent of one thread. rql runs passive
+ * (waiting threads sleep) unless the user chose a policy. libgomp reads the
+ * environment in a constructor that runs before main, so the variable is
+ * set and the program executed again, once; if that fails it runs on. */
+static void omp_passive_by_default(char **argv) {
+    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
+    if (setenv("OMP_WAIT_POLICY", "passive", 1)) return;
+    execv("/proc/self/exe", argv);
+}
+
 int main(int argc, char **argv) {
+    omp_passive_by_default(argv);
     /* Every file rql opens it closes itself. HDF5's exit handler would close
      * again a file whose close failed (a full disk) and crash inside
      * H5F__close_cb, turning a clean "no space left" error into SIGSEGV. */

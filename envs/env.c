@@ -374,8 +374,13 @@ int env_load_state(env *e, const void *buf) {
 
 /* ---- vectors ----------------------------------------------------------------- */
 /* Blocks of 256 instances are the unit of OpenMP work: their rows of the
- * uint8 flag arrays span whole cache lines, so threads never share a line. */
+ * uint8 flag arrays span whole cache lines, so threads never share a line.
+ * A vector of fewer than ENV_PAR_BLOCKS blocks steps serially: a parallel
+ * region costs a wake-up and a barrier (microseconds idle, a scheduler time
+ * slice when another process holds a core), more than a few blocks of
+ * nanosecond steps gain. */
 #define ENV_BLOCK 256
+#define ENV_PAR_BLOCKS 4
 
 typedef struct {
     const env_class *cls;
@@ -524,8 +529,10 @@ int env_vec_step(env_vec *v, const int *actions) {
                                      actions[i], i, v->n_actions - 1, p->cls->info->name);
     int nb = (v->n + ENV_BLOCK - 1) / ENV_BLOCK;
     /* Instances are independent and each draws only from its own RNG, so the
-     * split across threads cannot change any result. */
-#pragma omp parallel for schedule(static) if (nb > 1)
+     * split across threads cannot change any result. Blocks are handed out
+     * one at a time (dynamic): when another process holds a core, the thread
+     * that runs takes the blocks the preempted one would have waited on. */
+#pragma omp parallel for schedule(dynamic, 1) if (nb >= ENV_PAR_BLOCKS)
     for (int b = 0; b < nb; b++) {
         int lo = b * ENV_BLOCK, hi = lo + ENV_BLOCK < v->n ? lo + ENV_BLOCK : v->n;
         vec_block(v, p, actions, lo, hi);

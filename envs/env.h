@@ -38,14 +38,6 @@
 #include "util/param.h"
 #include "util/util.h"
 
-/* Transitional names for branches written before util/param.h (removed once
- * they are merged): a world's table is a param_desc table. */
-typedef param_desc env_param_desc;
-#define ENV_PARAM_INT PARAM_INT
-#define ENV_PARAM_REAL PARAM_REAL
-#define ENV_PARAM_BOOL PARAM_BOOL
-#define ENV_PARAM_STR PARAM_STR
-
 enum { ENV_OK = 0, ENV_EINVAL = -1, ENV_ENOMEM = -2, ENV_EIO = -3, ENV_EPARSE = -4 };
 
 /* Registry of worlds and wrappers (for `rql envs`). */

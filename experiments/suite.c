@@ -49,10 +49,10 @@ static const suite_chance popgym_chance[] = {
 static const suite_def suites[] = {
     {"memory_len", "bsuite memory_len: one context bit, remembered over L = 1 .. 100 steps (23 settings)",
      "memory_len.cfg", "google-deepmind/bsuite: bsuite/experiments/memory_len (sweep.py, analysis.py)", "bsuite", 10000,
-     NAN, NAN, NAN, 3, bsuite_len_refs, 9.0, 0, NULL},
+     NAN, NAN, NAN, 3, bsuite_len_refs, 6.0, 0, NULL},
     {"memory_size", "bsuite memory_size: n = 1 .. 40 context bits remembered over L = 2 steps (17 settings)",
      "memory_size.cfg", "google-deepmind/bsuite: bsuite/experiments/memory_size (sweep.py, analysis.py)", "bsuite",
-     10000, NAN, NAN, NAN, 3, bsuite_size_refs, 4.0, 0, NULL},
+     10000, NAN, NAN, NAN, 3, bsuite_size_refs, 7.0, 0, NULL},
     {"popgym", "POPGym's 11 cheap memory worlds at Easy with prev_action, 50,000 env steps each (MMER)",
      "popgym.cfg", "proroklab/popgym: popgym/envs/*.py; MMER as in Morad et al. 2023", "mmer", 0, NAN, NAN, 1.0,
      4, popgym_refs, 31.0, 11, popgym_chance},   /* measured at load ~30 (docs/suite.md) */

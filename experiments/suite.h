@@ -53,7 +53,7 @@ typedef struct {
     double random, optimal;   /* raw scores for normalising (NaN NaN: the rule's default) */
     int nrefs;
     const suite_ref *refs;
-    double minutes;           /* measured wall-clock per agent and seed on the 2-core dev machine */
+    double minutes;           /* measured CPU-minutes per recurrent agent and seed (dev machine, Zen 4) */
     int nchance;              /* per-setting random scores overriding `random` (0: none) */
     const suite_chance *chance;
 } suite_def;

@@ -240,7 +240,7 @@ void suite_print(const suite_card *c, suite_fmt fmt, FILE *out) {
 }
 
 void suite_print_list(FILE *o) {
-    fprintf(o, "%-12s %-9s %-7s %-7s %-18s %s\n", "suite", "settings", "agents", "runs", "time (2 cores)",
+    fprintf(o, "%-12s %-9s %-7s %-7s %-20s %s\n", "suite", "settings", "agents", "runs", "time",
             "what");
     for (int i = 0; i < suite_count(); i++) {
         const suite_def *s = suite_at(i);
@@ -254,8 +254,8 @@ void suite_print_list(FILE *o) {
                 sweep_plan_free(p);
             }
         }
-        snprintf(tm, sizeof tm, "~%.0f min/agent", s->minutes);
-        fprintf(o, "%-12s %-9s %-7s %-7s %-18s %s\n", s->name, set, ag, runs, tm, s->summary);
+        snprintf(tm, sizeof tm, "~%.0f CPU-min/agent", s->minutes);
+        fprintf(o, "%-12s %-9s %-7s %-7s %-20s %s\n", s->name, set, ag, runs, tm, s->summary);
         fprintf(o, "%-12s rule %s; config %s\n", "", s->rule, path);
     }
 }

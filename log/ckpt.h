@@ -14,6 +14,8 @@
  * The helpers store flat byte blobs (env states), named int64 / double
  * scalars and strings as attributes, so what a checkpoint holds can be read
  * with h5dump. Functions return 0 or -1 with a message naming the file.
+ * Every checkpoint carries a digest of all its bytes, verified before use
+ * (ckpt_verify below).
  *
  * An agent goes in a group of its own: ckpt_put_agent writes the agent's
  * state table (agents/agent.h: agent_state_table), one 1-D dataset per

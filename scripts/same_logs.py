@@ -13,14 +13,66 @@ replay_final_obs is compared where its replay_flags say an episode ended
 (terminated or truncated): elsewhere builds before 2026-12-02 wrote
 uninitialised memory there, which no computation ever read. Exit 0 when identical,
 1 with every difference listed otherwise.
+
+A parameter the newer build added shows up in B's resolved `config`
+attribute (every value is spelled out there) as a line `key = value;` that A
+lacks. With SAME_LOGS_DEFAULTS naming the newer build's `rql help config
+--markdown`, such a line is not a difference when the key is absent from A's
+config and its value is the key's default: the option is off, and the
+datasets show whether results moved. Those lines are counted and reported.
 """
 import os
+import re
 import sys
 
 import h5py
 import numpy as np
 
 IGNORED = {"created", "wall_s", "elapsed_s", "started"}
+NEW_AT_DEFAULT = []          # (file, line) of new keys at their defaults, accepted
+LINE = re.compile(r"^\s*(\w+) = (.*);$")
+
+
+def load_defaults(path):
+    """key -> set of default texts, from the rows `| `key` | type | `default` | help |`."""
+    out = {}
+    if not path:
+        return out
+    with open(path) as f:
+        for row in f:
+            # keys as the config spells them: a wrapper's `env.KEY` is KEY there
+            m = re.match(r"^\| `([\w.]+)` \| \w+ \| `([^`]*)` \|", row)
+            if m:
+                out.setdefault(m.group(1).split(".")[-1], set()).add(m.group(2))
+    return out
+
+
+DEFAULTS = load_defaults(os.environ.get("SAME_LOGS_DEFAULTS"))
+
+
+def norm(v):
+    v = v.strip().strip('"')
+    if v in ("true", "false"):
+        return 1.0 if v == "true" else 0.0
+    try:
+        return float(v)
+    except ValueError:
+        return v
+
+
+def config_minus_new_defaults(where, a, b):
+    """B's config text without the lines of keys A never names that hold the
+    key's default (see the module's docstring)."""
+    keys_a = {m.group(1) for m in map(LINE.match, a.splitlines()) if m}
+    kept = []
+    for line in b.splitlines(keepends=True):
+        m = LINE.match(line.rstrip("\n"))
+        if m and m.group(1) not in keys_a and m.group(1) in DEFAULTS and \
+                norm(m.group(2)) in {norm(d) for d in DEFAULTS[m.group(1)]}:
+            NEW_AT_DEFAULT.append((where, line.strip()))
+            continue
+        kept.append(line)
+    return "".join(kept)
 
 
 def walk(root):
@@ -48,7 +100,10 @@ def compare_attrs(name, A, B, diffs):
     for k in sorted(ka ^ kb):
         diffs.append(f"{name}: attribute {k} only in {'A' if k in ka else 'B'}")
     for k in sorted(ka & kb):
-        if not same_value(A.attrs[k], B.attrs[k]):
+        va, vb = A.attrs[k], B.attrs[k]
+        if k == "config" and DEFAULTS and isinstance(va, str) and isinstance(vb, str) and va != vb:
+            vb = config_minus_new_defaults(name, va, vb)
+        if not same_value(va, vb):
             diffs.append(f"{name}: attribute {k} differs: {A.attrs[k]!r} vs {B.attrs[k]!r}")
 
 
@@ -97,6 +152,9 @@ def main(argv):
         compare_files(os.path.join(a, f), os.path.join(b, f), diffs)
     for d in diffs:
         print(d)
+    if NEW_AT_DEFAULT:
+        keys = sorted({line for _, line in NEW_AT_DEFAULT})
+        print(f"same_logs: new keys at their defaults in B's configs (not differences): {' '.join(keys)}")
     print(f"same_logs: {len(both)} files compared, {len(diffs)} differences")
     return 1 if diffs or not both else 0
 

@@ -587,6 +587,13 @@ START_TEST(test_resume_drqn) {
     check_resume("drqn", (const char *const[]){"warmup", "100", "updates_per_step", "0.25", "batch", "8", "seq_mode",
                                                "chunk", "chunk", "4", "burn_in", "2", "state_init", "stored",
                                                "learn_h0", "1", "cell", "gru", "tau", "0.05", NULL});
+    /* R2D2: priorities, their max and the beta schedule; value rescaling; epsilon by episodes */
+    check_resume("drqn", (const char *const[]){"warmup", "100", "updates_per_step", "0.25", "batch", "8",
+                                               "prioritized", "1", "priority_beta_steps", "500", "value_rescale",
+                                               "1", "eps_episodes", "30", NULL});
+    check_resume("drqn", (const char *const[]){"warmup", "100", "updates_per_step", "0.25", "batch", "8", "seq_mode",
+                                               "chunk", "chunk", "4", "burn_in", "2", "state_init", "stored",
+                                               "prioritized", "1", "priority_alpha", "0.6", "capacity", "200", NULL});
 }
 END_TEST
 

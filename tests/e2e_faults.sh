@@ -19,6 +19,8 @@ BOUND=${FAULT_BOUND:-30}            # seconds per command
 tmp=$(mktemp -d /tmp/rql_e2e_faults.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 export OMP_NUM_THREADS=1
+# libconfig's and HDF5's own leaks on bad input (tests/lsan.supp)
+export LSAN_OPTIONS=${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$(pwd)/tests/lsan.supp
 cd "$tmp"
 declare -A N=([same]=0 [error]=0 [hang]=0 [crash]=0 [wrong]=0 [unclear]=0)
 bad_list=()
@@ -68,7 +70,8 @@ mkdir -p other && "$RQL" train run.cfg -o other --seeds 1 -q >/dev/null 2>&1
 
 cmd_info()    { "$RQL" info $WL; }
 cmd_eval()    { "$RQL" eval $WL --episodes 5; }
-cmd_export()  { rm -f exp.h5; "$RQL" export $WL --minari exp.h5 && h5dump exp.h5 | grep -v -i created; }
+cmd_export()  { rm -rf exp; "$RQL" export $WL --minari exp --dataset-id rql/faults-v0 &&
+                h5dump exp/rql/faults-v0/data/main_data.hdf5 | grep -v -i created; }
 cmd_compare() { "$RQL" compare w other; }
 cmd_sweep()   { "$RQL" sweep sweep.cfg --dry-run; }
 cmd_resume()  { "$RQL" train run.cfg -o w --resume -q && "$RQL" info $WL; }

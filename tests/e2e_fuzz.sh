@@ -14,6 +14,8 @@ SEED=${FUZZ_SEED:-12}
 tmp=$(mktemp -d /tmp/rql_e2e_fuzz.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 export OMP_NUM_THREADS=1
+# libconfig's own leak on some syntax errors (tests/lsan.supp)
+export LSAN_OPTIONS=${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$(pwd)/tests/lsan.supp
 "$PY" - "$tmp" "$N" "$SEED" <<'PYEOF' || { echo "FAIL: the generator"; exit 1; }
 import glob, os, random, sys
 out, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])

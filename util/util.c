@@ -10,7 +10,11 @@ static __thread char errbuf[2048];
 const char *rql_error(void) { return errbuf; }
 
 int rql_vset_error(int code, const char *fmt, va_list ap) {
-    vsnprintf(errbuf, sizeof errbuf, fmt, ap);
+    /* formatted aside first: a message may wrap the previous one
+     * (rql_set_error(c, "loading x: %s", rql_error())) */
+    char tmp[sizeof errbuf];
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    memcpy(errbuf, tmp, strlen(tmp) + 1);
     return code;
 }
 

@@ -9,7 +9,8 @@
  * Helpers: a monotonic clock, the UTC timestamp written into logs, mkdir -p,
  * and JSON string and number writers (sweep.json, compare --json).
  *
- * Files: util.h, util.c. No dependency on any other folder of rql.
+ * Files: util.h, util.c; param.h, param.c (the parameter tables and their
+ * one parser). No dependency on any other folder of rql. README.md lists them.
  */
 #ifndef RQL_UTIL_H
 #define RQL_UTIL_H
