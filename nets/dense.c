@@ -19,7 +19,7 @@ void dense_forward(const net_layer *L, const float *p, net_lws *w, const float *
     const int In = L->in, O = L->units;
     const float *W = p + L->off_w_ih, *b = p + L->off_b_ih;
     float *y = w->out;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, O, In, 1.0f, in, In, W, In, 0.0f, y, O);
+    nets_gemm(CblasNoTrans, CblasTrans, N, O, In, 1.0f, in, In, W, In, 0.0f, y, O);
     /* bias and activation in one pass over the output */
     for (int r = 0; r < N; r++) {
         float *yr = y + (size_t)r * O;
@@ -49,11 +49,11 @@ void dense_backward(const net_layer *L, const float *p, float *g, net_lws *w, co
     }
     nets_weight_grad(g + L->off_w_ih, g + L->off_b_ih, d, in, N, O, In);
     if (din)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, In, O, 1.0f, d, O, W, In, 0.0f, din, In);
+        nets_gemm(CblasNoTrans, CblasNoTrans, N, In, O, 1.0f, d, O, W, In, 0.0f, din, In);
 }
 
 void nets_weight_grad(float *dw, float *db, const float *dy, const float *x, int N, int M, int K) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, K, N, 1.0f, dy, M, x, K, 1.0f, dw, K);
+    nets_gemm(CblasTrans, CblasNoTrans, M, K, N, 1.0f, dy, M, x, K, 1.0f, dw, K);
     if (!db) return;
     for (int r = 0; r < N; r++) {
         const float *dr = dy + (size_t)r * M;

@@ -52,8 +52,8 @@ void lru_forward(const net_layer *L, const float *p, net_lws *w, const float *in
     lru_lambda(L, p, lam);
     const float *lr = lam, *li = lam + H, *gm = lam + 2 * H;
     /* [u_re, u_im, D x] = x [B_re; B_im; D]^T for all steps */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, H3, In, 1.0f, in, In,
-                p + L->off_b_re, In, 0.0f, w->gates, H3);
+    nets_gemm(CblasNoTrans, CblasTrans, N, H3, In, 1.0f, in, In,
+              p + L->off_b_re, In, 0.0f, w->gates, H3);
     for (int t = 0; t < T; t++) {
         const float *hp = w->cs + (size_t)t * B * H2;
         float *h = w->cs + (size_t)(t + 1) * B * H2;
@@ -82,7 +82,7 @@ void lru_forward(const net_layer *L, const float *p, net_lws *w, const float *in
     float *y = w->out + (size_t)B * H;
     for (int r = 0; r < N; r++)
         memcpy(y + (size_t)r * H, w->gates + (size_t)r * H3 + H2, sizeof(float) * H);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, H, H2, 1.0f, hs, H2, cc, H2, 1.0f, y, H);
+    nets_gemm(CblasNoTrans, CblasTrans, N, H, H2, 1.0f, hs, H2, cc, H2, 1.0f, y, H);
 }
 
 void lru_backward(const net_layer *L, const float *p, float *g, net_lws *w, const float *in,
@@ -97,8 +97,8 @@ void lru_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
      * dy [C_re | -C_im]; the reverse scan turns them into dL/du below */
     for (int r = 0; r < N; r++)
         memcpy(dg + (size_t)r * H3 + H2, dy + (size_t)r * H, sizeof(float) * H);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, H2, H, 1.0f, dy, H, cc, H2, 0.0f, dg, H3);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, H, H2, N, 1.0f, dy, H, hs, H2, 0.0f, dcc, H2);
+    nets_gemm(CblasNoTrans, CblasNoTrans, N, H2, H, 1.0f, dy, H, cc, H2, 0.0f, dg, H3);
+    nets_gemm(CblasTrans, CblasNoTrans, H, H2, N, 1.0f, dy, H, hs, H2, 0.0f, dcc, H2);
     float *gCre = g + L->off_c_re, *gCim = g + L->off_c_im;
     for (int j = 0; j < H; j++)
         for (int k = 0; k < H; k++) {
@@ -151,6 +151,6 @@ void lru_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
     /* [B_re; B_im; D] and the input, all steps at once */
     nets_weight_grad(g + L->off_b_re, NULL, dg, in, N, H3, In);
     if (din)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, In, H3, 1.0f, dg, H3,
-                    p + L->off_b_re, In, 0.0f, din, In);
+        nets_gemm(CblasNoTrans, CblasNoTrans, N, In, H3, 1.0f, dg, H3,
+                  p + L->off_b_re, In, 0.0f, din, In);
 }

@@ -1,5 +1,6 @@
 /* nets_internal.h — what the layer kernels (dense.c, rnn.c, lstm.c, gru.c)
- * share with the network code (net.c). Not part of the public interface.
+ * share with the network code (net.c). Every matrix product is nets_gemm
+ * (gemm.h). Not part of the public interface.
  *
  * Inside a network every sequence is TIME-major: row t*B + b of a [T*B, F]
  * buffer is step t of batch row b. The caller's batch-major x is transposed
@@ -19,6 +20,7 @@
 #include <math.h>
 #include <string.h>
 #include "nets/nets.h"
+#include "nets/gemm.h"
 
 /* Per-layer views into the workspace. Sizes are for B rows and T steps; the
  * buffers are allocated for max_batch * max_time and used compactly. */
@@ -35,6 +37,9 @@ typedef struct {
     float *bsum;   /* lstm/rnn: b_ih + b_hh [G*H]; gru: b_ih + b_hh for r,z, b_ih for n;
                       backward reuses it as scratch for the bias column sums */
     float *ghh;    /* gru: W_hh h for one step [B, 3H] */
+    float *whT;    /* rnn, lstm, gru, peephole: W_hh^T [H, G*H], made by the layer's forward
+                      once per sequence so that the per-step products read it row by row;
+                      shared by a net's sequence and acting-step buffers */
     float *cc;     /* lru: [C_re | -C_im] [H, 2H], then its gradient [H, 2H] */
     float *scan;   /* mingru: the log-space scan's running sums, 3 doubles per
                       [B, H] entry; lru: per-row gradient sums [3, B, H] */

@@ -23,14 +23,15 @@ void peephole_forward(const net_layer *L, const float *p, net_lws *w, const floa
     const float *pi = p + L->off_peep, *pf = pi + H, *po = pf + H;
     float *bs = w->bsum;
     for (int j = 0; j < G; j++) bs[j] = bih[j] + bhh[j];
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T * B, G, In, 1.0f, in, In, Wih, In,
-                0.0f, w->gates, G);
+    nets_gemm(CblasNoTrans, CblasTrans, T * B, G, In, 1.0f, in, In, Wih, In,
+              0.0f, w->gates, G);
+    nets_transpose(w->whT, Whh, G, H);   /* read row by row at every step */
     for (int t = 0; t < T; t++) {
         const float *hp = w->out + (size_t)t * B * H, *cp = w->cs + (size_t)t * B * H;
         float *h = w->out + (size_t)(t + 1) * B * H, *c = w->cs + (size_t)(t + 1) * B * H;
         float *gt = w->gates + (size_t)t * B * G, *tc = w->tc + (size_t)t * B * H;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, G, H, 1.0f, hp, H, Whh, H,
-                    1.0f, gt, G);
+        nets_gemm(CblasNoTrans, CblasNoTrans, B, G, H, 1.0f, hp, H, w->whT, G,
+                  1.0f, gt, G);
         for (int b = 0; b < B; b++) {
             const float *hpb = hp + (size_t)b * H, *cpb = cp + (size_t)b * H;
             float *hb = h + (size_t)b * H, *cb = c + (size_t)b * H;
@@ -98,14 +99,14 @@ void peephole_backward(const net_layer *L, const float *p, float *g, net_lws *w,
                 dhb[j] = 0.0f;            /* refilled by the GEMM below */
             }
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, G, 1.0f, dgt, G, Whh, H,
-                    1.0f, dh, H);
+        nets_gemm(CblasNoTrans, CblasNoTrans, B, H, G, 1.0f, dgt, G, Whh, H,
+                  1.0f, dh, H);
     }
     const int N = T * B;
     nets_weight_grad(g + L->off_w_ih, NULL, w->dg, in, N, G, In);
     nets_weight_grad(g + L->off_w_hh, NULL, w->dg, w->out, N, G, H);
     nets_bias_grad2(g + L->off_b_ih, g + L->off_b_hh, w->bsum, w->dg, N, G);
     if (din)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, In, G, 1.0f, w->dg, G, Wih, In,
-                    0.0f, din, In);
+        nets_gemm(CblasNoTrans, CblasNoTrans, N, In, G, 1.0f, w->dg, G, Wih, In,
+                  0.0f, din, In);
 }

@@ -13,13 +13,14 @@ void rnn_forward(const net_layer *L, const float *p, net_lws *w, const float *in
     float *bs = w->bsum;
     #pragma GCC ivdep  /* the rows of distinct buffers never overlap */
     for (int j = 0; j < H; j++) bs[j] = bih[j] + bhh[j];
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T * B, H, In, 1.0f, in, In, Wih, In,
-                0.0f, w->gates, H);
+    nets_gemm(CblasNoTrans, CblasTrans, T * B, H, In, 1.0f, in, In, Wih, In,
+              0.0f, w->gates, H);
+    nets_transpose(w->whT, Whh, H, H);   /* read row by row at every step */
     for (int t = 0; t < T; t++) {
         const float *hp = w->out + (size_t)t * B * H;
         float *h = w->out + (size_t)(t + 1) * B * H, *gt = w->gates + (size_t)t * B * H;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, H, H, 1.0f, hp, H, Whh, H,
-                    1.0f, gt, H);
+        nets_gemm(CblasNoTrans, CblasNoTrans, B, H, H, 1.0f, hp, H, w->whT, H,
+                  1.0f, gt, H);
         for (int b = 0; b < B; b++) {
             const float *hpb = hp + (size_t)b * H, *gb = gt + (size_t)b * H;
             float *hb = h + (size_t)b * H;
@@ -49,14 +50,14 @@ void rnn_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
                 dhb[j] = 0.0f;            /* refilled by the GEMM below */
             }
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, H, 1.0f, dgt, H, Whh, H,
-                    1.0f, dh, H);
+        nets_gemm(CblasNoTrans, CblasNoTrans, B, H, H, 1.0f, dgt, H, Whh, H,
+                  1.0f, dh, H);
     }
     const int N = T * B;
     nets_weight_grad(g + L->off_w_ih, NULL, w->dg, in, N, H, In);
     nets_weight_grad(g + L->off_w_hh, NULL, w->dg, w->out, N, H, H);
     nets_bias_grad2(g + L->off_b_ih, g + L->off_b_hh, w->bsum, w->dg, N, H);
     if (din)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, In, H, 1.0f, w->dg, H, Wih, In,
-                    0.0f, din, In);
+        nets_gemm(CblasNoTrans, CblasNoTrans, N, In, H, 1.0f, w->dg, H, Wih, In,
+                  0.0f, din, In);
 }

@@ -1,0 +1,226 @@
+/* gemm — small-matrix kernels for the products of recurrent nets (see
+ * gemm.h for the rounding they all share).
+ *
+ * Layout of a variant: C is cut into tiles of MR rows x NV vectors of
+ * columns; a tile's accumulators stay in registers over a block of KC
+ * values of k, reading a(i, k) as broadcast scalars (op(A) either way costs
+ * nothing: a row tile's a(., k) is MR scalars) and b(k, .) as NV vector
+ * loads of one row of op(B). op(B) = B^T is first packed, a column tile at
+ * a time, into a stack buffer [KC, NV * VL]; a recurrent layer's per-step
+ * product avoids even that by reading a W_hh^T made once per forward
+ * (nets_transpose). The last vector of a tile is loaded and stored under a
+ * mask, so any N works without padding. Blocking over k stores the chain's
+ * running value in C and reloads it: a float in memory is the float in the
+ * register, so the chain, and the result, are those of one pass. */
+#include <stddef.h>
+#include <immintrin.h>
+#include <math.h>
+#include <pthread.h>
+#include <cblas.h>
+#include "nets/gemm.h"
+
+enum { KC = 256 };
+
+/* how a tile's accumulators start over its first k block */
+enum { INIT_ZERO, INIT_LOAD, INIT_SCALE };
+
+static int init_mode(int first, float beta) {
+    return !first || beta == 1.0f ? INIT_LOAD : beta == 0.0f ? INIT_ZERO : INIT_SCALE;
+}
+
+/* ---- portable: fmaf over rows of C ---------------------------------------- */
+static void gemm_portable(int ta, int tb, int M, int N, int K, float alpha, const float *A,
+                          int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    const ptrdiff_t ars = ta ? 1 : lda, acs = ta ? lda : 1;
+    const int mode = init_mode(1, beta);
+    for (int i = 0; i < M; i++) {
+        float *c = C + (size_t)i * ldc;
+        for (int j = 0; j < N; j++)
+            c[j] = mode == INIT_ZERO ? 0.0f : mode == INIT_LOAD ? c[j] : beta * c[j];
+        for (int k = 0; k < K; k++) {
+            float a = A[i * ars + k * acs];
+            if (alpha != 1.0f) a *= alpha;
+            if (tb)
+                for (int j = 0; j < N; j++) c[j] = fmaf(a, B[(size_t)j * ldb + k], c[j]);
+            else {
+                const float *b = B + (size_t)k * ldb;
+                for (int j = 0; j < N; j++) c[j] = fmaf(a, b[j], c[j]);
+            }
+        }
+    }
+}
+
+/* ---- vector variants ------------------------------------------------------
+ * One generic tile and driver, instantiated per instruction set by a macro
+ * over its vector type and operations. TILE is force-inlined with constant
+ * MR, NV and SCALE so that c[][] lives in registers. */
+#define GEMM_VARIANT(ISA, TARGET, VT, VL, MRMAX, NVMAX, MASKT, MKMASK, LOAD, MLOAD, STORE,      \
+                     MSTORE, SET1, FMA, MUL, ZERO)                                               \
+static inline __attribute__((always_inline, target(TARGET))) void                               \
+tile_##ISA(const int MR, const int NV, const int SCALE, int kc, const float *A, ptrdiff_t ars,  \
+           ptrdiff_t acs, float alpha, const float *B, ptrdiff_t ldb, float *C, ptrdiff_t ldc,  \
+           int mode, float beta, MASKT m) {                                                     \
+    VT c[8][NVMAX];   /* MR <= 8 rows in use, kept in registers */                           \
+    _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                                       \
+    _Pragma("GCC unroll 16") for (int v = 0; v < NV; v++) {                                     \
+        float *cp = C + i * ldc + v * VL;                                                        \
+        if (mode == INIT_ZERO) { c[i][v] = ZERO(); continue; }                                   \
+        VT x = v == NV - 1 ? MLOAD(cp, m) : LOAD(cp);                                            \
+        c[i][v] = mode == INIT_SCALE ? MUL(SET1(beta), x) : x;                                   \
+    }                                                                                            \
+    for (int k = 0; k < kc; k++) {                                                               \
+        VT b[NVMAX];                                                                             \
+        const float *bp = B + k * ldb;                                                           \
+        _Pragma("GCC unroll 16") for (int v = 0; v < NV; v++)                                   \
+            b[v] = v == NV - 1 ? MLOAD(bp + v * VL, m) : LOAD(bp + v * VL);                      \
+        const float *ap = A + k * acs;                                                           \
+        _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) {                                 \
+            float as = ap[i * ars];                                                              \
+            if (SCALE) as *= alpha;                                                              \
+            VT a = SET1(as);                                                                     \
+            _Pragma("GCC unroll 16") for (int v = 0; v < NV; v++) c[i][v] = FMA(a, b[v], c[i][v]); \
+        }                                                                                        \
+    }                                                                                            \
+    _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                                       \
+    _Pragma("GCC unroll 16") for (int v = 0; v < NV; v++) {                                     \
+        float *cp = C + i * ldc + v * VL;                                                        \
+        if (v == NV - 1) MSTORE(cp, m, c[i][v]); else STORE(cp, c[i][v]);                        \
+    }                                                                                            \
+}                                                                                                \
+                                                                                                 \
+/* the row tiles of one column tile, MR rows at a time, the last one shorter */                 \
+__attribute__((target(TARGET))) static void                                                     \
+rows_##ISA(const int NV, const int SCALE, int M, int kc, const float *A, ptrdiff_t ars,          \
+           ptrdiff_t acs, float alpha, const float *B, ptrdiff_t ldb, float *C, ptrdiff_t ldc,  \
+           int mode, float beta, MASKT m) {                                                     \
+    int i0 = 0;                                                                                  \
+    for (; i0 + MRMAX <= M; i0 += MRMAX)                                                         \
+        tile_##ISA(MRMAX, NV, SCALE, kc, A + i0 * ars, ars, acs, alpha, B, ldb, C + i0 * ldc,    \
+                   ldc, mode, beta, m);                                                          \
+    const float *a = A + i0 * ars;                                                               \
+    float *c = C + i0 * ldc;                                                                     \
+    switch (M - i0) {                                                                            \
+    case 0: break;                                                                               \
+    case 1: tile_##ISA(1, NV, SCALE, kc, a, ars, acs, alpha, B, ldb, c, ldc, mode, beta, m); break; \
+    case 2: tile_##ISA(2, NV, SCALE, kc, a, ars, acs, alpha, B, ldb, c, ldc, mode, beta, m); break; \
+    case 3: tile_##ISA(3, NV, SCALE, kc, a, ars, acs, alpha, B, ldb, c, ldc, mode, beta, m); break; \
+    case 4: tile_##ISA(4, NV, SCALE, kc, a, ars, acs, alpha, B, ldb, c, ldc, mode, beta, m); break; \
+    case 5: tile_##ISA(5, NV, SCALE, kc, a, ars, acs, alpha, B, ldb, c, ldc, mode, beta, m); break; \
+    case 6: tile_##ISA(6, NV, SCALE, kc, a, ars, acs, alpha, B, ldb, c, ldc, mode, beta, m); break; \
+    default: tile_##ISA(7, NV, SCALE, kc, a, ars, acs, alpha, B, ldb, c, ldc, mode, beta, m); break; \
+    }                                                                                            \
+}                                                                                                \
+                                                                                                 \
+__attribute__((target(TARGET))) static void                                                     \
+gemm_##ISA(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,            \
+           const float *B, int ldb, float beta, float *C, int ldc) {                             \
+    enum { NC = NVMAX * VL };                                                                    \
+    float pk[KC * NC] __attribute__((aligned(64)));                                              \
+    const ptrdiff_t ars = ta ? 1 : lda, acs = ta ? lda : 1;                                      \
+    const int scale = alpha != 1.0f;                                                             \
+    for (int j0 = 0; j0 < N; j0 += NC) {                                                         \
+        const int nc = N - j0 < NC ? N - j0 : NC, nv = (nc + VL - 1) / VL;                       \
+        const MASKT m = MKMASK(nc - (nv - 1) * VL);                                              \
+        for (int p0 = 0; p0 == 0 || p0 < K; p0 += KC) {                                          \
+            const int kc = K - p0 < KC ? K - p0 : KC, mode = init_mode(p0 == 0, beta);          \
+            const float *b = B + (size_t)p0 * ldb + j0;                                          \
+            ptrdiff_t ldbp = ldb;                                                                \
+            if (tb) {                                                                            \
+                for (int k = 0; k < kc; k++)                                                     \
+                    for (int j = 0; j < nc; j++) pk[k * NC + j] = B[(size_t)(j0 + j) * ldb + p0 + k]; \
+                b = pk;                                                                          \
+                ldbp = NC;                                                                       \
+            }                                                                                    \
+            const float *a = A + p0 * acs;                                                       \
+            float *c = C + j0;                                                                   \
+            switch (nv * 2 + scale) {                                                            \
+            case 2: rows_##ISA(1, 0, M, kc, a, ars, acs, alpha, b, ldbp, c, ldc, mode, beta, m); break; \
+            case 3: rows_##ISA(1, 1, M, kc, a, ars, acs, alpha, b, ldbp, c, ldc, mode, beta, m); break; \
+            case 4: rows_##ISA(2, 0, M, kc, a, ars, acs, alpha, b, ldbp, c, ldc, mode, beta, m); break; \
+            case 5: rows_##ISA(2, 1, M, kc, a, ars, acs, alpha, b, ldbp, c, ldc, mode, beta, m); break; \
+            }                                                                                    \
+            if (K == 0) break;                                                                   \
+        }                                                                                        \
+    }                                                                                            \
+}
+
+/* AVX-512: tiles of 8 rows x 2 vectors of 16 (16 accumulators of 32
+ * registers); AVX2: 6 rows x 2 vectors of 8 (12 of 16). */
+#define M512_MASK(r) ((__mmask16)((1u << (r)) - 1u))
+#define M512_MLOAD(p, m) _mm512_maskz_loadu_ps(m, p)
+#define M512_MSTORE(p, m, x) _mm512_mask_storeu_ps(p, m, x)
+GEMM_VARIANT(avx512, "avx512f,fma", __m512, 16, 8, 2, __mmask16, M512_MASK, _mm512_loadu_ps,
+             M512_MLOAD, _mm512_storeu_ps, M512_MSTORE, _mm512_set1_ps, _mm512_fmadd_ps,
+             _mm512_mul_ps, _mm512_setzero_ps)
+
+__attribute__((target("avx2,fma"))) static inline __m256i m256_mask(int r) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(r), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+#define M256_MLOAD(p, m) _mm256_maskload_ps(p, m)
+#define M256_MSTORE(p, m, x) _mm256_maskstore_ps(p, m, x)
+GEMM_VARIANT(avx2, "avx2,fma", __m256, 8, 6, 2, __m256i, m256_mask, _mm256_loadu_ps, M256_MLOAD,
+             _mm256_storeu_ps, M256_MSTORE, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_mul_ps,
+             _mm256_setzero_ps)
+
+/* ---- dispatch -------------------------------------------------------------- */
+typedef void (*gemm_fn)(int, int, int, int, int, float, const float *, int, const float *, int,
+                        float, float *, int);
+static const gemm_fn variants[NETS_GEMM_NVARIANTS] = {gemm_portable, gemm_avx2, gemm_avx512};
+
+const char *nets_gemm_variant_name(nets_gemm_variant v) {
+    static const char *names[NETS_GEMM_NVARIANTS] = {"portable", "avx2", "avx512"};
+    return v >= 0 && v < NETS_GEMM_NVARIANTS ? names[v] : "?";
+}
+
+int nets_gemm_supported(nets_gemm_variant v) {
+    __builtin_cpu_init();
+    switch (v) {
+    case NETS_GEMM_PORTABLE: return 1;
+    case NETS_GEMM_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case NETS_GEMM_AVX512: return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+    default: return 0;
+    }
+}
+
+static pthread_once_t best_once = PTHREAD_ONCE_INIT;
+static nets_gemm_variant best = NETS_GEMM_PORTABLE;
+static void pick_best(void) {
+    for (int v = NETS_GEMM_NVARIANTS - 1; v >= 0; v--)
+        if (nets_gemm_supported((nets_gemm_variant)v)) { best = (nets_gemm_variant)v; return; }
+}
+
+nets_gemm_variant nets_gemm_best(void) {
+    pthread_once(&best_once, pick_best);
+    return best;
+}
+
+static void run_variant(nets_gemm_variant v, int ta, int tb, int M, int N,
+                        int K, float alpha, const float *A, int lda, const float *B, int ldb,
+                        float beta, float *C, int ldc) {
+    if (M <= 0 || N <= 0) return;
+    variants[v](ta == CblasTrans, tb == CblasTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void nets_gemm_with(nets_gemm_variant v, int ta, int tb, int M, int N,
+                    int K, float alpha, const float *A, int lda, const float *B, int ldb,
+                    float beta, float *C, int ldc) {
+    run_variant(v, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void nets_gemm(int ta, int tb, int M, int N, int K, float alpha,
+               const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    if ((long)M * N * K > NETS_GEMM_SMALL)
+        cblas_sgemm(CblasRowMajor, (CBLAS_TRANSPOSE)ta, (CBLAS_TRANSPOSE)tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    else
+        run_variant(nets_gemm_best(), ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void nets_transpose(float *T, const float *S, int rows, int cols) {
+    /* blocks of 16 x 16 keep both sides' lines in cache */
+    for (int r0 = 0; r0 < rows; r0 += 16)
+        for (int c0 = 0; c0 < cols; c0 += 16) {
+            int r1 = r0 + 16 < rows ? r0 + 16 : rows, c1 = c0 + 16 < cols ? c0 + 16 : cols;
+            for (int c = c0; c < c1; c++)
+                for (int r = r0; r < r1; r++) T[(size_t)c * rows + r] = S[(size_t)r * cols + c];
+        }
+}
