@@ -24,7 +24,7 @@ void gru_forward(const net_layer *L, const float *p, net_lws *w, const float *in
         const float *hp = w->out + (size_t)t * B * H;
         float *h = w->out + (size_t)(t + 1) * B * H, *gt = w->gates + (size_t)t * B * G;
         float *hn = w->hn + (size_t)t * B * H;
-        nets_gemm(CblasNoTrans, CblasNoTrans, B, G, H, 1.0f, hp, H, w->whT, G,
+        nets_gemm(CblasNoTrans, CblasNoTrans, nets_rows(len, B, t), G, H, 1.0f, hp, H, w->whT, G,
                   0.0f, w->ghh, G);
         for (int b = 0; b < B; b++) {
             const float *hpb = hp + (size_t)b * H, *gh = w->ghh + (size_t)b * G;
@@ -76,7 +76,7 @@ void gru_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
                 dhb[j] = dhj * z;         /* the direct path; the GEMM adds the rest */
             }
         }
-        nets_gemm(CblasNoTrans, CblasNoTrans, B, H, G, 1.0f, dg2t, G, Whh, H,
+        nets_gemm(CblasNoTrans, CblasNoTrans, nets_rows(len, B, t), H, G, 1.0f, dg2t, G, Whh, H,
                   1.0f, dh, H);
     }
     const int N = T * B;

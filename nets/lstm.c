@@ -24,7 +24,7 @@ void lstm_forward(const net_layer *L, const float *p, net_lws *w, const float *i
         const float *hp = w->out + (size_t)t * B * H, *cp = w->cs + (size_t)t * B * H;
         float *h = w->out + (size_t)(t + 1) * B * H, *c = w->cs + (size_t)(t + 1) * B * H;
         float *gt = w->gates + (size_t)t * B * G, *tc = w->tc + (size_t)t * B * H;
-        nets_gemm(CblasNoTrans, CblasNoTrans, B, G, H, 1.0f, hp, H, w->whT, G,
+        nets_gemm(CblasNoTrans, CblasNoTrans, nets_rows(len, B, t), G, H, 1.0f, hp, H, w->whT, G,
                   1.0f, gt, G);
         for (int b = 0; b < B; b++) {
             const float *hpb = hp + (size_t)b * H, *cpb = cp + (size_t)b * H;
@@ -83,7 +83,7 @@ void lstm_backward(const net_layer *L, const float *p, float *g, net_lws *w, con
                 dhb[j] = 0.0f;            /* refilled by the GEMM below */
             }
         }
-        nets_gemm(CblasNoTrans, CblasNoTrans, B, H, G, 1.0f, dgt, G, Whh, H,
+        nets_gemm(CblasNoTrans, CblasNoTrans, nets_rows(len, B, t), H, G, 1.0f, dgt, G, Whh, H,
                   1.0f, dh, H);
     }
     /* weight gradients of all steps at once; the h fed to step t is hs block t */

@@ -18,7 +18,11 @@ struct net_ws {
     net_lws *lw;            /* [nlayers] sequence buffers (max_batch x max_time) */
     net_lws *sw;            /* [nlayers] acting-step buffers (max_batch x 1) */
     float *xt;              /* [max_time * max_batch, in] time-major input */
-    int *len;               /* [max_batch] valid steps of the last forward */
+    int *len;               /* [max_batch] valid steps of the last forward, in row order */
+    int *perm;              /* [max_batch] row b of the workspace is the caller's row perm[b]:
+                               the rows sorted by decreasing len, so that the rows still
+                               running at step t are the first ones and each step's products
+                               skip the finished ones (nets_rows) */
     int B, T;               /* shape of the last forward */
     int masked;             /* some row of the last forward had len < T */
     int have_fwd;           /* a forward was run since alloc */
@@ -314,7 +318,8 @@ net *net_alloc(int in, const layer_spec *layers, int nl, int max_batch, int max_
     ws->lw = calloc((size_t)nl, sizeof *ws->lw);
     ws->sw = calloc((size_t)nl, sizeof *ws->sw);
     ws->len = calloc((size_t)max_batch, sizeof *ws->len);
-    if (!ws->lw || !ws->sw || !ws->len) goto nomem;
+    ws->perm = calloc((size_t)max_batch, sizeof *ws->perm);
+    if (!ws->lw || !ws->sw || !ws->len || !ws->perm) goto nomem;
     size_t at = carve(NULL, 0, NULL, (size_t)max_time * max_batch * in);
     at = layout_lws(n, ws->lw, NULL, at, max_batch, max_time, 1);
     at = layout_lws(n, ws->sw, NULL, at, max_batch, 1, 0);
@@ -340,6 +345,7 @@ void net_free(net *n) {
         free(n->ws->lw);
         free(n->ws->sw);
         free(n->ws->len);
+        free(n->ws->perm);
         free(n->ws);
     }
     free(n->layers);
@@ -567,16 +573,20 @@ static void initial_state(const net *n, const net_layer *L, net_lws *w, int B) {
     }
 }
 
-/* state rows [B, S] <-> block 0 / block k of the layer's workspace state */
-static void state_get(const net *n, const net_layer *L, const float *state, net_lws *w, int B) {
+/* state rows [B, S] <-> block 0 / block k of the layer's workspace state;
+ * workspace row b is state row perm[b] (perm NULL: b) */
+static void state_get(const net *n, const net_layer *L, const float *state, net_lws *w, int B,
+                      const int *perm) {
     size_t S = (size_t)n->state_size;
-    for (int b = 0; b < B; b++) row_from(state_row(L, w, 0, B, b), state + b * S + L->state_off);
+    for (int b = 0; b < B; b++)
+        row_from(state_row(L, w, 0, B, b), state + (perm ? perm[b] : b) * S + L->state_off);
 }
 
 static void state_put(const net *n, const net_layer *L, float *state, const net_lws *w, size_t block,
-                      int B) {
+                      int B, const int *perm) {
     size_t S = (size_t)n->state_size;
-    for (int b = 0; b < B; b++) row_to(state_row(L, w, block, B, b), state + b * S + L->state_off);
+    for (int b = 0; b < B; b++)
+        row_to(state_row(L, w, block, B, b), state + (perm ? perm[b] : b) * S + L->state_off);
 }
 
 /* The output rows of layer l for a B x T pass: step t at row t*B + b. */
@@ -613,10 +623,19 @@ int net_forward(net *n, const float *x, const int *len, int B, int T,
         if (len[b] < 0 || len[b] > T)
             return rql_set_error(NETS_EINVAL, "net_forward: len[%d] = %d outside [0, %d]", b,
                                   len[b], T);
+    /* rows by decreasing len, ties in the caller's order (insertion sort:
+     * B is a batch of sequences, tens of rows) */
+    int *perm = ws->perm;
     ws->masked = 0;
     for (int b = 0; b < B; b++) {
-        ws->len[b] = len ? len[b] : T;
-        ws->masked |= ws->len[b] < T;
+        int lb = len ? len[b] : T, i = b;
+        for (; i > 0 && ws->len[i - 1] < lb; i--) {
+            ws->len[i] = ws->len[i - 1];
+            perm[i] = perm[i - 1];
+        }
+        ws->len[i] = lb;
+        perm[i] = b;
+        ws->masked |= lb < T;
     }
     ws->B = B;
     ws->T = T;
@@ -630,7 +649,7 @@ int net_forward(net *n, const float *x, const int *len, int B, int T,
     for (int t = 0; t < T; t++)
         for (int b = 0; b < B; b++) {
             float *dst = ws->xt + ((size_t)t * B + b) * In;
-            if (t < ws->len[b]) memcpy(dst, x + ((size_t)b * T + t) * In, sizeof(float) * In);
+            if (t < ws->len[b]) memcpy(dst, x + ((size_t)perm[b] * T + t) * In, sizeof(float) * In);
             else memset(dst, 0, sizeof(float) * In);
         }
 
@@ -639,7 +658,7 @@ int net_forward(net *n, const float *x, const int *len, int B, int T,
         const net_layer *L = &n->layers[l];
         net_lws *w = &ws->lw[l];
         if (L->kind != LAYER_DENSE) {
-            if (state0) state_get(n, L, state0, w, B);
+            if (state0) state_get(n, L, state0, w, B, perm);
             else initial_state(n, L, w, B);
         }
         run_layer_forward(n, l, w, in, lens, B, T);
@@ -650,23 +669,24 @@ int net_forward(net *n, const float *x, const int *len, int B, int T,
     size_t ob = sizeof(float) * O;
     for (int b = 0; b < B; b++) {
         int lb = ws->len[b];
+        const size_t yb = (size_t)perm[b];
         if (return_seq) {
             for (int t = 0; t < T; t++) {
-                float *dst = y + ((size_t)b * T + t) * O;
+                float *dst = y + (yb * T + t) * O;
                 if (t < lb) memcpy(dst, in + ((size_t)t * B + b) * O, ob);
                 else memset(dst, 0, ob);
             }
         } else if (lb > 0) {
-            memcpy(y + (size_t)b * O, in + ((size_t)(lb - 1) * B + b) * O, ob);
+            memcpy(y + yb * O, in + ((size_t)(lb - 1) * B + b) * O, ob);
         } else {
-            memset(y + (size_t)b * O, 0, ob);
+            memset(y + yb * O, 0, ob);
         }
     }
     if (state_out)
         for (int l = 0; l < n->nlayers; l++) {
             const net_layer *L = &n->layers[l];
             if (L->kind == LAYER_DENSE) continue;
-            state_put(n, L, state_out, &ws->lw[l], (size_t)T, B);
+            state_put(n, L, state_out, &ws->lw[l], (size_t)T, B, perm);
         }
     ws->have_fwd = 1;
     return 0;
@@ -683,21 +703,22 @@ int net_backward_state(net *n, const float *dy, const float *dstate_out, float *
     if (!ws->have_fwd)
         return rql_set_error(NETS_EINVAL, "net_backward: no net_forward to differentiate");
     const int B = ws->B, T = ws->T, O = n->out;
-    const int *lens = ws->masked ? ws->len : NULL;
+    const int *lens = ws->masked ? ws->len : NULL, *perm = ws->perm;
     net_lws *top = &ws->lw[n->nlayers - 1];
     size_t ob = sizeof(float) * O;
     /* dy (batch-major, all steps or the last valid one) -> time-major dout */
     if (!ws->return_seq || !dy) memset(top->dout, 0, ob * T * B);
     for (int b = 0; dy && b < B; b++) {
         int lb = ws->len[b];
+        const size_t yb = (size_t)perm[b];
         if (ws->return_seq) {
             for (int t = 0; t < T; t++) {
                 float *dst = top->dout + ((size_t)t * B + b) * O;
-                if (t < lb) memcpy(dst, dy + ((size_t)b * T + t) * O, ob);
+                if (t < lb) memcpy(dst, dy + (yb * T + t) * O, ob);
                 else memset(dst, 0, ob);
             }
         } else if (lb > 0) {
-            memcpy(top->dout + ((size_t)(lb - 1) * B + b) * O, dy + (size_t)b * O, ob);
+            memcpy(top->dout + ((size_t)(lb - 1) * B + b) * O, dy + yb * O, ob);
         }
     }
     for (int l = n->nlayers - 1; l >= 0; l--) {
@@ -709,7 +730,7 @@ int net_backward_state(net *n, const float *dy, const float *dstate_out, float *
             for (int b = 0; b < B; b++) {
                 ws_row r = dstate_row(L, w, b);
                 if (dstate_out) {
-                    row_from(r, dstate_out + (size_t)b * n->state_size + L->state_off);
+                    row_from(r, dstate_out + (size_t)perm[b] * n->state_size + L->state_off);
                 } else {
                     memset(r.p0, 0, sizeof(float) * r.n0);
                     if (r.p1) memset(r.p1, 0, sizeof(float) * r.n0);
@@ -727,7 +748,8 @@ int net_backward_state(net *n, const float *dy, const float *dstate_out, float *
         if (L->kind == LAYER_DENSE) continue;
         const size_t S = (size_t)n->state_size;
         if (dstate0)
-            for (int b = 0; b < B; b++) row_to(dstate_row(L, w, b), dstate0 + b * S + L->state_off);
+            for (int b = 0; b < B; b++)
+                row_to(dstate_row(L, w, b), dstate0 + (size_t)perm[b] * S + L->state_off);
         if (L->learn_h0 && !ws->state0_given) {
             /* h0 (and c0) are adjacent, in the order of the state block */
             float *gh = n->grads + L->off_h0;
@@ -753,10 +775,10 @@ int net_step(net *n, const float *x, float *state, int B, float *y) {
     for (int l = 0; l < n->nlayers; l++) {
         const net_layer *L = &n->layers[l];
         net_lws *w = &n->ws->sw[l];
-        if (L->kind != LAYER_DENSE) state_get(n, L, state, w, B);
+        if (L->kind != LAYER_DENSE) state_get(n, L, state, w, B, NULL);
         run_layer_forward(n, l, w, in, NULL, B, 1);
         in = layer_output(L, w, B);
-        if (L->kind != LAYER_DENSE) state_put(n, L, state, w, 1, B);
+        if (L->kind != LAYER_DENSE) state_put(n, L, state, w, 1, B, NULL);
     }
     memcpy(y, in, sizeof(float) * B * n->out);
     return 0;

@@ -82,6 +82,15 @@ void lru_forward(const net_layer *L, const float *p, net_lws *w, const float *in
 void lru_backward(const net_layer *L, const float *p, float *g, net_lws *w, const float *in,
                   float *din, const int *len, int B, int T);
 
+/* Rows 0 .. nets_rows(len, B, t) - 1 hold every row still running at step t
+ * (len[b] > t; len NULL: all B): net.c orders a batch's rows by decreasing
+ * len, so that each step's products skip the finished rows at the end. */
+static inline int nets_rows(const int *len, int B, int t) {
+    if (!len) return B;
+    while (B > 0 && len[B - 1] <= t) B--;
+    return B;
+}
+
 /* Pins OpenBLAS to one thread, once per process (see dense.c). */
 void nets_blas_one_thread(void);
 

@@ -30,7 +30,7 @@ void peephole_forward(const net_layer *L, const float *p, net_lws *w, const floa
         const float *hp = w->out + (size_t)t * B * H, *cp = w->cs + (size_t)t * B * H;
         float *h = w->out + (size_t)(t + 1) * B * H, *c = w->cs + (size_t)(t + 1) * B * H;
         float *gt = w->gates + (size_t)t * B * G, *tc = w->tc + (size_t)t * B * H;
-        nets_gemm(CblasNoTrans, CblasNoTrans, B, G, H, 1.0f, hp, H, w->whT, G,
+        nets_gemm(CblasNoTrans, CblasNoTrans, nets_rows(len, B, t), G, H, 1.0f, hp, H, w->whT, G,
                   1.0f, gt, G);
         for (int b = 0; b < B; b++) {
             const float *hpb = hp + (size_t)b * H, *cpb = cp + (size_t)b * H;
@@ -99,7 +99,7 @@ void peephole_backward(const net_layer *L, const float *p, float *g, net_lws *w,
                 dhb[j] = 0.0f;            /* refilled by the GEMM below */
             }
         }
-        nets_gemm(CblasNoTrans, CblasNoTrans, B, H, G, 1.0f, dgt, G, Whh, H,
+        nets_gemm(CblasNoTrans, CblasNoTrans, nets_rows(len, B, t), H, G, 1.0f, dgt, G, Whh, H,
                   1.0f, dh, H);
     }
     const int N = T * B;

@@ -19,7 +19,7 @@ void rnn_forward(const net_layer *L, const float *p, net_lws *w, const float *in
     for (int t = 0; t < T; t++) {
         const float *hp = w->out + (size_t)t * B * H;
         float *h = w->out + (size_t)(t + 1) * B * H, *gt = w->gates + (size_t)t * B * H;
-        nets_gemm(CblasNoTrans, CblasNoTrans, B, H, H, 1.0f, hp, H, w->whT, H,
+        nets_gemm(CblasNoTrans, CblasNoTrans, nets_rows(len, B, t), H, H, 1.0f, hp, H, w->whT, H,
                   1.0f, gt, H);
         for (int b = 0; b < B; b++) {
             const float *hpb = hp + (size_t)b * H, *gb = gt + (size_t)b * H;
@@ -50,7 +50,7 @@ void rnn_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
                 dhb[j] = 0.0f;            /* refilled by the GEMM below */
             }
         }
-        nets_gemm(CblasNoTrans, CblasNoTrans, B, H, H, 1.0f, dgt, H, Whh, H,
+        nets_gemm(CblasNoTrans, CblasNoTrans, nets_rows(len, B, t), H, H, 1.0f, dgt, H, Whh, H,
                   1.0f, dh, H);
     }
     const int N = T * B;
