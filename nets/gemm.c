@@ -207,10 +207,35 @@ void nets_gemm_with(nets_gemm_variant v, int ta, int tb, int M, int N,
     run_variant(v, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
+/* C^T = B^T A^T for a weight gradient dW [M, N] += dY^T X with few columns
+ * (an input of 3 features: one vector of 16 lanes would carry 3): the
+ * product of [N, K] by [K, M] reads dY's rows whole, and each element is
+ * the same chain (fmaf(a, b, c) == fmaf(b, a, c); alpha is 1), so the
+ * result is that of the direct product. */
+enum { SWAP_MAX = 4096 };
+static int swap_pays(int ta, int M, int N, float alpha) {
+    return ta == CblasTrans && alpha == 1.0f && N < 8 && M >= 16 && M * N <= SWAP_MAX;
+}
+
+static void gemm_swapped(nets_gemm_variant v, int tb, int M, int N, int K, const float *A,
+                         int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    float t[SWAP_MAX];   /* C^T [N, M] */
+    if (beta != 0.0f)
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) t[j * M + i] = C[(size_t)i * ldc + j];
+    run_variant(v, tb == CblasTrans ? CblasNoTrans : CblasTrans, CblasNoTrans, N, M, K, 1.0f, B,
+                ldb, A, lda, beta, t, M);
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = t[j * M + i];
+}
+
 void nets_gemm(int ta, int tb, int M, int N, int K, float alpha,
                const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
     if ((long)M * N * K > NETS_GEMM_SMALL)
-        cblas_sgemm(CblasRowMajor, (CBLAS_TRANSPOSE)ta, (CBLAS_TRANSPOSE)tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        cblas_sgemm(CblasRowMajor, (CBLAS_TRANSPOSE)ta, (CBLAS_TRANSPOSE)tb, M, N, K, alpha, A, lda,
+                    B, ldb, beta, C, ldc);
+    else if (M > 0 && swap_pays(ta, M, N, alpha))
+        gemm_swapped(nets_gemm_best(), tb, M, N, K, A, lda, B, ldb, beta, C, ldc);
     else
         run_variant(nets_gemm_best(), ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

@@ -17,13 +17,14 @@ void lstm_forward(const net_layer *L, const float *p, net_lws *w, const float *i
     const float *bih = p + L->off_b_ih, *bhh = p + L->off_b_hh;
     float *bs = w->bsum;
     for (int j = 0; j < G; j++) bs[j] = bih[j] + bhh[j];
-    nets_gemm(CblasNoTrans, CblasTrans, T * B, G, In, 1.0f, in, In, Wih, In,
-              0.0f, w->gates, G);
-    nets_transpose(w->whT, Whh, G, H);   /* read row by row at every step */
+    nets_transpose(w->wiT, Wih, G, In);  /* W^T: read row by row at every step */
+    nets_transpose(w->whT, Whh, G, H);
     for (int t = 0; t < T; t++) {
         const float *hp = w->out + (size_t)t * B * H, *cp = w->cs + (size_t)t * B * H;
         float *h = w->out + (size_t)(t + 1) * B * H, *c = w->cs + (size_t)(t + 1) * B * H;
         float *gt = w->gates + (size_t)t * B * G, *tc = w->tc + (size_t)t * B * H;
+        nets_gemm(CblasNoTrans, CblasNoTrans, nets_rows(len, B, t), G, In, 1.0f,
+                  in + (size_t)t * B * In, In, w->wiT, G, 0.0f, gt, G);
         nets_gemm(CblasNoTrans, CblasNoTrans, nets_rows(len, B, t), G, H, 1.0f, hp, H, w->whT, G,
                   1.0f, gt, G);
         for (int b = 0; b < B; b++) {

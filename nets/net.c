@@ -187,8 +187,10 @@ static size_t layout_lws(const net *n, net_lws *lw, float *base, size_t at, int 
             at = carve(base, at, &w->cs, BT * U + (size_t)Bm * U);
             at = carve(base, at, &w->tc, BT * U);
         }
-        if (L->kind != LAYER_MINGRU && L->kind != LAYER_LRU && backward)
+        if (L->kind != LAYER_MINGRU && L->kind != LAYER_LRU && backward) {
+            at = carve(base, at, &w->wiT, G * L->in);
             at = carve(base, at, &w->whT, G * U);
+        }
         if (L->kind == LAYER_GRU) {
             at = carve(base, at, &w->hn, BT * U);
             at = carve(base, at, &w->ghh, (size_t)Bm * G);
@@ -329,7 +331,10 @@ net *net_alloc(int in, const layer_spec *layers, int nl, int max_batch, int max_
     at = carve(ws->mem, 0, &ws->xt, (size_t)max_time * max_batch * in);
     at = layout_lws(n, ws->lw, ws->mem, at, max_batch, max_time, 1);
     layout_lws(n, ws->sw, ws->mem, at, max_batch, 1, 0);
-    for (int l = 0; l < nl; l++) ws->sw[l].whT = ws->lw[l].whT;
+    for (int l = 0; l < nl; l++) {
+        ws->sw[l].wiT = ws->lw[l].wiT;
+        ws->sw[l].whT = ws->lw[l].whT;
+    }
     return n;
 nomem:
     net_free(n);

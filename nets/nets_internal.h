@@ -37,9 +37,10 @@ typedef struct {
     float *bsum;   /* lstm/rnn: b_ih + b_hh [G*H]; gru: b_ih + b_hh for r,z, b_ih for n;
                       backward reuses it as scratch for the bias column sums */
     float *ghh;    /* gru: W_hh h for one step [B, 3H] */
-    float *whT;    /* rnn, lstm, gru, peephole: W_hh^T [H, G*H], made by the layer's forward
-                      once per sequence so that the per-step products read it row by row;
-                      shared by a net's sequence and acting-step buffers */
+    float *wiT, *whT; /* rnn, lstm, gru, peephole: W_ih^T [in, G*H], W_hh^T [H, G*H], made
+                      by the layer's forward once per sequence so that the per-step
+                      products read them row by row; shared by a net's sequence and
+                      acting-step buffers */
     float *cc;     /* lru: [C_re | -C_im] [H, 2H], then its gradient [H, 2H] */
     float *scan;   /* mingru: the log-space scan's running sums, 3 doubles per
                       [B, H] entry; lru: per-row gradient sums [3, B, H] */

@@ -13,12 +13,13 @@ void rnn_forward(const net_layer *L, const float *p, net_lws *w, const float *in
     float *bs = w->bsum;
     #pragma GCC ivdep  /* the rows of distinct buffers never overlap */
     for (int j = 0; j < H; j++) bs[j] = bih[j] + bhh[j];
-    nets_gemm(CblasNoTrans, CblasTrans, T * B, H, In, 1.0f, in, In, Wih, In,
-              0.0f, w->gates, H);
-    nets_transpose(w->whT, Whh, H, H);   /* read row by row at every step */
+    nets_transpose(w->wiT, Wih, H, In);  /* W^T: read row by row at every step */
+    nets_transpose(w->whT, Whh, H, H);
     for (int t = 0; t < T; t++) {
         const float *hp = w->out + (size_t)t * B * H;
         float *h = w->out + (size_t)(t + 1) * B * H, *gt = w->gates + (size_t)t * B * H;
+        nets_gemm(CblasNoTrans, CblasNoTrans, nets_rows(len, B, t), H, In, 1.0f,
+                  in + (size_t)t * B * In, In, w->wiT, H, 0.0f, gt, H);
         nets_gemm(CblasNoTrans, CblasNoTrans, nets_rows(len, B, t), H, H, 1.0f, hp, H, w->whT, H,
                   1.0f, gt, H);
         for (int b = 0; b < B; b++) {

@@ -165,6 +165,25 @@ START_TEST(gemm_entry) {
     memcpy(C, g.C0, sizeof(float) * 16 * 128);
     nets_gemm(CblasNoTrans, CblasNoTrans, 16, 128, 32, 1.0f, g.A, g.lda, BT, 128, 1.0f, C, 128);
     ck_assert(memcmp(C, ref, sizeof(float) * 16 * 128) == 0);
+    /* the weight gradients of few columns that nets_gemm computes transposed */
+    static const int sw[][3] = {{128, 3, 600}, {512, 3, 70}, {16, 7, 5}, {33, 1, 300}};
+    for (size_t s = 0; s < sizeof sw / sizeof sw[0]; s++)
+        for (int tb = 0; tb < 2; tb++)
+            for (int beta = 0; beta < 2; beta++) {
+                gemm_case h = make_case(sw[s][0], sw[s][1], sw[s][2], 1, tb, 1.0f, (float)beta, 2);
+                float *want = run_case(&h, nets_gemm_best());
+                float *got = malloc(sizeof(float) * h.m * h.ldc);
+                memcpy(got, h.C0, sizeof(float) * h.m * h.ldc);
+                nets_gemm(CblasTrans, tb ? CblasTrans : CblasNoTrans, h.m, h.n, h.k, 1.0f, h.A,
+                          h.lda, h.B, h.ldb, (float)beta, got, h.ldc);
+                for (int i = 0; i < h.m; i++)
+                    for (int j = 0; j < h.n; j++)
+                        if (memcmp(&got[i * h.ldc + j], &want[i * h.ldc + j], sizeof(float)))
+                            ck_abort_msg("transposed %dx%dx%d tb %d beta %d differs at (%d,%d)",
+                                         h.m, h.n, h.k, tb, beta, i, j);
+                free(got); free(want);
+                free_case(&h);
+            }
     ck_assert(nets_gemm_supported(NETS_GEMM_PORTABLE));
     ck_assert(nets_gemm_supported(nets_gemm_best()));
     free(BT); free(C); free(ref);
