@@ -61,6 +61,22 @@ void nets_weight_grad(float *dw, float *db, const float *dy, const float *x, int
     }
 }
 
+void nets_weight_grad_seq(float *dw, float *db, const float *dy, const float *x, const int *len,
+                          int B, int T, int M, int K, int *rows) {
+    int n = T * B;
+    if (len) {
+        n = 0;
+        for (int t = 0; t < T; t++)
+            for (int b = 0, bt = nets_rows(len, B, t); b < bt; b++) rows[n++] = t * B + b;
+    }
+    nets_gemm_k(CblasTrans, CblasNoTrans, M, K, n, len ? rows : NULL, 1.0f, dy, M, x, K, 1.0f, dw,
+                K);
+    for (int q = 0; db && q < n; q++) {
+        const float *dr = dy + (size_t)(len ? rows[q] : q) * M;
+        for (int j = 0; j < M; j++) db[j] += dr[j];
+    }
+}
+
 void nets_bias_grad2(float *db1, float *db2, float *tmp, const float *dy, int N, int M) {
     memset(tmp, 0, sizeof(float) * M);
     for (int r = 0; r < N; r++) {

@@ -29,15 +29,18 @@ static int init_mode(int first, float beta) {
 }
 
 /* ---- portable: fmaf over rows of C ---------------------------------------- */
-static void gemm_portable(int ta, int tb, int M, int N, int K, float alpha, const float *A,
-                          int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+/* kx: the k of the chain in order (NULL: 0 .. K-1); see nets_gemm_k */
+static void gemm_portable(int ta, int tb, int M, int N, int K, const int *kx, float alpha,
+                          const float *A, int lda, const float *B, int ldb, float beta, float *C,
+                          int ldc) {
     const ptrdiff_t ars = ta ? 1 : lda, acs = ta ? lda : 1;
     const int mode = init_mode(1, beta);
     for (int i = 0; i < M; i++) {
         float *c = C + (size_t)i * ldc;
         for (int j = 0; j < N; j++)
             c[j] = mode == INIT_ZERO ? 0.0f : mode == INIT_LOAD ? c[j] : beta * c[j];
-        for (int k = 0; k < K; k++) {
+        for (int q = 0; q < K; q++) {
+            const int k = kx ? kx[q] : q;
             float a = A[i * ars + k * acs];
             if (alpha != 1.0f) a *= alpha;
             if (tb)
@@ -52,14 +55,30 @@ static void gemm_portable(int ta, int tb, int M, int N, int K, float alpha, cons
 
 /* ---- vector variants ------------------------------------------------------
  * One generic tile and driver, instantiated per instruction set by a macro
- * over its vector type and operations. TILE is force-inlined with constant
- * MR, NV and SCALE so that c[][] lives in registers. */
+ * over its vector type and operations. The tile is force-inlined with
+ * constant MR, NV, SCALE (alpha != 1) and IDX (k from a list) so that c[][]
+ * lives in registers. With a list of k, B's rows are packed (in list order)
+ * and A's are read through the list. */
+#define GEMM_TILE_CASES(ISA, NV, SCALE, IDX)                                                     \
+    case 1: tile_##ISA(1, NV, SCALE, IDX, kc, kx, a, ars, acs, alpha, B, ldb, c, ldc, mode, beta, m); break; \
+    case 2: tile_##ISA(2, NV, SCALE, IDX, kc, kx, a, ars, acs, alpha, B, ldb, c, ldc, mode, beta, m); break; \
+    case 3: tile_##ISA(3, NV, SCALE, IDX, kc, kx, a, ars, acs, alpha, B, ldb, c, ldc, mode, beta, m); break; \
+    case 4: tile_##ISA(4, NV, SCALE, IDX, kc, kx, a, ars, acs, alpha, B, ldb, c, ldc, mode, beta, m); break; \
+    case 5: tile_##ISA(5, NV, SCALE, IDX, kc, kx, a, ars, acs, alpha, B, ldb, c, ldc, mode, beta, m); break; \
+    case 6: tile_##ISA(6, NV, SCALE, IDX, kc, kx, a, ars, acs, alpha, B, ldb, c, ldc, mode, beta, m); break; \
+    default: tile_##ISA(7, NV, SCALE, IDX, kc, kx, a, ars, acs, alpha, B, ldb, c, ldc, mode, beta, m); break;
+
+#define GEMM_ROWS_CASE(ISA, NV, SCALE, IDX)                                                      \
+    case NV * 4 + SCALE * 2 + IDX:                                                               \
+        rows_##ISA(NV, SCALE, IDX, M, kc, kx, a, ars, acs, alpha, b, ldbp, c, ldc, mode, beta, m); \
+        break;
+
 #define GEMM_VARIANT(ISA, TARGET, VT, VL, MRMAX, NVMAX, MASKT, MKMASK, LOAD, MLOAD, STORE,      \
                      MSTORE, SET1, FMA, MUL, ZERO)                                               \
 static inline __attribute__((always_inline, target(TARGET))) void                               \
-tile_##ISA(const int MR, const int NV, const int SCALE, int kc, const float *A, ptrdiff_t ars,  \
-           ptrdiff_t acs, float alpha, const float *B, ptrdiff_t ldb, float *C, ptrdiff_t ldc,  \
-           int mode, float beta, MASKT m) {                                                     \
+tile_##ISA(const int MR, const int NV, const int SCALE, const int IDX, int kc, const int *kx,    \
+           const float *A, ptrdiff_t ars, ptrdiff_t acs, float alpha, const float *B,            \
+           ptrdiff_t ldb, float *C, ptrdiff_t ldc, int mode, float beta, MASKT m) {             \
     VT c[8][NVMAX];   /* MR <= 8 rows in use, kept in registers */                           \
     _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                                       \
     _Pragma("GCC unroll 16") for (int v = 0; v < NV; v++) {                                     \
@@ -73,7 +92,7 @@ tile_##ISA(const int MR, const int NV, const int SCALE, int kc, const float *A, 
         const float *bp = B + k * ldb;                                                           \
         _Pragma("GCC unroll 16") for (int v = 0; v < NV; v++)                                   \
             b[v] = v == NV - 1 ? MLOAD(bp + v * VL, m) : LOAD(bp + v * VL);                      \
-        const float *ap = A + k * acs;                                                           \
+        const float *ap = A + (IDX ? kx[k] : k) * acs;                                           \
         _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) {                                 \
             float as = ap[i * ars];                                                              \
             if (SCALE) as *= alpha;                                                              \
@@ -90,54 +109,50 @@ tile_##ISA(const int MR, const int NV, const int SCALE, int kc, const float *A, 
                                                                                                  \
 /* the row tiles of one column tile, MR rows at a time, the last one shorter */                 \
 __attribute__((target(TARGET))) static void                                                     \
-rows_##ISA(const int NV, const int SCALE, int M, int kc, const float *A, ptrdiff_t ars,          \
-           ptrdiff_t acs, float alpha, const float *B, ptrdiff_t ldb, float *C, ptrdiff_t ldc,  \
-           int mode, float beta, MASKT m) {                                                     \
+rows_##ISA(const int NV, const int SCALE, const int IDX, int M, int kc, const int *kx,           \
+           const float *A, ptrdiff_t ars, ptrdiff_t acs, float alpha, const float *B,            \
+           ptrdiff_t ldb, float *C, ptrdiff_t ldc, int mode, float beta, MASKT m) {             \
     int i0 = 0;                                                                                  \
     for (; i0 + MRMAX <= M; i0 += MRMAX)                                                         \
-        tile_##ISA(MRMAX, NV, SCALE, kc, A + i0 * ars, ars, acs, alpha, B, ldb, C + i0 * ldc,    \
-                   ldc, mode, beta, m);                                                          \
+        tile_##ISA(MRMAX, NV, SCALE, IDX, kc, kx, A + i0 * ars, ars, acs, alpha, B, ldb,         \
+                   C + i0 * ldc, ldc, mode, beta, m);                                            \
     const float *a = A + i0 * ars;                                                               \
     float *c = C + i0 * ldc;                                                                     \
-    switch (M - i0) {                                                                            \
-    case 0: break;                                                                               \
-    case 1: tile_##ISA(1, NV, SCALE, kc, a, ars, acs, alpha, B, ldb, c, ldc, mode, beta, m); break; \
-    case 2: tile_##ISA(2, NV, SCALE, kc, a, ars, acs, alpha, B, ldb, c, ldc, mode, beta, m); break; \
-    case 3: tile_##ISA(3, NV, SCALE, kc, a, ars, acs, alpha, B, ldb, c, ldc, mode, beta, m); break; \
-    case 4: tile_##ISA(4, NV, SCALE, kc, a, ars, acs, alpha, B, ldb, c, ldc, mode, beta, m); break; \
-    case 5: tile_##ISA(5, NV, SCALE, kc, a, ars, acs, alpha, B, ldb, c, ldc, mode, beta, m); break; \
-    case 6: tile_##ISA(6, NV, SCALE, kc, a, ars, acs, alpha, B, ldb, c, ldc, mode, beta, m); break; \
-    default: tile_##ISA(7, NV, SCALE, kc, a, ars, acs, alpha, B, ldb, c, ldc, mode, beta, m); break; \
-    }                                                                                            \
+    if (i0 == M) return;                                                                         \
+    switch (M - i0) { GEMM_TILE_CASES(ISA, NV, SCALE, IDX) }                                     \
 }                                                                                                \
                                                                                                  \
 __attribute__((target(TARGET))) static void                                                     \
-gemm_##ISA(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,            \
-           const float *B, int ldb, float beta, float *C, int ldc) {                             \
+gemm_##ISA(int ta, int tb, int M, int N, int K, const int *kxs, float alpha, const float *A,     \
+           int lda, const float *B, int ldb, float beta, float *C, int ldc) {                    \
     enum { NC = NVMAX * VL };                                                                    \
     float pk[KC * NC] __attribute__((aligned(64)));                                              \
     const ptrdiff_t ars = ta ? 1 : lda, acs = ta ? lda : 1;                                      \
-    const int scale = alpha != 1.0f;                                                             \
+    const int scale = alpha != 1.0f, idx = kxs != NULL;                                          \
     for (int j0 = 0; j0 < N; j0 += NC) {                                                         \
         const int nc = N - j0 < NC ? N - j0 : NC, nv = (nc + VL - 1) / VL;                       \
         const MASKT m = MKMASK(nc - (nv - 1) * VL);                                              \
         for (int p0 = 0; p0 == 0 || p0 < K; p0 += KC) {                                          \
             const int kc = K - p0 < KC ? K - p0 : KC, mode = init_mode(p0 == 0, beta);          \
+            const int *kx = idx ? kxs + p0 : NULL;                                               \
             const float *b = B + (size_t)p0 * ldb + j0;                                          \
             ptrdiff_t ldbp = ldb;                                                                \
-            if (tb) {                                                                            \
-                for (int k = 0; k < kc; k++)                                                     \
-                    for (int j = 0; j < nc; j++) pk[k * NC + j] = B[(size_t)(j0 + j) * ldb + p0 + k]; \
+            if (tb || idx) {                                                                     \
+                for (int k = 0; k < kc; k++) {                                                   \
+                    const size_t kk = idx ? (size_t)kx[k] : (size_t)(p0 + k);                    \
+                    for (int j = 0; j < nc; j++)                                                 \
+                        pk[k * NC + j] = tb ? B[(size_t)(j0 + j) * ldb + kk] : B[kk * ldb + j0 + j]; \
+                }                                                                                \
                 b = pk;                                                                          \
                 ldbp = NC;                                                                       \
             }                                                                                    \
-            const float *a = A + p0 * acs;                                                       \
+            const float *a = idx ? A : A + p0 * acs;                                             \
             float *c = C + j0;                                                                   \
-            switch (nv * 2 + scale) {                                                            \
-            case 2: rows_##ISA(1, 0, M, kc, a, ars, acs, alpha, b, ldbp, c, ldc, mode, beta, m); break; \
-            case 3: rows_##ISA(1, 1, M, kc, a, ars, acs, alpha, b, ldbp, c, ldc, mode, beta, m); break; \
-            case 4: rows_##ISA(2, 0, M, kc, a, ars, acs, alpha, b, ldbp, c, ldc, mode, beta, m); break; \
-            case 5: rows_##ISA(2, 1, M, kc, a, ars, acs, alpha, b, ldbp, c, ldc, mode, beta, m); break; \
+            switch (nv * 4 + scale * 2 + idx) {                                                  \
+            GEMM_ROWS_CASE(ISA, 1, 0, 0) GEMM_ROWS_CASE(ISA, 1, 0, 1)                            \
+            GEMM_ROWS_CASE(ISA, 1, 1, 0) GEMM_ROWS_CASE(ISA, 1, 1, 1)                            \
+            GEMM_ROWS_CASE(ISA, 2, 0, 0) GEMM_ROWS_CASE(ISA, 2, 0, 1)                            \
+            GEMM_ROWS_CASE(ISA, 2, 1, 0) GEMM_ROWS_CASE(ISA, 2, 1, 1)                            \
             }                                                                                    \
             if (K == 0) break;                                                                   \
         }                                                                                        \
@@ -163,8 +178,8 @@ GEMM_VARIANT(avx2, "avx2,fma", __m256, 8, 6, 2, __m256i, m256_mask, _mm256_loadu
              _mm256_setzero_ps)
 
 /* ---- dispatch -------------------------------------------------------------- */
-typedef void (*gemm_fn)(int, int, int, int, int, float, const float *, int, const float *, int,
-                        float, float *, int);
+typedef void (*gemm_fn)(int, int, int, int, int, const int *, float, const float *, int,
+                        const float *, int, float, float *, int);
 static const gemm_fn variants[NETS_GEMM_NVARIANTS] = {gemm_portable, gemm_avx2, gemm_avx512};
 
 const char *nets_gemm_variant_name(nets_gemm_variant v) {
@@ -194,17 +209,18 @@ nets_gemm_variant nets_gemm_best(void) {
     return best;
 }
 
-static void run_variant(nets_gemm_variant v, int ta, int tb, int M, int N,
-                        int K, float alpha, const float *A, int lda, const float *B, int ldb,
-                        float beta, float *C, int ldc) {
+static void run_variant(nets_gemm_variant v, int ta, int tb, int M, int N, int K, const int *kx,
+                        float alpha, const float *A, int lda, const float *B, int ldb, float beta,
+                        float *C, int ldc) {
     if (M <= 0 || N <= 0) return;
-    variants[v](ta == CblasTrans, tb == CblasTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    variants[v](ta == CblasTrans, tb == CblasTrans, M, N, K, kx, alpha, A, lda, B, ldb, beta, C,
+                ldc);
 }
 
-void nets_gemm_with(nets_gemm_variant v, int ta, int tb, int M, int N,
-                    int K, float alpha, const float *A, int lda, const float *B, int ldb,
-                    float beta, float *C, int ldc) {
-    run_variant(v, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+void nets_gemm_with(nets_gemm_variant v, int ta, int tb, int M, int N, int K, const int *kx,
+                    float alpha, const float *A, int lda, const float *B, int ldb, float beta,
+                    float *C, int ldc) {
+    run_variant(v, ta, tb, M, N, K, kx, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 /* C^T = B^T A^T for a weight gradient dW [M, N] += dY^T X with few columns
@@ -217,14 +233,15 @@ static int swap_pays(int ta, int M, int N, float alpha) {
     return ta == CblasTrans && alpha == 1.0f && N < 8 && M >= 16 && M * N <= SWAP_MAX;
 }
 
-static void gemm_swapped(nets_gemm_variant v, int tb, int M, int N, int K, const float *A,
-                         int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+static void gemm_swapped(nets_gemm_variant v, int tb, int M, int N, int K, const int *kx,
+                         const float *A, int lda, const float *B, int ldb, float beta, float *C,
+                         int ldc) {
     float t[SWAP_MAX];   /* C^T [N, M] */
     if (beta != 0.0f)
         for (int i = 0; i < M; i++)
             for (int j = 0; j < N; j++) t[j * M + i] = C[(size_t)i * ldc + j];
-    run_variant(v, tb == CblasTrans ? CblasNoTrans : CblasTrans, CblasNoTrans, N, M, K, 1.0f, B,
-                ldb, A, lda, beta, t, M);
+    run_variant(v, tb == CblasTrans ? CblasNoTrans : CblasTrans, CblasNoTrans, N, M, K, kx, 1.0f,
+                B, ldb, A, lda, beta, t, M);
     for (int i = 0; i < M; i++)
         for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = t[j * M + i];
 }
@@ -234,10 +251,16 @@ void nets_gemm(int ta, int tb, int M, int N, int K, float alpha,
     if ((long)M * N * K > NETS_GEMM_SMALL)
         cblas_sgemm(CblasRowMajor, (CBLAS_TRANSPOSE)ta, (CBLAS_TRANSPOSE)tb, M, N, K, alpha, A, lda,
                     B, ldb, beta, C, ldc);
-    else if (M > 0 && swap_pays(ta, M, N, alpha))
-        gemm_swapped(nets_gemm_best(), tb, M, N, K, A, lda, B, ldb, beta, C, ldc);
     else
-        run_variant(nets_gemm_best(), ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        nets_gemm_k(ta, tb, M, N, K, NULL, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void nets_gemm_k(int ta, int tb, int M, int N, int K, const int *kx, float alpha, const float *A,
+                 int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    if (M > 0 && swap_pays(ta, M, N, alpha))
+        gemm_swapped(nets_gemm_best(), tb, M, N, K, kx, A, lda, B, ldb, beta, C, ldc);
+    else
+        run_variant(nets_gemm_best(), ta, tb, M, N, K, kx, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void nets_transpose(float *T, const float *S, int rows, int cols) {

@@ -29,14 +29,20 @@
 void nets_gemm(int ta, int tb, int M, int N, int K, float alpha,
                const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
+/* The same over the k in kx[0 .. K-1] only, in that order (the chain of
+ * each element skips the other k), always in rql's kernels: the weight
+ * gradient of a batch of unequal sequences over its valid rows only. */
+void nets_gemm_k(int ta, int tb, int M, int N, int K, const int *kx, float alpha, const float *A,
+                 int lda, const float *B, int ldb, float beta, float *C, int ldc);
+
 /* The kernels by name, for tests and benchmarks (any shape, no OpenBLAS). */
 typedef enum { NETS_GEMM_PORTABLE, NETS_GEMM_AVX2, NETS_GEMM_AVX512, NETS_GEMM_NVARIANTS } nets_gemm_variant;
 const char *nets_gemm_variant_name(nets_gemm_variant v);
 int nets_gemm_supported(nets_gemm_variant v);   /* 1 if this CPU runs it */
 nets_gemm_variant nets_gemm_best(void);          /* the one nets_gemm uses */
-void nets_gemm_with(nets_gemm_variant v, int ta, int tb, int M, int N,
-                    int K, float alpha, const float *A, int lda, const float *B, int ldb,
-                    float beta, float *C, int ldc);
+void nets_gemm_with(nets_gemm_variant v, int ta, int tb, int M, int N, int K, const int *kx,
+                    float alpha, const float *A, int lda, const float *B, int ldb, float beta,
+                    float *C, int ldc);
 
 /* T [cols, rows] = S^T for S [rows, cols] row-major: a recurrent weight
  * W_hh [G, H] turned once per forward into the [H, G] operand its per-step

@@ -81,8 +81,8 @@ void gru_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
                   1.0f, dh, H);
     }
     const int N = T * B;
-    nets_weight_grad(g + L->off_w_ih, g + L->off_b_ih, w->dg, in, N, G, In);
-    nets_weight_grad(g + L->off_w_hh, g + L->off_b_hh, w->dg2, w->out, N, G, H);
+    nets_weight_grad_seq(g + L->off_w_ih, g + L->off_b_ih, w->dg, in, len, B, T, G, In, w->rows);
+    nets_weight_grad_seq(g + L->off_w_hh, g + L->off_b_hh, w->dg2, w->out, len, B, T, G, H, w->rows);
     if (din)
         nets_gemm(CblasNoTrans, CblasNoTrans, N, In, G, 1.0f, w->dg, G, Wih, In,
                   0.0f, din, In);

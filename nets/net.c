@@ -19,6 +19,7 @@ struct net_ws {
     net_lws *sw;            /* [nlayers] acting-step buffers (max_batch x 1) */
     float *xt;              /* [max_time * max_batch, in] time-major input */
     int *len;               /* [max_batch] valid steps of the last forward, in row order */
+    int *rows;              /* [max_time * max_batch] the layers' row-list scratch */
     int *perm;              /* [max_batch] row b of the workspace is the caller's row perm[b]:
                                the rows sorted by decreasing len, so that the rows still
                                running at step t are the first ones and each step's products
@@ -321,7 +322,8 @@ net *net_alloc(int in, const layer_spec *layers, int nl, int max_batch, int max_
     ws->sw = calloc((size_t)nl, sizeof *ws->sw);
     ws->len = calloc((size_t)max_batch, sizeof *ws->len);
     ws->perm = calloc((size_t)max_batch, sizeof *ws->perm);
-    if (!ws->lw || !ws->sw || !ws->len || !ws->perm) goto nomem;
+    ws->rows = calloc((size_t)max_batch * max_time, sizeof *ws->rows);
+    if (!ws->lw || !ws->sw || !ws->len || !ws->perm || !ws->rows) goto nomem;
     size_t at = carve(NULL, 0, NULL, (size_t)max_time * max_batch * in);
     at = layout_lws(n, ws->lw, NULL, at, max_batch, max_time, 1);
     at = layout_lws(n, ws->sw, NULL, at, max_batch, 1, 0);
@@ -334,6 +336,7 @@ net *net_alloc(int in, const layer_spec *layers, int nl, int max_batch, int max_
     for (int l = 0; l < nl; l++) {
         ws->sw[l].wiT = ws->lw[l].wiT;
         ws->sw[l].whT = ws->lw[l].whT;
+        ws->lw[l].rows = ws->rows;
     }
     return n;
 nomem:
@@ -351,6 +354,7 @@ void net_free(net *n) {
         free(n->ws->sw);
         free(n->ws->len);
         free(n->ws->perm);
+        free(n->ws->rows);
         free(n->ws);
     }
     free(n->layers);

@@ -37,6 +37,7 @@ typedef struct {
     float *bsum;   /* lstm/rnn: b_ih + b_hh [G*H]; gru: b_ih + b_hh for r,z, b_ih for n;
                       backward reuses it as scratch for the bias column sums */
     float *ghh;    /* gru: W_hh h for one step [B, 3H] */
+    int *rows;     /* recurrent: [T*B] scratch for nets_weight_grad_seq (shared) */
     float *wiT, *whT; /* rnn, lstm, gru, peephole: W_ih^T [in, G*H], W_hh^T [H, G*H], made
                       by the layer's forward once per sequence so that the per-step
                       products read them row by row; shared by a net's sequence and
@@ -107,6 +108,12 @@ static inline int nets_has_cell(layer_kind k) { return k == LAYER_LSTM || k == L
 /* dW [M, K] += dY^T X, db [M] += column sums of dY, over N rows: the weight
  * gradient of every step of a sequence in one GEMM. */
 void nets_weight_grad(float *dw, float *db, const float *dy, const float *x, int N, int M, int K);
+/* The same for a recurrent layer's [T*B] rows, over the rows still running
+ * at their step only (len NULL: all; the others' dy is zero): one chain per
+ * element over the valid rows of all steps, skipping a padded batch's
+ * zeros. rows [T*B] is scratch. */
+void nets_weight_grad_seq(float *dw, float *db, const float *dy, const float *x, const int *len,
+                          int B, int T, int M, int K, int *rows);
 /* The two biases of a recurrent layer enter the same sum, so both get the
  * column sums of dy [N, M]; tmp [M] is scratch. */
 void nets_bias_grad2(float *db1, float *db2, float *tmp, const float *dy, int N, int M);

@@ -104,8 +104,8 @@ void peephole_backward(const net_layer *L, const float *p, float *g, net_lws *w,
                   1.0f, dh, H);
     }
     const int N = T * B;
-    nets_weight_grad(g + L->off_w_ih, NULL, w->dg, in, N, G, In);
-    nets_weight_grad(g + L->off_w_hh, NULL, w->dg, w->out, N, G, H);
+    nets_weight_grad_seq(g + L->off_w_ih, NULL, w->dg, in, len, B, T, G, In, w->rows);
+    nets_weight_grad_seq(g + L->off_w_hh, NULL, w->dg, w->out, len, B, T, G, H, w->rows);
     nets_bias_grad2(g + L->off_b_ih, g + L->off_b_hh, w->bsum, w->dg, N, G);
     if (din)
         nets_gemm(CblasNoTrans, CblasNoTrans, N, In, G, 1.0f, w->dg, G, Wih, In,

@@ -26,11 +26,21 @@ typedef struct {
     int m, n, k, ta, tb, lda, ldb, ldc;
     float alpha, beta;
     float *A, *B, *C0;
+    int *kx;   /* NULL, or the k of the chain, k of them, in [0, kfull) */
 } gemm_case;
 
-static gemm_case make_case(int m, int n, int k, int ta, int tb, float alpha, float beta, int pad) {
-    gemm_case g = {m, n, k, ta, tb, 0, 0, 0, alpha, beta, NULL, NULL, NULL};
-    int ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k, bc = tb ? k : n;
+/* kfull > k: a list of k of the kfull values of k (nets_gemm_k) */
+static gemm_case make_case_k(int m, int n, int k, int kfull, int ta, int tb, float alpha,
+                             float beta, int pad) {
+    gemm_case g = {m, n, k, ta, tb, 0, 0, 0, alpha, beta, NULL, NULL, NULL, NULL};
+    if (kfull > k) {   /* k increasing values, roughly evenly spread */
+        g.kx = malloc(sizeof(int) * (k + 1));
+        for (int q = 0; q < k; q++) g.kx[q] = (int)((long)q * kfull / k) + (q * 7 % 3 == 0);
+        for (int q = 0; q < k; q++) if (g.kx[q] >= kfull) g.kx[q] = kfull - 1;
+    } else {
+        kfull = k;
+    }
+    int ar = ta ? kfull : m, ac = ta ? m : kfull, br = tb ? n : kfull, bc = tb ? kfull : n;
     g.lda = ac + pad; g.ldb = bc + pad; g.ldc = n + pad;
     g.A = malloc(sizeof(float) * ((size_t)ar * g.lda + 1));
     g.B = malloc(sizeof(float) * ((size_t)br * g.ldb + 1));
@@ -41,7 +51,11 @@ static gemm_case make_case(int m, int n, int k, int ta, int tb, float alpha, flo
     return g;
 }
 
-static void free_case(gemm_case *g) { free(g->A); free(g->B); free(g->C0); }
+static gemm_case make_case(int m, int n, int k, int ta, int tb, float alpha, float beta, int pad) {
+    return make_case_k(m, n, k, k, ta, tb, alpha, beta, pad);
+}
+
+static void free_case(gemm_case *g) { free(g->A); free(g->B); free(g->C0); free(g->kx); }
 
 static float *run_case(const gemm_case *g, nets_gemm_variant v) {
     size_t nc = (size_t)g->m * g->ldc;
@@ -51,7 +65,7 @@ static float *run_case(const gemm_case *g, nets_gemm_variant v) {
         for (int i = 0; i < g->m; i++)
             for (int j = 0; j < g->n; j++) C[(size_t)i * g->ldc + j] = NAN;
     nets_gemm_with(v, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans, g->m,
-                   g->n, g->k, g->alpha, g->A, g->lda, g->B, g->ldb, g->beta, C, g->ldc);
+                   g->n, g->k, g->kx, g->alpha, g->A, g->lda, g->B, g->ldb, g->beta, C, g->ldc);
     return C;
 }
 
@@ -72,7 +86,8 @@ static void check_case(const gemm_case *g) {
             }
             float c = g->beta == 0.0f ? 0.0f : g->beta * g->C0[at_ij];
             double d = g->beta == 0.0f ? 0.0 : (double)g->beta * g->C0[at_ij], mag = fabs(d);
-            for (int k = 0; k < g->k; k++) {
+            for (int q = 0; q < g->k; q++) {
+                int k = g->kx ? g->kx[q] : q;
                 float a = at(g->A, g->lda, g->ta, i, k), b = at(g->B, g->ldb, g->tb, k, j);
                 c = fmaf(g->alpha * a, b, c);
                 d += (double)g->alpha * a * b;
@@ -147,6 +162,31 @@ START_TEST(gemm_long_k) {
 }
 END_TEST
 
+/* a chain over a list of k (the valid rows of a padded batch), across k
+ * blocks, through nets_gemm_k too (transposed for few columns) */
+START_TEST(gemm_klist) {
+    static const int sh[][4] = {{128, 32, 300, 700}, {128, 3, 40, 64}, {9, 17, 5, 70},
+                                {16, 128, 600, 601}, {33, 1, 20, 50}};
+    for (size_t s = 0; s < sizeof sh / sizeof sh[0]; s++)
+        for (int t = 0; t < 4; t++) {
+            gemm_case g = make_case_k(sh[s][0], sh[s][1], sh[s][2], sh[s][3], t & 1, t >> 1,
+                                      t == 2 ? 0.5f : 1.0f, (float)(t % 2), 1);
+            check_case(&g);
+            float *want = run_case(&g, NETS_GEMM_PORTABLE);
+            float *got = malloc(sizeof(float) * ((size_t)g.m * g.ldc + 1));
+            memcpy(got, g.C0, sizeof(float) * g.m * g.ldc);
+            nets_gemm_k(g.ta ? CblasTrans : CblasNoTrans, g.tb ? CblasTrans : CblasNoTrans, g.m,
+                        g.n, g.k, g.kx, g.alpha, g.A, g.lda, g.B, g.ldb, g.beta, got, g.ldc);
+            for (int i = 0; i < g.m; i++)
+                for (int j = 0; j < g.n; j++)
+                    if (memcmp(&got[i * g.ldc + j], &want[i * g.ldc + j], sizeof(float)))
+                        ck_abort_msg("nets_gemm_k %dx%dx%d differs at (%d,%d)", g.m, g.n, g.k, i, j);
+            free(got); free(want);
+            free_case(&g);
+        }
+}
+END_TEST
+
 /* nets_gemm itself: small shapes are the kernels' (bit for bit), the
  * transpose helper is a transpose */
 START_TEST(gemm_entry) {
@@ -198,6 +238,7 @@ int main(void) {
     tcase_add_test(tc, gemm_shapes);
     tcase_add_test(tc, gemm_depths);
     tcase_add_test(tc, gemm_long_k);
+    tcase_add_test(tc, gemm_klist);
     tcase_add_test(tc, gemm_entry);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
