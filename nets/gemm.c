@@ -73,13 +73,13 @@ static void gemm_portable(int ta, int tb, int M, int N, int K, const int *kx, fl
         rows_##ISA(NV, SCALE, IDX, M, kc, kx, a, ars, acs, alpha, b, ldbp, c, ldc, mode, beta, m); \
         break;
 
-#define GEMM_VARIANT(ISA, TARGET, VT, VL, MRMAX, NVMAX, MASKT, MKMASK, LOAD, MLOAD, STORE,      \
-                     MSTORE, SET1, FMA, MUL, ZERO)                                               \
+#define GEMM_VARIANT(ISA, TARGET, VT, VL, MRMAX, NVMAX, NVWIDE, MASKT, MKMASK, LOAD, MLOAD,     \
+                     STORE, MSTORE, SET1, FMA, MUL, ZERO)                                        \
 static inline __attribute__((always_inline, target(TARGET))) void                               \
 tile_##ISA(const int MR, const int NV, const int SCALE, const int IDX, int kc, const int *kx,    \
            const float *A, ptrdiff_t ars, ptrdiff_t acs, float alpha, const float *B,            \
            ptrdiff_t ldb, float *C, ptrdiff_t ldc, int mode, float beta, MASKT m) {             \
-    VT c[8][NVMAX];   /* MR <= 8 rows in use, kept in registers */                           \
+    VT c[8][4];   /* MR <= 8 rows, NV <= 4 vectors in use, kept in registers */               \
     _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                                       \
     _Pragma("GCC unroll 16") for (int v = 0; v < NV; v++) {                                     \
         float *cp = C + i * ldc + v * VL;                                                        \
@@ -88,7 +88,7 @@ tile_##ISA(const int MR, const int NV, const int SCALE, const int IDX, int kc, c
         c[i][v] = mode == INIT_SCALE ? MUL(SET1(beta), x) : x;                                   \
     }                                                                                            \
     for (int k = 0; k < kc; k++) {                                                               \
-        VT b[NVMAX];                                                                             \
+        VT b[4];                                                                                 \
         const float *bp = B + k * ldb;                                                           \
         _Pragma("GCC unroll 16") for (int v = 0; v < NV; v++)                                   \
             b[v] = v == NV - 1 ? MLOAD(bp + v * VL, m) : LOAD(bp + v * VL);                      \
@@ -125,12 +125,14 @@ rows_##ISA(const int NV, const int SCALE, const int IDX, int M, int kc, const in
 __attribute__((target(TARGET))) static void                                                     \
 gemm_##ISA(int ta, int tb, int M, int N, int K, const int *kxs, float alpha, const float *A,     \
            int lda, const float *B, int ldb, float beta, float *C, int ldc) {                    \
-    enum { NC = NVMAX * VL };                                                                    \
+    enum { NC = (NVWIDE > NVMAX ? NVWIDE : NVMAX) * VL };                                        \
     float pk[KC * NC] __attribute__((aligned(64)));                                              \
     const ptrdiff_t ars = ta ? 1 : lda, acs = ta ? lda : 1;                                      \
     const int scale = alpha != 1.0f, idx = kxs != NULL;                                          \
-    for (int j0 = 0; j0 < N; j0 += NC) {                                                         \
-        const int nc = N - j0 < NC ? N - j0 : NC, nv = (nc + VL - 1) / VL;                       \
+    /* a few rows (one step of a few sequences): wider tiles, as many accumulators */           \
+    const int ncw = (M <= 4 ? NVWIDE : NVMAX) * VL;                                              \
+    for (int j0 = 0; j0 < N; j0 += ncw) {                                                        \
+        const int nc = N - j0 < ncw ? N - j0 : ncw, nv = (nc + VL - 1) / VL;                     \
         const MASKT m = MKMASK(nc - (nv - 1) * VL);                                              \
         for (int p0 = 0; p0 == 0 || p0 < K; p0 += KC) {                                          \
             const int kc = K - p0 < KC ? K - p0 : KC, mode = init_mode(p0 == 0, beta);          \
@@ -153,6 +155,10 @@ gemm_##ISA(int ta, int tb, int M, int N, int K, const int *kxs, float alpha, con
             GEMM_ROWS_CASE(ISA, 1, 1, 0) GEMM_ROWS_CASE(ISA, 1, 1, 1)                            \
             GEMM_ROWS_CASE(ISA, 2, 0, 0) GEMM_ROWS_CASE(ISA, 2, 0, 1)                            \
             GEMM_ROWS_CASE(ISA, 2, 1, 0) GEMM_ROWS_CASE(ISA, 2, 1, 1)                            \
+            GEMM_ROWS_CASE(ISA, 3, 0, 0) GEMM_ROWS_CASE(ISA, 3, 0, 1)                            \
+            GEMM_ROWS_CASE(ISA, 3, 1, 0) GEMM_ROWS_CASE(ISA, 3, 1, 1)                            \
+            GEMM_ROWS_CASE(ISA, 4, 0, 0) GEMM_ROWS_CASE(ISA, 4, 0, 1)                            \
+            GEMM_ROWS_CASE(ISA, 4, 1, 0) GEMM_ROWS_CASE(ISA, 4, 1, 1)                            \
             }                                                                                    \
             if (K == 0) break;                                                                   \
         }                                                                                        \
@@ -160,11 +166,12 @@ gemm_##ISA(int ta, int tb, int M, int N, int K, const int *kxs, float alpha, con
 }
 
 /* AVX-512: tiles of 8 rows x 2 vectors of 16 (16 accumulators of 32
- * registers); AVX2: 6 rows x 2 vectors of 8 (12 of 16). */
+ * registers), 4 x 4 for products of up to 4 rows; AVX2: 6 rows x 2 vectors
+ * of 8 (12 of 16). */
 #define M512_MASK(r) ((__mmask16)((1u << (r)) - 1u))
 #define M512_MLOAD(p, m) _mm512_maskz_loadu_ps(m, p)
 #define M512_MSTORE(p, m, x) _mm512_mask_storeu_ps(p, m, x)
-GEMM_VARIANT(avx512, "avx512f,fma", __m512, 16, 8, 2, __mmask16, M512_MASK, _mm512_loadu_ps,
+GEMM_VARIANT(avx512, "avx512f,fma", __m512, 16, 8, 2, 4, __mmask16, M512_MASK, _mm512_loadu_ps,
              M512_MLOAD, _mm512_storeu_ps, M512_MSTORE, _mm512_set1_ps, _mm512_fmadd_ps,
              _mm512_mul_ps, _mm512_setzero_ps)
 
@@ -173,7 +180,7 @@ __attribute__((target("avx2,fma"))) static inline __m256i m256_mask(int r) {
 }
 #define M256_MLOAD(p, m) _mm256_maskload_ps(p, m)
 #define M256_MSTORE(p, m, x) _mm256_maskstore_ps(p, m, x)
-GEMM_VARIANT(avx2, "avx2,fma", __m256, 8, 6, 2, __m256i, m256_mask, _mm256_loadu_ps, M256_MLOAD,
+GEMM_VARIANT(avx2, "avx2,fma", __m256, 8, 6, 2, 2, __m256i, m256_mask, _mm256_loadu_ps, M256_MLOAD,
              _mm256_storeu_ps, M256_MSTORE, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_mul_ps,
              _mm256_setzero_ps)
 
