@@ -122,11 +122,13 @@ rows_##ISA(const int NV, const int SCALE, const int IDX, int M, int kc, const in
     switch (M - i0) { GEMM_TILE_CASES(ISA, NV, SCALE, IDX) }                                     \
 }                                                                                                \
                                                                                                  \
-__attribute__((target(TARGET))) static void                                                     \
-gemm_##ISA(int ta, int tb, int M, int N, int K, const int *kxs, float alpha, const float *A,     \
-           int lda, const float *B, int ldb, float beta, float *C, int ldc) {                    \
+/* the driver: column tiles, k blocks of KC, row tiles; PACK (B^T, or a   \
+ * list of k) copies each tile's rows of op(B) into pk first */                                 \
+static inline __attribute__((always_inline, target(TARGET))) void                               \
+drive_##ISA(const int PACK, int ta, int tb, int M, int N, int K, const int *kxs, float alpha,    \
+            const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc,     \
+            float *pk) {                                                                         \
     enum { NC = (NVWIDE > NVMAX ? NVWIDE : NVMAX) * VL };                                        \
-    float pk[KC * NC] __attribute__((aligned(64)));                                              \
     const ptrdiff_t ars = ta ? 1 : lda, acs = ta ? lda : 1;                                      \
     const int scale = alpha != 1.0f, idx = kxs != NULL;                                          \
     /* a few rows (one step of a few sequences): wider tiles, as many accumulators */           \
@@ -139,11 +141,13 @@ gemm_##ISA(int ta, int tb, int M, int N, int K, const int *kxs, float alpha, con
             const int *kx = idx ? kxs + p0 : NULL;                                               \
             const float *b = B + (size_t)p0 * ldb + j0;                                          \
             ptrdiff_t ldbp = ldb;                                                                \
-            if (tb || idx) {                                                                     \
+            if (PACK) {                                                                          \
                 for (int k = 0; k < kc; k++) {                                                   \
                     const size_t kk = idx ? (size_t)kx[k] : (size_t)(p0 + k);                    \
-                    for (int j = 0; j < nc; j++)                                                 \
-                        pk[k * NC + j] = tb ? B[(size_t)(j0 + j) * ldb + kk] : B[kk * ldb + j0 + j]; \
+                    if (tb)                                                                      \
+                        for (int j = 0; j < nc; j++) pk[k * NC + j] = B[(size_t)(j0 + j) * ldb + kk]; \
+                    else                                                                         \
+                        for (int j = 0; j < nc; j++) pk[k * NC + j] = B[kk * ldb + j0 + j];      \
                 }                                                                                \
                 b = pk;                                                                          \
                 ldbp = NC;                                                                       \
@@ -163,6 +167,24 @@ gemm_##ISA(int ta, int tb, int M, int N, int K, const int *kxs, float alpha, con
             if (K == 0) break;                                                                   \
         }                                                                                        \
     }                                                                                            \
+}                                                                                                \
+                                                                                                 \
+/* the packing buffer lives in this frame only, away from the direct path's */                  \
+__attribute__((noinline, target(TARGET))) static void                                           \
+gemm_packed_##ISA(int ta, int tb, int M, int N, int K, const int *kxs, float alpha,              \
+                  const float *A, int lda, const float *B, int ldb, float beta, float *C,        \
+                  int ldc) {                                                                     \
+    float pk[KC * (NVWIDE > NVMAX ? NVWIDE : NVMAX) * VL] __attribute__((aligned(64)));          \
+    drive_##ISA(1, ta, tb, M, N, K, kxs, alpha, A, lda, B, ldb, beta, C, ldc, pk);               \
+}                                                                                                \
+                                                                                                 \
+__attribute__((target(TARGET))) static void                                                     \
+gemm_##ISA(int ta, int tb, int M, int N, int K, const int *kxs, float alpha, const float *A,     \
+           int lda, const float *B, int ldb, float beta, float *C, int ldc) {                    \
+    if (tb || kxs)                                                                               \
+        gemm_packed_##ISA(ta, tb, M, N, K, kxs, alpha, A, lda, B, ldb, beta, C, ldc);            \
+    else                                                                                         \
+        drive_##ISA(0, ta, tb, M, N, K, NULL, alpha, A, lda, B, ldb, beta, C, ldc, NULL);        \
 }
 
 /* AVX-512: tiles of 8 rows x 2 vectors of 16 (16 accumulators of 32

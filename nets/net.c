@@ -178,7 +178,10 @@ static size_t layout_lws(const net *n, net_lws *lw, float *base, size_t at, int 
         size_t U = (size_t)L->units, BT = (size_t)Bm * Tm, G = (size_t)nets_gates(L->kind) * U;
         if (L->kind == LAYER_DENSE) {
             at = carve(base, at, &w->out, BT * U);
-            if (backward) at = carve(base, at, &w->dout, BT * U);
+            if (backward) {
+                at = carve(base, at, &w->dout, BT * U);
+                at = carve(base, at, &w->wiT, U * L->in);
+            }
             continue;
         }
         at = carve(base, at, &w->out, BT * U + (size_t)Bm * U);
@@ -608,7 +611,7 @@ static void run_layer_forward(const net *n, int l, net_lws *w, const float *in, 
                               int B, int T) {
     const net_layer *L = &n->layers[l];
     switch (L->kind) {
-    case LAYER_DENSE: dense_forward(L, n->params, w, in, T * B); break;
+    case LAYER_DENSE: dense_forward(L, n->params, w, in, len, B, T); break;
     case LAYER_RNN: rnn_forward(L, n->params, w, in, len, B, T); break;
     case LAYER_LSTM: lstm_forward(L, n->params, w, in, len, B, T); break;
     case LAYER_GRU: gru_forward(L, n->params, w, in, len, B, T); break;
@@ -746,7 +749,7 @@ int net_backward_state(net *n, const float *dy, const float *dstate_out, float *
                 }
             }
         switch (L->kind) {
-        case LAYER_DENSE: dense_backward(L, n->params, n->grads, w, in, din, T * B); break;
+        case LAYER_DENSE: dense_backward(L, n->params, n->grads, w, in, din, lens, B, T); break;
         case LAYER_RNN: rnn_backward(L, n->params, n->grads, w, in, din, lens, B, T); break;
         case LAYER_LSTM: lstm_backward(L, n->params, n->grads, w, in, din, lens, B, T); break;
         case LAYER_GRU: gru_backward(L, n->params, n->grads, w, in, din, lens, B, T); break;

@@ -38,10 +38,10 @@ typedef struct {
                       backward reuses it as scratch for the bias column sums */
     float *ghh;    /* gru: W_hh h for one step [B, 3H] */
     int *rows;     /* recurrent: [T*B] scratch for nets_weight_grad_seq (shared) */
-    float *wiT, *whT; /* rnn, lstm, gru, peephole: W_ih^T [in, G*H], W_hh^T [H, G*H], made
-                      by the layer's forward once per sequence so that the per-step
-                      products read them row by row; shared by a net's sequence and
-                      acting-step buffers */
+    float *wiT, *whT; /* rnn, lstm, gru, peephole: W_ih^T [in, G*H], W_hh^T [H, G*H]; dense:
+                      wiT = W^T [in, units]. Made by the layer's forward once per
+                      sequence so that the per-step products read them row by row;
+                      shared by a net's sequence and acting-step buffers */
     float *cc;     /* lru: [C_re | -C_im] [H, 2H], then its gradient [H, 2H] */
     float *scan;   /* mingru: the log-space scan's running sums, 3 doubles per
                       [B, H] entry; lru: per-row gradient sums [3, B, H] */
@@ -53,9 +53,10 @@ typedef struct {
  * cs block 0) filled with the initial state; recurrent backward expects w->dh
  * (and w->dc) filled with dL/d(final state) (zero when only the outputs
  * matter) and leaves dL/dstate0 there. */
-void dense_forward(const net_layer *L, const float *p, net_lws *w, const float *in, int N);
+void dense_forward(const net_layer *L, const float *p, net_lws *w, const float *in, const int *len,
+                   int B, int T);
 void dense_backward(const net_layer *L, const float *p, float *g, net_lws *w, const float *in,
-                    float *din, int N);
+                    float *din, const int *len, int B, int T);
 void rnn_forward(const net_layer *L, const float *p, net_lws *w, const float *in,
                  const int *len, int B, int T);
 void rnn_backward(const net_layer *L, const float *p, float *g, net_lws *w, const float *in,
