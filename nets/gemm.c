@@ -108,10 +108,10 @@ tile_##ISA(const int MR, const int NV, const int SCALE, const int IDX, int kc, c
 }                                                                                                \
                                                                                                  \
 /* the row tiles of one column tile, MR rows at a time, the last one shorter */                 \
-__attribute__((target(TARGET))) static void                                                     \
-rows_##ISA(const int NV, const int SCALE, const int IDX, int M, int kc, const int *kx,           \
-           const float *A, ptrdiff_t ars, ptrdiff_t acs, float alpha, const float *B,            \
-           ptrdiff_t ldb, float *C, ptrdiff_t ldc, int mode, float beta, MASKT m) {             \
+static inline __attribute__((always_inline, target(TARGET))) void                               \
+rowtiles_##ISA(const int NV, const int SCALE, const int IDX, int M, int kc, const int *kx,       \
+               const float *A, ptrdiff_t ars, ptrdiff_t acs, float alpha, const float *B,        \
+               ptrdiff_t ldb, float *C, ptrdiff_t ldc, int mode, float beta, MASKT m) {         \
     int i0 = 0;                                                                                  \
     for (; i0 + MRMAX <= M; i0 += MRMAX)                                                         \
         tile_##ISA(MRMAX, NV, SCALE, IDX, kc, kx, A + i0 * ars, ars, acs, alpha, B, ldb,         \
@@ -120,6 +120,19 @@ rows_##ISA(const int NV, const int SCALE, const int IDX, int M, int kc, const in
     float *c = C + i0 * ldc;                                                                     \
     if (i0 == M) return;                                                                         \
     switch (M - i0) { GEMM_TILE_CASES(ISA, NV, SCALE, IDX) }                                     \
+}                                                                                                \
+                                                                                                 \
+/* one stride of A is 1 (op(A) = A: along k; A^T: along rows): a constant in \
+ * the tile, which then addresses the MR scalars of a(., k) without extra    \
+ * registers */                                                                                  \
+__attribute__((target(TARGET))) static void                                                     \
+rows_##ISA(const int NV, const int SCALE, const int IDX, int M, int kc, const int *kx,           \
+           const float *A, ptrdiff_t ars, ptrdiff_t acs, float alpha, const float *B,            \
+           ptrdiff_t ldb, float *C, ptrdiff_t ldc, int mode, float beta, MASKT m) {             \
+    if (acs == 1)                                                                                \
+        rowtiles_##ISA(NV, SCALE, IDX, M, kc, kx, A, ars, 1, alpha, B, ldb, C, ldc, mode, beta, m); \
+    else                                                                                         \
+        rowtiles_##ISA(NV, SCALE, IDX, M, kc, kx, A, 1, acs, alpha, B, ldb, C, ldc, mode, beta, m); \
 }                                                                                                \
                                                                                                  \
 /* the driver: column tiles, k blocks of KC, row tiles; PACK (B^T, or a   \
