@@ -3,10 +3,10 @@
  * weight_ih [4H, I], weight_hh [4H, H], bias_ih [4H], bias_hh [4H]:
  *   i = s(.), f = s(.), g = tanh(.), o = s(.)   of W_ih x + b_ih + W_hh h + b_hh
  *   c' = f * c + i * g,   h' = o * tanh(c')
- * Forward: one GEMM for the input projection of all steps, then per step one
- * GEMM for the recurrent product and one fused pass over the gates. Backward
- * (BPTT): per step one fused pass and one GEMM for dh; the weight gradients
- * of all steps are then two GEMMs over T*B rows. */
+ * Forward: per step two GEMMs over the running rows (input projection, then
+ * the recurrent product continuing the same chains) and one fused pass over
+ * the gates. Backward (BPTT): per step one fused pass and one GEMM for dh;
+ * the weight gradients of all steps are then two GEMMs over the valid rows. */
 #include <cblas.h>
 #include "nets/nets_internal.h"
 

@@ -5,8 +5,15 @@
  * Inside a network every sequence is TIME-major: row t*B + b of a [T*B, F]
  * buffer is step t of batch row b. The caller's batch-major x is transposed
  * once on the way in (and y on the way out), so that the per-step recurrent
- * GEMM reads and writes one contiguous [B, F] block, and the input projection
- * of all steps is still one GEMM over T*B rows.
+ * GEMM reads and writes one contiguous [B, F] block; the weight gradients of
+ * all steps are one product over the T*B rows (their valid ones).
+ *
+ * Row b of the workspace is not the caller's row b: net_forward orders the
+ * rows by decreasing len (ws->perm maps them back), so that the rows still
+ * running at step t are rows 0 .. nets_rows(len, B, t) - 1 and every
+ * per-step product covers those only. No row's arithmetic depends on the
+ * others (nets_gemm computes each element alone), so the order changes no
+ * row's numbers; only sums over rows (weight and bias gradients) follow it.
  *
  * A recurrent layer keeps its hidden states as hs [(T+1)*B, H]: block 0 is the
  * initial state, block t+1 the state after step t. A row whose step is masked
