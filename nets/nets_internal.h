@@ -62,6 +62,13 @@ void gru_forward(const net_layer *L, const float *p, net_lws *w, const float *in
 void gru_backward(const net_layer *L, const float *p, float *g, net_lws *w, const float *in,
                   float *din, const int *len, int B, int T);
 
+/* The LSTM's passes with peephole weights peep [3, H] (p_i, p_f, p_o) and
+ * their gradient gpeep [3, H], or NULL for none: lstm.c and peephole.c are
+ * these two. */
+void lstm_forward_peep(const net_layer *L, const float *p, net_lws *w, const float *in,
+                       const int *len, int B, int T, const float *peep);
+void lstm_backward_peep(const net_layer *L, const float *p, float *g, net_lws *w, const float *in,
+                        float *din, const int *len, int B, int T, const float *peep, float *gpeep);
 void peephole_forward(const net_layer *L, const float *p, net_lws *w, const float *in,
                       const int *len, int B, int T);
 void peephole_backward(const net_layer *L, const float *p, float *g, net_lws *w, const float *in,
