@@ -138,9 +138,7 @@ void lstm_backward_peep(const net_layer *L, const float *p, float *g, net_lws *w
     }
     /* weight gradients of all steps at once; the h fed to step t is hs block t */
     const int N = T * B;
-    nets_weight_grad(g + L->off_w_ih, NULL, w->dg, in, N, G, In);
-    nets_weight_grad(g + L->off_w_hh, NULL, w->dg, w->out, N, G, H);
-    nets_bias_grad2(g + L->off_b_ih, g + L->off_b_hh, w->bsum, w->dg, N, G);
+    nets_recurrent_weight_grad(L, g, w, in, N, G);
     if (din)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, In, G, 1.0f, w->dg, G, Wih, In,
                     0.0f, din, In);
