@@ -52,10 +52,10 @@ typedef struct {
 } cp_state;
 
 static const param_desc cp_params[] = {
-    {"difficulty", PARAM_STR, "easy", 0, 0, "easy: 200 steps; medium: 400; hard: 600", POPGYM_LEVELS},
+    POPGYM_DIFFICULTY("easy: 200 steps; medium: 400; hard: 600"),
 };
 static const param_desc ncp_params[] = {
-    {"difficulty", PARAM_STR, "easy", 0, 0, "easy: noise sigma 0.1; medium: 0.2; hard: 0.3 (200 steps)", POPGYM_LEVELS},
+    POPGYM_DIFFICULTY("easy: noise sigma 0.1; medium: 0.2; hard: 0.3 (200 steps)"),
 };
 
 static const env_info cp_info = {

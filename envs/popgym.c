@@ -46,8 +46,6 @@ int popgym_level(const env_spec *s) {
     return 0;
 }
 
-#define DIFFICULTY(help) {"difficulty", PARAM_STR, "easy", 0, 0, help, POPGYM_LEVELS}
-
 static const char SUIT_CH[4] = {'s', 'd', 'c', 'h'};
 static const char *const SUIT_NAMES[4] = {"spades", "diamonds", "clubs", "hearts"};
 static const char *const RANK_NAMES[13] = {"a", "2", "3", "4", "5", "6", "7", "8", "9", "10", "j", "q", "k"};
@@ -60,11 +58,6 @@ static inline int color_of(int32_t card) { return card & 1; }
 static void deck_shuffle(int32_t *deck, int n, gsl_rng *r) {
     for (int i = 0; i < n; i++) deck[i] = i;
     gsl_ran_shuffle(r, deck, (size_t)n, sizeof *deck);
-}
-
-static void one_hot(float *o, int n, int k) {
-    memset(o, 0, sizeof(float) * (size_t)n);
-    o[k] = 1;
 }
 
 /* Bytes of a state of hdr bytes plus cards int32 cards, a multiple of 8. */
@@ -111,7 +104,7 @@ typedef struct {
 } rf_state;
 
 static const param_desc rf_params[] = {
-    DIFFICULTY("easy: 1 deck (51 steps); medium: 8 decks (415); hard: 16 decks (831)"),
+    POPGYM_DIFFICULTY("easy: 1 deck (51 steps); medium: 8 decks (415); hard: 16 decks (831)"),
 };
 
 static const env_info rf_info = {
@@ -141,7 +134,7 @@ static void rf_reset(const void *cfg, void *st, gsl_rng *r, float *obs) {
     s->shown = s->deck[--s->left];
     s->first = suit_of(s->shown);
     s->wrong = 0;
-    one_hot(obs, 4, s->first);
+    env_one_hot(obs, 4, s->first);
 }
 
 static int rf_step(const void *cfg, void *st, gsl_rng *r, int a, float *obs, float *rew) {
@@ -152,7 +145,7 @@ static int rf_step(const void *cfg, void *st, gsl_rng *r, int a, float *obs, flo
     s->wrong += !ok;
     int trunc = s->left == 1;
     s->shown = s->deck[--s->left];
-    one_hot(obs, 4, suit_of(s->shown));
+    env_one_hot(obs, 4, suit_of(s->shown));
     return trunc ? ENV_F_TRUNC | (s->wrong ? 0 : ENV_F_SUCCESS) : 0;
 }
 
@@ -179,7 +172,7 @@ typedef struct {
 } rp_state;
 
 static const param_desc rp_params[] = {
-    DIFFICULTY("easy: 1 deck, k = 4 (51 steps); medium: 2 decks, k = 32 (103); hard: 3 decks, k = 64 (155)"),
+    POPGYM_DIFFICULTY("easy: 1 deck, k = 4 (51 steps); medium: 2 decks, k = 32 (103); hard: 3 decks, k = 64 (155)"),
 };
 
 static const env_info rp_info = {
@@ -210,7 +203,7 @@ static void rp_reset(const void *cfg, void *st, gsl_rng *r, float *obs) {
     deck_shuffle(s->deck, c->n, r);
     s->left = c->n - 1;
     s->wrong = 0;
-    one_hot(obs, 4, suit_of(s->deck[c->n - 1]));
+    env_one_hot(obs, 4, suit_of(s->deck[c->n - 1]));
 }
 
 static int rp_step(const void *cfg, void *st, gsl_rng *r, int a, float *obs, float *rew) {
@@ -224,7 +217,7 @@ static int rp_step(const void *cfg, void *st, gsl_rng *r, int a, float *obs, flo
         s->wrong += !ok;
     }
     int trunc = s->left == 1;
-    one_hot(obs, 4, suit_of(s->deck[--s->left]));
+    env_one_hot(obs, 4, suit_of(s->deck[--s->left]));
     return trunc ? ENV_F_TRUNC | (s->wrong ? 0 : ENV_F_SUCCESS) : 0;
 }
 
@@ -265,7 +258,7 @@ typedef struct {
 } ae_state;
 
 static const param_desc ae_params[] = {
-    DIFFICULTY("easy: 1 deck (103 steps); medium: 2 decks (207); hard: 3 decks (311)"),
+    POPGYM_DIFFICULTY("easy: 1 deck (103 steps); medium: 2 decks (207); hard: 3 decks (311)"),
 };
 
 static const env_info ae_info = {
@@ -368,7 +361,7 @@ typedef struct {
 } cr_state;
 
 static const param_desc cr_params[] = {
-    DIFFICULTY("easy: 1 deck, colours (51 steps, 26 actions); medium: 2 decks, suits (103, 26); "
+    POPGYM_DIFFICULTY("easy: 1 deck, colours (51 steps, 26 actions); medium: 2 decks, suits (103, 26); "
                "hard: 4 decks, ranks (207, 16)"),
 };
 
@@ -474,7 +467,7 @@ typedef struct {
 } hl_state;
 
 static const param_desc hl_params[] = {
-    DIFFICULTY("easy: 1 deck (51 steps); medium: 2 decks (103); hard: 3 decks (155)"),
+    POPGYM_DIFFICULTY("easy: 1 deck (51 steps); medium: 2 decks (103); hard: 3 decks (155)"),
 };
 
 static const env_info hl_info = {
@@ -504,7 +497,7 @@ static void hl_reset(const void *cfg, void *st, gsl_rng *r, float *obs) {
     s->left = c->n - 1;
     s->cur = s->deck[s->left];
     s->wrong = 0;
-    one_hot(obs, 13, rank_of(s->cur));
+    env_one_hot(obs, 13, rank_of(s->cur));
 }
 
 static int hl_step(const void *cfg, void *st, gsl_rng *r, int a, float *obs, float *rew) {
@@ -517,7 +510,7 @@ static int hl_step(const void *cfg, void *st, gsl_rng *r, int a, float *obs, flo
     else if ((nv > cv) == (a == 0)) *rew = c->scale;
     else { *rew = -c->scale; s->wrong++; }
     s->cur = next;
-    one_hot(obs, 13, nv);
+    env_one_hot(obs, 13, nv);
     return term ? ENV_F_TERM | (s->wrong ? 0 : ENV_F_SUCCESS) : 0;
 }
 
@@ -559,7 +552,7 @@ typedef struct {
 } mab_state;
 
 static const param_desc mab_params[] = {
-    DIFFICULTY("easy: 10 arms, 200 steps; medium: 20 arms, 400; hard: 30 arms, 600"),
+    POPGYM_DIFFICULTY("easy: 10 arms, 200 steps; medium: 20 arms, 400; hard: 30 arms, 600"),
 };
 
 static const env_info mab_info = {
@@ -598,7 +591,7 @@ static void mab_reset(const void *cfg, void *st, gsl_rng *r, float *obs) {
     s->last = 0;
     memset(s->p, 0, sizeof s->p);
     for (int i = 0; i < c->arms; i++) s->p[i] = uniform_f32(r);
-    one_hot(obs, 2, 0);
+    env_one_hot(obs, 2, 0);
 }
 
 static int mab_step(const void *cfg, void *st, gsl_rng *r, int a, float *obs, float *rew) {
@@ -608,7 +601,7 @@ static int mab_step(const void *cfg, void *st, gsl_rng *r, int a, float *obs, fl
     *rew = s->last ? c->scale : -c->scale;
     int trunc = s->t >= c->len - 1;
     s->t++;
-    one_hot(obs, 2, s->last);
+    env_one_hot(obs, 2, s->last);
     return trunc ? ENV_F_TRUNC : 0;
 }
 
@@ -639,7 +632,7 @@ typedef struct {
 } cc_state;
 
 static const param_desc cc_params[] = {
-    DIFFICULTY("easy: 1 deck, match colours (104 steps); medium: 2 decks, colours (208); "
+    POPGYM_DIFFICULTY("easy: 1 deck, match colours (104 steps); medium: 2 decks, colours (208); "
                "hard: 1 deck, ranks (104)"),
 };
 

@@ -36,8 +36,8 @@ typedef struct {
 static const param_desc sum_params[] = {
     {"length", PARAM_INT, "5", 1, 100000, "T, digits per episode (the answer is due at the last)", NULL},
     {"modulo", PARAM_INT, "10", 2, 1000, "m: the answer is the sum mod m, one action per residue", NULL},
-    {"reward_right", PARAM_REAL, "1", -1000, 1000, "reward for the right answer", NULL},
-    {"reward_wrong", PARAM_REAL, "-1", -1000, 1000, "reward for a wrong answer", NULL},
+    ENV_REWARD("reward_right", "1", "reward for the right answer"),
+    ENV_REWARD("reward_wrong", "-1", "reward for a wrong answer"),
 };
 
 static const env_info sum_info = {
