@@ -287,7 +287,7 @@ env *env_make(const env_spec *s) {
 
 void env_free(env *e) {
     if (!e || !e->owner) return;
-    if (e->cfg) e->cls->free_cfg(e->cfg);
+    free(e->cfg);
     free(e->st);
     gsl_rng_free(e->rng);
     free(e);
@@ -398,7 +398,7 @@ void env_vec_free(env_vec *v) {
     if (p) {
         for (int i = 0; p->rngs && i < v->n; i++) gsl_rng_free(p->rngs[i]);
         free(p->rngs);
-        if (p->cfg) p->cls->free_cfg(p->cfg);
+        free(p->cfg);
         free(p->states);
         free(p->inst);
         free(p);

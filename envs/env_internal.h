@@ -41,8 +41,9 @@ typedef struct env_class {
      * here, so a bad map fails where the config names it); may store derived
      * data with env_spec_set_aux. */
     int (*check)(env_spec *s, const char *key, const char *value);
+    /* *cfg: one malloc'd block (no pointers into other allocations), which
+     * the generic layer frees with free(). */
     int (*make)(const env_spec *s, void **cfg, env_dims *d);
-    void (*free_cfg)(void *cfg);
     void (*reset)(const void *cfg, void *st, gsl_rng *r, float *obs);
     int (*step)(const void *cfg, void *st, gsl_rng *r, int action, float *obs, float *reward);
     int (*render)(const void *cfg, const void *st, char *buf, size_t cap);

@@ -351,8 +351,6 @@ static int memory_room_make(const env_spec *s, void **out, env_dims *d) {
     return finish_make(g, s, "memory_room", 5, out, d);
 }
 
-static void grid_free_cfg(void *c) { free(c); }
-
 /* ---- dynamics ---------------------------------------------------------------- */
 static inline int cell_at(const grid_cfg *g, const grid_state *s, int r, int c) {
     return r < 0 || c < 0 || r >= g->h || c >= g->w ? C_WALL : s->cells[r * g->w + c];
@@ -487,12 +485,12 @@ static int memory_room_signal_bits(const void *cfg, int *idx, int cap) {
 }
 
 const env_class gridworld_class = {
-    .info = &gridworld_info, .check = gridworld_check, .make = gridworld_make, .free_cfg = grid_free_cfg,
+    .info = &gridworld_info, .check = gridworld_check, .make = gridworld_make,
     .reset = grid_reset, .step = grid_step, .render = grid_render, .action_name = grid_action_name,
 };
 
 const env_class memory_room_class = {
-    .info = &memory_room_info, .check = memory_room_check, .make = memory_room_make, .free_cfg = grid_free_cfg,
+    .info = &memory_room_info, .check = memory_room_check, .make = memory_room_make,
     .reset = grid_reset, .step = grid_step, .render = grid_render, .action_name = grid_action_name,
     .signal_bits = memory_room_signal_bits,
 };

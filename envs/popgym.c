@@ -92,8 +92,6 @@ static card_cfg *card_cfg_new(const char *world, int decks) {
     return c;
 }
 
-static void card_free(void *c) { free(c); }
-
 /* ---- repeat_first -------------------------------------------------------------- */
 typedef struct {
     int32_t left;       /* cards still in the deck: deck[0 .. left) */
@@ -161,7 +159,7 @@ static int rf_render(const void *cfg, const void *st, char *buf, size_t cap) {
 }
 
 const env_class repeat_first_class = {
-    .info = &rf_info, .make = rf_make, .free_cfg = card_free, .reset = rf_reset,
+    .info = &rf_info, .make = rf_make, .reset = rf_reset,
     .step = rf_step, .render = rf_render, .action_name = suit_action_name, .signal_bits = suit_bits,
 };
 
@@ -242,7 +240,7 @@ static int rp_render(const void *cfg, const void *st, char *buf, size_t cap) {
 }
 
 const env_class repeat_previous_class = {
-    .info = &rp_info, .make = rp_make, .free_cfg = card_free, .reset = rp_reset,
+    .info = &rp_info, .make = rp_make, .reset = rp_reset,
     .step = rp_step, .render = rp_render, .action_name = suit_action_name, .signal_bits = suit_bits,
 };
 
@@ -345,7 +343,7 @@ static int ae_bits(const void *cfg, int *idx, int cap) {
 }
 
 const env_class autoencode_class = {
-    .info = &ae_info, .make = ae_make, .free_cfg = card_free, .reset = ae_reset,
+    .info = &ae_info, .make = ae_make, .reset = ae_reset,
     .step = ae_step, .render = ae_render, .action_name = suit_action_name, .signal_bits = ae_bits,
 };
 
@@ -455,7 +453,7 @@ static int cr_bits(const void *cfg, int *idx, int cap) {
 }
 
 const env_class count_recall_class = {
-    .info = &cr_info, .make = cr_make, .free_cfg = card_free, .reset = cr_reset,
+    .info = &cr_info, .make = cr_make, .reset = cr_reset,
     .step = cr_step, .render = cr_render, .action_name = cr_action_name, .signal_bits = cr_bits,
 };
 
@@ -534,7 +532,7 @@ static int hl_bits(const void *cfg, int *idx, int cap) {
 }
 
 const env_class higher_lower_class = {
-    .info = &hl_info, .make = hl_make, .free_cfg = card_free, .reset = hl_reset,
+    .info = &hl_info, .make = hl_make, .reset = hl_reset,
     .step = hl_step, .render = hl_render, .action_name = hl_action_name, .signal_bits = hl_bits,
 };
 
@@ -579,8 +577,6 @@ static int mab_make(const env_spec *s, void **out, env_dims *d) {
     return 0;
 }
 
-static void mab_free(void *c) { free(c); }
-
 /* numpy's Generator.random(dtype=float32): 24 random bits times 2^-24, in [0, 1). */
 static float uniform_f32(gsl_rng *r) { return (float)gsl_rng_uniform_int(r, 1UL << 24) * (1.0f / 16777216.0f); }
 
@@ -618,7 +614,7 @@ static int mab_render(const void *cfg, const void *st, char *buf, size_t cap) {
 static const char *mab_action_name(const void *cfg, int a) { return ((const mab_cfg *)cfg)->names[a]; }
 
 const env_class multiarmed_bandit_class = {
-    .info = &mab_info, .make = mab_make, .free_cfg = mab_free, .reset = mab_reset,
+    .info = &mab_info, .make = mab_make, .reset = mab_reset,
     .step = mab_step, .render = mab_render, .action_name = mab_action_name,
 };
 
@@ -742,6 +738,6 @@ static int cc_render(const void *cfg, const void *st, char *buf, size_t cap) {
 static const char *cc_action_name(const void *cfg, int a) { return ((const card_cfg *)cfg)->names[a]; }
 
 const env_class concentration_class = {
-    .info = &cc_info, .make = cc_make, .free_cfg = card_free, .reset = cc_reset,
+    .info = &cc_info, .make = cc_make, .reset = cc_reset,
     .step = cc_step, .render = cc_render, .action_name = cc_action_name,
 };

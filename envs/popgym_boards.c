@@ -38,8 +38,6 @@ static board_cfg *board_new(const char *world, int rows, int cols) {
     return c;
 }
 
-static void board_free(void *c) { free(c); }
-
 static const char *board_action_name(const void *cfg, int a) { return ((const board_cfg *)cfg)->names[a]; }
 
 /* ---- minesweeper ----------------------------------------------------------------- */
@@ -149,7 +147,7 @@ static int ms_render(const void *cfg, const void *st, char *buf, size_t cap) {
 }
 
 const env_class minesweeper_class = {
-    .info = &ms_info, .make = ms_make, .free_cfg = board_free, .reset = ms_reset,
+    .info = &ms_info, .make = ms_make, .reset = ms_reset,
     .step = ms_step, .render = ms_render, .action_name = board_action_name,
 };
 
@@ -262,6 +260,6 @@ static int bs_render(const void *cfg, const void *st, char *buf, size_t cap) {
 }
 
 const env_class battleship_class = {
-    .info = &bs_info, .make = bs_make, .free_cfg = board_free, .reset = bs_reset,
+    .info = &bs_info, .make = bs_make, .reset = bs_reset,
     .step = bs_step, .render = bs_render, .action_name = board_action_name,
 };

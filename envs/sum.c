@@ -62,8 +62,6 @@ static int sum_make(const env_spec *s, void **out, env_dims *d) {
     return 0;
 }
 
-static void sum_free_cfg(void *c) { free(c); }
-
 static void put_obs(const sum_cfg *c, const sum_state *s, float *o) {
     for (int k = 0; k < 11; k++) o[k] = 0;
     if (s->digit < 0) return;
@@ -122,6 +120,6 @@ static int sum_signal_bits(const void *cfg, int *idx, int cap) {
 }
 
 const env_class sum_class = {
-    .info = &sum_info, .make = sum_make, .free_cfg = sum_free_cfg, .reset = sum_reset, .step = sum_step,
+    .info = &sum_info, .make = sum_make, .reset = sum_reset, .step = sum_step,
     .render = sum_render, .action_name = sum_action_name, .signal_bits = sum_signal_bits,
 };

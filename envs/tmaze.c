@@ -92,8 +92,6 @@ static int tmaze_make(const env_spec *s, void **out, env_dims *d) {
     return 0;
 }
 
-static void tmaze_free_cfg(void *c) { free(c); }
-
 static inline int cell_kind(const tmaze_cfg *c, const tmaze_state *s) {
     return s->x == 0 ? s->sign : s->x == c->n ? 3 : 2;
 }
@@ -211,7 +209,7 @@ static int tmaze_signal_bits(const void *cfg, int *idx, int cap) {
 }
 
 const env_class tmaze_class = {
-    .info = &tmaze_info, .make = tmaze_make, .free_cfg = tmaze_free_cfg, .reset = tmaze_reset,
+    .info = &tmaze_info, .make = tmaze_make, .reset = tmaze_reset,
     .step = tmaze_step, .render = tmaze_render, .action_name = tmaze_action_name,
     .signal_bits = tmaze_signal_bits, .step_vec = tmaze_step_vec,
 };
