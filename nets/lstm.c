@@ -17,9 +17,9 @@
 /* One row of a step's fused gate pass. gt [4H]: the pre-activations without
  * the biases in, the activations i, f, g, o out; bs [4H] the summed biases;
  * cpb [H] the previous cell; writes the cell cb, tanh(cell) tcb and output
- * hb [H]. peep [3, H]: p_i, p_f, p_o, or NULL. Each caller passes peep as
- * a constant or NULL, so after inlining the plain LSTM's loop carries no
- * peephole terms. Every expression keeps the order it had when the two
+ * hb [H]. peep [3, H]: p_i, p_f, p_o, or NULL. One call site passes a
+ * literal NULL, so after inlining the plain LSTM's loop carries no peephole
+ * terms. Every expression keeps the order it had when the two
  * layers were written apart, and cpb[j] is read where they read it: GCC's
  * choice of which product it fuses into an FMA (c' = f * c + i * g) follows
  * that order, and results are bit for bit those of the separate layers. */
