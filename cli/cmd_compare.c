@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
-#include "stats/stats.h"
+#include "stats/compare.h"
 
 static void usage(FILE *f) {
     rql_usage_of("compare", f);

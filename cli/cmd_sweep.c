@@ -41,7 +41,7 @@
 
 #include "cli/cmd.h"
 #include "experiments/run.h"
-#include "stats/stats.h"
+#include "stats/compare.h"
 #include "experiments/sweep.h"
 #include "util/util.h"
 

@@ -16,7 +16,7 @@
 #include "experiments/config.h"
 #include "experiments/progress.h"
 #include "experiments/run.h"
-#include "stats/stats.h"
+#include "stats/compare.h"
 
 static void usage(FILE *f) {
     rql_usage_of("train", f);

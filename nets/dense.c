@@ -61,11 +61,15 @@ void nets_weight_grad(float *dw, float *db, const float *dy, const float *x, int
     }
 }
 
-void nets_bias_grad2(float *db1, float *db2, float *tmp, const float *dy, int N, int M) {
-    memset(tmp, 0, sizeof(float) * M);
+void nets_recurrent_weight_grad(const net_layer *L, float *g, net_lws *w, const float *in, int N, int G) {
+    nets_weight_grad(g + L->off_w_ih, NULL, w->dg, in, N, G, L->in);
+    nets_weight_grad(g + L->off_w_hh, NULL, w->dg, w->out, N, G, L->units);
+    /* The two biases enter the same sum, so both get the column sums of dg. */
+    float *sum = w->bsum, *db1 = g + L->off_b_ih, *db2 = g + L->off_b_hh;
+    memset(sum, 0, sizeof(float) * G);
     for (int r = 0; r < N; r++) {
-        const float *dr = dy + (size_t)r * M;
-        for (int j = 0; j < M; j++) tmp[j] += dr[j];
+        const float *dr = w->dg + (size_t)r * G;
+        for (int j = 0; j < G; j++) sum[j] += dr[j];
     }
-    for (int j = 0; j < M; j++) { db1[j] += tmp[j]; db2[j] += tmp[j]; }
+    for (int j = 0; j < G; j++) { db1[j] += sum[j]; db2[j] += sum[j]; }
 }

@@ -45,7 +45,7 @@ def table(card):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("card", help="rql suite --score --json output, or a suite's output folder (with --suite)")
-    ap.add_argument("-o", "--out", required=True, help="OUT: writes OUT.png and OUT.svg")
+    rqlog.add_out_argument(ap)
     ap.add_argument("--suite", help="the suite's name when CARD is a folder")
     ap.add_argument("--rql", help="the rql binary (default ./rql)")
     a = ap.parse_args(argv)
@@ -95,7 +95,6 @@ def main(argv=None):
     ax2.set_title("performance profiles (rliable)")
     ax2.set_ylim(-0.02, 1.02)
     ax2.legend(fontsize=8)
-    fig.tight_layout()
     for p in rqlog.save_figure(fig, a.out):
         print("wrote", p)
     return 0

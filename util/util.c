@@ -1,8 +1,10 @@
 /* util.c — the error facility and the small helpers (see util.h). */
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "util/util.h"
 
 static __thread char errbuf[2048];
@@ -64,4 +66,23 @@ void rql_json_str(FILE *f, const char *s) {
 void rql_json_num(FILE *f, double x, int digits) {
     if (isfinite(x)) fprintf(f, "%.*g", digits, x);
     else fputs("null", f);
+}
+
+int rql_data_dirs(const char *env_var, const char *sub, char (*dirs)[4096], int max) {
+    int nd = 0;
+    const char *env_dir = getenv(env_var);
+    if (nd < max && env_dir && *env_dir) snprintf(dirs[nd++], sizeof dirs[0], "%.4000s", env_dir);
+    if (nd < max) snprintf(dirs[nd++], sizeof dirs[0], "%.4000s", sub);
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        for (int up = 0; up < 4 && nd < max; up++) {
+            char *slash = strrchr(exe, '/');
+            if (!slash) break;
+            *slash = 0;
+            snprintf(dirs[nd++], sizeof dirs[0], "%.3000s/%.1000s", exe, sub);
+        }
+    }
+    return nd;
 }
