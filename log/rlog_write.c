@@ -17,6 +17,7 @@
 
 #include "log/rlog_schema.h"
 #include "log/superblock.h"
+#include "nets/net_h5.h"
 #include "util/util.h"
 
 /* ---- column types ------------------------------------------------------------- */
@@ -254,36 +255,6 @@ static void net_spec_text(const net *n, char *buf, size_t cap) {
     }
 }
 
-/* /weights attributes as net_save_h5 writes them, so one reader serves both. */
-static int weights_attrs(hid_t g, const net *n) {
-    char kinds[512] = "", acts[512] = "", gates[256] = "";
-    int L = n->nlayers, in = n->in;
-    int *units = malloc((size_t)L * sizeof *units), *h0 = malloc((size_t)L * sizeof *h0);
-    if (!units || !h0) { free(units); free(h0); return -1; }
-    size_t lk = 0, la = 0, lg = 0;
-    for (int i = 0; i < L; i++) {
-        const net_layer *y = &n->layers[i];
-        units[i] = y->units;
-        h0[i] = y->learn_h0;
-        const char *a = y->kind != LAYER_DENSE ? "-" : y->act == ACT_RELU ? "relu" : y->act == ACT_TANH ? "tanh" : "none";
-        lk += (size_t)snprintf(kinds + lk, sizeof kinds - lk, "%s%s", i ? "," : "", layer_kind_str(y->kind));
-        la += (size_t)snprintf(acts + la, sizeof acts - la, "%s%s", i ? "," : "", a);
-        if (y->kind != LAYER_DENSE)
-            lg += (size_t)snprintf(gates + lg, sizeof gates - lg, "%s%s", lg ? "," : "",
-                                   layer_gate_order(y->kind));
-        if (lk >= sizeof kinds || la >= sizeof acts || lg >= sizeof gates) break;
-    }
-    int rc = attr_str(g, "format", "rql-net") || attr_str(g, "layer_kinds", kinds) ||
-             attr_str(g, "layer_acts", acts) || attr_str(g, "gate_order", gates) ||
-             attr_write(g, "input_size", H5T_STD_I32LE, H5T_NATIVE_INT, 0, 1, &in) ||
-             attr_write(g, "layer_units", H5T_STD_I32LE, H5T_NATIVE_INT, 1, (hsize_t)L, units) ||
-             attr_write(g, "learn_h0", H5T_STD_I32LE, H5T_NATIVE_INT, 1, (hsize_t)L, h0)
-                 ? -1 : 0;
-    free(units);
-    free(h0);
-    return rc;
-}
-
 rlog *rlog_create(const char *path, const rlog_meta *m) {
     rlog_quiet();
     if (!path || !m || !m->env || !m->agent || !m->label)
@@ -373,7 +344,9 @@ rlog *rlog_create(const char *path, const rlog_meta *m) {
             if (c->ds < 0) { rlog_fail("%s: cannot create dataset /%s/%s", path, rlog_table_names[ti], name); goto bad; }
         }
     }
-    if (m->net && weights_attrs(l->t[T_WEIGHTS].g, m->net)) {
+    /* the layout attributes of /weights are nets' own (net_h5), so one
+     * reader serves a log's snapshots and a checkpoint's networks */
+    if (m->net && net_save_h5_attrs(m->net, l->t[T_WEIGHTS].g)) {
         rlog_fail("%s: cannot write the attributes of /weights", path);
         goto bad;
     }
