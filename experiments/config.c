@@ -424,6 +424,7 @@ static void sweep_dim_free(rql_sweep_dim *d) {
     free(d->texts);
     free(d->folders);
     free(d->kinds);
+    free(d->lines);
     free(d->key);
     free(d->name);
 }
@@ -501,7 +502,8 @@ static int build_sweep(const ctx *c, rql_config *cfg, const config_setting_t *li
         d->texts = calloc((size_t)nv, sizeof *d->texts);
         d->folders = calloc((size_t)nv, sizeof *d->folders);
         d->kinds = calloc((size_t)nv, sizeof *d->kinds);
-        if (!d->texts || !d->folders || !d->kinds) return fail(c, vs, "out of memory");
+        d->lines = calloc((size_t)nv, sizeof *d->lines);
+        if (!d->texts || !d->folders || !d->kinds || !d->lines) return fail(c, vs, "out of memory");
         for (int v = 0; v < nv; v++) {
             const config_setting_t *e = config_setting_get_elem(vs, v);
             char val[512], fold[512];
@@ -520,6 +522,7 @@ static int build_sweep(const ctx *c, rql_config *cfg, const config_setting_t *li
                     return fail(c, e, "sweep %s: values[%d] = %s: same folder name '%s' as values[%d] = %s "
                                       "(values must differ in letters, digits or _ . + -)", key, v, val, fold, w,
                                 d->texts[w]);
+            d->lines[v] = config_setting_source_line(e) ? (int)config_setting_source_line(e) : d->line;
             d->nvalues = v + 1;
             if (!(d->texts[v] = strdup(val)) || !(d->folders[v] = strdup(fold))) return fail(c, e, "out of memory");
         }
@@ -710,82 +713,8 @@ static int build(const ctx *c, rql_config *cfg, config_t *cf) {
     return 0;
 }
 
-void rql_sweep_literal(const rql_sweep_dim *d, int v, char *buf, size_t n) {
-    const char *t = d->texts[v];
-    if (d->kinds[v] == RQL_SWEEP_STR) {
-        size_t k = 0;
-        if (n < 3) { if (n) buf[0] = 0; return; }
-        buf[k++] = '"';
-        for (; *t && k + 3 < n; t++) {
-            if (*t == '"' || *t == '\\') buf[k++] = '\\';
-            buf[k++] = *t;
-        }
-        buf[k++] = '"';
-        buf[k] = 0;
-    } else if (d->kinds[v] == RQL_SWEEP_REAL && !strpbrk(t, ".eEin")) {
-        snprintf(buf, n, "%s.0", t);       /* 1.0 stays real when read back */
-    } else {
-        snprintf(buf, n, "%s", t);
-    }
-}
-
-/* Applies the values of one sweep cell (pick[d] indexes base->sweep[d])
- * to the parsed file and builds the cell's config. The origins of the
- * values ("FILE:LINE: sweep KEY=VALUE") go into origins[] (freed by the
- * caller after validation) so errors name the value at fault. */
-static rql_config *build_cell(const ctx *c, config_t *cf, const rql_config *base, const int *pick,
-                              char **origins) {
-    const config_setting_t *list = config_lookup(cf, "sweep");
-    char *text = NULL;
-    size_t tlen = 0;
-    FILE *tf = open_memstream(&text, &tlen);
-    if (!tf) { snprintf(c->err, c->cap, "out of memory"); return NULL; }
-    int rc = 0;
-    for (int d = 0; d < base->nsweep && !rc; d++) {
-        const rql_sweep_dim *sd = &base->sweep[d];
-        if (pick[d] < 0 || pick[d] >= sd->nvalues) {
-            snprintf(c->err, c->cap, "%s: sweep %s: no value %d", c->source, sd->key, pick[d]);
-            rc = -1;
-            break;
-        }
-        const config_setting_t *g = list ? config_setting_get_elem(list, (unsigned)d) : NULL;
-        const config_setting_t *vs = g ? config_setting_get_member(g, "values") : NULL;
-        const config_setting_t *e = vs ? config_setting_get_elem(vs, (unsigned)pick[d]) : NULL;
-        if (!e) {
-            snprintf(c->err, c->cap, "%s: sweep %s: value %d missing", c->source, sd->key, pick[d]);
-            rc = -1;
-            break;
-        }
-        char lit[600];
-        rql_sweep_literal(sd, pick[d], lit, sizeof lit);
-        int line = config_setting_source_line(e) ? (int)config_setting_source_line(e) : sd->line;
-        if (asprintf(&origins[d], "%s:%d: sweep %s=%s", c->source, line, sd->key, lit) < 0) {
-            origins[d] = NULL;
-            snprintf(c->err, c->cap, "out of memory");
-            rc = -1;
-            break;
-        }
-        fprintf(tf, "%s = %s\n", sd->key, lit);
-        rc = apply_value(c, cf, sd->key, e, origins[d]);
-    }
-    if (fclose(tf) || rc) { free(text); return NULL; }
-    rql_config *cell = calloc(1, sizeof *cell);
-    if (!cell || !(cell->source = strdup(c->source))) {
-        free(cell);
-        free(text);
-        snprintf(c->err, c->cap, "out of memory");
-        return NULL;
-    }
-    cell->cell = text;
-    if (build(c, cell, cf)) {
-        rql_config_free(cell);
-        return NULL;
-    }
-    return cell;
-}
-
 static rql_config *load(const char *path, const char *text, const char *source,
-                        const char *const *sets, int nsets, const int *pick, char *err, size_t cap) {
+                        const char *const *sets, const rql_override *ov, int nsets, char *err, size_t cap) {
     config_t cf;
     config_init(&cf);
     config_set_auto_convert(&cf, CONFIG_TRUE);
@@ -794,8 +723,6 @@ static rql_config *load(const char *path, const char *text, const char *source,
     /* origins of the overrides as messages show them; the settings' hooks
      * point into these until validation is done */
     char **origins = calloc((size_t)nsets + 1, sizeof *origins);
-    char **cell_origins = NULL;
-    int ncell = 0;
     if (!origins) { snprintf(err, cap, "out of memory"); goto out; }
     /* A FIFO, a device or a folder would block or fail inside libconfig:
      * a config is a regular file. */
@@ -822,12 +749,17 @@ static rql_config *load(const char *path, const char *text, const char *source,
         goto out;
     }
     for (int i = 0; i < nsets; i++) {
-        if (asprintf(&origins[i], "--set %s", sets[i]) < 0) {
+        const char *set = ov ? ov[i].set : sets[i];
+        if (ov && ov[i].origin) {
+            if (apply_set(&c, &cf, set, ov[i].origin)) goto out;
+            continue;
+        }
+        if (asprintf(&origins[i], "--set %s", set) < 0) {
             origins[i] = NULL;
             snprintf(err, cap, "out of memory");
             goto out;
         }
-        if (apply_set(&c, &cf, sets[i], origins[i])) goto out;
+        if (apply_set(&c, &cf, set, origins[i])) goto out;
     }
     cfg = calloc(1, sizeof *cfg);
     if (!cfg || !(cfg->source = strdup(source))) {
@@ -841,39 +773,27 @@ static rql_config *load(const char *path, const char *text, const char *source,
         cfg = NULL;
         goto out;
     }
-    if (pick) {
-        ncell = cfg->nsweep;
-        cell_origins = calloc((size_t)ncell + 1, sizeof *cell_origins);
-        rql_config *cell = cell_origins ? build_cell(&c, &cf, cfg, pick, cell_origins) : NULL;
-        if (!cell_origins) snprintf(err, cap, "out of memory");
-        rql_config_free(cfg);
-        cfg = cell;
-    }
 out:
     config_destroy(&cf);
     for (int i = 0; origins && i < nsets; i++) free(origins[i]);
     free(origins);
-    for (int i = 0; cell_origins && i < ncell; i++) free(cell_origins[i]);
-    free(cell_origins);
     return cfg;
 }
 
 rql_config *rql_config_load(const char *path, const char *const *sets, int nsets, char *err, size_t cap) {
     errno = 0;
-    return load(path, NULL, path, sets, nsets, NULL, err, cap);
+    return load(path, NULL, path, sets, NULL, nsets, err, cap);
 }
 
 rql_config *rql_config_parse(const char *text, const char *source, const char *const *sets, int nsets,
                              char *err, size_t cap) {
-    return load(NULL, text, source ? source : "<string>", sets, nsets, NULL, err, cap);
+    return load(NULL, text, source ? source : "<string>", sets, NULL, nsets, err, cap);
 }
 
-rql_config *rql_config_load_cell(const char *path, const char *text, const char *source,
-                                 const char *const *sets, int nsets, const int *pick, char *err, size_t cap) {
+rql_config *rql_config_load_overrides(const char *path, const char *text, const char *source,
+                                      const rql_override *ov, int nov, char *err, size_t cap) {
     errno = 0;
-    static const int none[1] = {0};
-    return load(path, path ? NULL : text, path ? path : source ? source : "<string>", sets, nsets,
-                pick ? pick : none, err, cap);
+    return load(path, path ? NULL : text, path ? path : source ? source : "<string>", NULL, ov, nov, err, cap);
 }
 
 void rql_config_free(rql_config *c) {

@@ -52,18 +52,6 @@ static int label_listed(const char *list, const char *label) {
     return 0;
 }
 
-/* "name=value,name=value" of a cell. */
-static int cell_dir(const rql_config *b, const int *pick, char *out, size_t n) {
-    size_t k = 0;
-    out[0] = 0;
-    for (int d = 0; d < b->nsweep; d++) {
-        int w = snprintf(out + k, n - k, "%s%s=%s", d ? "," : "", b->sweep[d].name, b->sweep[d].folders[pick[d]]);
-        if (w < 0 || (size_t)w >= n - k) return -1;
-        k += (size_t)w;
-    }
-    return 0;
-}
-
 /* Keeps the agents of c named in the comma-separated list, in c's order. */
 static void keep_agents(rql_config *c, const char *list) {
     int k = 0;
@@ -131,13 +119,13 @@ sweep_plan *sweep_plan_load_agents(const char *path, const char *text, const cha
             cell->pick[d] = rest % b->sweep[d].nvalues;
             rest /= b->sweep[d].nvalues;
         }
-        if (cell_dir(b, cell->pick, cell->dir, sizeof cell->dir)) {
+        if (sweep_cell_dir(b, cell->pick, cell->dir, sizeof cell->dir)) {
             rql_failf(err, cap, "%s: sweep: the folder name of a cell is longer than %zu bytes; give the keys shorter "
                             "names with name = \"...\"", src, sizeof cell->dir - 1);
             goto bad;
         }
         char cerr[1024];
-        cell->cfg = rql_config_load_cell(path, text, src, sets, nsets, cell->pick, cerr, sizeof cerr);
+        cell->cfg = sweep_cell_load(path, text, src, sets, nsets, b, cell->pick, cerr, sizeof cerr);
         if (cell->cfg && agents) keep_agents(cell->cfg, agents);
         if (!cell->cfg) {
             if (!(cell->err = strdup(cerr))) { rql_failf(err, cap, "out of memory"); goto bad; }
