@@ -147,6 +147,9 @@ static void record(sched *s, int i, const sweep_result *r) {
     sweep_plan *p = s->p;
     p->res[i] = *r;
     s->ended++;
+    if (r->restart_why[0])
+        fprintf(stderr, "rql: %s: cannot resume (%s); the run was started over\n", p->runs[i].log_path,
+                r->restart_why);
     if (!s->quiet || r->status == SWEEP_FAILED) {
         const rql_run_spec *x = &p->runs[i];
         const char *cd = p->cells[p->run_cell[i]].dir;
@@ -210,6 +213,7 @@ typedef struct {
     int64_t episodes;
     double wall_s, final_success, final_return;
     char err[1024];
+    char restart_why[1024];
 } msg_t;
 
 /* Rank 0: answers every request waiting; returns how many it answered. */
@@ -231,7 +235,9 @@ static int serve(sched *s) {
                               .episodes = (long)m.episodes, .final_success = m.final_success,
                               .final_return = m.final_return};
             m.err[sizeof m.err - 1] = 0;
+            m.restart_why[sizeof m.restart_why - 1] = 0;
             snprintf(r.err, sizeof r.err, "%s", m.err);
+            snprintf(r.restart_why, sizeof r.restart_why, "%s", m.restart_why);
             record(s, m.run, &r);
         }
         if (m.leaving) {
@@ -314,6 +320,7 @@ static void run_worker(const sweep_plan *p, int rank, int force) {
         m.final_success = r.final_success;
         m.final_return = r.final_return;
         snprintf(m.err, sizeof m.err, "%s", r.err);
+        snprintf(m.restart_why, sizeof m.restart_why, "%s", r.restart_why);
     }
 }
 #endif

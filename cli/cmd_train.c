@@ -136,6 +136,9 @@ int cmd_train(int argc, char **argv) {
 
     int stopped = 0;
     for (int i = 0; i < n; i++) {
+        if (res[i].restarted)
+            fprintf(stderr, "rql: %s: cannot resume (%s); the run was started over\n", runs[i].log_path,
+                    res[i].restart_why);
         if (res[i].status == RUN_FAILED)
             fprintf(stderr, "rql train: %s failed: %s\n", runs[i].log_path, res[i].err);
         stopped += res[i].status == RUN_STOPPED;

@@ -501,19 +501,36 @@ void run_unlock(const char *log_path, int fd) {
     close(fd);
 }
 
-static int run_locked(const rql_config *c, const rql_run_spec *r, const run_opts *o, run_result *res);
+/* run_attempt's answer when --resume found a checkpoint whose log cannot be
+ * cut back to it: the run's files are removed, res->err says why, and
+ * run_execute starts the run over. */
+enum { RUN_RESTART = -2 };
+
+static int run_attempt(const rql_config *c, const rql_run_spec *r, const run_opts *o, run_result *res);
 
 int run_execute(const rql_config *c, const rql_run_spec *r, const run_opts *o, run_result *res) {
     memset(res, 0, sizeof *res);
     res->status = RUN_FAILED;
     int fd = run_lock(r->log_path, res->err, sizeof res->err);
     if (fd < 0) return res->status;
-    int st = run_locked(c, r, o, res);
+    int st = run_attempt(c, r, o, res);
+    if (st == RUN_RESTART) {
+        char why[sizeof res->restart_why];
+        snprintf(why, sizeof why, "%s", res->err);
+        run_opts fresh = *o;
+        fresh.resume = 0;
+        st = run_attempt(c, r, &fresh, res);
+        res->restarted = 1;
+        snprintf(res->restart_why, sizeof res->restart_why, "%s", why);
+    }
     run_unlock(r->log_path, fd);
     return st;
 }
 
-static int run_locked(const rql_config *c, const rql_run_spec *r, const run_opts *o, run_result *res) {
+/* One attempt at run r under its lock: from the checkpoint (o->resume) or
+ * from the start, to the end of its budget. Returns res->status, or
+ * RUN_RESTART. */
+static int run_attempt(const rql_config *c, const rql_run_spec *r, const run_opts *o, run_result *res) {
     memset(res, 0, sizeof *res);
     res->status = RUN_FAILED;
     /* Error stacks are per thread in a thread-safe HDF5: silence this one;
@@ -559,12 +576,8 @@ static int run_locked(const rql_config *c, const rql_run_spec *r, const run_opts
             free_state(&s);
             unlink(r->log_path);
             unlink(r->ckpt_path);
-            fprintf(stderr, "rql: %s: cannot resume (%s); starting the run over\n", r->log_path, why);
-            run_opts fresh = *o;
-            fresh.resume = 0;
-            int status = run_locked(c, r, &fresh, res);
-            res->restarted = 1;
-            return status;
+            snprintf(err, cap, "%s", why);
+            return RUN_RESTART;
         }
         if (lc) goto out;
         if (done) {

@@ -277,6 +277,7 @@ sweep_status sweep_run_one(const sweep_plan *p, int i, int force, const run_opts
     out->episodes = rr.episodes;
     out->final_success = rr.final_success;
     out->final_return = rr.final_return;
+    if (rr.restarted) snprintf(out->restart_why, sizeof out->restart_why, "%s", rr.restart_why);
     switch (st) {
     case RUN_FINISHED: out->status = rr.resumed ? SWEEP_RESUMED : SWEEP_COMPLETE; break;
     case RUN_SKIPPED: out->status = SWEEP_SKIPPED; break;

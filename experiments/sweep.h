@@ -61,6 +61,7 @@ typedef struct {
     long episodes;
     double final_success, final_return;   /* last greedy evaluation (NaN if none) */
     char err[1024];
+    char restart_why[1024]; /* why --resume started the run over ("" if it did not) */
 } sweep_result;
 
 typedef struct {
