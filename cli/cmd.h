@@ -1,4 +1,4 @@
-/* Shared declarations of the rql command's subcommands (experiments/cmd_*.c).
+/* Shared declarations of the rql command's subcommands (cli/cmd_*.c).
  * Each cmd_NAME(argc, argv) gets argv[0] == "NAME" and returns the exit status:
  * 0 success, 1 failure of the work, 2 bad usage or input. */
 #ifndef RQL_CMD_H
