@@ -347,6 +347,25 @@ static int64_t width_of_ds(const rlog_file *f, const char *dset) {
     return w;
 }
 
+/* Value `rows - 1` of a 1-D dataset (rows: the table's rows, its shortest
+ * column, which a killed writer may leave one block shorter than this one). */
+static int last_i64(const rlog_file *f, const char *dset, int64_t rows, int64_t *out) {
+    int64_t *v, n;
+    if (rlog_read_i64(f, dset, &v, &n)) return -1;
+    *out = v[rows - 1];
+    free(v);
+    return 0;
+}
+
+static int last_f64(const rlog_file *f, const char *dset, int64_t rows, double *out) {
+    double *v;
+    int64_t n;
+    if (rlog_read_f64(f, dset, &v, &n)) return -1;
+    *out = v[rows - 1];
+    free(v);
+    return 0;
+}
+
 static int cmp_i64(const void *a, const void *b) {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return (x > y) - (x < y);
@@ -395,14 +414,9 @@ int rlog_read_info(const char *path, rlog_info *in) {
     in->final_success = in->final_return = in->recent_success = NAN;
     if (in->rows.curves > 0) {
         int64_t nc = in->rows.curves;
-        if (rlog_read_i64(f, "curves/episode", &iv, &n)) goto out;
-        in->last_episode = iv[nc - 1];
-        free(iv);
-        iv = NULL;
-        if (rlog_read_i64(f, "curves/env_steps", &iv, &n)) goto out;
-        in->last_env_steps = iv[nc - 1];
-        free(iv);
-        iv = NULL;
+        if (last_i64(f, "curves/episode", nc, &in->last_episode) ||
+            last_i64(f, "curves/env_steps", nc, &in->last_env_steps))
+            goto out;
         if (rlog_read_f64(f, "curves/success", &v, &n)) goto out;
         int64_t k = nc / 10 > 0 ? nc / 10 : 1;
         double sum = 0;
@@ -413,25 +427,13 @@ int rlog_read_info(const char *path, rlog_info *in) {
     }
     if (in->rows.eval > 0) {
         int64_t ne = in->rows.eval;
-        if (rlog_read_f64(f, "eval/success_rate", &v, &n)) goto out;
-        in->final_success = v[ne - 1];
-        free(v);
-        v = NULL;
-        if (rlog_read_f64(f, "eval/return_mean", &v, &n)) goto out;
-        in->final_return = v[ne - 1];
-        free(v);
-        v = NULL;
-        if (rlog_read_i64(f, "eval/at_episode", &iv, &n)) goto out;
-        in->final_eval_episode = iv[ne - 1];
-        free(iv);
-        iv = NULL;
+        if (last_f64(f, "eval/success_rate", ne, &in->final_success) ||
+            last_f64(f, "eval/return_mean", ne, &in->final_return) ||
+            last_i64(f, "eval/at_episode", ne, &in->final_eval_episode))
+            goto out;
     }
-    if (in->rows.weights > 0) {
-        if (rlog_read_i64(f, "weights/at_episode", &iv, &n)) goto out;
-        in->last_snapshot_episode = iv[in->rows.weights - 1];
-        free(iv);
-        iv = NULL;
-    }
+    if (in->rows.weights > 0 && last_i64(f, "weights/at_episode", in->rows.weights, &in->last_snapshot_episode))
+        goto out;
     if (in->rows.steps > 0) {
         if (rlog_read_i64(f, "steps/episode", &iv, &n)) goto out;
         qsort(iv, (size_t)in->rows.steps, sizeof *iv, cmp_i64);

@@ -587,56 +587,37 @@ static int row_done(rlog *l, int ti) {
     return 0;
 }
 
+/* One row of table ti: src[i] is column i's value, in the schema's order. */
+static int append_row(rlog *l, int ti, const void *const *src) {
+    for (int i = 0; i < rlog_table_ncols[ti]; i++) put(&l->t[ti], i, src[i]);
+    return row_done(l, ti);
+}
+
 int rlog_append_curve(rlog *l, const rlog_curve_row *r) {
-    rtable *t = &l->t[T_CURVES];
     int8_t s = r->success != 0;
-    put(t, 0, &r->episode);
-    put(t, 1, &r->env_steps);
-    put(t, 2, &r->ret);
-    put(t, 3, &r->length);
-    put(t, 4, &s);
-    put(t, 5, &r->epsilon);
-    put(t, 6, &r->wall_s);
-    return row_done(l, T_CURVES);
+    const void *src[] = {&r->episode, &r->env_steps, &r->ret, &r->length, &s, &r->epsilon, &r->wall_s};
+    return append_row(l, T_CURVES, src);
 }
 
 int rlog_append_train(rlog *l, const rlog_train_row *r) {
-    rtable *t = &l->t[T_TRAIN];
-    put(t, 0, &r->update);
-    put(t, 1, &r->loss);
-    put(t, 2, &r->q_mean);
-    put(t, 3, &r->grad_norm);
-    return row_done(l, T_TRAIN);
+    const void *src[] = {&r->update, &r->loss, &r->q_mean, &r->grad_norm};
+    return append_row(l, T_TRAIN, src);
 }
 
 int rlog_append_eval(rlog *l, const rlog_eval_row *r) {
-    rtable *t = &l->t[T_EVAL];
-    put(t, 0, &r->at_episode);
-    put(t, 1, &r->env_steps);
-    put(t, 2, &r->return_mean);
-    put(t, 3, &r->success_rate);
-    put(t, 4, &r->episodes);
-    return row_done(l, T_EVAL);
+    const void *src[] = {&r->at_episode, &r->env_steps, &r->return_mean, &r->success_rate, &r->episodes};
+    return append_row(l, T_EVAL, src);
 }
 
 int rlog_append_step(rlog *l, const rlog_step_row *r) {
-    rtable *t = &l->t[T_STEPS];
     if (!r->observation) return rlog_fail("%s: /steps row of episode %lld, t %d: no observation", l->path,
-                                     (long long)r->episode, r->t);
+                                          (long long)r->episode, r->t);
     int8_t term = r->terminated != 0, trunc = r->truncated != 0;
-    put(t, S_EPISODE, &r->episode);
-    put(t, S_T, &r->t);
-    put(t, S_OBS, r->observation);
-    put(t, S_NEXT, r->next_observation);
-    put(t, S_ACT, &r->action);
-    put(t, S_REW, &r->reward);
-    put(t, S_TERM, &term);
-    put(t, S_TRUNC, &trunc);
-    put(t, S_Q, r->q);
-    put(t, S_HIDDEN, r->hidden);
-    put(t, S_CELL, r->cell);
+    /* in the order of the columns S_EPISODE .. S_CELL */
+    const void *src[S_N] = {&r->episode, &r->t, r->observation, r->next_observation, &r->action, &r->reward,
+                            &term, &trunc, r->q, r->hidden, r->cell};
     if (r->episode + 1 > l->next_step_ep) l->next_step_ep = r->episode + 1;
-    return row_done(l, T_STEPS);
+    return append_row(l, T_STEPS, src);
 }
 
 int rlog_append_weights(rlog *l, int64_t at_episode, const net *n) {
