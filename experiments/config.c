@@ -20,39 +20,40 @@ typedef struct {
     size_t off;
 } key_row;
 
-#define OFF(m) offsetof(rql_config, m)
+/* A row per key: its path, default, range and help, and the rql_config
+ * member it sets; the key's type follows from the member's (long and int
+ * members are integer keys). */
+#define KEY(path, ktype, ftype, member, def, lo, hi, help) \
+    {{path, ktype, def, lo, hi, help}, ftype, offsetof(rql_config, member)}
+#define LONG_KEY(path, member, def, lo, hi, help) KEY(path, RQL_KEY_INT, F_LONG, member, def, lo, hi, help)
+#define INT_KEY(path, member, def, lo, hi, help) KEY(path, RQL_KEY_INT, F_INT, member, def, lo, hi, help)
 static const key_row keys[] = {
-    {{"output", RQL_KEY_STR, "runs/out", 0, 0,
-      "output folder; each run logs to OUTPUT/<label>/seed<k>.h5 (rql train -o overrides it)"}, F_STR, OFF(output)},
-    {{"seeds", RQL_KEY_INTLIST, "[0]", 0, 9007199254740991.0,
-      "run seeds; every agent runs once per seed"}, F_SEEDS, 0},
-    {{"train.steps", RQL_KEY_INT, "0", 0, 1e13,
-      "training budget in env steps summed over the vector (0: no step limit)"}, F_LONG, OFF(train_steps)},
-    {{"train.episodes", RQL_KEY_INT, "1000", 0, 1e12,
-      "training budget in completed episodes (0: no episode limit); a run stops at the first limit reached"},
-     F_LONG, OFF(train_episodes)},
-    {{"train.n_envs", RQL_KEY_INT, "8", 1, 4096,
-      "envs stepped together in the training vector (one agent act per vector step)"}, F_INT, OFF(n_envs)},
-    {{"eval.every", RQL_KEY_INT, "100", 0, 1e12,
-      "training episodes between greedy evaluations (0: only the final one)"}, F_LONG, OFF(eval_every)},
-    {{"eval.episodes", RQL_KEY_INT, "100", 1, 100000,
-      "episodes per greedy evaluation (one env each, seeded from the run seed and evaluation index)"},
-     F_INT, OFF(eval_episodes)},
-    {{"eval.record", RQL_KEY_INT, "2", 0, 100000,
-      "episodes of a recorded evaluation written step by step to /steps (obs, actions, Q, hidden)"},
-     F_INT, OFF(eval_record)},
-    {{"eval.record_every", RQL_KEY_INT, "0", 0, 1e9,
-      "record every k-th evaluation (0: only the final evaluation)"}, F_INT, OFF(eval_record_every)},
-    {{"log.train_every", RQL_KEY_INT, "10", 0, 1e12,
-      "gradient updates between rows of /train (loss, q_mean, grad_norm; 0: none)"}, F_LONG, OFF(log_train_every)},
-    {{"log.weights_every", RQL_KEY_INT, "0", 0, 1e12,
-      "training episodes between weight snapshots in /weights (0: the final weights only)"},
-     F_LONG, OFF(log_weights_every)},
-    {{"log.flush_s", RQL_KEY_REAL, "2.0", 0, 86400,
-      "seconds between log flushes: a killed run loses at most this much (0: flush every vector step)"},
-     F_DOUBLE, OFF(log_flush_s)},
-    {{"checkpoint.every", RQL_KEY_INT, "500", 0, 1e12,
-      "training episodes between checkpoints (0: only at the end and on SIGINT/SIGTERM)"}, F_LONG, OFF(ckpt_every)},
+    KEY("output", RQL_KEY_STR, F_STR, output, "runs/out", 0, 0,
+        "output folder; each run logs to OUTPUT/<label>/seed<k>.h5 (rql train -o overrides it)"),
+    KEY("seeds", RQL_KEY_INTLIST, F_SEEDS, seeds, "[0]", 0, 9007199254740991.0,
+        "run seeds; every agent runs once per seed"),
+    LONG_KEY("train.steps", train_steps, "0", 0, 1e13,
+             "training budget in env steps summed over the vector (0: no step limit)"),
+    LONG_KEY("train.episodes", train_episodes, "1000", 0, 1e12,
+             "training budget in completed episodes (0: no episode limit); a run stops at the first limit reached"),
+    INT_KEY("train.n_envs", n_envs, "8", 1, 4096,
+            "envs stepped together in the training vector (one agent act per vector step)"),
+    LONG_KEY("eval.every", eval_every, "100", 0, 1e12,
+             "training episodes between greedy evaluations (0: only the final one)"),
+    INT_KEY("eval.episodes", eval_episodes, "100", 1, 100000,
+            "episodes per greedy evaluation (one env each, seeded from the run seed and evaluation index)"),
+    INT_KEY("eval.record", eval_record, "2", 0, 100000,
+            "episodes of a recorded evaluation written step by step to /steps (obs, actions, Q, hidden)"),
+    INT_KEY("eval.record_every", eval_record_every, "0", 0, 1e9,
+            "record every k-th evaluation (0: only the final evaluation)"),
+    LONG_KEY("log.train_every", log_train_every, "10", 0, 1e12,
+             "gradient updates between rows of /train (loss, q_mean, grad_norm; 0: none)"),
+    LONG_KEY("log.weights_every", log_weights_every, "0", 0, 1e12,
+             "training episodes between weight snapshots in /weights (0: the final weights only)"),
+    KEY("log.flush_s", RQL_KEY_REAL, F_DOUBLE, log_flush_s, "2.0", 0, 86400,
+        "seconds between log flushes: a killed run loses at most this much (0: flush every vector step)"),
+    LONG_KEY("checkpoint.every", ckpt_every, "500", 0, 1e12,
+             "training episodes between checkpoints (0: only at the end and on SIGINT/SIGTERM)"),
 };
 #define NKEYS ((int)(sizeof keys / sizeof keys[0]))
 
