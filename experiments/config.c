@@ -420,12 +420,11 @@ static void folder_text(const char *in, char *out, size_t n) {
 }
 
 static void sweep_dim_free(rql_sweep_dim *d) {
-    for (int i = 0; d->texts && i < d->nvalues; i++) free(d->texts[i]);
-    for (int i = 0; d->folders && i < d->nvalues; i++) free(d->folders[i]);
-    free(d->texts);
-    free(d->folders);
-    free(d->kinds);
-    free(d->lines);
+    for (int i = 0; d->block && i < d->nvalues; i++) {
+        free(d->texts[i]);
+        free(d->folders[i]);
+    }
+    free(d->block);
     free(d->key);
     free(d->name);
 }
@@ -500,11 +499,11 @@ static int build_sweep(const ctx *c, rql_config *cfg, const config_setting_t *li
                         key);
         int nv = config_setting_length(vs);
         if (nv == 0) return fail(c, vs, "sweep %s: the list of values is empty", key);
-        d->texts = calloc((size_t)nv, sizeof *d->texts);
-        d->folders = calloc((size_t)nv, sizeof *d->folders);
-        d->kinds = calloc((size_t)nv, sizeof *d->kinds);
-        d->lines = calloc((size_t)nv, sizeof *d->lines);
-        if (!d->texts || !d->folders || !d->kinds || !d->lines) return fail(c, vs, "out of memory");
+        size_t n = (size_t)nv;
+        const size_t bytes[] = {n * sizeof *d->texts, n * sizeof *d->folders, n * sizeof *d->kinds, n * sizeof *d->lines};
+        void *arr[4];
+        if (!(d->block = rql_alloc_views(4, bytes, arr))) return fail(c, vs, "out of memory");
+        d->texts = arr[0], d->folders = arr[1], d->kinds = arr[2], d->lines = arr[3];
         for (int v = 0; v < nv; v++) {
             const config_setting_t *e = config_setting_get_elem(vs, v);
             char val[512], fold[512];

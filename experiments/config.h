@@ -73,6 +73,7 @@ typedef struct {
     char **folders;              /* [nvalues] folder-safe text (bytes outside A-Za-z0-9_.+- as _) */
     rql_sweep_kind *kinds;       /* [nvalues] */
     int *lines;                  /* [nvalues] line of each value in the file */
+    void *block;                 /* texts, folders, kinds and lines: one allocation */
     int line;                    /* line of the entry in the file */
 } rql_sweep_dim;
 

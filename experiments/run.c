@@ -206,6 +206,7 @@ typedef struct {
     int *actions;            /* [n] */
     float *next_obs;         /* [n, obs] */
     uint8_t *recent;         /* [SUCCESS_WINDOW] successes for the display */
+    void *block;             /* actions, next_obs and recent: one allocation */
     int nrecent, recent_pos;
     counters k;
     double t0;               /* start of this session */
@@ -423,9 +424,7 @@ static void free_state(run_state *s) {
     agent_actor_free(s->ac);
     agent_free(s->ag);
     env_vec_free(s->v);
-    free(s->actions);
-    free(s->next_obs);
-    free(s->recent);
+    free(s->block);
     free(s->text);
 }
 
@@ -553,10 +552,11 @@ static int run_attempt(const rql_config *c, const rql_run_spec *r, const run_opt
     s.ag = agent_alloc(ad->cfg, s.v->obs_size, s.v->n_actions, c->n_envs, env_seed(seed, AGENT_STREAM));
     s.ac = s.ag ? agent_actor_alloc(s.ag, c->n_envs) : NULL;
     if (!s.ag || !s.ac) { rql_failf(err, cap, "%s: cannot create agent %s: %s", r->log_path, ad->label, rql_error()); goto out; }
-    s.actions = calloc((size_t)c->n_envs, sizeof *s.actions);
-    s.next_obs = calloc((size_t)c->n_envs * s.v->obs_size, sizeof *s.next_obs);
-    s.recent = calloc(SUCCESS_WINDOW, 1);
-    if (!s.actions || !s.next_obs || !s.recent) { rql_failf(err, cap, "out of memory"); goto out; }
+    const size_t bytes[] = {(size_t)c->n_envs * sizeof *s.actions,
+                            (size_t)c->n_envs * s.v->obs_size * sizeof *s.next_obs, SUCCESS_WINDOW};
+    void *v[3];
+    if (!(s.block = rql_alloc_views(3, bytes, v))) { rql_failf(err, cap, "out of memory"); goto out; }
+    s.actions = v[0], s.next_obs = v[1], s.recent = v[2];
 
     struct stat st;
     if (o->resume && stat(r->ckpt_path, &st) == 0) {

@@ -30,10 +30,7 @@ void sweep_plan_free(sweep_plan *p) {
         rql_config_free(p->cells[i].cfg);
         free(p->cells[i].err);
     }
-    free(p->cells);
-    free(p->runs);
-    free(p->run_cell);
-    free(p->res);
+    free(p->block);
     rql_config_free(p->base);
     free(p->source);
     free(p->dir);
@@ -105,11 +102,11 @@ sweep_plan *sweep_plan_load_agents(const char *path, const char *text, const cha
     }
     p->ncells = (int)ncells;
     p->nruns = (int)(ncells * per);
-    p->cells = calloc((size_t)p->ncells, sizeof *p->cells);
-    p->runs = calloc((size_t)p->nruns, sizeof *p->runs);
-    p->run_cell = calloc((size_t)p->nruns, sizeof *p->run_cell);
-    p->res = calloc((size_t)p->nruns, sizeof *p->res);
-    if (!p->cells || !p->runs || !p->run_cell || !p->res) { rql_failf(err, cap, "out of memory"); goto bad; }
+    const size_t bytes[] = {(size_t)p->ncells * sizeof *p->cells, (size_t)p->nruns * sizeof *p->runs,
+                            (size_t)p->nruns * sizeof *p->run_cell, (size_t)p->nruns * sizeof *p->res};
+    void *v[4];
+    if (!(p->block = rql_alloc_views(4, bytes, v))) { rql_failf(err, cap, "out of memory"); goto bad; }
+    p->cells = v[0], p->runs = v[1], p->run_cell = v[2], p->res = v[3];
     char first_err[1024] = "";
     for (int ci = 0; ci < p->ncells; ci++) {
         sweep_cell *cell = &p->cells[ci];

@@ -75,6 +75,7 @@ typedef struct {
     int *run_cell;        /* [nruns] */
     int ninvalid;         /* cells whose values are invalid */
     sweep_result *res;    /* [nruns]; runs of invalid cells start out failed */
+    void *block;          /* cells, runs, run_cell and res: one allocation (rql_alloc_views) */
 } sweep_plan;
 
 /* ---- cells (sweep_cells.c) ---- */

@@ -1,5 +1,7 @@
 /* util.c — the error facility and the small helpers (see util.h). */
 #include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <math.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -64,4 +66,16 @@ void rql_json_str(FILE *f, const char *s) {
 void rql_json_num(FILE *f, double x, int digits) {
     if (isfinite(x)) fprintf(f, "%.*g", digits, x);
     else fputs("null", f);
+}
+
+void *rql_alloc_views(int n, const size_t *bytes, void **views) {
+    const size_t align = _Alignof(max_align_t);
+    size_t total = 0;
+    for (int i = 0; i < n; i++) total += (bytes[i] + align - 1) / align * align;
+    char *block = calloc(1, total ? total : 1);
+    for (size_t i = 0, off = 0; block && i < (size_t)n; i++) {
+        views[i] = block + off;
+        off += (bytes[i] + align - 1) / align * align;
+    }
+    return block;
 }

@@ -59,4 +59,9 @@ void rql_json_str(FILE *f, const char *s);
  * null (JSON has neither). */
 void rql_json_num(FILE *f, double x, int digits);
 
+/* n arrays in one zeroed block, as llm.c lays out its tensors: array i is
+ * bytes[i] long and aligned for any type, its address goes to views[i].
+ * Returns the block (one free releases every array), NULL when out of memory. */
+void *rql_alloc_views(int n, const size_t *bytes, void **views);
+
 #endif
