@@ -79,14 +79,14 @@ typedef struct {
     int (*ok)(const char *);
 } bench_opt;
 
-/* Parses argv[1..] against opts[n]: 0 go on, 1 --help (help printed), 2 bad
- * usage (said on stderr as "rql bench CMD: ..."). */
+/* Parses argv[1..] against opts[n]: -1 go on, else the exit status: 0 after
+ * --help (help printed), 2 bad usage (said on stderr as "rql bench CMD: ..."). */
 static int parse_opts(const char *cmd, int argc, char **argv, const bench_opt *opts, int n, const char *help) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(help, stdout);
-            return 1;
+            return 0;
         }
         const bench_opt *o = NULL;
         for (int k = 0; k < n && !o; k++)
@@ -108,8 +108,11 @@ static int parse_opts(const char *cmd, int argc, char **argv, const bench_opt *o
         }
         *o->i = (int)x;
     }
-    return 0;
+    return -1;
 }
+
+/* What bench nets and bench cells time, for their --help. */
+#define UPDATE_HELP "Times one training update (forward, BPTT, Adam) of dense(8) -> CELL(H) -> dense(4)\n"
 
 /* FLOPs of one update's matrix products, forward and backward (above). */
 static void update_flops(const char *cell, double N, double In, double D, double H, double A,
@@ -211,12 +214,11 @@ out:
 int bench_cells(int argc, char **argv) {
     int B = 32, H = 64;
     const bench_opt opts[] = {{"--batch", &B, NULL, NULL}, {"--hidden", &H, NULL, NULL}};
-    int pr = parse_opts("cells", argc, argv, opts, 2,
-                        "usage: rql bench cells [--batch 32] [--hidden 64]\n"
-                        "Times one training update (forward, BPTT, Adam) of dense(8) -> CELL(H) -> dense(4)\n"
+    int rc = parse_opts("cells", argc, argv, opts, 2,
+                        "usage: rql bench cells [--batch 32] [--hidden 64]\n" UPDATE_HELP
                         "for every cell at T = 32 and T = 512, on one thread, with GFLOP/s and the\n"
                         "time relative to the LSTM's.\n");
-    if (pr) return pr == 1 ? 0 : 2;
+    if (rc >= 0) return rc;
     openblas_set_num_threads(1);
     static const char *cells[] = {"lstm", "gru", "rnn", "peephole", "mingru", "lru"};
     static const int Ts[] = {32, 512};
@@ -250,12 +252,11 @@ int bench_nets(int argc, char **argv) {
     const bench_opt opts[] = {{"--batch", &B, NULL, NULL}, {"--steps", &T, NULL, NULL},
                               {"--hidden", &H, NULL, NULL}, {"--reps", &reps, NULL, NULL},
                               {"--cell", NULL, &cell, is_cell}};
-    int pr = parse_opts("nets", argc, argv, opts, 5,
+    int rc = parse_opts("nets", argc, argv, opts, 5,
                         "usage: rql bench nets [--batch 32] [--steps 32] [--hidden 64]\n"
-                        "                      [--cell lstm|gru|rnn|peephole|mingru|lru] [--reps N]\n"
-                        "Times one training update (forward, BPTT, Adam) of dense(8) -> CELL(H) -> dense(4)\n"
+                        "                      [--cell lstm|gru|rnn|peephole|mingru|lru] [--reps N]\n" UPDATE_HELP
                         "on one thread and compares its GFLOP/s with a 512^3 cblas_sgemm.\n");
-    if (pr) return pr == 1 ? 0 : 2;
+    if (rc >= 0) return rc;
     openblas_set_num_threads(1);
     /* the reference is measured before and after the update and the better
      * figure kept, so that a burst of load from other processes does not
