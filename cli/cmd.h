@@ -31,6 +31,15 @@ int rql_run_arg(const char *cmd, rql_run_args *a, int argc, char **argv, int *i)
  * when none was seen and it does not start with '-' (returns 0), otherwise
  * "unexpected argument" on stderr (returns 2). */
 int rql_run_positional(const char *cmd, rql_run_args *a, int argc, char **argv, int i);
+/* A command's own options: takes argv[*i] if it is one, moving *i past its
+ * value; 1 taken, 0 not one of them, 2 a bad value (said on stderr). */
+typedef int (*rql_own_arg)(void *ctx, int argc, char **argv, int *i);
+/* The whole command line of such a command: shared options, -h / --help
+ * (usage to stdout), own's options (own may be NULL) and the config path.
+ * Returns -1 to go on, or the exit status with a freed: 0 after --help, 2
+ * after a bad value or an unexpected argument (usage to stderr). */
+int rql_run_args_parse(const char *cmd, rql_run_args *a, int argc, char **argv, rql_own_arg own, void *ctx,
+                       void (*usage)(FILE *));
 
 /* ---- SIGINT / SIGTERM for train and sweep (cmd_args.c) ----
  * rql_stop_flag gets the signal's number; a second signal takes the default

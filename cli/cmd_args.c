@@ -80,6 +80,29 @@ int rql_run_positional(const char *cmd, rql_run_args *a, int argc, char **argv, 
     return 0;
 }
 
+int rql_run_args_parse(const char *cmd, rql_run_args *a, int argc, char **argv, rql_own_arg own, void *ctx,
+                       void (*usage)(FILE *)) {
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        int took = rql_run_arg(cmd, a, argc, argv, &i);
+        if (took == 0 && (!strcmp(s, "-h") || !strcmp(s, "--help"))) {
+            usage(stdout);
+            rql_run_args_free(a);
+            return 0;
+        }
+        if (took == 0 && own) took = own(ctx, argc, argv, &i);
+        if (took == 0 && rql_run_positional(cmd, a, argc, argv, i)) {
+            usage(stderr);
+            took = 2;
+        }
+        if (took == 2) {
+            rql_run_args_free(a);
+            return 2;
+        }
+    }
+    return -1;
+}
+
 volatile sig_atomic_t rql_stop_flag;
 
 static void on_stop_signal(int sig) {
