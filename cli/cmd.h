@@ -4,6 +4,7 @@
 #ifndef RQL_CMD_H
 #define RQL_CMD_H
 #include <stdio.h>
+#include "envs/env.h"
 #include "util/util.h"
 
 
@@ -40,6 +41,16 @@ typedef int (*rql_own_arg)(void *ctx, int argc, char **argv, int *i);
  * after a bad value or an unexpected argument (usage to stderr). */
 int rql_run_args_parse(const char *cmd, rql_run_args *a, int argc, char **argv, rql_own_arg own, void *ctx,
                        void (*usage)(FILE *));
+
+/* ---- other arguments the commands share (cmd_args.c) ---- */
+/* A command's one path argument (rql eval, rql export): *slot = arg when
+ * arg does not start with '-' and *slot is still NULL (0); otherwise
+ * "rql CMD: unexpected argument 'ARG'" and usage(stderr), returning 2. */
+int rql_one_path(const char *cmd, const char *arg, const char **slot, void (*usage)(FILE *));
+/* A KEY=VALUE world parameter (rql envs, rql play) set in s: 0, or 2 after
+ * "rql CMD: argument 'ARG': expected EXPECTED" or the spec's refusal on
+ * stderr. arg is restored as it was. */
+int rql_env_kv(const char *cmd, env_spec *s, char *arg, const char *expected);
 
 /* ---- SIGINT / SIGTERM for train and sweep (cmd_args.c) ----
  * rql_stop_flag gets the signal's number; a second signal takes the default

@@ -1,5 +1,7 @@
-/* cmd_args.c — the options rql train and rql sweep share (-o, -j, --seeds,
- * --set, --force, --quiet) and the config path, parsed once for both. */
+/* cmd_args.c — what the commands share on their command lines: the options
+ * of rql train, sweep and suite (-o, -j, --seeds, --set, --force, --quiet)
+ * and the config path, parsed once for all; a lone path argument (eval,
+ * export); KEY=VALUE world parameters (envs, play); the stop signals. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +103,32 @@ int rql_run_args_parse(const char *cmd, rql_run_args *a, int argc, char **argv, 
         }
     }
     return -1;
+}
+
+int rql_one_path(const char *cmd, const char *arg, const char **slot, void (*usage)(FILE *)) {
+    if (arg[0] != '-' && !*slot) {
+        *slot = arg;
+        return 0;
+    }
+    fprintf(stderr, "rql %s: unexpected argument '%s'\n", cmd, arg);
+    usage(stderr);
+    return 2;
+}
+
+int rql_env_kv(const char *cmd, env_spec *s, char *arg, const char *expected) {
+    char *eq = strchr(arg, '=');
+    if (!eq || eq == arg) {
+        fprintf(stderr, "rql %s: argument '%s': expected %s\n", cmd, arg, expected);
+        return 2;
+    }
+    *eq = 0;
+    int rc = env_spec_set(s, arg, eq + 1);
+    *eq = '=';
+    if (rc < 0) {
+        fprintf(stderr, "rql %s: %s\n", cmd, rql_error());
+        return 2;
+    }
+    return 0;
 }
 
 volatile sig_atomic_t rql_stop_flag;

@@ -52,11 +52,7 @@ int cmd_eval(int argc, char **argv) {
             }
         } else if (!strcmp(a, "--checkpoint") && more) ckpt_path = argv[++i];
         else if (!strcmp(a, "--record")) record = 1;
-        else if (a[0] == '-' || path) {
-            fprintf(stderr, "rql eval: unexpected argument '%s'\n", a);
-            usage(stderr);
-            return 2;
-        } else path = a;
+        else if (rql_one_path("eval", a, &path, usage)) return 2;
     }
     if (!path) { usage(stderr); return 2; }
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
