@@ -635,9 +635,8 @@ static int set_key(const ctx *c, rql_config *cfg, const key_row *k, const config
 }
 
 static const key_row *key_find(const char *path) {
-    for (int i = 0; i < NKEYS; i++)
-        if (!strcmp(keys[i].d.path, path)) return &keys[i];
-    return NULL;
+    int i = rql_find_named(keys, NKEYS, sizeof *keys, path);    /* a row begins with d.path */
+    return i < 0 ? NULL : &keys[i];
 }
 
 static int set_defaults(rql_config *cfg) {

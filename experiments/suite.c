@@ -63,9 +63,8 @@ int suite_count(void) { return NSUITES; }
 const suite_def *suite_at(int i) { return i >= 0 && i < NSUITES ? &suites[i] : NULL; }
 
 const suite_def *suite_find(const char *name) {
-    for (int i = 0; name && i < NSUITES; i++)
-        if (!strcmp(suites[i].name, name)) return &suites[i];
-    return NULL;
+    int i = rql_find_named(suites, NSUITES, sizeof *suites, name);
+    return i < 0 ? NULL : &suites[i];
 }
 
 score_params suite_setting_params(const suite_def *s, score_params par, const char *setting) {

@@ -79,3 +79,11 @@ void *rql_alloc_views(int n, const size_t *bytes, void **views) {
     }
     return block;
 }
+
+int rql_find_named(const void *rows, int n, size_t stride, const char *name) {
+    for (int i = 0; name && i < n; i++) {
+        const char *row_name = *(const char *const *)((const char *)rows + (size_t)i * stride);
+        if (row_name && !strcmp(row_name, name)) return i;
+    }
+    return -1;
+}
