@@ -45,7 +45,7 @@ rlog_file *rlog_file_open(const char *path) {
     if (f->file < 0) {
         if (superblock_open_for_write(path))
             rlog_fail("%s: marked open for writing by a program that has not closed it (HDF5's status flags); "
-                 "if no program is writing it, 'h5clear -s %s' clears the mark", path, path);
+                      "if no program is writing it, 'h5clear -s %s' clears the mark", path, path);
         else rlog_fail("%s: HDF5 cannot open it (damaged file?)", path);
         rlog_file_close(f);
         return NULL;
@@ -233,7 +233,7 @@ int rlog_read_f32_2d(const rlog_file *f, const char *dset, int want_cols, float 
     int rc = 0;
     if (want_cols > 0 && dims[1] != (hsize_t)want_cols)
         rc = rlog_fail("%s: dataset /%s is [%llu, %llu], expected [%llu, %d]", f->path, dset,
-                  (unsigned long long)dims[0], (unsigned long long)dims[1], (unsigned long long)dims[0], want_cols);
+                       (unsigned long long)dims[0], (unsigned long long)dims[1], (unsigned long long)dims[0], want_cols);
     else if (dims[0] * dims[1] > 0) {
         *out = malloc(dims[0] * dims[1] * sizeof(float));
         if (!*out) rc = rlog_fail("%s: out of memory reading /%s", f->path, dset);
@@ -317,7 +317,7 @@ static int validate(const rlog_file *f, int obs, int na, int hid) {
             int w = s->width == W_OBS ? obs : s->width == W_ACT ? na : s->width == W_1 ? 0 : hid;
             if (rank == 2 && w > 0 && dims[1] != (hsize_t)w)
                 return rlog_fail("%s: dataset /%s is [%llu, %llu], expected [%llu, %d]", f->path, p,
-                            (unsigned long long)dims[0], (unsigned long long)dims[1], (unsigned long long)dims[0], w);
+                                 (unsigned long long)dims[0], (unsigned long long)dims[1], (unsigned long long)dims[0], w);
         }
     }
     hsize_t d1[1];

@@ -122,7 +122,7 @@ int rlog_check_format(hid_t f, const char *path) {
     int ok = fmt && !strcmp(fmt, RLOG_FORMAT);
     if (!ok) {
         rlog_fail("%s: not an rql run log (root attribute format is %s%s%s, want \"%s\")", path, fmt ? "\"" : "",
-             fmt ? fmt : "missing", fmt ? "\"" : "", RLOG_FORMAT);
+                  fmt ? fmt : "missing", fmt ? "\"" : "", RLOG_FORMAT);
         free(fmt);
         return -1;
     }
@@ -132,7 +132,7 @@ int rlog_check_format(hid_t f, const char *path) {
         return rlog_fail("%s: root attribute format_version is missing or not an integer", path);
     if (v > RLOG_FORMAT_VERSION || v < 1)
         return rlog_fail("%s: log format_version %lld is not one this rql knows (1 to %d); use the rql that wrote it",
-                    path, (long long)v, RLOG_FORMAT_VERSION);
+                         path, (long long)v, RLOG_FORMAT_VERSION);
     return 0;
 }
 

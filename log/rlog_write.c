@@ -261,7 +261,7 @@ rlog *rlog_create(const char *path, const rlog_meta *m) {
         return rlog_fail("rlog_create: %s: path, env, agent and label are required", path ? path : "(null)"), NULL;
     if (m->obs_size < 1 || m->n_actions < 1 || m->hidden_size < 0)
         return rlog_fail("rlog_create: %s: obs_size %d and n_actions %d must be >= 1, hidden_size %d >= 0", path,
-                    m->obs_size, m->n_actions, m->hidden_size), NULL;
+                         m->obs_size, m->n_actions, m->hidden_size), NULL;
     rlog *l = rlog_new(path);
     if (!l) return NULL;
     l->obs = m->obs_size;
@@ -410,7 +410,7 @@ static int open_tables(rlog *l) {
                     return rlog_fail("%s: cannot list /weights (link %d)", l->path, i);
                 if (i == 0 && strcmp(name, "at_episode"))
                     return rlog_fail("%s: /weights/at_episode must be the first dataset of /weights, found %s", l->path,
-                                name);
+                                     name);
                 if (i == 0) ct = C_I64;
             } else {
                 const col_schema *s = &rlog_table_cols[ti][i];
@@ -432,14 +432,14 @@ static int open_tables(rlog *l) {
                                        : rlog_table_cols[ti][i].width == W_1 ? 1 : 2;
             if (rank < 1 || rank > 3 || (want > 0 && rank != want))
                 return rlog_fail("%s: dataset /%s/%s has rank %d, expected %d", l->path, rlog_table_names[ti], name, rank,
-                            want > 0 ? want : 2);
+                                 want > 0 ? want : 2);
             if (col_setup(l, t, c, name, mem_type(ct, l->boolt), ctype_size(ct), rank, dims + 1)) return -1;
             if (ti == T_STEPS && i == S_OBS) l->obs = (int)dims[1];
             if (ti == T_STEPS && i == S_Q) l->na = (int)dims[1];
             if (ti == T_STEPS && i == S_HIDDEN) l->hid = (int)dims[1];
             if (ti == T_STEPS && (i == S_NEXT || i == S_CELL) && (int)dims[1] != (i == S_NEXT ? l->obs : l->hid))
                 return rlog_fail("%s: dataset /steps/%s is [.., %d], expected [.., %d]", l->path, name, (int)dims[1],
-                            i == S_NEXT ? l->obs : l->hid);
+                                 i == S_NEXT ? l->obs : l->hid);
         }
     }
     return 0;
@@ -460,15 +460,15 @@ static int truncate_tables(rlog *l, const int64_t *want) {
         int64_t n = want ? want[ti] : shortest;
         if (n < 0 || n > shortest)
             return rlog_fail("%s: /%s holds %lld complete rows, fewer than the %lld the checkpoint counted "
-                        "(the log is older than the checkpoint)",
-                        l->path, rlog_table_names[ti], (long long)shortest, (long long)n);
+                             "(the log is older than the checkpoint)",
+                             l->path, rlog_table_names[ti], (long long)shortest, (long long)n);
         for (int i = 0; i < t->ncols; i++) {
             rcol *c = &t->cols[i];
             if (c->ds < 0) continue;
             hsize_t dims[3] = {(hsize_t)n, c->inner[0], c->inner[1]};
             if (rlog_ds_rows(c->ds) != n && H5Dset_extent(c->ds, dims) < 0)
                 return rlog_fail("%s: cannot truncate /%s/%s to %lld rows", l->path, rlog_table_names[ti], c->name,
-                            (long long)n);
+                                 (long long)n);
         }
         t->rows = n;
     }
@@ -555,7 +555,7 @@ static int table_write(rlog *l, int ti) {
         hsize_t count[3] = {(hsize_t)t->nbuf, c->inner[0], c->inner[1]};
         if (H5Dset_extent(c->ds, dims) < 0)
             return rlog_fail("%s: cannot extend /%s/%s to %llu rows", l->path, rlog_table_names[ti], c->name,
-                        (unsigned long long)dims[0]);
+                             (unsigned long long)dims[0]);
         hid_t fs = H5Dget_space(c->ds);
         hid_t ms = H5Screate_simple(c->rank, count, NULL);
         int ok = fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
@@ -625,7 +625,7 @@ int rlog_append_weights(rlog *l, int64_t at_episode, const net *n) {
     if (!n) return rlog_fail("%s: weight snapshot without a network", l->path);
     if (n->ntensors != t->ncols - 1)
         return rlog_fail("%s: the network has %d tensors, /weights was created for %d", l->path, n->ntensors,
-                    t->ncols - 1);
+                         t->ncols - 1);
     for (int i = 0; i < n->ntensors; i++) {
         const net_tensor *x = &n->tensors[i];
         const rcol *c = &t->cols[i + 1];
@@ -633,7 +633,7 @@ int rlog_append_weights(rlog *l, int64_t at_episode, const net *n) {
         if (strcmp(x->name, c->name) || bytes != c->row_bytes || c->rank != 1 + x->ndim ||
             c->inner[0] != (hsize_t)x->shape[0] || (x->ndim == 2 && c->inner[1] != (hsize_t)x->shape[1]))
             return rlog_fail("%s: tensor %d of the network is %s [%d, %d], /weights has %s of another shape", l->path, i,
-                        x->name, x->shape[0], x->shape[1], c->name);
+                             x->name, x->shape[0], x->shape[1], c->name);
     }
     put(t, 0, &at_episode);
     for (int i = 0; i < n->ntensors; i++) put(t, i + 1, n->params + n->tensors[i].off);
@@ -681,7 +681,7 @@ int rlog_close(rlog *l) {
     if (!rc && (l->complete || l->failed || !l->keep_status) && l->sb_fd >= 0 && fstatvfs(l->sb_fd, &vs) == 0 &&
         (uint64_t)vs.f_bavail * vs.f_frsize < STATUS_ROOM)
         rc = rlog_fail("%s: no room left on its filesystem to write its status (%llu bytes free)", l->path,
-                  (unsigned long long)vs.f_bavail * vs.f_frsize);
+                       (unsigned long long)vs.f_bavail * vs.f_frsize);
     /* A one-attribute change of an existing scalar in place: the only
      * metadata write after SWMR started, at the very end. */
     if (!rc && (l->complete || l->failed || !l->keep_status) &&
