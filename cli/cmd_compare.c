@@ -1,5 +1,5 @@
 /* rql compare — agents against each other across seeds, from their logs
- * (the statistics are experiments/stats.c; this file only parses options). */
+ * (the statistics are stats/compare.c and stats/compare_print.c; this file only parses options). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

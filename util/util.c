@@ -1,7 +1,8 @@
 /* util.c — the error facility and the small helpers (see util.h). */
 #include <errno.h>
-#include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -85,4 +86,24 @@ int rql_data_dirs(const char *env_var, const char *sub, char (*dirs)[4096], int 
         }
     }
     return nd;
+}
+
+void *rql_alloc_views(int n, const size_t *bytes, void **views) {
+    const size_t align = _Alignof(max_align_t);
+    size_t total = 0;
+    for (int i = 0; i < n; i++) total += (bytes[i] + align - 1) / align * align;
+    char *block = calloc(1, total ? total : 1);
+    for (size_t i = 0, off = 0; block && i < (size_t)n; i++) {
+        views[i] = block + off;
+        off += (bytes[i] + align - 1) / align * align;
+    }
+    return block;
+}
+
+int rql_find_named(const void *rows, int n, size_t stride, const char *name) {
+    for (int i = 0; name && i < n; i++) {
+        const char *row_name = *(const char *const *)((const char *)rows + (size_t)i * stride);
+        if (row_name && !strcmp(row_name, name)) return i;
+    }
+    return -1;
 }

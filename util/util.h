@@ -65,4 +65,13 @@ void rql_json_str(FILE *f, const char *s);
  * null (JSON has neither). */
 void rql_json_num(FILE *f, double x, int digits);
 
+/* n arrays in one zeroed block, as llm.c lays out its tensors: array i is
+ * bytes[i] long and aligned for any type, its address goes to views[i].
+ * Returns the block (one free releases every array), NULL when out of memory. */
+void *rql_alloc_views(int n, const size_t *bytes, void **views);
+
+/* Index of the row named name among n rows of stride bytes that each begin
+ * with their name (a const char *): the registries' lookup. -1 if none. */
+int rql_find_named(const void *rows, int n, size_t stride, const char *name);
+
 #endif
