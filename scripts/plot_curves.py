@@ -11,7 +11,6 @@ seed of the label covers, then averaged; the band is mean +- t(0.975, n-1) *
 sd / sqrt(n) over the n seeds (no band for a single seed). With --source
 eval the greedy evaluations of /eval are plotted instead (not smoothed).
 """
-import argparse
 import math
 import os
 import sys
@@ -206,11 +205,9 @@ def plot(rs, out, window=None, points=200, title=None, source="train"):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(
-        description="Plot learning curves (success rate, return vs episodes and env steps) "
-                    "per agent label, mean across seeds with a 95%% t confidence band.")
-    ap.add_argument("path", nargs="+", help="run log (.h5) or folder of runs (searched recursively)")
-    rqlog.add_out_argument(ap)
+    ap = rqlog.plot_parser("Plot learning curves (success rate, return vs episodes and env steps) "
+                           "per agent label, mean across seeds with a 95%% t confidence band.",
+                           "path", "run log (.h5) or folder of runs (searched recursively)", nargs="+")
     ap.add_argument("-w", "--window", type=int, default=None,
                     help="moving-average window in episodes (default: episodes/20, at most 100)")
     ap.add_argument("--points", type=int, default=200, help="points of the common grid (default 200)")

@@ -16,7 +16,6 @@ episodes| of its state (at each step t, the mean over the episodes still
 running), over the steps that episodes of both signs reach; with more than
 two signs, the two most frequent are compared.
 """
-import argparse
 import os
 import sys
 
@@ -161,11 +160,9 @@ def plot(run, res, out, title=None):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(
-        description="Plot the hidden and cell state of every recurrent unit over the recorded "
-                    "episodes of a run, grouped by the sign seen, sign-carrying units highlighted.")
-    ap.add_argument("path", help="run log (.h5), or a folder: every run under it, OUT_<run name>")
-    rqlog.add_out_argument(ap)
+    ap = rqlog.plot_parser("Plot the hidden and cell state of every recurrent unit over the recorded "
+                           "episodes of a run, grouped by the sign seen, sign-carrying units highlighted.",
+                           "path", "run log (.h5), or a folder: every run under it, OUT_<run name>")
     ap.add_argument("--top", type=int, default=3, help="units to highlight (default 3)")
     ap.add_argument("--episodes", type=int, default=None,
                     help="use only the last N recorded episodes (default: all)")

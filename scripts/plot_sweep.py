@@ -13,7 +13,6 @@ axis (--logx for a log scale), other values (e.g. core = lstm, gru) as
 categories in the order they appear. Failed runs (no log) are left out and
 counted in the table.
 """
-import argparse
 import math
 import os
 import sys
@@ -115,11 +114,9 @@ def plot(df, out, x=None, metric="success", logx=False, title=None):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(
-        description="Plot a sweep's final success (or seeds solved, or return) against one swept key, "
-                    "one line per agent label; prints the table.")
-    ap.add_argument("path", help="folder of `rql sweep` (with sweep.json), or a folder of its logs")
-    rqlog.add_out_argument(ap)
+    ap = rqlog.plot_parser("Plot a sweep's final success (or seeds solved, or return) against one swept key, "
+                           "one line per agent label; prints the table.",
+                           "path", "folder of `rql sweep` (with sweep.json), or a folder of its logs")
     ap.add_argument("--x", default=None, help="swept key on the x axis, by short name (default: the first)")
     ap.add_argument("--metric", choices=sorted(METRICS), default="success",
                     help="success: mean final greedy success with a 95%% t band (default); "

@@ -347,9 +347,15 @@ def is_run_log(path):
         return False
 
 
-def add_out_argument(ap):
-    """The -o/--out option of the plot scripts: the prefix save_figure takes."""
+def plot_parser(description, name, help, nargs=None):
+    """The plot scripts' command line: DESCRIPTION, one positional NAME (its
+    HELP, NARGS as argparse takes it) and -o/--out, the prefix save_figure
+    takes. The script adds its own options to the parser returned."""
+    import argparse
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument(name, nargs=nargs, help=help)
     ap.add_argument("-o", "--out", required=True, help="output prefix: writes OUT.png and OUT.svg")
+    return ap
 
 
 def save_figure(fig, out, dpi=110):
