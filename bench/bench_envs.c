@@ -23,7 +23,6 @@
 #include <unistd.h>
 #include <gsl/gsl_rng.h>
 #include "envs/env.h"
-#include "cli/cmd.h"
 #include "util/util.h"
 
 

@@ -16,7 +16,6 @@
 #include <string.h>
 #include <time.h>
 #include "experiments/learn.h"
-#include "cli/cmd.h"
 
 #define MAXL 16
 #define MAXSET 32

@@ -39,7 +39,6 @@
 #include <time.h>
 #include <gsl/gsl_rng.h>
 #include "bench/bench.h"
-#include "cli/cmd.h"
 #include "nets/nets.h"
 #include "util/util.h"
 
@@ -71,16 +70,49 @@ double bench_sgemm_gflops(int n) {
     return 2.0 * n * n * (double)n / best * 1e-9;
 }
 
-static int arg_int(const char *flag, const char *v, int lo, int *out) {
-    char *end;
-    long x = v ? strtol(v, &end, 10) : 0;
-    if (!v || *end || x < lo || x > 1 << 20) {
-        fprintf(stderr, "rql bench nets: %s needs an integer >= %d (got \"%s\")\n", flag, lo, v ? v : "");
-        return -1;
+/* An option of bench nets / bench cells: an integer >= 1 (i), or a word
+ * that ok accepts (s). */
+typedef struct {
+    const char *flag;
+    int *i;
+    const char **s;
+    int (*ok)(const char *);
+} bench_opt;
+
+/* Parses argv[1..] against opts[n]: -1 go on, else the exit status: 0 after
+ * --help (help printed), 2 bad usage (said on stderr as "rql bench CMD: ..."). */
+static int parse_opts(const char *cmd, int argc, char **argv, const bench_opt *opts, int n, const char *help) {
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(help, stdout);
+            return 0;
+        }
+        const bench_opt *o = NULL;
+        for (int k = 0; k < n && !o; k++)
+            if (!strcmp(a, opts[k].flag) && (opts[k].i || opts[k].ok(v))) o = &opts[k];
+        if (!o) {
+            fprintf(stderr, "rql bench %s: unknown or incomplete option \"%s\" (see --help)\n", cmd, a);
+            return 2;
+        }
+        i++;
+        if (o->s) {
+            *o->s = v;
+            continue;
+        }
+        char *end;
+        long x = v ? strtol(v, &end, 10) : 0;
+        if (!v || *end || x < 1 || x > 1 << 20) {
+            fprintf(stderr, "rql bench %s: %s needs an integer >= 1 (got \"%s\")\n", cmd, a, v ? v : "");
+            return 2;
+        }
+        *o->i = (int)x;
     }
-    *out = (int)x;
-    return 0;
+    return -1;
 }
+
+/* What bench nets and bench cells time, for their --help. */
+#define UPDATE_HELP "Times one training update (forward, BPTT, Adam) of dense(8) -> CELL(H) -> dense(4)\n"
 
 /* FLOPs of one update's matrix products, forward and backward (above). */
 static void update_flops(const char *cell, double N, double In, double D, double H, double A,
@@ -181,23 +213,12 @@ out:
 
 int bench_cells(int argc, char **argv) {
     int B = 32, H = 64;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int rc = 0;
-        if (!strcmp(a, "--batch")) rc = arg_int(a, v, 1, &B), i++;
-        else if (!strcmp(a, "--hidden")) rc = arg_int(a, v, 1, &H), i++;
-        else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            printf("usage: rql bench cells [--batch 32] [--hidden 64]\n"
-                   "Times one training update (forward, BPTT, Adam) of dense(8) -> CELL(H) -> dense(4)\n"
-                   "for every cell at T = 32 and T = 512, on one thread, with GFLOP/s and the\n"
-                   "time relative to the LSTM's.\n");
-            return 0;
-        } else {
-            fprintf(stderr, "rql bench cells: unknown or incomplete option \"%s\" (see --help)\n", a);
-            return 2;
-        }
-        if (rc) return 2;
-    }
+    const bench_opt opts[] = {{"--batch", &B, NULL, NULL}, {"--hidden", &H, NULL, NULL}};
+    int rc = parse_opts("cells", argc, argv, opts, 2,
+                        "usage: rql bench cells [--batch 32] [--hidden 64]\n" UPDATE_HELP
+                        "for every cell at T = 32 and T = 512, on one thread, with GFLOP/s and the\n"
+                        "time relative to the LSTM's.\n");
+    if (rc >= 0) return rc;
     openblas_set_num_threads(1);
     static const char *cells[] = {"lstm", "gru", "rnn", "peephole", "mingru", "lru"};
     static const int Ts[] = {32, 512};
@@ -228,27 +249,14 @@ int bench_cells(int argc, char **argv) {
 int bench_nets(int argc, char **argv) {
     int B = 32, T = 32, In = 8, D = 8, H = 64, A = 4, reps = 0;
     const char *cell = "lstm";
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int rc = 0;
-        if (!strcmp(a, "--batch")) rc = arg_int(a, v, 1, &B), i++;
-        else if (!strcmp(a, "--steps")) rc = arg_int(a, v, 1, &T), i++;
-        else if (!strcmp(a, "--hidden")) rc = arg_int(a, v, 1, &H), i++;
-        else if (!strcmp(a, "--reps")) rc = arg_int(a, v, 1, &reps), i++;
-        else if (!strcmp(a, "--cell") && is_cell(v))
-            cell = v, i++;
-        else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            printf("usage: rql bench nets [--batch 32] [--steps 32] [--hidden 64]\n"
-                   "                      [--cell lstm|gru|rnn|peephole|mingru|lru] [--reps N]\n"
-                   "Times one training update (forward, BPTT, Adam) of dense(8) -> CELL(H) -> dense(4)\n"
-                   "on one thread and compares its GFLOP/s with a 512^3 cblas_sgemm.\n");
-            return 0;
-        } else {
-            fprintf(stderr, "rql bench nets: unknown or incomplete option \"%s\" (see --help)\n", a);
-            return 2;
-        }
-        if (rc) return 2;
-    }
+    const bench_opt opts[] = {{"--batch", &B, NULL, NULL}, {"--steps", &T, NULL, NULL},
+                              {"--hidden", &H, NULL, NULL}, {"--reps", &reps, NULL, NULL},
+                              {"--cell", NULL, &cell, is_cell}};
+    int rc = parse_opts("nets", argc, argv, opts, 5,
+                        "usage: rql bench nets [--batch 32] [--steps 32] [--hidden 64]\n"
+                        "                      [--cell lstm|gru|rnn|peephole|mingru|lru] [--reps N]\n" UPDATE_HELP
+                        "on one thread and compares its GFLOP/s with a 512^3 cblas_sgemm.\n");
+    if (rc >= 0) return rc;
     openblas_set_num_threads(1);
     /* the reference is measured before and after the update and the better
      * figure kept, so that a burst of load from other processes does not

@@ -42,7 +42,6 @@
 #include <unistd.h>
 #include "agents/agent.h"
 #include "bench/bench.h"
-#include "cli/cmd.h"
 #include "envs/env.h"
 #include "log/rlog.h"
 #include "util/prof.h"

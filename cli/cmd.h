@@ -1,9 +1,10 @@
-/* Shared declarations of the rql command's subcommands (experiments/cmd_*.c).
+/* Shared declarations of the rql command's subcommands (cli/cmd_*.c).
  * Each cmd_NAME(argc, argv) gets argv[0] == "NAME" and returns the exit status:
  * 0 success, 1 failure of the work, 2 bad usage or input. */
 #ifndef RQL_CMD_H
 #define RQL_CMD_H
 #include <stdio.h>
+#include "envs/env.h"
 #include "util/util.h"
 
 
@@ -31,6 +32,25 @@ int rql_run_arg(const char *cmd, rql_run_args *a, int argc, char **argv, int *i)
  * when none was seen and it does not start with '-' (returns 0), otherwise
  * "unexpected argument" on stderr (returns 2). */
 int rql_run_positional(const char *cmd, rql_run_args *a, int argc, char **argv, int i);
+/* A command's own options: takes argv[*i] if it is one, moving *i past its
+ * value; 1 taken, 0 not one of them, 2 a bad value (said on stderr). */
+typedef int (*rql_own_arg)(void *ctx, int argc, char **argv, int *i);
+/* The whole command line of such a command: shared options, -h / --help
+ * (usage to stdout), own's options (own may be NULL) and the config path.
+ * Returns -1 to go on, or the exit status with a freed: 0 after --help, 2
+ * after a bad value or an unexpected argument (usage to stderr). */
+int rql_run_args_parse(const char *cmd, rql_run_args *a, int argc, char **argv, rql_own_arg own, void *ctx,
+                       void (*usage)(FILE *));
+
+/* ---- other arguments the commands share (cmd_args.c) ---- */
+/* A command's one path argument (rql eval, rql export): *slot = arg when
+ * arg does not start with '-' and *slot is still NULL (0); otherwise
+ * "rql CMD: unexpected argument 'ARG'" and usage(stderr), returning 2. */
+int rql_one_path(const char *cmd, const char *arg, const char **slot, void (*usage)(FILE *));
+/* A KEY=VALUE world parameter (rql envs, rql play) set in s: 0, or 2 after
+ * "rql CMD: argument 'ARG': expected EXPECTED" or the spec's refusal on
+ * stderr. arg is restored as it was. */
+int rql_env_kv(const char *cmd, env_spec *s, char *arg, const char *expected);
 
 /* ---- SIGINT / SIGTERM for train and sweep (cmd_args.c) ----
  * rql_stop_flag gets the signal's number; a second signal takes the default

@@ -1,5 +1,7 @@
-/* cmd_args.c — the options rql train and rql sweep share (-o, -j, --seeds,
- * --set, --force, --quiet) and the config path, parsed once for both. */
+/* cmd_args.c — what the commands share on their command lines: the options
+ * of rql train, sweep and suite (-o, -j, --seeds, --set, --force, --quiet)
+ * and the config path, parsed once for all; a lone path argument (eval,
+ * export); KEY=VALUE world parameters (envs, play); the stop signals. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +79,55 @@ int rql_run_positional(const char *cmd, rql_run_args *a, int argc, char **argv, 
         return 2;
     }
     a->cfg_path = s;
+    return 0;
+}
+
+int rql_run_args_parse(const char *cmd, rql_run_args *a, int argc, char **argv, rql_own_arg own, void *ctx,
+                       void (*usage)(FILE *)) {
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        int took = rql_run_arg(cmd, a, argc, argv, &i);
+        if (took == 0 && (!strcmp(s, "-h") || !strcmp(s, "--help"))) {
+            usage(stdout);
+            rql_run_args_free(a);
+            return 0;
+        }
+        if (took == 0 && own) took = own(ctx, argc, argv, &i);
+        if (took == 0 && rql_run_positional(cmd, a, argc, argv, i)) {
+            usage(stderr);
+            took = 2;
+        }
+        if (took == 2) {
+            rql_run_args_free(a);
+            return 2;
+        }
+    }
+    return -1;
+}
+
+int rql_one_path(const char *cmd, const char *arg, const char **slot, void (*usage)(FILE *)) {
+    if (arg[0] != '-' && !*slot) {
+        *slot = arg;
+        return 0;
+    }
+    fprintf(stderr, "rql %s: unexpected argument '%s'\n", cmd, arg);
+    usage(stderr);
+    return 2;
+}
+
+int rql_env_kv(const char *cmd, env_spec *s, char *arg, const char *expected) {
+    char *eq = strchr(arg, '=');
+    if (!eq || eq == arg) {
+        fprintf(stderr, "rql %s: argument '%s': expected %s\n", cmd, arg, expected);
+        return 2;
+    }
+    *eq = 0;
+    int rc = env_spec_set(s, arg, eq + 1);
+    *eq = '=';
+    if (rc < 0) {
+        fprintf(stderr, "rql %s: %s\n", cmd, rql_error());
+        return 2;
+    }
     return 0;
 }
 

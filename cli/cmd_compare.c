@@ -1,11 +1,11 @@
 /* rql compare — agents against each other across seeds, from their logs
- * (the statistics are experiments/stats.c; this file only parses options). */
+ * (the statistics are stats/compare.c and stats/compare_print.c; this file only parses options). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cmd.h"
-#include "stats/stats.h"
+#include "stats/compare.h"
 
 static void usage(FILE *f) {
     rql_usage_of("compare", f);

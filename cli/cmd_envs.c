@@ -76,18 +76,11 @@ static int show_one(const env_info *x, int argc, char **argv) {
     if (!x->is_wrapper) {
         env_spec *s = env_spec_alloc(x->name);
         if (!s) { fprintf(stderr, "rql envs: %s\n", rql_error()); return 1; }
-        for (int i = 2; i < argc; i++) {
-            char *eq = strchr(argv[i], '=');
-            if (!eq || eq == argv[i]) {
-                fprintf(stderr, "rql envs: argument '%s': expected KEY=VALUE (e.g. length=20)\n", argv[i]);
+        for (int i = 2; i < argc; i++)
+            if (rql_env_kv("envs", s, argv[i], "KEY=VALUE (e.g. length=20)")) {
                 env_spec_free(s);
                 return 2;
             }
-            *eq = 0;
-            int rc = env_spec_set(s, argv[i], eq + 1);
-            *eq = '=';
-            if (rc < 0) { fprintf(stderr, "rql envs: %s\n", rql_error()); env_spec_free(s); return 2; }
-        }
         e = env_make(s);
         env_spec_free(s);
         if (!e) { fprintf(stderr, "rql envs: %s\n", rql_error()); return 2; }

@@ -4,7 +4,7 @@
  * so the env and agent are rebuilt exactly as trained; the agent is loaded
  * from the checkpoint beside the log (RUN.ckpt) or the one named with
  * --checkpoint. With --record the evaluated episodes are appended to the
- * log's /steps table. */
+ * log's /steps table, under the run's lock (a run being trained is refused). */
 #define _GNU_SOURCE
 #include <math.h>
 #include <stdio.h>
@@ -52,19 +52,24 @@ int cmd_eval(int argc, char **argv) {
             }
         } else if (!strcmp(a, "--checkpoint") && more) ckpt_path = argv[++i];
         else if (!strcmp(a, "--record")) record = 1;
-        else if (a[0] == '-' || path) {
-            fprintf(stderr, "rql eval: unexpected argument '%s'\n", a);
-            usage(stderr);
-            return 2;
-        } else path = a;
+        else if (rql_one_path("eval", a, &path, usage)) return 2;
     }
     if (!path) { usage(stderr); return 2; }
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 
     char err[2048], ckbuf[1100];
+    /* --record writes into the run's log: never while rql train or rql sweep
+     * holds the run (the run lock of experiments/run.h), nor while another
+     * rql eval --record appends to it */
+    int lock = record ? run_lock(path, err, sizeof err) : -1;
+    if (record && lock < 0) {
+        fprintf(stderr, "rql eval: %s\n", err);
+        return 1;
+    }
     rlog_info info;
     if (rlog_read_info(path, &info) < 0) {
         fprintf(stderr, "rql eval: %s\n", rql_error());
+        if (lock >= 0) run_unlock(path, lock);
         return 2;
     }
     int rc = 2;
@@ -141,5 +146,6 @@ out:
     env_free(e);
     rql_config_free(c);
     rlog_info_free(&info);
+    if (lock >= 0) run_unlock(path, lock);
     return rc;
 }

@@ -490,11 +490,7 @@ int cmd_export(int argc, char **argv) {
         else if (!strcmp(a, "--minari") && i + 1 < argc) root = argv[++i];
         else if (!strcmp(a, "--dataset-id") && i + 1 < argc) want_id = argv[++i];
         else if (!strcmp(a, "--force")) force = 1;
-        else if (a[0] == '-' || in) {
-            fprintf(stderr, "rql export: unexpected argument '%s'\n", a);
-            usage(stderr);
-            return 2;
-        } else in = a;
+        else if (rql_one_path("export", a, &in, usage)) return 2;
     }
     if (!in || !root || !root[0]) {
         fprintf(stderr, "rql export: %s\n", !in ? "no run log given" : "say where with --minari ROOT (a folder)");

@@ -178,16 +178,10 @@ int cmd_play(int argc, char **argv) {
             }
             continue;
         }
-        char *eq = strchr(argv[i], '=');
-        if (!eq || eq == argv[i]) {
-            fprintf(stderr, "rql play: argument '%s': expected KEY=VALUE (e.g. length=4) or --seed N\n", argv[i]);
+        if (rql_env_kv("play", s, argv[i], "KEY=VALUE (e.g. length=4) or --seed N")) {
             env_spec_free(s);
             return 2;
         }
-        *eq = 0;
-        int rc = env_spec_set(s, argv[i], eq + 1);
-        *eq = '=';
-        if (rc < 0) { fprintf(stderr, "rql play: %s\n", rql_error()); env_spec_free(s); return 2; }
     }
     play_state p = {0};
     p.e = env_make(s);

@@ -59,38 +59,39 @@ static int report(const sweep_plan *p, void *arg) {
     return 0;
 }
 
+/* rql suite's own options. */
+typedef struct {
+    int list, dry, score_only, reps;
+    const char *agents;
+    suite_fmt fmt;
+} suite_args;
+
+static int suite_arg(void *ctx, int argc, char **argv, int *i) {
+    suite_args *x = ctx;
+    const char *a = argv[*i];
+    if (!strcmp(a, "--list")) x->list = 1;
+    else if (!strcmp(a, "--dry-run") || !strcmp(a, "-n")) x->dry = 1;
+    else if (!strcmp(a, "--score")) x->score_only = 1;
+    else if (!strcmp(a, "--json")) x->fmt = SUITE_FMT_JSON;
+    else if (!strcmp(a, "--csv")) x->fmt = SUITE_FMT_CSV;
+    else if (!strcmp(a, "--agents") && *i + 1 < argc) x->agents = argv[++*i];
+    else if (!strcmp(a, "--reps") && *i + 1 < argc) {
+        x->reps = atoi(argv[++*i]);
+        if (x->reps < 1 || x->reps > 1000000) {
+            fprintf(stderr, "rql suite: --reps %s: want 1 .. 1000000\n", argv[*i]);
+            return 2;
+        }
+    } else return 0;
+    return 1;
+}
+
 int cmd_suite(int argc, char **argv) {
     rql_run_args ra;
     if (rql_run_args_init(&ra, argc)) return 1;
-    int list = 0, dry = 0, score_only = 0, reps = 2000;
-    const char *agents = NULL;
-    suite_fmt fmt = SUITE_FMT_TABLE;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int took = rql_run_arg("suite", &ra, argc, argv, &i);
-        if (took == 1) continue;
-        if (took == 2) { rql_run_args_free(&ra); return 2; }
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); rql_run_args_free(&ra); return 0; }
-        else if (!strcmp(a, "--list")) list = 1;
-        else if (!strcmp(a, "--dry-run") || !strcmp(a, "-n")) dry = 1;
-        else if (!strcmp(a, "--score")) score_only = 1;
-        else if (!strcmp(a, "--json")) fmt = SUITE_FMT_JSON;
-        else if (!strcmp(a, "--csv")) fmt = SUITE_FMT_CSV;
-        else if (!strcmp(a, "--agents") && i + 1 < argc) agents = argv[++i];
-        else if (!strcmp(a, "--reps") && i + 1 < argc) {
-            reps = atoi(argv[++i]);
-            if (reps < 1 || reps > 1000000) {
-                fprintf(stderr, "rql suite: --reps %s: want 1 .. 1000000\n", argv[i]);
-                rql_run_args_free(&ra);
-                return 2;
-            }
-        } else if (rql_run_positional("suite", &ra, argc, argv, i)) {
-            usage(stderr);
-            rql_run_args_free(&ra);
-            return 2;
-        }
-    }
-    if (list) {
+    suite_args own = {.reps = 2000, .fmt = SUITE_FMT_TABLE};
+    int prc = rql_run_args_parse("suite", &ra, argc, argv, suite_arg, &own, usage);
+    if (prc >= 0) return prc;
+    if (own.list) {
         suite_print_list(stdout);
         rql_run_args_free(&ra);
         return 0;
@@ -110,10 +111,10 @@ int cmd_suite(int argc, char **argv) {
         rql_run_args_free(&ra);
         return 2;
     }
-    report_ctx ctx = {.def = def, .fmt = fmt, .reps = reps};
+    report_ctx ctx = {.def = def, .fmt = own.fmt, .reps = own.reps};
     int rc;
-    if (score_only) {
-        sweep_plan *p = sweep_plan_load_agents(path, NULL, NULL, ra.sets, ra.nsets, ra.out, agents, err, sizeof err);
+    if (own.score_only) {
+        sweep_plan *p = sweep_plan_load_agents(path, NULL, NULL, ra.sets, ra.nsets, ra.out, own.agents, err, sizeof err);
         if (!p) {
             fprintf(stderr, "rql suite: %s\n", err);
             rql_run_args_free(&ra);
@@ -123,8 +124,8 @@ int cmd_suite(int argc, char **argv) {
         sweep_plan_free(p);
     } else {
         rql_sweep_job job = {.cmd = "suite", .cfg_path = path, .out = ra.out, .sets = ra.sets, .nsets = ra.nsets,
-                             .threads = ra.threads, .force = ra.force, .quiet = ra.quiet, .dry = dry,
-                             .agents = agents, .progress = 1, .report = report, .report_arg = &ctx};
+                             .threads = ra.threads, .force = ra.force, .quiet = ra.quiet, .dry = own.dry,
+                             .agents = own.agents, .progress = 1, .report = report, .report_arg = &ctx};
         rc = rql_sweep_exec(&job, argc, argv);
     }
     rql_run_args_free(&ra);

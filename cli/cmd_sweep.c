@@ -41,7 +41,7 @@
 
 #include "cli/cmd.h"
 #include "experiments/run.h"
-#include "stats/stats.h"
+#include "stats/compare.h"
 #include "experiments/sweep.h"
 #include "util/util.h"
 
@@ -147,6 +147,9 @@ static void record(sched *s, int i, const sweep_result *r) {
     sweep_plan *p = s->p;
     p->res[i] = *r;
     s->ended++;
+    if (r->restart_why[0])
+        fprintf(stderr, "rql: %s: cannot resume (%s); the run was started over\n", p->runs[i].log_path,
+                r->restart_why);
     if (!s->quiet || r->status == SWEEP_FAILED) {
         const rql_run_spec *x = &p->runs[i];
         const char *cd = p->cells[p->run_cell[i]].dir;
@@ -210,6 +213,7 @@ typedef struct {
     int64_t episodes;
     double wall_s, final_success, final_return;
     char err[1024];
+    char restart_why[1024];
 } msg_t;
 
 /* Rank 0: answers every request waiting; returns how many it answered. */
@@ -231,7 +235,9 @@ static int serve(sched *s) {
                               .episodes = (long)m.episodes, .final_success = m.final_success,
                               .final_return = m.final_return};
             m.err[sizeof m.err - 1] = 0;
+            m.restart_why[sizeof m.restart_why - 1] = 0;
             snprintf(r.err, sizeof r.err, "%s", m.err);
+            snprintf(r.restart_why, sizeof r.restart_why, "%s", m.restart_why);
             record(s, m.run, &r);
         }
         if (m.leaving) {
@@ -314,36 +320,39 @@ static void run_worker(const sweep_plan *p, int rank, int force) {
         m.final_success = r.final_success;
         m.final_return = r.final_return;
         snprintf(m.err, sizeof m.err, "%s", r.err);
+        snprintf(m.restart_why, sizeof m.restart_why, "%s", r.restart_why);
     }
 }
 #endif
 
 /* ---- the command ------------------------------------------------------------- */
 
+/* rql sweep's own options. */
+typedef struct {
+    int dry, dedicated;
+    const char *agents;
+} sweep_args;
+
+static int sweep_arg(void *ctx, int argc, char **argv, int *i) {
+    sweep_args *x = ctx;
+    const char *a = argv[*i];
+    if (!strcmp(a, "--dry-run") || !strcmp(a, "-n")) x->dry = 1;
+    else if (!strcmp(a, "--dedicated-master")) x->dedicated = 1;
+    else if (!strcmp(a, "--agents") && *i + 1 < argc) x->agents = argv[++*i];
+    else return 0;
+    return 1;
+}
+
 int cmd_sweep(int argc, char **argv) {
-    int dry = 0, dedicated = 0;
+    sweep_args own = {0};
     rql_run_args ra;
     if (rql_run_args_init(&ra, argc)) return 1;
-    const char *agents = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int took = rql_run_arg("sweep", &ra, argc, argv, &i);
-        if (took == 1) continue;
-        if (took == 2) { rql_run_args_free(&ra); return 2; }
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); rql_run_args_free(&ra); return 0; }
-        else if (!strcmp(a, "--dry-run") || !strcmp(a, "-n")) dry = 1;
-        else if (!strcmp(a, "--dedicated-master")) dedicated = 1;
-        else if (!strcmp(a, "--agents") && i + 1 < argc) agents = argv[++i];
-        else if (rql_run_positional("sweep", &ra, argc, argv, i)) {
-            usage(stderr);
-            rql_run_args_free(&ra);
-            return 2;
-        }
-    }
+    int prc = rql_run_args_parse("sweep", &ra, argc, argv, sweep_arg, &own, usage);
+    if (prc >= 0) return prc;
     if (!ra.cfg_path) { usage(stderr); rql_run_args_free(&ra); return 2; }
     rql_sweep_job job = {.cmd = "sweep", .cfg_path = ra.cfg_path, .out = ra.out, .sets = ra.sets, .nsets = ra.nsets,
-                         .threads = ra.threads, .force = ra.force, .quiet = ra.quiet, .dry = dry,
-                         .dedicated = dedicated, .agents = agents};
+                         .threads = ra.threads, .force = ra.force, .quiet = ra.quiet, .dry = own.dry,
+                         .dedicated = own.dedicated, .agents = own.agents};
     int rc = rql_sweep_exec(&job, argc, argv);
     rql_run_args_free(&ra);
     return rc;

@@ -16,7 +16,7 @@
 #include "experiments/config.h"
 #include "experiments/progress.h"
 #include "experiments/run.h"
-#include "stats/stats.h"
+#include "stats/compare.h"
 
 static void usage(FILE *f) {
     rql_usage_of("train", f);
@@ -32,24 +32,20 @@ static void usage(FILE *f) {
             "\nEach run logs to DIR/<label>/seed<k>.h5 with its checkpoint in DIR/<label>/seed<k>.ckpt.\n");
 }
 
+/* rql train's own option: --resume (ctx: int). */
+static int train_arg(void *ctx, int argc, char **argv, int *i) {
+    if (strcmp(argv[*i], "--resume")) return 0;
+    *(int *)ctx = 1;
+    return 1;
+}
+
 int cmd_train(int argc, char **argv) {
     int resume = 0;
     rql_run_args ra;
     char err[2048];
     if (rql_run_args_init(&ra, argc)) return 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int took = rql_run_arg("train", &ra, argc, argv, &i);
-        if (took == 1) continue;
-        if (took == 2) { rql_run_args_free(&ra); return 2; }
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); rql_run_args_free(&ra); return 0; }
-        else if (!strcmp(a, "--resume")) resume = 1;
-        else if (rql_run_positional("train", &ra, argc, argv, i)) {
-            usage(stderr);
-            rql_run_args_free(&ra);
-            return 2;
-        }
-    }
+    int prc = rql_run_args_parse("train", &ra, argc, argv, train_arg, &resume, usage);
+    if (prc >= 0) return prc;
     if (!ra.cfg_path) { usage(stderr); rql_run_args_free(&ra); return 2; }
     if (resume && ra.force) {
         fprintf(stderr, "rql train: --resume and --force exclude each other\n");
@@ -136,6 +132,9 @@ int cmd_train(int argc, char **argv) {
 
     int stopped = 0;
     for (int i = 0; i < n; i++) {
+        if (res[i].restarted)
+            fprintf(stderr, "rql: %s: cannot resume (%s); the run was started over\n", runs[i].log_path,
+                    res[i].restart_why);
         if (res[i].status == RUN_FAILED)
             fprintf(stderr, "rql train: %s failed: %s\n", runs[i].log_path, res[i].err);
         stopped += res[i].status == RUN_STOPPED;

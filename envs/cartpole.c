@@ -52,10 +52,10 @@ typedef struct {
 } cp_state;
 
 static const param_desc cp_params[] = {
-    {"difficulty", PARAM_STR, "easy", 0, 0, "easy: 200 steps; medium: 400; hard: 600", POPGYM_LEVELS},
+    POPGYM_DIFFICULTY("easy: 200 steps; medium: 400; hard: 600"),
 };
 static const param_desc ncp_params[] = {
-    {"difficulty", PARAM_STR, "easy", 0, 0, "easy: noise sigma 0.1; medium: 0.2; hard: 0.3 (200 steps)", POPGYM_LEVELS},
+    POPGYM_DIFFICULTY("easy: noise sigma 0.1; medium: 0.2; hard: 0.3 (200 steps)"),
 };
 
 static const env_info cp_info = {
@@ -98,8 +98,6 @@ static int ncp_make(const env_spec *s, void **out, env_dims *d) {
     static const double sig[3] = {0.1, 0.2, 0.3};
     return cp_new(out, d, 200, sig[popgym_level(s)]);
 }
-
-static void cp_free(void *c) { free(c); }
 
 static void cp_obs(const cp_cfg *c, const cp_state *s, gsl_rng *r, float *o) {
     o[0] = (float)s->x;
@@ -169,11 +167,11 @@ static int cp_render(const void *cfg, const void *st, char *buf, size_t cap) {
 static const char *cp_action_name(const void *cfg, int a) { return a ? "right" : "left"; }
 
 const env_class stateless_cartpole_class = {
-    .info = &cp_info, .make = cp_make, .free_cfg = cp_free, .reset = cp_reset,
+    .info = &cp_info, .make = cp_make, .reset = cp_reset,
     .step = cp_step, .render = cp_render, .action_name = cp_action_name,
 };
 
 const env_class noisy_stateless_cartpole_class = {
-    .info = &ncp_info, .make = ncp_make, .free_cfg = cp_free, .reset = cp_reset,
+    .info = &ncp_info, .make = ncp_make, .reset = cp_reset,
     .step = cp_step, .render = cp_render, .action_name = cp_action_name,
 };

@@ -287,7 +287,7 @@ env *env_make(const env_spec *s) {
 
 void env_free(env *e) {
     if (!e || !e->owner) return;
-    if (e->cfg) e->cls->free_cfg(e->cfg);
+    free(e->cfg);
     free(e->st);
     gsl_rng_free(e->rng);
     free(e);
@@ -398,7 +398,7 @@ void env_vec_free(env_vec *v) {
     if (p) {
         for (int i = 0; p->rngs && i < v->n; i++) gsl_rng_free(p->rngs[i]);
         free(p->rngs);
-        if (p->cfg) p->cls->free_cfg(p->cfg);
+        free(p->cfg);
         free(p->states);
         free(p->inst);
         free(p);
@@ -544,33 +544,47 @@ int env_vec_step(env_vec *v, const int *actions) {
 typedef struct { uint32_t magic, n, obs_size, state_bytes, rng_bytes, pad; uint64_t seed; } vec_hdr;
 #define VEC_MAGIC 0x31434556u   /* "VEC1" */
 
-size_t env_vec_state_bytes(const env_vec *v) {
-    const vec_priv *p = v->priv;
+/* The vector's public rows, in the order its saved state holds them. */
+typedef struct { void *p; size_t bytes; } vec_span;
+enum { VEC_ROWS = 9 };
+static void vec_rows(const env_vec *v, vec_span b[VEC_ROWS]) {
     size_t n = (size_t)v->n, os = (size_t)v->obs_size;
-    return sizeof(vec_hdr) + n * p->inst[0].d.state_bytes + n * gsl_rng_size(p->rngs[0]) +
-           2 * n * os * sizeof(float) + 2 * n * sizeof(float) + n * sizeof(int) + 4 * n;
+    const vec_span rows[VEC_ROWS] = {
+        {v->obs, n * os * sizeof(float)}, {v->final_obs, n * os * sizeof(float)}, {v->rewards, n * sizeof(float)},
+        {v->ep_return, n * sizeof(float)}, {v->ep_length, n * sizeof(int)}, {v->terminated, n},
+        {v->truncated, n}, {v->success, n}, {v->episode_start, n}};
+    memcpy(b, rows, sizeof rows);
 }
 
-#define PUT(src, bytes) (memcpy(q, (src), (bytes)), q += (bytes))
-#define GET(dst, bytes) (memcpy((dst), q, (bytes)), q += (bytes))
+size_t env_vec_state_bytes(const env_vec *v) {
+    const vec_priv *p = v->priv;
+    size_t n = (size_t)v->n, bytes = sizeof(vec_hdr) + n * p->inst[0].d.state_bytes + n * gsl_rng_size(p->rngs[0]);
+    vec_span rows[VEC_ROWS];
+    vec_rows(v, rows);
+    for (int k = 0; k < VEC_ROWS; k++) bytes += rows[k].bytes;
+    return bytes;
+}
+
+/* What follows the header, in order: world states, RNG states, rows;
+ * copied into q (save) or out of it (load). */
+static void vec_state_copy(const env_vec *v, unsigned char *q, int save) {
+    const vec_priv *p = v->priv;
+    size_t n = (size_t)v->n, sb = p->inst[0].d.state_bytes, rb = gsl_rng_size(p->rngs[0]);
+#define XFER(ptr, bytes) (save ? memcpy(q, (ptr), (bytes)) : memcpy((ptr), q, (bytes)), q += (bytes))
+    XFER(p->states, n * sb);
+    for (size_t i = 0; i < n; i++) XFER(gsl_rng_state(p->rngs[i]), rb);
+    vec_span rows[VEC_ROWS];
+    vec_rows(v, rows);
+    for (int k = 0; k < VEC_ROWS; k++) XFER(rows[k].p, rows[k].bytes);
+#undef XFER
+}
 
 int env_vec_save_state(const env_vec *v, void *buf) {
     const vec_priv *p = v->priv;
     size_t n = (size_t)v->n, os = (size_t)v->obs_size, sb = p->inst[0].d.state_bytes, rb = gsl_rng_size(p->rngs[0]);
     vec_hdr h = {VEC_MAGIC, (uint32_t)n, (uint32_t)os, (uint32_t)sb, (uint32_t)rb, 0, p->seed};
-    unsigned char *q = buf;
-    PUT(&h, sizeof h);
-    PUT(p->states, n * sb);
-    for (size_t i = 0; i < n; i++) PUT(gsl_rng_state(p->rngs[i]), rb);
-    PUT(v->obs, n * os * sizeof(float));
-    PUT(v->final_obs, n * os * sizeof(float));
-    PUT(v->rewards, n * sizeof(float));
-    PUT(v->ep_return, n * sizeof(float));
-    PUT(v->ep_length, n * sizeof(int));
-    PUT(v->terminated, n);
-    PUT(v->truncated, n);
-    PUT(v->success, n);
-    PUT(v->episode_start, n);
+    memcpy(buf, &h, sizeof h);
+    vec_state_copy(v, (unsigned char *)buf + sizeof h, 1);
     return 0;
 }
 
@@ -578,24 +592,13 @@ int env_vec_load_state(env_vec *v, const void *buf) {
     vec_priv *p = v->priv;
     size_t n = (size_t)v->n, os = (size_t)v->obs_size, sb = p->inst[0].d.state_bytes, rb = gsl_rng_size(p->rngs[0]);
     vec_hdr h;
-    const unsigned char *q = buf;
-    GET(&h, sizeof h);
+    memcpy(&h, buf, sizeof h);
     if (h.magic != VEC_MAGIC || h.n != n || h.obs_size != os || h.state_bytes != sb || h.rng_bytes != rb)
         return rql_set_error(ENV_EINVAL, "env_vec_load_state: saved state does not fit this vector of %zu %s "
                              "(saved: magic %08x, n %u, obs %u, %u state bytes, %u RNG bytes; this vector: "
                              "obs %zu, %zu, %zu)", n, p->cls->info->name, h.magic, h.n, h.obs_size,
                              h.state_bytes, h.rng_bytes, os, sb, rb);
     p->seed = h.seed;
-    GET(p->states, n * sb);
-    for (size_t i = 0; i < n; i++) GET(gsl_rng_state(p->rngs[i]), rb);
-    GET(v->obs, n * os * sizeof(float));
-    GET(v->final_obs, n * os * sizeof(float));
-    GET(v->rewards, n * sizeof(float));
-    GET(v->ep_return, n * sizeof(float));
-    GET(v->ep_length, n * sizeof(int));
-    GET(v->terminated, n);
-    GET(v->truncated, n);
-    GET(v->success, n);
-    GET(v->episode_start, n);
+    vec_state_copy(v, (unsigned char *)buf + sizeof h, 0);   /* reads only: save = 0 */
     return 0;
 }

@@ -125,22 +125,9 @@ static int map_text(const char *value, char **text, char *origin, size_t ocap) {
     if (rc != -1) return rc;
     if (!is_name(value))
         return rql_set_error(ENV_EIO, "gridworld: map = '%s': cannot open it (%s)", value, strerror(errno));
-    char dirs[6][4096];
-    int nd = 0;
     const char *env_dir = getenv("RQL_MAPS");
-    if (env_dir && *env_dir) snprintf(dirs[nd++], sizeof dirs[0], "%s", env_dir);
-    snprintf(dirs[nd++], sizeof dirs[0], "envs/maps");
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        for (int up = 0; up < 4; up++) {
-            char *slash = strrchr(exe, '/');
-            if (!slash) break;
-            *slash = 0;
-            snprintf(dirs[nd++], sizeof dirs[0], "%.4000s/envs/maps", exe);
-        }
-    }
+    char dirs[6][4096];
+    int nd = rql_data_dirs("RQL_MAPS", "envs/maps", dirs, 6);
     for (int i = 0; i < nd; i++) {
         char path[4200];
         snprintf(path, sizeof path, "%.4000s/%.150s.txt", dirs[i], value);
@@ -231,19 +218,19 @@ static const param_desc gridworld_params[] = {
      "shipped map (open_room, four_rooms, long_corridor), a map file, or inline rows separated by '|'", NULL},
     {"view", PARAM_STR, "full", 0, 0, "full (one-hot position, actions N E S W) or ego (k x k view, left right forward)", NULL},
     {"view_size", PARAM_INT, "5", 3, 15, "k of the ego view (odd)", NULL},
-    {"max_steps", PARAM_INT, "0", 0, 100000, "time limit (truncation); 0 = 4 H W", NULL},
-    {"reward_goal", PARAM_REAL, "1", -1000, 1000, "reward for entering a goal (ends the episode)", NULL},
-    {"reward_lava", PARAM_REAL, "-1", -1000, 1000, "reward for entering lava (ends the episode)", NULL},
-    {"reward_step", PARAM_REAL, "0", -1000, 1000, "reward for any other step", NULL},
+    ENV_MAX_STEPS("4 H W"),
+    ENV_REWARD("reward_goal", "1", "reward for entering a goal (ends the episode)"),
+    ENV_REWARD("reward_lava", "-1", "reward for entering lava (ends the episode)"),
+    ENV_REWARD("reward_step", "0", "reward for any other step"),
 };
 
 static const param_desc memory_room_params[] = {
     {"length", PARAM_INT, "5", 1, 58, "hallway length L between the start room and the split", NULL},
     {"view_size", PARAM_INT, "3", 3, 15, "k of the ego view (odd)", NULL},
-    {"max_steps", PARAM_INT, "0", 0, 100000, "time limit (truncation); 0 = 5 H W", NULL},
-    {"reward_right", PARAM_REAL, "1", -1000, 1000, "reward for the object matching the cue (success)", NULL},
-    {"reward_wrong", PARAM_REAL, "0", -1000, 1000, "reward for the other object", NULL},
-    {"reward_step", PARAM_REAL, "0", -1000, 1000, "reward for any other step", NULL},
+    ENV_MAX_STEPS("5 H W"),
+    ENV_REWARD("reward_right", "1", "reward for the object matching the cue (success)"),
+    ENV_REWARD("reward_wrong", "0", "reward for the other object"),
+    ENV_REWARD("reward_step", "0", "reward for any other step"),
 };
 
 static const env_info gridworld_info = {
@@ -298,7 +285,18 @@ static int memory_room_check(env_spec *s, const char *key, const char *value) {
 }
 
 /* ---- building ---------------------------------------------------------------- */
-static int finish_make(grid_cfg *g, void **out, env_dims *d) {
+/* What both worlds read alike (view_size, odd; max_steps, 0 meaning
+ * steps_per_cell H W) and their dims; frees g on error. */
+static int finish_make(grid_cfg *g, const env_spec *s, const char *world, int steps_per_cell, void **out,
+                       env_dims *d) {
+    g->k = (int)env_param_long(s, "view_size");
+    if (g->k % 2 == 0) {
+        int k = g->k;
+        free(g);
+        return rql_set_error(ENV_EINVAL, "%s: view_size = %d must be odd", world, k);
+    }
+    long ms = env_param_long(s, "max_steps");
+    g->max_steps = ms > 0 ? (int)ms : steps_per_cell * g->h * g->w;
     g->obs_size = g->ego ? g->k * g->k * NCH + 4 + g->has_keys : g->h * g->w + g->has_keys;
     *out = g;
     size_t sb = sizeof(grid_state) + (size_t)g->h * g->w;
@@ -323,18 +321,10 @@ static int gridworld_make(const env_spec *s, void **out, env_dims *d) {
     free(text);
     if (rc < 0) { free(g); return rc; }
     g->ego = !strcmp(env_spec_get(s, "view"), "ego");
-    g->k = (int)env_param_long(s, "view_size");
-    if (g->k % 2 == 0) {
-        int k = g->k;
-        free(g);
-        return rql_set_error(ENV_EINVAL, "gridworld: view_size = %d must be odd", k);
-    }
-    long ms = env_param_long(s, "max_steps");
-    g->max_steps = ms > 0 ? (int)ms : 4 * g->h * g->w;
     g->r_goal = (float)env_param_real(s, "reward_goal");
     g->r_lava = (float)env_param_real(s, "reward_lava");
     g->r_step = (float)env_param_real(s, "reward_step");
-    return finish_make(g, out, d);
+    return finish_make(g, s, "gridworld", 4, out, d);
 }
 
 static int memory_room_make(const env_spec *s, void **out, env_dims *d) {
@@ -355,21 +345,11 @@ static int memory_room_make(const env_spec *s, void **out, env_dims *d) {
     g->sr = 2;
     g->sc = 3;
     g->sdir = 3;                        /* facing west, towards the cue */
-    g->k = (int)env_param_long(s, "view_size");
-    if (g->k % 2 == 0) {
-        int k = g->k;
-        free(g);
-        return rql_set_error(ENV_EINVAL, "memory_room: view_size = %d must be odd", k);
-    }
-    long ms = env_param_long(s, "max_steps");
-    g->max_steps = ms > 0 ? (int)ms : 5 * g->h * g->w;
     g->r_goal = (float)env_param_real(s, "reward_right");
     g->r_wrong = (float)env_param_real(s, "reward_wrong");
     g->r_step = (float)env_param_real(s, "reward_step");
-    return finish_make(g, out, d);
+    return finish_make(g, s, "memory_room", 5, out, d);
 }
-
-static void grid_free_cfg(void *c) { free(c); }
 
 /* ---- dynamics ---------------------------------------------------------------- */
 static inline int cell_at(const grid_cfg *g, const grid_state *s, int r, int c) {
@@ -505,12 +485,12 @@ static int memory_room_signal_bits(const void *cfg, int *idx, int cap) {
 }
 
 const env_class gridworld_class = {
-    .info = &gridworld_info, .check = gridworld_check, .make = gridworld_make, .free_cfg = grid_free_cfg,
+    .info = &gridworld_info, .check = gridworld_check, .make = gridworld_make,
     .reset = grid_reset, .step = grid_step, .render = grid_render, .action_name = grid_action_name,
 };
 
 const env_class memory_room_class = {
-    .info = &memory_room_info, .check = memory_room_check, .make = memory_room_make, .free_cfg = grid_free_cfg,
+    .info = &memory_room_info, .check = memory_room_check, .make = memory_room_make,
     .reset = grid_reset, .step = grid_step, .render = grid_render, .action_name = grid_action_name,
     .signal_bits = memory_room_signal_bits,
 };

@@ -68,8 +68,6 @@ static int mc_make(const env_spec *s, void **out, env_dims *d) {
     return 0;
 }
 
-static void mc_free_cfg(void *c) { free(c); }
-
 /* memory_chain.py _get_observation. */
 static void put_obs(const mc_cfg *c, const mc_state *s, float *o) {
     o[0] = (float)(1.0 - (double)s->t / c->len);
@@ -135,6 +133,6 @@ static int mc_signal_bits(const void *cfg, int *idx, int cap) {
 }
 
 const env_class memory_chain_class = {
-    .info = &mc_info, .make = mc_make, .free_cfg = mc_free_cfg, .reset = mc_reset, .step = mc_step,
+    .info = &mc_info, .make = mc_make, .reset = mc_reset, .step = mc_step,
     .render = mc_render, .action_name = mc_action_name, .signal_bits = mc_signal_bits,
 };

@@ -46,8 +46,6 @@ int popgym_level(const env_spec *s) {
     return 0;
 }
 
-#define DIFFICULTY(help) {"difficulty", PARAM_STR, "easy", 0, 0, help, POPGYM_LEVELS}
-
 static const char SUIT_CH[4] = {'s', 'd', 'c', 'h'};
 static const char *const SUIT_NAMES[4] = {"spades", "diamonds", "clubs", "hearts"};
 static const char *const RANK_NAMES[13] = {"a", "2", "3", "4", "5", "6", "7", "8", "9", "10", "j", "q", "k"};
@@ -60,11 +58,6 @@ static inline int color_of(int32_t card) { return card & 1; }
 static void deck_shuffle(int32_t *deck, int n, gsl_rng *r) {
     for (int i = 0; i < n; i++) deck[i] = i;
     gsl_ran_shuffle(r, deck, (size_t)n, sizeof *deck);
-}
-
-static void one_hot(float *o, int n, int k) {
-    memset(o, 0, sizeof(float) * (size_t)n);
-    o[k] = 1;
 }
 
 /* Bytes of a state of hdr bytes plus cards int32 cards, a multiple of 8. */
@@ -99,8 +92,6 @@ static card_cfg *card_cfg_new(const char *world, int decks) {
     return c;
 }
 
-static void card_free(void *c) { free(c); }
-
 /* ---- repeat_first -------------------------------------------------------------- */
 typedef struct {
     int32_t left;       /* cards still in the deck: deck[0 .. left) */
@@ -111,7 +102,7 @@ typedef struct {
 } rf_state;
 
 static const param_desc rf_params[] = {
-    DIFFICULTY("easy: 1 deck (51 steps); medium: 8 decks (415); hard: 16 decks (831)"),
+    POPGYM_DIFFICULTY("easy: 1 deck (51 steps); medium: 8 decks (415); hard: 16 decks (831)"),
 };
 
 static const env_info rf_info = {
@@ -141,7 +132,7 @@ static void rf_reset(const void *cfg, void *st, gsl_rng *r, float *obs) {
     s->shown = s->deck[--s->left];
     s->first = suit_of(s->shown);
     s->wrong = 0;
-    one_hot(obs, 4, s->first);
+    env_one_hot(obs, 4, s->first);
 }
 
 static int rf_step(const void *cfg, void *st, gsl_rng *r, int a, float *obs, float *rew) {
@@ -152,7 +143,7 @@ static int rf_step(const void *cfg, void *st, gsl_rng *r, int a, float *obs, flo
     s->wrong += !ok;
     int trunc = s->left == 1;
     s->shown = s->deck[--s->left];
-    one_hot(obs, 4, suit_of(s->shown));
+    env_one_hot(obs, 4, suit_of(s->shown));
     return trunc ? ENV_F_TRUNC | (s->wrong ? 0 : ENV_F_SUCCESS) : 0;
 }
 
@@ -168,7 +159,7 @@ static int rf_render(const void *cfg, const void *st, char *buf, size_t cap) {
 }
 
 const env_class repeat_first_class = {
-    .info = &rf_info, .make = rf_make, .free_cfg = card_free, .reset = rf_reset,
+    .info = &rf_info, .make = rf_make, .reset = rf_reset,
     .step = rf_step, .render = rf_render, .action_name = suit_action_name, .signal_bits = suit_bits,
 };
 
@@ -179,7 +170,7 @@ typedef struct {
 } rp_state;
 
 static const param_desc rp_params[] = {
-    DIFFICULTY("easy: 1 deck, k = 4 (51 steps); medium: 2 decks, k = 32 (103); hard: 3 decks, k = 64 (155)"),
+    POPGYM_DIFFICULTY("easy: 1 deck, k = 4 (51 steps); medium: 2 decks, k = 32 (103); hard: 3 decks, k = 64 (155)"),
 };
 
 static const env_info rp_info = {
@@ -210,7 +201,7 @@ static void rp_reset(const void *cfg, void *st, gsl_rng *r, float *obs) {
     deck_shuffle(s->deck, c->n, r);
     s->left = c->n - 1;
     s->wrong = 0;
-    one_hot(obs, 4, suit_of(s->deck[c->n - 1]));
+    env_one_hot(obs, 4, suit_of(s->deck[c->n - 1]));
 }
 
 static int rp_step(const void *cfg, void *st, gsl_rng *r, int a, float *obs, float *rew) {
@@ -224,7 +215,7 @@ static int rp_step(const void *cfg, void *st, gsl_rng *r, int a, float *obs, flo
         s->wrong += !ok;
     }
     int trunc = s->left == 1;
-    one_hot(obs, 4, suit_of(s->deck[--s->left]));
+    env_one_hot(obs, 4, suit_of(s->deck[--s->left]));
     return trunc ? ENV_F_TRUNC | (s->wrong ? 0 : ENV_F_SUCCESS) : 0;
 }
 
@@ -249,7 +240,7 @@ static int rp_render(const void *cfg, const void *st, char *buf, size_t cap) {
 }
 
 const env_class repeat_previous_class = {
-    .info = &rp_info, .make = rp_make, .free_cfg = card_free, .reset = rp_reset,
+    .info = &rp_info, .make = rp_make, .reset = rp_reset,
     .step = rp_step, .render = rp_render, .action_name = suit_action_name, .signal_bits = suit_bits,
 };
 
@@ -265,7 +256,7 @@ typedef struct {
 } ae_state;
 
 static const param_desc ae_params[] = {
-    DIFFICULTY("easy: 1 deck (103 steps); medium: 2 decks (207); hard: 3 decks (311)"),
+    POPGYM_DIFFICULTY("easy: 1 deck (103 steps); medium: 2 decks (207); hard: 3 decks (311)"),
 };
 
 static const env_info ae_info = {
@@ -352,7 +343,7 @@ static int ae_bits(const void *cfg, int *idx, int cap) {
 }
 
 const env_class autoencode_class = {
-    .info = &ae_info, .make = ae_make, .free_cfg = card_free, .reset = ae_reset,
+    .info = &ae_info, .make = ae_make, .reset = ae_reset,
     .step = ae_step, .render = ae_render, .action_name = suit_action_name, .signal_bits = ae_bits,
 };
 
@@ -368,7 +359,7 @@ typedef struct {
 } cr_state;
 
 static const param_desc cr_params[] = {
-    DIFFICULTY("easy: 1 deck, colours (51 steps, 26 actions); medium: 2 decks, suits (103, 26); "
+    POPGYM_DIFFICULTY("easy: 1 deck, colours (51 steps, 26 actions); medium: 2 decks, suits (103, 26); "
                "hard: 4 decks, ranks (207, 16)"),
 };
 
@@ -462,7 +453,7 @@ static int cr_bits(const void *cfg, int *idx, int cap) {
 }
 
 const env_class count_recall_class = {
-    .info = &cr_info, .make = cr_make, .free_cfg = card_free, .reset = cr_reset,
+    .info = &cr_info, .make = cr_make, .reset = cr_reset,
     .step = cr_step, .render = cr_render, .action_name = cr_action_name, .signal_bits = cr_bits,
 };
 
@@ -474,7 +465,7 @@ typedef struct {
 } hl_state;
 
 static const param_desc hl_params[] = {
-    DIFFICULTY("easy: 1 deck (51 steps); medium: 2 decks (103); hard: 3 decks (155)"),
+    POPGYM_DIFFICULTY("easy: 1 deck (51 steps); medium: 2 decks (103); hard: 3 decks (155)"),
 };
 
 static const env_info hl_info = {
@@ -504,7 +495,7 @@ static void hl_reset(const void *cfg, void *st, gsl_rng *r, float *obs) {
     s->left = c->n - 1;
     s->cur = s->deck[s->left];
     s->wrong = 0;
-    one_hot(obs, 13, rank_of(s->cur));
+    env_one_hot(obs, 13, rank_of(s->cur));
 }
 
 static int hl_step(const void *cfg, void *st, gsl_rng *r, int a, float *obs, float *rew) {
@@ -517,7 +508,7 @@ static int hl_step(const void *cfg, void *st, gsl_rng *r, int a, float *obs, flo
     else if ((nv > cv) == (a == 0)) *rew = c->scale;
     else { *rew = -c->scale; s->wrong++; }
     s->cur = next;
-    one_hot(obs, 13, nv);
+    env_one_hot(obs, 13, nv);
     return term ? ENV_F_TERM | (s->wrong ? 0 : ENV_F_SUCCESS) : 0;
 }
 
@@ -541,7 +532,7 @@ static int hl_bits(const void *cfg, int *idx, int cap) {
 }
 
 const env_class higher_lower_class = {
-    .info = &hl_info, .make = hl_make, .free_cfg = card_free, .reset = hl_reset,
+    .info = &hl_info, .make = hl_make, .reset = hl_reset,
     .step = hl_step, .render = hl_render, .action_name = hl_action_name, .signal_bits = hl_bits,
 };
 
@@ -559,7 +550,7 @@ typedef struct {
 } mab_state;
 
 static const param_desc mab_params[] = {
-    DIFFICULTY("easy: 10 arms, 200 steps; medium: 20 arms, 400; hard: 30 arms, 600"),
+    POPGYM_DIFFICULTY("easy: 10 arms, 200 steps; medium: 20 arms, 400; hard: 30 arms, 600"),
 };
 
 static const env_info mab_info = {
@@ -586,8 +577,6 @@ static int mab_make(const env_spec *s, void **out, env_dims *d) {
     return 0;
 }
 
-static void mab_free(void *c) { free(c); }
-
 /* numpy's Generator.random(dtype=float32): 24 random bits times 2^-24, in [0, 1). */
 static float uniform_f32(gsl_rng *r) { return (float)gsl_rng_uniform_int(r, 1UL << 24) * (1.0f / 16777216.0f); }
 
@@ -598,7 +587,7 @@ static void mab_reset(const void *cfg, void *st, gsl_rng *r, float *obs) {
     s->last = 0;
     memset(s->p, 0, sizeof s->p);
     for (int i = 0; i < c->arms; i++) s->p[i] = uniform_f32(r);
-    one_hot(obs, 2, 0);
+    env_one_hot(obs, 2, 0);
 }
 
 static int mab_step(const void *cfg, void *st, gsl_rng *r, int a, float *obs, float *rew) {
@@ -608,7 +597,7 @@ static int mab_step(const void *cfg, void *st, gsl_rng *r, int a, float *obs, fl
     *rew = s->last ? c->scale : -c->scale;
     int trunc = s->t >= c->len - 1;
     s->t++;
-    one_hot(obs, 2, s->last);
+    env_one_hot(obs, 2, s->last);
     return trunc ? ENV_F_TRUNC : 0;
 }
 
@@ -625,7 +614,7 @@ static int mab_render(const void *cfg, const void *st, char *buf, size_t cap) {
 static const char *mab_action_name(const void *cfg, int a) { return ((const mab_cfg *)cfg)->names[a]; }
 
 const env_class multiarmed_bandit_class = {
-    .info = &mab_info, .make = mab_make, .free_cfg = mab_free, .reset = mab_reset,
+    .info = &mab_info, .make = mab_make, .reset = mab_reset,
     .step = mab_step, .render = mab_render, .action_name = mab_action_name,
 };
 
@@ -639,7 +628,7 @@ typedef struct {
 } cc_state;
 
 static const param_desc cc_params[] = {
-    DIFFICULTY("easy: 1 deck, match colours (104 steps); medium: 2 decks, colours (208); "
+    POPGYM_DIFFICULTY("easy: 1 deck, match colours (104 steps); medium: 2 decks, colours (208); "
                "hard: 1 deck, ranks (104)"),
 };
 
@@ -749,6 +738,6 @@ static int cc_render(const void *cfg, const void *st, char *buf, size_t cap) {
 static const char *cc_action_name(const void *cfg, int a) { return ((const card_cfg *)cfg)->names[a]; }
 
 const env_class concentration_class = {
-    .info = &cc_info, .make = cc_make, .free_cfg = card_free, .reset = cc_reset,
+    .info = &cc_info, .make = cc_make, .reset = cc_reset,
     .step = cc_step, .render = cc_render, .action_name = cc_action_name,
 };

@@ -38,14 +38,7 @@ static board_cfg *board_new(const char *world, int rows, int cols) {
     return c;
 }
 
-static void board_free(void *c) { free(c); }
-
 static const char *board_action_name(const void *cfg, int a) { return ((const board_cfg *)cfg)->names[a]; }
-
-static void one_hot(float *o, int n, int k) {
-    memset(o, 0, sizeof(float) * (size_t)n);
-    o[k] = 1;
-}
 
 /* ---- minesweeper ----------------------------------------------------------------- */
 enum { MS_CLEAR = 0, MS_MINE = 1, MS_VIEWED = 2 };
@@ -60,7 +53,7 @@ typedef struct {
 } ms_state;
 
 static const param_desc ms_params[] = {
-    {"difficulty", PARAM_STR, "easy", 0, 0, "easy: 4x4, 2 mines; medium: 6x6, 6 mines; hard: 8x8, 10 mines", POPGYM_LEVELS},
+    POPGYM_DIFFICULTY("easy: 4x4, 2 mines; medium: 6x6, 6 mines; hard: 8x8, 10 mines"),
 };
 
 static const env_info ms_info = {
@@ -111,7 +104,7 @@ static void ms_reset(const void *cfg, void *st, gsl_rng *r, float *obs) {
         }
     s->clear = c->cells - c->mines;
     s->last = -1;
-    one_hot(obs, c->n_obs, 0);
+    env_one_hot(obs, c->n_obs, 0);
 }
 
 static int ms_step(const void *cfg, void *st, gsl_rng *r, int a, float *obs, float *rew) {
@@ -130,7 +123,7 @@ static int ms_step(const void *cfg, void *st, gsl_rng *r, int a, float *obs, flo
     }
     if (s->t == c->len) flags |= ENV_F_TRUNC;
     if (s->clear == 0) flags |= ENV_F_TERM | ENV_F_SUCCESS;
-    one_hot(obs, c->n_obs, s->near[a]);
+    env_one_hot(obs, c->n_obs, s->near[a]);
     s->last = a;
     s->t++;
     return flags;
@@ -154,7 +147,7 @@ static int ms_render(const void *cfg, const void *st, char *buf, size_t cap) {
 }
 
 const env_class minesweeper_class = {
-    .info = &ms_info, .make = ms_make, .free_cfg = board_free, .reset = ms_reset,
+    .info = &ms_info, .make = ms_make, .reset = ms_reset,
     .step = ms_step, .render = ms_render, .action_name = board_action_name,
 };
 
@@ -172,7 +165,7 @@ typedef struct {
 } bs_state;
 
 static const param_desc bs_params[] = {
-    {"difficulty", PARAM_STR, "easy", 0, 0, "easy: 8x8 board; medium: 10x10; hard: 12x12 (ships 2, 3, 3, 4)", POPGYM_LEVELS},
+    POPGYM_DIFFICULTY("easy: 8x8 board; medium: 10x10; hard: 12x12 (ships 2, 3, 3, 4)"),
 };
 
 static const env_info bs_info = {
@@ -230,7 +223,7 @@ static void bs_reset(const void *cfg, void *st, gsl_rng *r, float *obs) {
     memset(s, 0, sizeof *s);
     for (int k = 0; k < 4; k++) bs_place(c, s, SHIPS[k], r);
     s->last = -1;
-    one_hot(obs, 2, 0);
+    env_one_hot(obs, 2, 0);
 }
 
 static int bs_step(const void *cfg, void *st, gsl_rng *r, int a, float *obs, float *rew) {
@@ -242,7 +235,7 @@ static int bs_step(const void *cfg, void *st, gsl_rng *r, int a, float *obs, flo
     s->t++;
     s->last = a;
     *rew = hit ? c->success : c->miss;
-    one_hot(obs, 2, hit);
+    env_one_hot(obs, 2, hit);
     int flags = s->t >= c->len ? ENV_F_TRUNC : 0;
     if (s->hits == BS_NEEDED) flags |= ENV_F_TERM | ENV_F_SUCCESS;
     return flags;
@@ -267,6 +260,6 @@ static int bs_render(const void *cfg, const void *st, char *buf, size_t cap) {
 }
 
 const env_class battleship_class = {
-    .info = &bs_info, .make = bs_make, .free_cfg = board_free, .reset = bs_reset,
+    .info = &bs_info, .make = bs_make, .reset = bs_reset,
     .step = bs_step, .render = bs_render, .action_name = board_action_name,
 };

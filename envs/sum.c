@@ -36,8 +36,8 @@ typedef struct {
 static const param_desc sum_params[] = {
     {"length", PARAM_INT, "5", 1, 100000, "T, digits per episode (the answer is due at the last)", NULL},
     {"modulo", PARAM_INT, "10", 2, 1000, "m: the answer is the sum mod m, one action per residue", NULL},
-    {"reward_right", PARAM_REAL, "1", -1000, 1000, "reward for the right answer", NULL},
-    {"reward_wrong", PARAM_REAL, "-1", -1000, 1000, "reward for a wrong answer", NULL},
+    ENV_REWARD("reward_right", "1", "reward for the right answer"),
+    ENV_REWARD("reward_wrong", "-1", "reward for a wrong answer"),
 };
 
 static const env_info sum_info = {
@@ -61,8 +61,6 @@ static int sum_make(const env_spec *s, void **out, env_dims *d) {
     *d = (env_dims){.obs_size = 11, .n_actions = c->mod, .state_bytes = sizeof(sum_state)};
     return 0;
 }
-
-static void sum_free_cfg(void *c) { free(c); }
 
 static void put_obs(const sum_cfg *c, const sum_state *s, float *o) {
     for (int k = 0; k < 11; k++) o[k] = 0;
@@ -122,6 +120,6 @@ static int sum_signal_bits(const void *cfg, int *idx, int cap) {
 }
 
 const env_class sum_class = {
-    .info = &sum_info, .make = sum_make, .free_cfg = sum_free_cfg, .reset = sum_reset, .step = sum_step,
+    .info = &sum_info, .make = sum_make, .reset = sum_reset, .step = sum_step,
     .render = sum_render, .action_name = sum_action_name, .signal_bits = sum_signal_bits,
 };

@@ -55,11 +55,11 @@ typedef struct {
 
 static const param_desc tmaze_params[] = {
     {"length", PARAM_INT, "10", 1, 1000, "corridor length N: the junction is N moves east of the start", NULL},
-    {"max_steps", PARAM_INT, "0", 0, 100000, "time limit (truncation); 0 = 10 (length + 1)", NULL},
-    {"reward_goal", PARAM_REAL, "4", -1000, 1000, "reward for the arm the sign named (ends the episode)", NULL},
-    {"reward_wrong", PARAM_REAL, "-0.1", -1000, 1000, "reward for the other arm (ends the episode)", NULL},
-    {"reward_wall", PARAM_REAL, "-0.1", -1000, 1000, "reward for a move into a wall (agent stays)", NULL},
-    {"reward_step", PARAM_REAL, "0", -1000, 1000, "reward for any other step", NULL},
+    ENV_MAX_STEPS("10 (length + 1)"),
+    ENV_REWARD("reward_goal", "4", "reward for the arm the sign named (ends the episode)"),
+    ENV_REWARD("reward_wrong", "-0.1", "reward for the other arm (ends the episode)"),
+    ENV_REWARD("reward_wall", "-0.1", "reward for a move into a wall (agent stays)"),
+    ENV_REWARD("reward_step", "0", "reward for any other step"),
     {"corridor_noise", PARAM_REAL, "0", 0, 1, "probability of flipping each bit of a corridor observation", NULL},
 };
 
@@ -91,8 +91,6 @@ static int tmaze_make(const env_spec *s, void **out, env_dims *d) {
     *d = (env_dims){.obs_size = 3, .n_actions = 4, .state_bytes = sizeof(tmaze_state)};
     return 0;
 }
-
-static void tmaze_free_cfg(void *c) { free(c); }
 
 static inline int cell_kind(const tmaze_cfg *c, const tmaze_state *s) {
     return s->x == 0 ? s->sign : s->x == c->n ? 3 : 2;
@@ -211,7 +209,7 @@ static int tmaze_signal_bits(const void *cfg, int *idx, int cap) {
 }
 
 const env_class tmaze_class = {
-    .info = &tmaze_info, .make = tmaze_make, .free_cfg = tmaze_free_cfg, .reset = tmaze_reset,
+    .info = &tmaze_info, .make = tmaze_make, .reset = tmaze_reset,
     .step = tmaze_step, .render = tmaze_render, .action_name = tmaze_action_name,
     .signal_bits = tmaze_signal_bits, .step_vec = tmaze_step_vec,
 };

@@ -20,39 +20,40 @@ typedef struct {
     size_t off;
 } key_row;
 
-#define OFF(m) offsetof(rql_config, m)
+/* A row per key: its path, default, range and help, and the rql_config
+ * member it sets; the key's type follows from the member's (long and int
+ * members are integer keys). */
+#define KEY(path, ktype, ftype, member, def, lo, hi, help) \
+    {{path, ktype, def, lo, hi, help}, ftype, offsetof(rql_config, member)}
+#define LONG_KEY(path, member, def, lo, hi, help) KEY(path, RQL_KEY_INT, F_LONG, member, def, lo, hi, help)
+#define INT_KEY(path, member, def, lo, hi, help) KEY(path, RQL_KEY_INT, F_INT, member, def, lo, hi, help)
 static const key_row keys[] = {
-    {{"output", RQL_KEY_STR, "runs/out", 0, 0,
-      "output folder; each run logs to OUTPUT/<label>/seed<k>.h5 (rql train -o overrides it)"}, F_STR, OFF(output)},
-    {{"seeds", RQL_KEY_INTLIST, "[0]", 0, 9007199254740991.0,
-      "run seeds; every agent runs once per seed"}, F_SEEDS, 0},
-    {{"train.steps", RQL_KEY_INT, "0", 0, 1e13,
-      "training budget in env steps summed over the vector (0: no step limit)"}, F_LONG, OFF(train_steps)},
-    {{"train.episodes", RQL_KEY_INT, "1000", 0, 1e12,
-      "training budget in completed episodes (0: no episode limit); a run stops at the first limit reached"},
-     F_LONG, OFF(train_episodes)},
-    {{"train.n_envs", RQL_KEY_INT, "8", 1, 4096,
-      "envs stepped together in the training vector (one agent act per vector step)"}, F_INT, OFF(n_envs)},
-    {{"eval.every", RQL_KEY_INT, "100", 0, 1e12,
-      "training episodes between greedy evaluations (0: only the final one)"}, F_LONG, OFF(eval_every)},
-    {{"eval.episodes", RQL_KEY_INT, "100", 1, 100000,
-      "episodes per greedy evaluation (one env each, seeded from the run seed and evaluation index)"},
-     F_INT, OFF(eval_episodes)},
-    {{"eval.record", RQL_KEY_INT, "2", 0, 100000,
-      "episodes of a recorded evaluation written step by step to /steps (obs, actions, Q, hidden)"},
-     F_INT, OFF(eval_record)},
-    {{"eval.record_every", RQL_KEY_INT, "0", 0, 1e9,
-      "record every k-th evaluation (0: only the final evaluation)"}, F_INT, OFF(eval_record_every)},
-    {{"log.train_every", RQL_KEY_INT, "10", 0, 1e12,
-      "gradient updates between rows of /train (loss, q_mean, grad_norm; 0: none)"}, F_LONG, OFF(log_train_every)},
-    {{"log.weights_every", RQL_KEY_INT, "0", 0, 1e12,
-      "training episodes between weight snapshots in /weights (0: the final weights only)"},
-     F_LONG, OFF(log_weights_every)},
-    {{"log.flush_s", RQL_KEY_REAL, "2.0", 0, 86400,
-      "seconds between log flushes: a killed run loses at most this much (0: flush every vector step)"},
-     F_DOUBLE, OFF(log_flush_s)},
-    {{"checkpoint.every", RQL_KEY_INT, "500", 0, 1e12,
-      "training episodes between checkpoints (0: only at the end and on SIGINT/SIGTERM)"}, F_LONG, OFF(ckpt_every)},
+    KEY("output", RQL_KEY_STR, F_STR, output, "runs/out", 0, 0,
+        "output folder; each run logs to OUTPUT/<label>/seed<k>.h5 (rql train -o overrides it)"),
+    KEY("seeds", RQL_KEY_INTLIST, F_SEEDS, seeds, "[0]", 0, 9007199254740991.0,
+        "run seeds; every agent runs once per seed"),
+    LONG_KEY("train.steps", train_steps, "0", 0, 1e13,
+             "training budget in env steps summed over the vector (0: no step limit)"),
+    LONG_KEY("train.episodes", train_episodes, "1000", 0, 1e12,
+             "training budget in completed episodes (0: no episode limit); a run stops at the first limit reached"),
+    INT_KEY("train.n_envs", n_envs, "8", 1, 4096,
+            "envs stepped together in the training vector (one agent act per vector step)"),
+    LONG_KEY("eval.every", eval_every, "100", 0, 1e12,
+             "training episodes between greedy evaluations (0: only the final one)"),
+    INT_KEY("eval.episodes", eval_episodes, "100", 1, 100000,
+            "episodes per greedy evaluation (one env each, seeded from the run seed and evaluation index)"),
+    INT_KEY("eval.record", eval_record, "2", 0, 100000,
+            "episodes of a recorded evaluation written step by step to /steps (obs, actions, Q, hidden)"),
+    INT_KEY("eval.record_every", eval_record_every, "0", 0, 1e9,
+            "record every k-th evaluation (0: only the final evaluation)"),
+    LONG_KEY("log.train_every", log_train_every, "10", 0, 1e12,
+             "gradient updates between rows of /train (loss, q_mean, grad_norm; 0: none)"),
+    LONG_KEY("log.weights_every", log_weights_every, "0", 0, 1e12,
+             "training episodes between weight snapshots in /weights (0: the final weights only)"),
+    KEY("log.flush_s", RQL_KEY_REAL, F_DOUBLE, log_flush_s, "2.0", 0, 86400,
+        "seconds between log flushes: a killed run loses at most this much (0: flush every vector step)"),
+    LONG_KEY("checkpoint.every", ckpt_every, "500", 0, 1e12,
+             "training episodes between checkpoints (0: only at the end and on SIGINT/SIGTERM)"),
 };
 #define NKEYS ((int)(sizeof keys / sizeof keys[0]))
 
@@ -419,11 +420,11 @@ static void folder_text(const char *in, char *out, size_t n) {
 }
 
 static void sweep_dim_free(rql_sweep_dim *d) {
-    for (int i = 0; d->texts && i < d->nvalues; i++) free(d->texts[i]);
-    for (int i = 0; d->folders && i < d->nvalues; i++) free(d->folders[i]);
-    free(d->texts);
-    free(d->folders);
-    free(d->kinds);
+    for (int i = 0; d->block && i < d->nvalues; i++) {
+        free(d->texts[i]);
+        free(d->folders[i]);
+    }
+    free(d->block);
     free(d->key);
     free(d->name);
 }
@@ -498,10 +499,11 @@ static int build_sweep(const ctx *c, rql_config *cfg, const config_setting_t *li
                         key);
         int nv = config_setting_length(vs);
         if (nv == 0) return fail(c, vs, "sweep %s: the list of values is empty", key);
-        d->texts = calloc((size_t)nv, sizeof *d->texts);
-        d->folders = calloc((size_t)nv, sizeof *d->folders);
-        d->kinds = calloc((size_t)nv, sizeof *d->kinds);
-        if (!d->texts || !d->folders || !d->kinds) return fail(c, vs, "out of memory");
+        size_t n = (size_t)nv;
+        const size_t bytes[] = {n * sizeof *d->texts, n * sizeof *d->folders, n * sizeof *d->kinds, n * sizeof *d->lines};
+        void *arr[4];
+        if (!(d->block = rql_alloc_views(4, bytes, arr))) return fail(c, vs, "out of memory");
+        d->texts = arr[0], d->folders = arr[1], d->kinds = arr[2], d->lines = arr[3];
         for (int v = 0; v < nv; v++) {
             const config_setting_t *e = config_setting_get_elem(vs, v);
             char val[512], fold[512];
@@ -520,6 +522,7 @@ static int build_sweep(const ctx *c, rql_config *cfg, const config_setting_t *li
                     return fail(c, e, "sweep %s: values[%d] = %s: same folder name '%s' as values[%d] = %s "
                                       "(values must differ in letters, digits or _ . + -)", key, v, val, fold, w,
                                 d->texts[w]);
+            d->lines[v] = config_setting_source_line(e) ? (int)config_setting_source_line(e) : d->line;
             d->nvalues = v + 1;
             if (!(d->texts[v] = strdup(val)) || !(d->folders[v] = strdup(fold))) return fail(c, e, "out of memory");
         }
@@ -632,9 +635,8 @@ static int set_key(const ctx *c, rql_config *cfg, const key_row *k, const config
 }
 
 static const key_row *key_find(const char *path) {
-    for (int i = 0; i < NKEYS; i++)
-        if (!strcmp(keys[i].d.path, path)) return &keys[i];
-    return NULL;
+    int i = rql_find_named(keys, NKEYS, sizeof *keys, path);    /* a row begins with d.path */
+    return i < 0 ? NULL : &keys[i];
 }
 
 static int set_defaults(rql_config *cfg) {
@@ -710,82 +712,8 @@ static int build(const ctx *c, rql_config *cfg, config_t *cf) {
     return 0;
 }
 
-void rql_sweep_literal(const rql_sweep_dim *d, int v, char *buf, size_t n) {
-    const char *t = d->texts[v];
-    if (d->kinds[v] == RQL_SWEEP_STR) {
-        size_t k = 0;
-        if (n < 3) { if (n) buf[0] = 0; return; }
-        buf[k++] = '"';
-        for (; *t && k + 3 < n; t++) {
-            if (*t == '"' || *t == '\\') buf[k++] = '\\';
-            buf[k++] = *t;
-        }
-        buf[k++] = '"';
-        buf[k] = 0;
-    } else if (d->kinds[v] == RQL_SWEEP_REAL && !strpbrk(t, ".eEin")) {
-        snprintf(buf, n, "%s.0", t);       /* 1.0 stays real when read back */
-    } else {
-        snprintf(buf, n, "%s", t);
-    }
-}
-
-/* Applies the values of one sweep cell (pick[d] indexes base->sweep[d])
- * to the parsed file and builds the cell's config. The origins of the
- * values ("FILE:LINE: sweep KEY=VALUE") go into origins[] (freed by the
- * caller after validation) so errors name the value at fault. */
-static rql_config *build_cell(const ctx *c, config_t *cf, const rql_config *base, const int *pick,
-                              char **origins) {
-    const config_setting_t *list = config_lookup(cf, "sweep");
-    char *text = NULL;
-    size_t tlen = 0;
-    FILE *tf = open_memstream(&text, &tlen);
-    if (!tf) { snprintf(c->err, c->cap, "out of memory"); return NULL; }
-    int rc = 0;
-    for (int d = 0; d < base->nsweep && !rc; d++) {
-        const rql_sweep_dim *sd = &base->sweep[d];
-        if (pick[d] < 0 || pick[d] >= sd->nvalues) {
-            snprintf(c->err, c->cap, "%s: sweep %s: no value %d", c->source, sd->key, pick[d]);
-            rc = -1;
-            break;
-        }
-        const config_setting_t *g = list ? config_setting_get_elem(list, (unsigned)d) : NULL;
-        const config_setting_t *vs = g ? config_setting_get_member(g, "values") : NULL;
-        const config_setting_t *e = vs ? config_setting_get_elem(vs, (unsigned)pick[d]) : NULL;
-        if (!e) {
-            snprintf(c->err, c->cap, "%s: sweep %s: value %d missing", c->source, sd->key, pick[d]);
-            rc = -1;
-            break;
-        }
-        char lit[600];
-        rql_sweep_literal(sd, pick[d], lit, sizeof lit);
-        int line = config_setting_source_line(e) ? (int)config_setting_source_line(e) : sd->line;
-        if (asprintf(&origins[d], "%s:%d: sweep %s=%s", c->source, line, sd->key, lit) < 0) {
-            origins[d] = NULL;
-            snprintf(c->err, c->cap, "out of memory");
-            rc = -1;
-            break;
-        }
-        fprintf(tf, "%s = %s\n", sd->key, lit);
-        rc = apply_value(c, cf, sd->key, e, origins[d]);
-    }
-    if (fclose(tf) || rc) { free(text); return NULL; }
-    rql_config *cell = calloc(1, sizeof *cell);
-    if (!cell || !(cell->source = strdup(c->source))) {
-        free(cell);
-        free(text);
-        snprintf(c->err, c->cap, "out of memory");
-        return NULL;
-    }
-    cell->cell = text;
-    if (build(c, cell, cf)) {
-        rql_config_free(cell);
-        return NULL;
-    }
-    return cell;
-}
-
 static rql_config *load(const char *path, const char *text, const char *source,
-                        const char *const *sets, int nsets, const int *pick, char *err, size_t cap) {
+                        const char *const *sets, const rql_override *ov, int nsets, char *err, size_t cap) {
     config_t cf;
     config_init(&cf);
     config_set_auto_convert(&cf, CONFIG_TRUE);
@@ -794,8 +722,6 @@ static rql_config *load(const char *path, const char *text, const char *source,
     /* origins of the overrides as messages show them; the settings' hooks
      * point into these until validation is done */
     char **origins = calloc((size_t)nsets + 1, sizeof *origins);
-    char **cell_origins = NULL;
-    int ncell = 0;
     if (!origins) { snprintf(err, cap, "out of memory"); goto out; }
     /* A FIFO, a device or a folder would block or fail inside libconfig:
      * a config is a regular file. */
@@ -822,12 +748,17 @@ static rql_config *load(const char *path, const char *text, const char *source,
         goto out;
     }
     for (int i = 0; i < nsets; i++) {
-        if (asprintf(&origins[i], "--set %s", sets[i]) < 0) {
+        const char *set = ov ? ov[i].set : sets[i];
+        if (ov && ov[i].origin) {
+            if (apply_set(&c, &cf, set, ov[i].origin)) goto out;
+            continue;
+        }
+        if (asprintf(&origins[i], "--set %s", set) < 0) {
             origins[i] = NULL;
             snprintf(err, cap, "out of memory");
             goto out;
         }
-        if (apply_set(&c, &cf, sets[i], origins[i])) goto out;
+        if (apply_set(&c, &cf, set, origins[i])) goto out;
     }
     cfg = calloc(1, sizeof *cfg);
     if (!cfg || !(cfg->source = strdup(source))) {
@@ -841,39 +772,27 @@ static rql_config *load(const char *path, const char *text, const char *source,
         cfg = NULL;
         goto out;
     }
-    if (pick) {
-        ncell = cfg->nsweep;
-        cell_origins = calloc((size_t)ncell + 1, sizeof *cell_origins);
-        rql_config *cell = cell_origins ? build_cell(&c, &cf, cfg, pick, cell_origins) : NULL;
-        if (!cell_origins) snprintf(err, cap, "out of memory");
-        rql_config_free(cfg);
-        cfg = cell;
-    }
 out:
     config_destroy(&cf);
     for (int i = 0; origins && i < nsets; i++) free(origins[i]);
     free(origins);
-    for (int i = 0; cell_origins && i < ncell; i++) free(cell_origins[i]);
-    free(cell_origins);
     return cfg;
 }
 
 rql_config *rql_config_load(const char *path, const char *const *sets, int nsets, char *err, size_t cap) {
     errno = 0;
-    return load(path, NULL, path, sets, nsets, NULL, err, cap);
+    return load(path, NULL, path, sets, NULL, nsets, err, cap);
 }
 
 rql_config *rql_config_parse(const char *text, const char *source, const char *const *sets, int nsets,
                              char *err, size_t cap) {
-    return load(NULL, text, source ? source : "<string>", sets, nsets, NULL, err, cap);
+    return load(NULL, text, source ? source : "<string>", sets, NULL, nsets, err, cap);
 }
 
-rql_config *rql_config_load_cell(const char *path, const char *text, const char *source,
-                                 const char *const *sets, int nsets, const int *pick, char *err, size_t cap) {
+rql_config *rql_config_load_overrides(const char *path, const char *text, const char *source,
+                                      const rql_override *ov, int nov, char *err, size_t cap) {
     errno = 0;
-    static const int none[1] = {0};
-    return load(path, path ? NULL : text, path ? path : source ? source : "<string>", sets, nsets,
-                pick ? pick : none, err, cap);
+    return load(path, path ? NULL : text, path ? path : source ? source : "<string>", NULL, ov, nov, err, cap);
 }
 
 void rql_config_free(rql_config *c) {

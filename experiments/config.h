@@ -34,10 +34,12 @@
  *             { key = "agent.drqn.cell"; values = ["lstm", "gru"]; name = "core"; } );
  *
  * (libconfig names cannot hold dots, hence a list of groups.) Loading checks
- * the section's shape; rql_config_load_cell builds one cell of the grid: the
- * file, then the --set overrides, then the cell's values, validated by the
- * same code as any config, so a bad value fails that cell with an error
- * naming the file, the line of the value, the key and the value.
+ * the section's shape; the cells of the grid are the sweep's business
+ * (sweep.h: sweep_cell_load): a cell is the file with the --set overrides
+ * and then the cell's values as overrides of their own
+ * (rql_config_load_overrides), validated by the same code as any config, so
+ * a bad value fails that cell with an error naming the file, the line of the
+ * value, the key and the value.
  *
  * Functions return NULL or a negative value on error with the message in
  * err[cap]; nothing here prints.
@@ -70,6 +72,8 @@ typedef struct {
     char **texts;                /* [nvalues] plain text: 8, 0.5, true, gru */
     char **folders;              /* [nvalues] folder-safe text (bytes outside A-Za-z0-9_.+- as _) */
     rql_sweep_kind *kinds;       /* [nvalues] */
+    int *lines;                  /* [nvalues] line of each value in the file */
+    void *block;                 /* texts, folders, kinds and lines: one allocation */
     int line;                    /* line of the entry in the file */
 } rql_sweep_dim;
 
@@ -99,7 +103,7 @@ typedef struct {
     /* sweep */
     int nsweep;                  /* swept keys (0: no sweep section, or an empty one) */
     rql_sweep_dim *sweep;
-    char *cell;                  /* a config made by rql_config_load_cell: its values, one
+    char *cell;                  /* a cell of a sweep (sweep_cell_load): its values, one
                                     "KEY = VALUE" line each (VALUE a libconfig literal); NULL otherwise */
 } rql_config;
 
@@ -123,15 +127,19 @@ rql_config *rql_config_parse(const char *text, const char *source,
                              const char *const *sets, int nsets, char *err, size_t cap);
 void rql_config_free(rql_config *c);
 
-/* One cell of the sweep grid: path (or, when path is NULL, text named
- * source), the nsets overrides, then the value pick[d] of every swept key d
- * (indices into the sweep[d] of the config loaded without pick). With no
- * sweep section, pick may be NULL: the config itself, with cell = "". */
-rql_config *rql_config_load_cell(const char *path, const char *text, const char *source,
-                                 const char *const *sets, int nsets, const int *pick, char *err, size_t cap);
+/* An override as --set takes it ("KEY=VALUE", VALUE in libconfig syntax)
+ * and where it came from, as its error messages name it: "--set KEY=VALUE"
+ * when origin is NULL, else origin (kept alive by the caller until the load
+ * returns), e.g. "FILE:LINE: sweep KEY=VALUE" for a sweep cell's value. */
+typedef struct {
+    const char *set;
+    const char *origin;
+} rql_override;
 
-/* Value v of a swept key as a libconfig literal: 8, 0.5, 1.0, true, "gru". */
-void rql_sweep_literal(const rql_sweep_dim *d, int v, char *buf, size_t n);
+/* path (or, when path is NULL, text named source) with the overrides ov[nov]
+ * applied in order. */
+rql_config *rql_config_load_overrides(const char *path, const char *text, const char *source,
+                                      const rql_override *ov, int nov, char *err, size_t cap);
 
 /* "0,1,2", "0-4", "[0,1]" or "1,5-7" -> an override "seeds=[...]", malloc'd
  * (NULL with the reason in err). Seeds are integers in [0, 2^53-1], the

@@ -17,15 +17,18 @@ struct progress {
     int drawn;             /* lines of the last terminal redraw, to move back over */
     char (*names)[80];
     progress_row *rows;
+    void *block;           /* names and rows, one allocation */
 };
 
 
 progress *progress_alloc(int nruns, const char *const *names, FILE *out, int tty, double interval_s) {
     progress *p = calloc(1, sizeof *p);
     if (!p) return NULL;
-    p->names = calloc((size_t)nruns, sizeof *p->names);
-    p->rows = calloc((size_t)nruns, sizeof *p->rows);
-    if (!p->names || !p->rows) { progress_free(p); return NULL; }
+    const size_t bytes[] = {(size_t)nruns * sizeof *p->names, (size_t)nruns * sizeof *p->rows};
+    void *v[2];
+    if (!(p->block = rql_alloc_views(2, bytes, v))) { progress_free(p); return NULL; }
+    p->names = v[0];
+    p->rows = v[1];
     p->n = nruns;
     p->tty = tty;
     p->out = out;
@@ -40,8 +43,7 @@ progress *progress_alloc(int nruns, const char *const *names, FILE *out, int tty
 
 void progress_free(progress *p) {
     if (!p) return;
-    free(p->names);
-    free(p->rows);
+    free(p->block);
     free(p);
 }
 

@@ -206,6 +206,7 @@ typedef struct {
     int *actions;            /* [n] */
     float *next_obs;         /* [n, obs] */
     uint8_t *recent;         /* [SUCCESS_WINDOW] successes for the display */
+    void *block;             /* actions, next_obs and recent: one allocation */
     int nrecent, recent_pos;
     counters k;
     double t0;               /* start of this session */
@@ -423,9 +424,7 @@ static void free_state(run_state *s) {
     agent_actor_free(s->ac);
     agent_free(s->ag);
     env_vec_free(s->v);
-    free(s->actions);
-    free(s->next_obs);
-    free(s->recent);
+    free(s->block);
     free(s->text);
 }
 
@@ -501,19 +500,36 @@ void run_unlock(const char *log_path, int fd) {
     close(fd);
 }
 
-static int run_locked(const rql_config *c, const rql_run_spec *r, const run_opts *o, run_result *res);
+/* run_attempt's answer when --resume found a checkpoint whose log cannot be
+ * cut back to it: the run's files are removed, res->err says why, and
+ * run_execute starts the run over. */
+enum { RUN_RESTART = -2 };
+
+static int run_attempt(const rql_config *c, const rql_run_spec *r, const run_opts *o, run_result *res);
 
 int run_execute(const rql_config *c, const rql_run_spec *r, const run_opts *o, run_result *res) {
     memset(res, 0, sizeof *res);
     res->status = RUN_FAILED;
     int fd = run_lock(r->log_path, res->err, sizeof res->err);
     if (fd < 0) return res->status;
-    int st = run_locked(c, r, o, res);
+    int st = run_attempt(c, r, o, res);
+    if (st == RUN_RESTART) {
+        char why[sizeof res->restart_why];
+        snprintf(why, sizeof why, "%s", res->err);
+        run_opts fresh = *o;
+        fresh.resume = 0;
+        st = run_attempt(c, r, &fresh, res);
+        res->restarted = 1;
+        snprintf(res->restart_why, sizeof res->restart_why, "%s", why);
+    }
     run_unlock(r->log_path, fd);
     return st;
 }
 
-static int run_locked(const rql_config *c, const rql_run_spec *r, const run_opts *o, run_result *res) {
+/* One attempt at run r under its lock: from the checkpoint (o->resume) or
+ * from the start, to the end of its budget. Returns res->status, or
+ * RUN_RESTART. */
+static int run_attempt(const rql_config *c, const rql_run_spec *r, const run_opts *o, run_result *res) {
     memset(res, 0, sizeof *res);
     res->status = RUN_FAILED;
     /* Error stacks are per thread in a thread-safe HDF5: silence this one;
@@ -536,10 +552,11 @@ static int run_locked(const rql_config *c, const rql_run_spec *r, const run_opts
     s.ag = agent_alloc(ad->cfg, s.v->obs_size, s.v->n_actions, c->n_envs, env_seed(seed, AGENT_STREAM));
     s.ac = s.ag ? agent_actor_alloc(s.ag, c->n_envs) : NULL;
     if (!s.ag || !s.ac) { rql_failf(err, cap, "%s: cannot create agent %s: %s", r->log_path, ad->label, rql_error()); goto out; }
-    s.actions = calloc((size_t)c->n_envs, sizeof *s.actions);
-    s.next_obs = calloc((size_t)c->n_envs * s.v->obs_size, sizeof *s.next_obs);
-    s.recent = calloc(SUCCESS_WINDOW, 1);
-    if (!s.actions || !s.next_obs || !s.recent) { rql_failf(err, cap, "out of memory"); goto out; }
+    const size_t bytes[] = {(size_t)c->n_envs * sizeof *s.actions,
+                            (size_t)c->n_envs * s.v->obs_size * sizeof *s.next_obs, SUCCESS_WINDOW};
+    void *v[3];
+    if (!(s.block = rql_alloc_views(3, bytes, v))) { rql_failf(err, cap, "out of memory"); goto out; }
+    s.actions = v[0], s.next_obs = v[1], s.recent = v[2];
 
     struct stat st;
     if (o->resume && stat(r->ckpt_path, &st) == 0) {
@@ -559,12 +576,8 @@ static int run_locked(const rql_config *c, const rql_run_spec *r, const run_opts
             free_state(&s);
             unlink(r->log_path);
             unlink(r->ckpt_path);
-            fprintf(stderr, "rql: %s: cannot resume (%s); starting the run over\n", r->log_path, why);
-            run_opts fresh = *o;
-            fresh.resume = 0;
-            int status = run_locked(c, r, &fresh, res);
-            res->restarted = 1;
-            return status;
+            snprintf(err, cap, "%s", why);
+            return RUN_RESTART;
         }
         if (lc) goto out;
         if (done) {

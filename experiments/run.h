@@ -52,6 +52,7 @@ typedef struct {
     int resumed;                  /* continued from a checkpoint (not from the start) */
     int restarted;                /* --resume found a checkpoint but a log it could not cut back to it
                                    * (torn by SIGKILL): the run was started over */
+    char restart_why[1024];       /* why, when restarted (the caller tells the user) */
     long episodes, env_steps, updates;
     double wall_s;
     double final_success, final_return;   /* of the last greedy evaluation */
@@ -59,7 +60,8 @@ typedef struct {
 } run_result;
 
 /* One run. The log and checkpoint paths come from r; their folder must exist.
- * Returns res->status. */
+ * Returns res->status. Prints nothing: what the user should hear (a failure,
+ * a restart) is in res, for the caller to print on its own thread. */
 int run_execute(const rql_config *c, const rql_run_spec *r, const run_opts *o, run_result *res);
 
 /* Whether the log at log_path is a finished run of config text `text`
@@ -84,8 +86,9 @@ int run_log_replaceable(const char *log_path, const char *text, long seed, char 
 int run_lock(const char *log_path, char *err, size_t cap);
 void run_unlock(const char *log_path, int fd);
 
-/* All runs, threads at a time (<= 0: one per run up to the OpenMP default).
- * opts.prog_index is set per run. Returns the number of runs that failed. */
+/* Many runs: run_execute for each, threads at a time (<= 0: one per run up
+ * to the OpenMP default). opts.prog_index is set per run. Returns the
+ * number of runs that failed; res[i] says what became of run i. */
 int run_all(const rql_config *c, const rql_run_spec *runs, int n, int threads, const run_opts *o,
             run_result *res);
 

@@ -63,9 +63,8 @@ int suite_count(void) { return NSUITES; }
 const suite_def *suite_at(int i) { return i >= 0 && i < NSUITES ? &suites[i] : NULL; }
 
 const suite_def *suite_find(const char *name) {
-    for (int i = 0; name && i < NSUITES; i++)
-        if (!strcmp(suites[i].name, name)) return &suites[i];
-    return NULL;
+    int i = rql_find_named(suites, NSUITES, sizeof *suites, name);
+    return i < 0 ? NULL : &suites[i];
 }
 
 score_params suite_setting_params(const suite_def *s, score_params par, const char *setting) {
@@ -85,21 +84,8 @@ score_params suite_score_params(const suite_def *s) {
 
 int suite_config_path(const suite_def *s, char *out, size_t cap, char *err, size_t ecap) {
     char dirs[8][4096];
-    int nd = 0;
     const char *env_dir = getenv("RQL_SUITES");
-    if (env_dir && *env_dir) snprintf(dirs[nd++], sizeof dirs[0], "%.4000s", env_dir);
-    snprintf(dirs[nd++], sizeof dirs[0], "experiments/suites");
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        for (int up = 0; up < 4; up++) {       /* beside build/rel/rql, or above it */
-            char *slash = strrchr(exe, '/');
-            if (!slash) break;
-            *slash = 0;
-            snprintf(dirs[nd++], sizeof dirs[0], "%.4000s/experiments/suites", exe);
-        }
-    }
+    int nd = rql_data_dirs("RQL_SUITES", "experiments/suites", dirs, 8);
     for (int i = 0; i < nd; i++) {
         snprintf(out, cap, "%.4000s/%s", dirs[i], s->config);
         if (access(out, R_OK) == 0) return 0;
@@ -117,23 +103,7 @@ void suite_card_free(suite_card *c) {
     free(c->agents);
     free(c->settings);
     free(c->setting_name);
-    free(c->seeds);
-    free(c->raw);
-    free(c->episodes);
-    free(c->setting_score);
-    free(c->learned);
-    free(c->used);
-    free(c->score);
-    free(c->nlearned);
-    free(c->nverdicts);
-    free(c->nfull);
-    free(c->ntasks);
-    free(c->task_used);
-    free(c->iqm);
-    free(c->mean);
-    free(c->poi);
-    free(c->tau);
-    free(c->profile);
+    free(c->block);
     free(c);
 }
 
@@ -175,31 +145,26 @@ suite_card *suite_score(const suite_def *s, const sweep_plan *p, int reps, unsig
     c->reps = reps > 0 ? reps : 2000;
     c->level = 0.95;
     size_t A = (size_t)c->nagents, M = (size_t)c->nsettings, S = (size_t)c->nseeds;
+    c->ntau = 21;
+    size_t T = (size_t)c->ntau;
+    /* every numeric array of the card in one zeroed block */
+    const size_t bytes[] = {
+        S * sizeof *c->seeds, A * M * S * sizeof *c->raw, A * M * S * sizeof *c->episodes,
+        A * M * sizeof *c->setting_score, A * M * sizeof *c->learned, A * M * sizeof *c->used,
+        A * sizeof *c->score, A * sizeof *c->nlearned, A * sizeof *c->nverdicts, A * sizeof *c->nfull,
+        A * sizeof *c->ntasks, (A * M + 1) * sizeof *c->task_used, A * sizeof *c->iqm, A * sizeof *c->mean,
+        A * A * sizeof *c->poi, T * sizeof *c->tau, A * T * sizeof *c->profile,
+    };
+    void *v[sizeof bytes / sizeof bytes[0]];
+    c->block = rql_alloc_views((int)(sizeof bytes / sizeof bytes[0]), bytes, v);
+    if (!c->block) goto oom;
+    c->seeds = v[0], c->raw = v[1], c->episodes = v[2], c->setting_score = v[3], c->learned = v[4], c->used = v[5];
+    c->score = v[6], c->nlearned = v[7], c->nverdicts = v[8], c->nfull = v[9], c->ntasks = v[10];
+    c->task_used = v[11], c->iqm = v[12], c->mean = v[13], c->poi = v[14], c->tau = v[15], c->profile = v[16];
     c->agents = calloc(A, sizeof *c->agents);
     c->settings = calloc(M, sizeof *c->settings);
-    c->seeds = calloc(S, sizeof *c->seeds);
-    c->raw = malloc(sizeof(double) * A * M * S);
-    c->episodes = calloc(A * M * S, sizeof *c->episodes);
-    c->setting_score = malloc(sizeof(double) * A * M);
-    c->learned = malloc(sizeof(int) * A * M);
-    c->used = calloc(A * M, sizeof(int));
-    c->score = malloc(sizeof(double) * A);
-    c->nlearned = calloc(A, sizeof(int));
-    c->nverdicts = calloc(A, sizeof(int));
-    c->nfull = calloc(A, sizeof(int));
-    c->ntasks = calloc(A, sizeof(int));
-    c->task_used = calloc(A * M + 1, sizeof(int));
-    c->iqm = calloc(A, sizeof *c->iqm);
-    c->mean = calloc(A, sizeof *c->mean);
-    c->poi = calloc(A * A, sizeof *c->poi);
-    c->ntau = 21;
-    c->tau = malloc(sizeof(double) * c->ntau);
-    c->profile = calloc(A * c->ntau, sizeof *c->profile);
     c->setting_name = strdup(b->nsweep == 1 ? b->sweep[0].name : "cell");
-    if (!c->agents || !c->settings || !c->seeds || !c->raw || !c->episodes || !c->setting_score || !c->learned ||
-        !c->used || !c->score || !c->nlearned || !c->nverdicts || !c->nfull || !c->ntasks || !c->task_used || !c->iqm || !c->mean || !c->poi ||
-        !c->tau || !c->profile || !c->setting_name)
-        goto oom;
+    if (!c->agents || !c->settings || !c->setting_name) goto oom;
     for (int k = 0; k < c->ntau; k++) c->tau[k] = k / (double)(c->ntau - 1);   /* 0, 0.05, .., 1 */
     for (size_t a = 0; a < A; a++)
         if (!(c->agents[a] = strdup(b->agents[a].label))) goto oom;

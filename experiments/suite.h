@@ -99,6 +99,7 @@ typedef struct {
     int ntau;
     double *tau;
     rl_interval *profile;
+    void *block;              /* the numeric arrays above, one allocation (rql_alloc_views) */
     int reps;
     double level;
 } suite_card;

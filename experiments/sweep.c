@@ -30,10 +30,7 @@ void sweep_plan_free(sweep_plan *p) {
         rql_config_free(p->cells[i].cfg);
         free(p->cells[i].err);
     }
-    free(p->cells);
-    free(p->runs);
-    free(p->run_cell);
-    free(p->res);
+    free(p->block);
     rql_config_free(p->base);
     free(p->source);
     free(p->dir);
@@ -48,18 +45,6 @@ static int label_listed(const char *list, const char *label) {
         if (k == n && !strncmp(q, label, n)) return 1;
         q += k;
         if (*q == ',') q++;
-    }
-    return 0;
-}
-
-/* "name=value,name=value" of a cell. */
-static int cell_dir(const rql_config *b, const int *pick, char *out, size_t n) {
-    size_t k = 0;
-    out[0] = 0;
-    for (int d = 0; d < b->nsweep; d++) {
-        int w = snprintf(out + k, n - k, "%s%s=%s", d ? "," : "", b->sweep[d].name, b->sweep[d].folders[pick[d]]);
-        if (w < 0 || (size_t)w >= n - k) return -1;
-        k += (size_t)w;
     }
     return 0;
 }
@@ -117,11 +102,11 @@ sweep_plan *sweep_plan_load_agents(const char *path, const char *text, const cha
     }
     p->ncells = (int)ncells;
     p->nruns = (int)(ncells * per);
-    p->cells = calloc((size_t)p->ncells, sizeof *p->cells);
-    p->runs = calloc((size_t)p->nruns, sizeof *p->runs);
-    p->run_cell = calloc((size_t)p->nruns, sizeof *p->run_cell);
-    p->res = calloc((size_t)p->nruns, sizeof *p->res);
-    if (!p->cells || !p->runs || !p->run_cell || !p->res) { rql_failf(err, cap, "out of memory"); goto bad; }
+    const size_t bytes[] = {(size_t)p->ncells * sizeof *p->cells, (size_t)p->nruns * sizeof *p->runs,
+                            (size_t)p->nruns * sizeof *p->run_cell, (size_t)p->nruns * sizeof *p->res};
+    void *v[4];
+    if (!(p->block = rql_alloc_views(4, bytes, v))) { rql_failf(err, cap, "out of memory"); goto bad; }
+    p->cells = v[0], p->runs = v[1], p->run_cell = v[2], p->res = v[3];
     char first_err[1024] = "";
     for (int ci = 0; ci < p->ncells; ci++) {
         sweep_cell *cell = &p->cells[ci];
@@ -131,13 +116,13 @@ sweep_plan *sweep_plan_load_agents(const char *path, const char *text, const cha
             cell->pick[d] = rest % b->sweep[d].nvalues;
             rest /= b->sweep[d].nvalues;
         }
-        if (cell_dir(b, cell->pick, cell->dir, sizeof cell->dir)) {
+        if (sweep_cell_dir(b, cell->pick, cell->dir, sizeof cell->dir)) {
             rql_failf(err, cap, "%s: sweep: the folder name of a cell is longer than %zu bytes; give the keys shorter "
                             "names with name = \"...\"", src, sizeof cell->dir - 1);
             goto bad;
         }
         char cerr[1024];
-        cell->cfg = rql_config_load_cell(path, text, src, sets, nsets, cell->pick, cerr, sizeof cerr);
+        cell->cfg = sweep_cell_load(path, text, src, sets, nsets, b, cell->pick, cerr, sizeof cerr);
         if (cell->cfg && agents) keep_agents(cell->cfg, agents);
         if (!cell->cfg) {
             if (!(cell->err = strdup(cerr))) { rql_failf(err, cap, "out of memory"); goto bad; }
@@ -289,6 +274,7 @@ sweep_status sweep_run_one(const sweep_plan *p, int i, int force, const run_opts
     out->episodes = rr.episodes;
     out->final_success = rr.final_success;
     out->final_return = rr.final_return;
+    if (rr.restarted) snprintf(out->restart_why, sizeof out->restart_why, "%s", rr.restart_why);
     switch (st) {
     case RUN_FINISHED: out->status = rr.resumed ? SWEEP_RESUMED : SWEEP_COMPLETE; break;
     case RUN_SKIPPED: out->status = SWEEP_SKIPPED; break;

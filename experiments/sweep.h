@@ -12,7 +12,7 @@
  * config without a sweep has one cell, "", and the layout of `rql train`.
  *
  * sweep_plan_load validates every cell with the code of `rql train`
- * (rql_config_load_cell): a cell whose values are invalid is kept, its runs
+ * (sweep_cell_load): a cell whose values are invalid is kept, its runs
  * failed with the error, and the others go on. sweep_run_one does one run
  * the way every rank of `rql sweep` does: a finished log of the same config
  * is skipped, an interrupted run resumes from its checkpoint, anything else
@@ -20,7 +20,7 @@
  * DIR/sweep.json and DIR/sweep.txt, each written to a temporary name and
  * renamed, so a kill never leaves a torn one; docs/sweep.md has the format.
  *
- * Where the runs are executed (ranks, threads) is experiments/cmd_sweep.c;
+ * Where the runs are executed (ranks, threads) is cli/cmd_sweep.c;
  * this module knows nothing of MPI and writes only to the files and FILE
  * streams it is given. Functions return NULL or
  * -1 with the message in err[cap].
@@ -61,6 +61,7 @@ typedef struct {
     long episodes;
     double final_success, final_return;   /* last greedy evaluation (NaN if none) */
     char err[1024];
+    char restart_why[1024]; /* why --resume started the run over ("" if it did not) */
 } sweep_result;
 
 typedef struct {
@@ -74,7 +75,27 @@ typedef struct {
     int *run_cell;        /* [nruns] */
     int ninvalid;         /* cells whose values are invalid */
     sweep_result *res;    /* [nruns]; runs of invalid cells start out failed */
+    void *block;          /* cells, runs, run_cell and res: one allocation (rql_alloc_views) */
 } sweep_plan;
+
+/* ---- cells (sweep_cells.c) ---- */
+
+/* Value v of a swept key as a libconfig literal: 8, 0.5, 1.0, true, "gru". */
+void rql_sweep_literal(const rql_sweep_dim *d, int v, char *buf, size_t n);
+
+/* "name=value,name=value" of the cell pick (indices into base->sweep[d])
+ * into out[n]; -1 when it does not fit. */
+int sweep_cell_dir(const rql_config *base, const int *pick, char *out, size_t n);
+
+/* The config of the cell pick: path (or, when path is NULL, text named
+ * source), the nsets overrides, then the value pick[d] of every swept key d
+ * of base (the config loaded without a cell's values), each an override
+ * whose messages name "FILE:LINE: sweep KEY=VALUE". Its cell field lists
+ * the values ("" with no sweep section). NULL with the reason in err. */
+rql_config *sweep_cell_load(const char *path, const char *text, const char *source, const char *const *sets,
+                            int nsets, const rql_config *base, const int *pick, char *err, size_t cap);
+
+/* ---- the plan (sweep.c) ---- */
 
 /* Loads path (or, when path is NULL, text named source) with the overrides
  * sets[nsets], expands and validates every cell, and lays the runs out under

@@ -21,7 +21,7 @@
  * table may then be ragged by one block: readers keep its shortest column).
  * After each flush rlog also clears HDF5's "open for write" mark in the
  * on-disk superblock, so non-SWMR readers (h5dump, MATLAB, plain h5py) can
- * open a live or killed log too (rlog.c says how and why).
+ * open a live or killed log too (superblock.c says how and why).
  *
  * Resume: rlog_get_counts gives the rows appended so far (flush first, then
  * save them in the checkpoint); rlog_reopen truncates every table back to
@@ -39,6 +39,10 @@
  * attributes with shape checks. Every failure returns -1 / NULL and leaves a
  * message naming the file and the dataset or attribute in rql_error().
  * HDF5's own error printing is turned off by every entry point.
+ *
+ * Files: rlog_write.c (the writer), rlog_read.c (the reader and
+ * rlog_read_info), rlog_schema.h / rlog_schema.c (the tables and helpers both
+ * share), superblock.h / superblock.c (the open-for-write mark).
  */
 #ifndef RQL_RLOG_H
 #define RQL_RLOG_H

@@ -96,11 +96,17 @@ void nets_weight_grad_seq(float *dw, float *db, const float *dy, const float *x,
     }
 }
 
-void nets_bias_grad2(float *db1, float *db2, float *tmp, const float *dy, int N, int M) {
-    memset(tmp, 0, sizeof(float) * M);
+void nets_recurrent_weight_grad(const net_layer *L, float *g, net_lws *w, const float *in,
+                                const int *len, int B, int T, int G) {
+    const int N = T * B;
+    nets_weight_grad_seq(g + L->off_w_ih, NULL, w->dg, in, len, B, T, G, L->in, w->rows);
+    nets_weight_grad_seq(g + L->off_w_hh, NULL, w->dg, w->out, len, B, T, G, L->units, w->rows);
+    /* The two biases enter the same sum, so both get the column sums of dg. */
+    float *sum = w->bsum, *db1 = g + L->off_b_ih, *db2 = g + L->off_b_hh;
+    memset(sum, 0, sizeof(float) * G);
     for (int r = 0; r < N; r++) {
-        const float *dr = dy + (size_t)r * M;
-        for (int j = 0; j < M; j++) tmp[j] += dr[j];
+        const float *dr = w->dg + (size_t)r * G;
+        for (int j = 0; j < G; j++) sum[j] += dr[j];
     }
-    for (int j = 0; j < M; j++) { db1[j] += tmp[j]; db2[j] += tmp[j]; }
+    for (int j = 0; j < G; j++) { db1[j] += sum[j]; db2[j] += sum[j]; }
 }

@@ -58,6 +58,33 @@ static int attr_str(hid_t obj, const char *name, const char *s) {
     return rc;
 }
 
+int net_save_h5_attrs(const net *n, hid_t g) {
+    if (!n) return rql_set_error(NETS_EINVAL, "net_save_h5: network is NULL");
+    char gname[256];
+    group_name(g, gname, sizeof gname);
+    char kinds[512] = "", acts[512] = "", gates[512] = "";
+    int units[256], h0[256], L = n->nlayers < 256 ? n->nlayers : 256;
+    for (int l = 0; l < L; l++) {
+        const net_layer *ly = &n->layers[l];
+        size_t k = strlen(kinds), a = strlen(acts), q = strlen(gates);
+        snprintf(kinds + k, sizeof kinds - k, "%s%s", l ? "," : "", kind_str(ly->kind));
+        snprintf(acts + a, sizeof acts - a, "%s%s", l ? "," : "",
+                 ly->kind == LAYER_DENSE ? act_str(ly->act) : "-");
+        if (ly->kind != LAYER_DENSE)
+            snprintf(gates + q, sizeof gates - q, "%s%s", q ? "," : "", gate_str(ly->kind));
+        units[l] = ly->units;
+        h0[l] = ly->learn_h0;
+    }
+    int in = n->in;
+    if (attr_str(g, "format", "rql-net") || attr_str(g, "layer_kinds", kinds) ||
+        attr_str(g, "layer_acts", acts) || attr_str(g, "gate_order", gates) ||
+        attr_write(g, "input_size", H5T_STD_I32LE, H5T_NATIVE_INT, 0, 1, &in) ||
+        attr_write(g, "layer_units", H5T_STD_I32LE, H5T_NATIVE_INT, 1, (hsize_t)L, units) ||
+        attr_write(g, "learn_h0", H5T_STD_I32LE, H5T_NATIVE_INT, 1, (hsize_t)L, h0))
+        return rql_set_error(NETS_EIO, "net_save_h5: cannot write the attributes of %s", gname);
+    return 0;
+}
+
 int net_save_h5(const net *n, hid_t g) {
     if (!n) return rql_set_error(NETS_EINVAL, "net_save_h5: network is NULL");
     char gname[256], pbuf[320];
@@ -101,27 +128,7 @@ int net_save_h5(const net *n, hid_t g) {
         if (!ok) return rql_set_error(NETS_EIO, "net_save_h5: cannot write %s",
                                  path_of(pbuf, sizeof pbuf, gname, t->name));
     }
-    char kinds[512] = "", acts[512] = "", gates[512] = "";
-    int units[256], h0[256], L = n->nlayers < 256 ? n->nlayers : 256;
-    for (int l = 0; l < L; l++) {
-        const net_layer *ly = &n->layers[l];
-        size_t k = strlen(kinds), a = strlen(acts), q = strlen(gates);
-        snprintf(kinds + k, sizeof kinds - k, "%s%s", l ? "," : "", kind_str(ly->kind));
-        snprintf(acts + a, sizeof acts - a, "%s%s", l ? "," : "",
-                 ly->kind == LAYER_DENSE ? act_str(ly->act) : "-");
-        if (ly->kind != LAYER_DENSE)
-            snprintf(gates + q, sizeof gates - q, "%s%s", q ? "," : "", gate_str(ly->kind));
-        units[l] = ly->units;
-        h0[l] = ly->learn_h0;
-    }
-    int in = n->in;
-    if (attr_str(g, "format", "rql-net") || attr_str(g, "layer_kinds", kinds) ||
-        attr_str(g, "layer_acts", acts) || attr_str(g, "gate_order", gates) ||
-        attr_write(g, "input_size", H5T_STD_I32LE, H5T_NATIVE_INT, 0, 1, &in) ||
-        attr_write(g, "layer_units", H5T_STD_I32LE, H5T_NATIVE_INT, 1, (hsize_t)L, units) ||
-        attr_write(g, "learn_h0", H5T_STD_I32LE, H5T_NATIVE_INT, 1, (hsize_t)L, h0))
-        return rql_set_error(NETS_EIO, "net_save_h5: cannot write the attributes of %s", gname);
-    return 0;
+    return net_save_h5_attrs(n, g);
 }
 
 /* H5Literate callback: the first dataset whose name is not a tensor */

@@ -2,7 +2,8 @@
  * HDF5 groups. The one header of nets/ that includes <hdf5.h>: code that only
  * computes includes nets/nets.h and never sees HDF5.
  *
- * Users: log/ckpt.c (an agent's networks in a checkpoint) and the nets tests.
+ * Users: log/ckpt.c (an agent's networks in a checkpoint), log/rlog_write.c
+ * (the layout attributes of a run log's /weights) and the nets tests.
  * Strings are variable-length UTF-8 as h5py writes them;
  * HDF5's automatic error printing is suspended around every call.
  *
@@ -28,6 +29,10 @@
  * the network lacks is refused too; sub-groups are ignored) and leaves the
  * network untouched when it refuses. */
 int net_save_h5(const net *n, hid_t g);
+/* The architecture attributes alone (what net_save_h5 writes on g after the
+ * tensors), for a group whose datasets hold the tensors some other way: the
+ * run log's /weights, one row per snapshot. */
+int net_save_h5_attrs(const net *n, hid_t g);
 int net_load_h5(net *n, hid_t g);
 
 /* An optimizer's state in a group of its own, so that training continues

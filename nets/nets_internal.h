@@ -64,33 +64,27 @@ void dense_forward(const net_layer *L, const float *p, net_lws *w, const float *
                    int B, int T);
 void dense_backward(const net_layer *L, const float *p, float *g, net_lws *w, const float *in,
                     float *din, const int *len, int B, int T);
-void rnn_forward(const net_layer *L, const float *p, net_lws *w, const float *in,
-                 const int *len, int B, int T);
-void rnn_backward(const net_layer *L, const float *p, float *g, net_lws *w, const float *in,
-                  float *din, const int *len, int B, int T);
-void lstm_forward(const net_layer *L, const float *p, net_lws *w, const float *in,
-                  const int *len, int B, int T);
-void lstm_backward(const net_layer *L, const float *p, float *g, net_lws *w, const float *in,
-                   float *din, const int *len, int B, int T);
-void gru_forward(const net_layer *L, const float *p, net_lws *w, const float *in,
-                 const int *len, int B, int T);
-void gru_backward(const net_layer *L, const float *p, float *g, net_lws *w, const float *in,
-                  float *din, const int *len, int B, int T);
+/* The kernels of a recurrent layer kind, one signature for all: rnn.c,
+ * lstm.c, gru.c, peephole.c, mingru.c and lru.c each define a pair. mingru
+ * and lru: T == 1 runs the one-step recurrence (the acting path), T > 1 the
+ * sequence scan; both compute the same function. */
+typedef void nets_seq_forward_fn(const net_layer *L, const float *p, net_lws *w, const float *in,
+                                 const int *len, int B, int T);
+typedef void nets_seq_backward_fn(const net_layer *L, const float *p, float *g, net_lws *w,
+                                  const float *in, float *din, const int *len, int B, int T);
+nets_seq_forward_fn rnn_forward, lstm_forward, gru_forward, peephole_forward, mingru_forward,
+    lru_forward;
+nets_seq_backward_fn rnn_backward, lstm_backward, gru_backward, peephole_backward, mingru_backward,
+    lru_backward;
 
-void peephole_forward(const net_layer *L, const float *p, net_lws *w, const float *in,
-                      const int *len, int B, int T);
-void peephole_backward(const net_layer *L, const float *p, float *g, net_lws *w, const float *in,
-                       float *din, const int *len, int B, int T);
-/* mingru and lru: T == 1 runs the one-step recurrence (the acting path),
- * T > 1 the sequence scan; both compute the same function. */
-void mingru_forward(const net_layer *L, const float *p, net_lws *w, const float *in,
-                    const int *len, int B, int T);
-void mingru_backward(const net_layer *L, const float *p, float *g, net_lws *w, const float *in,
-                     float *din, const int *len, int B, int T);
-void lru_forward(const net_layer *L, const float *p, net_lws *w, const float *in,
-                 const int *len, int B, int T);
-void lru_backward(const net_layer *L, const float *p, float *g, net_lws *w, const float *in,
-                  float *din, const int *len, int B, int T);
+
+/* The LSTM's passes with peephole weights peep [3, H] (p_i, p_f, p_o) and
+ * their gradient gpeep [3, H], or NULL for none: lstm.c's and peephole.c's
+ * kernels are these two. */
+void lstm_forward_peep(const net_layer *L, const float *p, net_lws *w, const float *in,
+                       const int *len, int B, int T, const float *peep);
+void lstm_backward_peep(const net_layer *L, const float *p, float *g, net_lws *w, const float *in,
+                        float *din, const int *len, int B, int T, const float *peep, float *gpeep);
 
 /* Rows 0 .. nets_rows(len, B, t) - 1 hold every row still running at step t
  * (len[b] > t; len NULL: all B): net.c orders a batch's rows by decreasing
@@ -122,9 +116,13 @@ void nets_weight_grad(float *dw, float *db, const float *dy, const float *x, int
  * zeros. rows [T*B] is scratch. */
 void nets_weight_grad_seq(float *dw, float *db, const float *dy, const float *x, const int *len,
                           int B, int T, int M, int K, int *rows);
-/* The two biases of a recurrent layer enter the same sum, so both get the
- * column sums of dy [N, M]; tmp [M] is scratch. */
-void nets_bias_grad2(float *db1, float *db2, float *tmp, const float *dy, int N, int M);
+/* The weight and bias gradients of all steps of a recurrent layer whose
+ * gate pre-activations are W_ih x + b_ih + W_hh h + b_hh (rnn, lstm,
+ * peephole), from w->dg [T*B, G] (the h fed to step t is hs block t):
+ * dW_ih and dW_hh as two GEMMs over the valid rows, and both biases the
+ * column sums of dg. w->bsum is scratch. */
+void nets_recurrent_weight_grad(const net_layer *L, float *g, net_lws *w, const float *in,
+                                const int *len, int B, int T, int G);
 
 /* ---- elementwise math ------------------------------------------------------
  * libm's expf/tanhf are scalar calls that GCC cannot vectorise without

@@ -55,9 +55,7 @@ void rnn_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
                   1.0f, dh, H);
     }
     const int N = T * B;
-    nets_weight_grad_seq(g + L->off_w_ih, NULL, w->dg, in, len, B, T, H, In, w->rows);
-    nets_weight_grad_seq(g + L->off_w_hh, NULL, w->dg, w->out, len, B, T, H, H, w->rows);
-    nets_bias_grad2(g + L->off_b_ih, g + L->off_b_hh, w->bsum, w->dg, N, H);
+    nets_recurrent_weight_grad(L, g, w, in, len, B, T, H);
     if (din)
         nets_gemm(CblasNoTrans, CblasNoTrans, N, In, H, 1.0f, w->dg, H, Wih, In,
                   0.0f, din, In);

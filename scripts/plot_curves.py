@@ -11,7 +11,6 @@ seed of the label covers, then averaged; the band is mean +- t(0.975, n-1) *
 sd / sqrt(n) over the n seeds (no band for a single seed). With --source
 eval the greedy evaluations of /eval are plotted instead (not smoothed).
 """
-import argparse
 import math
 import os
 import sys
@@ -201,18 +200,14 @@ def plot(rs, out, window=None, points=200, title=None, source="train"):
     what = ("%d-episode moving average of training episodes" % window if source == "train"
             else "greedy evaluations")
     fig.suptitle(title or "%s: mean over seeds, 95%% t band, %s" % (", ".join(env) or "rql", what))
-    fig.tight_layout()
     paths = rqlog.save_figure(fig, out)
-    plt.close(fig)
     return paths, summary
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(
-        description="Plot learning curves (success rate, return vs episodes and env steps) "
-                    "per agent label, mean across seeds with a 95%% t confidence band.")
-    ap.add_argument("path", nargs="+", help="run log (.h5) or folder of runs (searched recursively)")
-    ap.add_argument("-o", "--out", required=True, help="output prefix: writes OUT.png and OUT.svg")
+    ap = rqlog.plot_parser("Plot learning curves (success rate, return vs episodes and env steps) "
+                           "per agent label, mean across seeds with a 95%% t confidence band.",
+                           "path", "run log (.h5) or folder of runs (searched recursively)", nargs="+")
     ap.add_argument("-w", "--window", type=int, default=None,
                     help="moving-average window in episodes (default: episodes/20, at most 100)")
     ap.add_argument("--points", type=int, default=200, help="points of the common grid (default 200)")
@@ -228,7 +223,7 @@ def main(argv=None):
     try:
         runs = []
         for p in a.path:
-            runs += [rqlog.load(f) for f in rqlog.find_runs(p)]
+            runs += rqlog.load_runs(p)
         paths, summary = plot(rqlog.RunSet(runs), a.out, a.window, a.points, a.title, a.source)
     except rqlog.LogError as e:
         print("plot_curves: %s" % e, file=sys.stderr)

@@ -16,7 +16,6 @@ episodes| of its state (at each step t, the mean over the episodes still
 running), over the steps that episodes of both signs reach; with more than
 two signs, the two most frequent are compared.
 """
-import argparse
 import os
 import sys
 
@@ -157,18 +156,13 @@ def plot(run, res, out, title=None):
     fig.suptitle(title or "%s (%s, %s, seed %s): recurrent state by sign seen"
                  % (os.path.join(*run.path.split(os.sep)[-2:]), run.attrs.get("env", "?"),
                     run.attrs.get("net_spec", run.label), run.seed))
-    fig.tight_layout()
-    paths = rqlog.save_figure(fig, out)
-    plt.close(fig)
-    return paths
+    return rqlog.save_figure(fig, out)
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(
-        description="Plot the hidden and cell state of every recurrent unit over the recorded "
-                    "episodes of a run, grouped by the sign seen, sign-carrying units highlighted.")
-    ap.add_argument("path", help="run log (.h5), or a folder: every run under it, OUT_<run name>")
-    ap.add_argument("-o", "--out", required=True, help="output prefix: writes OUT.png and OUT.svg")
+    ap = rqlog.plot_parser("Plot the hidden and cell state of every recurrent unit over the recorded "
+                           "episodes of a run, grouped by the sign seen, sign-carrying units highlighted.",
+                           "path", "run log (.h5), or a folder: every run under it, OUT_<run name>")
     ap.add_argument("--top", type=int, default=3, help="units to highlight (default 3)")
     ap.add_argument("--episodes", type=int, default=None,
                     help="use only the last N recorded episodes (default: all)")
@@ -186,22 +180,21 @@ def main(argv=None):
         except ValueError:
             ap.error("--bits wants comma-separated integers (got %r)" % a.bits)
     try:
-        files = rqlog.find_runs(a.path)
-        runs = [rqlog.load(f) for f in files]
+        runs = rqlog.load_runs(a.path)
     except rqlog.LogError as e:
         print("plot_memory: %s" % e, file=sys.stderr)
         return 2
     done = 0
     try:
-        for f, run in zip(files, runs):
-            if len(files) > 1 and (run.steps.empty or not run.columns("h")):
-                print("%s: skipped (no recorded recurrent state)" % f)
+        for run in runs:
+            if len(runs) > 1 and (run.steps.empty or not run.columns("h")):
+                print("%s: skipped (no recorded recurrent state)" % run.path)
                 continue
             res = analyse(run, a.top, a.episodes, bits)
-            out = a.out if len(files) == 1 else "%s_%s_%s" % (
-                a.out, run.label, os.path.splitext(os.path.basename(f))[0])
+            out = a.out if len(runs) == 1 else "%s_%s_%s" % (
+                a.out, run.label, os.path.splitext(os.path.basename(run.path))[0])
             paths = plot(run, res, out, a.title)
-            print("%s: %d recorded episodes, signs: %s" % (f, len(res["eps"]), "; ".join(
+            print("%s: %d recorded episodes, signs: %s" % (run.path, len(res["eps"]), "; ".join(
                 "%s (%d)" % (k, len(v)) for k, v in res["groups"].items())))
             for p in res["kinds"]:
                 if res["top"][p]:

@@ -11,7 +11,6 @@ runs x settings with normalised score above tau, 95% bootstrap band).
 The JSON is `rql suite NAME --score --json` (docs/suite.md has its fields).
 The table it draws is printed too: one row per setting, one column per agent.
 """
-import argparse
 import json
 import os
 import subprocess
@@ -43,9 +42,8 @@ def table(card):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("card", help="rql suite --score --json output, or a suite's output folder (with --suite)")
-    ap.add_argument("-o", "--out", required=True, help="OUT: writes OUT.png and OUT.svg")
+    ap = rqlog.plot_parser(__doc__.split("\n\n")[0],
+                           "card", "rql suite --score --json output, or a suite's output folder (with --suite)")
     ap.add_argument("--suite", help="the suite's name when CARD is a folder")
     ap.add_argument("--rql", help="the rql binary (default ./rql)")
     a = ap.parse_args(argv)
@@ -95,7 +93,6 @@ def main(argv=None):
     ax2.set_title("performance profiles (rliable)")
     ax2.set_ylim(-0.02, 1.02)
     ax2.legend(fontsize=8)
-    fig.tight_layout()
     for p in rqlog.save_figure(fig, a.out):
         print("wrote", p)
     return 0

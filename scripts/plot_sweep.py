@@ -13,7 +13,6 @@ axis (--logx for a log scale), other values (e.g. core = lstm, gru) as
 categories in the order they appear. Failed runs (no log) are left out and
 counted in the table.
 """
-import argparse
 import math
 import os
 import sys
@@ -110,18 +109,14 @@ def plot(df, out, x=None, metric="success", logx=False, title=None):
     axes[0][0].legend(loc="best", fontsize=9)
     env = sorted(set(str(v) for v in df.get("env", [])) - {""}) if "env" in df else []
     fig.suptitle(title or "%s against %s%s" % (ylabel, x, (" on " + ", ".join(env)) if env else ""), fontsize=11)
-    fig.tight_layout()
     paths = rqlog.save_figure(fig, out)
-    plt.close(fig)
     return paths, t, others, x
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(
-        description="Plot a sweep's final success (or seeds solved, or return) against one swept key, "
-                    "one line per agent label; prints the table.")
-    ap.add_argument("path", help="folder of `rql sweep` (with sweep.json), or a folder of its logs")
-    ap.add_argument("-o", "--out", required=True, help="output prefix: writes OUT.png and OUT.svg")
+    ap = rqlog.plot_parser("Plot a sweep's final success (or seeds solved, or return) against one swept key, "
+                           "one line per agent label; prints the table.",
+                           "path", "folder of `rql sweep` (with sweep.json), or a folder of its logs")
     ap.add_argument("--x", default=None, help="swept key on the x axis, by short name (default: the first)")
     ap.add_argument("--metric", choices=sorted(METRICS), default="success",
                     help="success: mean final greedy success with a 95%% t band (default); "

@@ -347,15 +347,30 @@ def is_run_log(path):
         return False
 
 
+def plot_parser(description, name, help, nargs=None):
+    """The plot scripts' command line: DESCRIPTION, one positional NAME (its
+    HELP, NARGS as argparse takes it) and -o/--out, the prefix save_figure
+    takes. The script adds its own options to the parser returned."""
+    import argparse
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument(name, nargs=nargs, help=help)
+    ap.add_argument("-o", "--out", required=True, help="output prefix: writes OUT.png and OUT.svg")
+    return ap
+
+
 def save_figure(fig, out, dpi=110):
-    """Write a matplotlib figure to OUT.png (at dpi) and OUT.svg, creating
-    OUT's folder; returns the two paths. The plot scripts all save this way."""
+    """Lay out a matplotlib figure (tight), write it to OUT.png (at dpi) and
+    OUT.svg, creating OUT's folder, and close it; returns the two paths. The
+    plot scripts all save this way."""
+    import matplotlib.pyplot as plt
     d = os.path.dirname(out)
     if d:
         os.makedirs(d, exist_ok=True)
+    fig.tight_layout()
     paths = [out + ".png", out + ".svg"]
     fig.savefig(paths[0], dpi=dpi)
     fig.savefig(paths[1])
+    plt.close(fig)
     return paths
 
 
@@ -403,9 +418,15 @@ class RunSet:
         return seen
 
 
+def load_runs(path):
+    """Every run under a folder (or the one file), loaded, in find_runs'
+    order; each Run knows its path."""
+    return [load(p) for p in find_runs(path)]
+
+
 def load_dir(path):
     """Load every run under a folder (or one file) into a RunSet."""
-    return RunSet([load(p) for p in find_runs(path)])
+    return RunSet(load_runs(path))
 
 
 # ---------------------------------------------------------------------------

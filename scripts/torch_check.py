@@ -320,8 +320,7 @@ def main(argv=None):
     ap.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     a = ap.parse_args(argv)
     try:
-        files = rqlog.find_runs(a.path)
-        runs = [rqlog.load(f) for f in files]
+        runs = rqlog.load_runs(a.path)
     except rqlog.LogError as e:
         print("torch_check: %s" % e, file=sys.stderr)
         return 2
@@ -332,7 +331,7 @@ def main(argv=None):
         return 77
     worst, checked = 0, 0
     for run in runs:
-        if len(files) > 1 and (not run.weight_snapshots or run.steps.empty):
+        if len(runs) > 1 and (not run.weight_snapshots or run.steps.empty):
             print("%s: skipped (no weights or no recorded steps)" % run.path)
             continue
         try:

@@ -5,7 +5,7 @@
  * stay inside [0, 1] as the success rate does (a t interval need not); per
  * pair of agents the probability of improvement over the tasks both ran.
  * An agent's matrix takes the seeds present in every one of its cells. */
-#include "stats/stats.h"
+#include "stats/compare.h"
 
 #include <math.h>
 #include <stdlib.h>

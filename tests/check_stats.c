@@ -1,4 +1,4 @@
-/* check_stats — the comparison statistics of experiments/stats.c.
+/* check_stats — the comparison statistics of stats/stats.c and stats/compare.c.
  *
  * Reference numbers were computed once with SciPy 1.10 (scipy.stats.ttest_ind
  * with equal_var=False, scipy.stats.t.ppf, numpy.quantile, numpy.trapz) and
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 
 #include "log/rlog.h"
-#include "stats/stats.h"
+#include "stats/compare.h"
 
 #define NA 15
 static const double wa[NA] = {27.5, 21.0, 19.0, 23.6, 17.0, 17.9, 16.9, 20.1, 21.9, 22.6, 23.1, 19.6, 19.0, 21.7, 21.4};

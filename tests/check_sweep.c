@@ -17,7 +17,7 @@
 #include "experiments/config.h"
 #include "log/rlog.h"
 #include "experiments/run.h"
-#include "stats/stats.h"
+#include "stats/compare.h"
 #include "experiments/sweep.h"
 
 static char err[2048];

@@ -196,6 +196,8 @@ pid=$!
 for i in $(seq 1 100); do [ -e cw/drqn/seed0.h5.lock ] && break; sleep 0.05; done
 expect "a second writer (--resume)" 1 "is in use by process $pid" "$RQL" train slow.cfg -o cw --resume -q
 expect "a second writer (--force)" 1 "is in use by process $pid" "$RQL" train slow.cfg -o cw --force -q
+expect "rql eval --record into a run being trained" 1 "is in use by process $pid" \
+  "$RQL" eval cw/drqn/seed0.h5 --record --episodes 2
 wait $pid; rc=$?
 if [ $rc -ne 0 ] || ! "$RQL" info cw/drqn/seed0.h5 | grep -q 'status    complete'; then
   N[wrong]=$((N[wrong] + 1)); bad_list+=("wrong: the first writer (rc $rc): $(tail -c 300 cw.out)")

@@ -17,8 +17,8 @@ declare -A allowed=(
   [log]="agents nets util"
   [stats]="log util"
   [experiments]="agents envs log nets stats util"
-  [bench]="cli experiments agents envs log nets stats util"
-  [cli]="experiments agents envs log nets stats util"
+  [bench]="experiments agents envs log nets stats util"
+  [cli]="bench experiments agents envs log nets stats util"
 )
 for d in "${!allowed[@]}"; do
   for f in "$d"/*.c "$d"/*.h; do

@@ -7,7 +7,8 @@
  * it with rql_failf(). Only cli/ and the experiment core print.
  *
  * Helpers: a monotonic clock, the UTC timestamp written into logs, mkdir -p,
- * and JSON string and number writers (sweep.json, compare --json).
+ * the folders to search for shipped data, and JSON string and number
+ * writers (sweep.json, compare --json).
  *
  * Files: util.h, util.c; param.h, param.c (the parameter tables and their
  * one parser). No dependency on any other folder of rql. README.md lists them.
@@ -53,10 +54,24 @@ static inline double rql_now_s(void) {
 void rql_iso_now(char *buf, size_t cap);
 /* mkdir -p: 0, or -1 with errno set (ENAMETOOLONG for a path over 4 KiB). */
 int rql_mkdirs(const char *path);
+/* Folders to search for shipped data (maps, suites), in order: $env_var if
+ * set and not empty, ./sub, then sub beside the running binary and in up to
+ * three folders above it (build/rel/rql finds the source tree's sub). Fills
+ * dirs[0 .. max) and returns the count (at most 6 are ever needed). */
+int rql_data_dirs(const char *env_var, const char *sub, char (*dirs)[4096], int max);
 /* s as a JSON string, quoted and escaped. */
 void rql_json_str(FILE *f, const char *s);
 /* x as a JSON number with digits significant digits; NaN and infinities are
  * null (JSON has neither). */
 void rql_json_num(FILE *f, double x, int digits);
+
+/* n arrays in one zeroed block, as llm.c lays out its tensors: array i is
+ * bytes[i] long and aligned for any type, its address goes to views[i].
+ * Returns the block (one free releases every array), NULL when out of memory. */
+void *rql_alloc_views(int n, const size_t *bytes, void **views);
+
+/* Index of the row named name among n rows of stride bytes that each begin
+ * with their name (a const char *): the registries' lookup. -1 if none. */
+int rql_find_named(const void *rows, int n, size_t stride, const char *name);
 
 #endif
