@@ -5,13 +5,15 @@
  * columns; a tile's accumulators stay in registers over a block of KC
  * values of k, reading a(i, k) as broadcast scalars (op(A) either way costs
  * nothing: a row tile's a(., k) is MR scalars) and b(k, .) as NV vector
- * loads of one row of op(B). op(B) = B^T is first packed, a column tile at
- * a time, into a stack buffer [KC, NV * VL]; a recurrent layer's per-step
- * product avoids even that by reading a W_hh^T made once per forward
- * (nets_transpose). The last vector of a tile is loaded and stored under a
- * mask, so any N works without padding. Blocking over k stores the chain's
- * running value in C and reloads it: a float in memory is the float in the
- * register, so the chain, and the result, are those of one pass. */
+ * loads of one row of op(B). op(B) = B^T (or the rows of a list of k) is
+ * first packed, a column tile at a time, into a stack buffer [KC, NV * VL];
+ * the layers' per-step products avoid even that by reading weights
+ * transposed once per forward (nets_transpose). The last vector of a tile
+ * is loaded and stored under a mask, so any N works without padding.
+ * Blocking over k stores the chain's running value in C and reloads it: a
+ * float in memory is the float in the register, so the chain, and the
+ * result, are those of one pass. Tiles of different shapes compute the
+ * same chains, so the tiling is free to follow the shape. */
 #include <stddef.h>
 #include <immintrin.h>
 #include <math.h>

@@ -23,7 +23,9 @@
 #ifndef RQL_NETS_GEMM_H
 #define RQL_NETS_GEMM_H
 
-/* multiply-adds (M * N * K) above which a product goes to OpenBLAS */
+/* multiply-adds (M * N * K) above which a product goes to OpenBLAS: where
+ * OpenBLAS's cache blocking starts to match rql's kernels on this machine
+ * (measured in docs/performance.md) */
 #define NETS_GEMM_SMALL (1L << 27)
 
 void nets_gemm(int ta, int tb, int M, int N, int K, float alpha,
