@@ -371,6 +371,14 @@ CELL_CASES = [
     ("peephole_odd", "peephole:17:h0", 1, "learned", 5, 7, 7, [7, 1, 6, 0, 3]),
     ("mingru_odd", "mingru:17", 0, "state0", 5, 7, 7, [7, 1, 6, 0, 3]),
     ("lru_odd", "lru:17:h0", 1, "learned", 5, 7, 7, [7, 1, 6, 0, 3]),
+    # nets/lru.c runs a sequence in blocks of 512 // B steps (10 here):
+    # several blocks, rows ending at, next to and inside them
+    ("lru_blocks", "dense:5:tanh,lru:6:h0,dense:3", 1, "learned", 48, 24, 4,
+     [24, 23, 21, 20, 19, 11, 10, 9, 1, 0, 2, 24, 15, 5, 17, 22, 12, 8, 24, 3, 13, 18, 6, 16,
+      24, 10, 20, 7, 14, 4, 21, 11, 19, 9, 22, 1, 24, 12, 18, 2, 23, 8, 15, 5, 17, 0, 13, 24]),
+    ("lru_blocks_state0", "lru:5", 0, "state0", 48, 24, 3,
+     [24, 10, 20, 7, 14, 4, 21, 11, 19, 9, 22, 1, 24, 12, 18, 2, 23, 8, 15, 5, 17, 0, 13, 24,
+      24, 23, 21, 20, 19, 11, 10, 9, 1, 0, 2, 24, 15, 5, 17, 22, 12, 8, 24, 3, 13, 18, 6, 16]),
 ]
 
 

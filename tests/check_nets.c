@@ -190,6 +190,14 @@ START_TEST(grad_lru) {
     expect_grads("lru:4:h0", 3, 4, 5, LEN5, 0, 0);
     expect_grads("lru:4", 3, 4, 5, LEN5, 1, 1);
     expect_grads("lru:3", 5, 2, 4, NULL, 0, 1);
+    /* lru.c runs a sequence in blocks of 512 / B steps: B 40, T 30 is
+     * blocks of 12 steps, three forward ([0,12) [12,24) [24,30)) and three
+     * backward ([18,30) [6,18) [0,6)); rows end at, next to and inside them */
+    static int len40[40];
+    static const int ends[] = {30, 29, 24, 23, 25, 18, 17, 19, 12, 11, 13, 6, 5, 7, 1, 0, 15, 27, 9, 3};
+    for (int b = 0; b < 40; b++) len40[b] = ends[b % 20];
+    expect_grads("dense:3:tanh,lru:3:h0,dense:2", 2, 40, 30, len40, 1, 0);
+    expect_grads("lru:3", 2, 40, 30, len40, 0, 1);
 }
 END_TEST
 

@@ -12,7 +12,9 @@
  * a PyTorch state_dict, saved as is, loads into nets. Sizes: B 3, T 5, I 4,
  * H 6 for each cell and initial state, two dense -> cell -> dense stacks,
  * 60-step sequences (BPTT through many steps) and odd sizes (I 7, H 17, B 5:
- * the tails of vector loops and GEMM blocks).
+ * the tails of vector loops and GEMM blocks); for the LRU also B 48, T 24,
+ * whose sequence nets/lru.c runs in several blocks of steps, with rows
+ * ending at, next to and inside the blocks.
  *
  * Tolerance: |nets - torch| <= 1e-5 * max(1, |torch|) per value, i.e. 1e-5
  * absolute for values of magnitude up to 1 and 1e-5 relative above. The
@@ -231,6 +233,8 @@ CELL_TEST(lru_long)
 CELL_TEST(peephole_odd)
 CELL_TEST(mingru_odd)
 CELL_TEST(lru_odd)
+CELL_TEST(lru_blocks)
+CELL_TEST(lru_blocks_state0)
 
 /* The reference file holds exactly the cases above: a case added to the
  * script but not to this list would otherwise go unchecked. */
@@ -252,7 +256,7 @@ START_TEST(all_cases_listed) {
                                    "stack_lstm", "stack_gru", "lstm_long", "gru_long", "rnn_long",
                                    "lstm_odd", "gru_odd"};
     expect_listed(REF_FILE, listed, (int)(sizeof listed / sizeof *listed));
-    static const char *cells[] = {"peephole_zero", "peephole_state0", "peephole_learned", "mingru_zero", "mingru_state0", "mingru_learned", "lru_zero", "lru_state0", "lru_learned", "stack_cells", "stack_cells_state0", "peephole_long", "mingru_long", "lru_long", "peephole_odd", "mingru_odd", "lru_odd"};
+    static const char *cells[] = {"peephole_zero", "peephole_state0", "peephole_learned", "mingru_zero", "mingru_state0", "mingru_learned", "lru_zero", "lru_state0", "lru_learned", "stack_cells", "stack_cells_state0", "peephole_long", "mingru_long", "lru_long", "peephole_odd", "mingru_odd", "lru_odd", "lru_blocks", "lru_blocks_state0"};
     expect_listed(CELLS_FILE, cells, (int)(sizeof cells / sizeof *cells));
 }
 END_TEST
@@ -340,6 +344,8 @@ static Suite *ref_suite(void) {
     tcase_add_test(tc, peephole_odd);
     tcase_add_test(tc, mingru_odd);
     tcase_add_test(tc, lru_odd);
+    tcase_add_test(tc, lru_blocks);
+    tcase_add_test(tc, lru_blocks_state0);
     suite_add_tcase(s, tc);
     return s;
 }
