@@ -17,14 +17,16 @@ void gru_forward(const net_layer *L, const float *p, net_lws *w, const float *in
     for (int j = 0; j < 2 * H; j++) bs[j] = bih[j] + bhh[j];
     for (int j = 2 * H; j < G; j++) bs[j] = bih[j];
     const float *bhn = bhh + 2 * H;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T * B, G, In, 1.0f, in, In, Wih, In,
-                0.0f, w->gates, G);
+    nets_transpose(w->wiT, Wih, G, In);  /* W^T: read row by row at every step */
+    nets_transpose(w->whT, Whh, G, H);
     for (int t = 0; t < T; t++) {
         const float *hp = w->out + (size_t)t * B * H;
         float *h = w->out + (size_t)(t + 1) * B * H, *gt = w->gates + (size_t)t * B * G;
         float *hn = w->hn + (size_t)t * B * H;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, G, H, 1.0f, hp, H, Whh, H,
-                    0.0f, w->ghh, G);
+        nets_gemm(CblasNoTrans, CblasNoTrans, nets_rows(len, B, t), G, In, 1.0f,
+                  in + (size_t)t * B * In, In, w->wiT, G, 0.0f, gt, G);
+        nets_gemm(CblasNoTrans, CblasNoTrans, nets_rows(len, B, t), G, H, 1.0f, hp, H, w->whT, G,
+                  0.0f, w->ghh, G);
         for (int b = 0; b < B; b++) {
             const float *hpb = hp + (size_t)b * H, *gh = w->ghh + (size_t)b * G;
             float *hb = h + (size_t)b * H, *hnb = hn + (size_t)b * H;
@@ -75,13 +77,13 @@ void gru_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
                 dhb[j] = dhj * z;         /* the direct path; the GEMM adds the rest */
             }
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, G, 1.0f, dg2t, G, Whh, H,
-                    1.0f, dh, H);
+        nets_gemm(CblasNoTrans, CblasNoTrans, nets_rows(len, B, t), H, G, 1.0f, dg2t, G, Whh, H,
+                  1.0f, dh, H);
     }
     const int N = T * B;
-    nets_weight_grad(g + L->off_w_ih, g + L->off_b_ih, w->dg, in, N, G, In);
-    nets_weight_grad(g + L->off_w_hh, g + L->off_b_hh, w->dg2, w->out, N, G, H);
+    nets_weight_grad_seq(g + L->off_w_ih, g + L->off_b_ih, w->dg, in, len, B, T, G, In, w->rows);
+    nets_weight_grad_seq(g + L->off_w_hh, g + L->off_b_hh, w->dg2, w->out, len, B, T, G, H, w->rows);
     if (din)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, In, G, 1.0f, w->dg, G, Wih, In,
-                    0.0f, din, In);
+        nets_gemm(CblasNoTrans, CblasNoTrans, N, In, G, 1.0f, w->dg, G, Wih, In,
+                  0.0f, din, In);
 }

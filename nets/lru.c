@@ -80,8 +80,8 @@ void lru_forward(const net_layer *L, const float *p, net_lws *w, const float *in
         /* u = x [B_re; B_im]^T for the block's steps, y = x D^T */
         const float *xb = in + (size_t)t0 * B * In;
         float *u0 = w->gates, *y = w->out + (size_t)(t0 + 1) * B * H;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, H2, In, 1.0f, xb, In, p + L->off_b_re, In, 0.0f, u0, H2);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, H, In, 1.0f, xb, In, p + L->off_b_re + (size_t)H2 * In, In, 0.0f, y, H);
+        nets_gemm(CblasNoTrans, CblasTrans, R, H2, In, 1.0f, xb, In, p + L->off_b_re, In, 0.0f, u0, H2);
+        nets_gemm(CblasNoTrans, CblasTrans, R, H, In, 1.0f, xb, In, p + L->off_b_re + (size_t)H2 * In, In, 0.0f, y, H);
         for (int t = t0; t < t1; t++) {
             const float *hp = w->cs + (size_t)t * B * H2;
             float *h = w->cs + (size_t)(t + 1) * B * H2;
@@ -99,8 +99,8 @@ void lru_forward(const net_layer *L, const float *p, net_lws *w, const float *in
             }
         }
         /* y = Re(C h) + D x = [C_re | -C_im] [Re h; Im h] + D x */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, H, H2, 1.0f, w->cs + (size_t)(t0 + 1) * B * H2,
-                    H2, cc, H2, 1.0f, y, H);
+        nets_gemm(CblasNoTrans, CblasTrans, R, H, H2, 1.0f, w->cs + (size_t)(t0 + 1) * B * H2,
+                  H2, cc, H2, 1.0f, y, H);
     }
 }
 
@@ -127,11 +127,11 @@ void lru_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
          * outputs, dy [C_re | -C_im]; the reverse scan turns them into dL/du */
         for (int r = 0; r < R; r++)
             memcpy(dg + (size_t)r * H3 + H2, dy + (size_t)r * H, sizeof(float) * H);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, H2, H, 1.0f, dy, H, cc, H2, 0.0f, dg, H3);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, H, H2, R, 1.0f, dy, H, hs, H2,
-                    t1 == T ? 0.0f : 1.0f, dcc, H2);
+        nets_gemm(CblasNoTrans, CblasNoTrans, R, H2, H, 1.0f, dy, H, cc, H2, 0.0f, dg, H3);
+        nets_gemm(CblasTrans, CblasNoTrans, H, H2, R, 1.0f, dy, H, hs, H2,
+                  t1 == T ? 0.0f : 1.0f, dcc, H2);
         const float *xb = in + (size_t)t0 * B * In;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, H2, In, 1.0f, xb, In, Wbd, In, 0.0f, w->gates, H2);
+        nets_gemm(CblasNoTrans, CblasTrans, R, H2, In, 1.0f, xb, In, Wbd, In, 0.0f, w->gates, H2);
         for (int t = t1 - 1; t >= t0; t--) {
             const float *hp = w->cs + (size_t)t * B * H2, *ut = w->gates + (size_t)(t - t0) * B * H2;
             float *dgt = dg + (size_t)(t - t0) * B * H3;
@@ -158,8 +158,8 @@ void lru_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
         /* [B_re; B_im; D] and the input */
         nets_weight_grad(g + L->off_b_re, NULL, dg, xb, R, H3, In);
         if (din)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, In, H3, 1.0f, dg, H3, Wbd, In, 0.0f,
-                        din + (size_t)t0 * B * In, In);
+            nets_gemm(CblasNoTrans, CblasNoTrans, R, In, H3, 1.0f, dg, H3, Wbd, In, 0.0f,
+                      din + (size_t)t0 * B * In, In);
         t1 = t0;
     }
     float *gCre = g + L->off_c_re, *gCim = g + L->off_c_im;

@@ -3,10 +3,10 @@
  * weight_ih [4H, I], weight_hh [4H, H], bias_ih [4H], bias_hh [4H]:
  *   i = s(.), f = s(.), g = tanh(.), o = s(.)   of W_ih x + b_ih + W_hh h + b_hh
  *   c' = f * c + i * g,   h' = o * tanh(c')
- * Forward: one GEMM for the input projection of all steps, then per step one
- * GEMM for the recurrent product and one fused pass over the gates. Backward
- * (BPTT): per step one fused pass and one GEMM for dh; the weight gradients
- * of all steps are then two GEMMs over T*B rows.
+ * Forward: per step two GEMMs over the running rows (input projection, then
+ * the recurrent product continuing the same chains) and one fused pass over
+ * the gates. Backward (BPTT): per step one fused pass and one GEMM for dh;
+ * the weight gradients of all steps are then two GEMMs over the valid rows.
  *
  * The peephole LSTM (peephole.c) is this layer with three diagonal terms
  * added to the gates: the passes below take its weights as peep (NULL for
@@ -88,14 +88,16 @@ void lstm_forward_peep(const net_layer *L, const float *p, net_lws *w, const flo
     const float *bih = p + L->off_b_ih, *bhh = p + L->off_b_hh;
     float *bs = w->bsum;
     for (int j = 0; j < G; j++) bs[j] = bih[j] + bhh[j];
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T * B, G, In, 1.0f, in, In, Wih, In,
-                0.0f, w->gates, G);
+    nets_transpose(w->wiT, Wih, G, In);  /* W^T: read row by row at every step */
+    nets_transpose(w->whT, Whh, G, H);
     for (int t = 0; t < T; t++) {
         const float *hp = w->out + (size_t)t * B * H, *cp = w->cs + (size_t)t * B * H;
         float *h = w->out + (size_t)(t + 1) * B * H, *c = w->cs + (size_t)(t + 1) * B * H;
         float *gt = w->gates + (size_t)t * B * G, *tc = w->tc + (size_t)t * B * H;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, G, H, 1.0f, hp, H, Whh, H,
-                    1.0f, gt, G);
+        nets_gemm(CblasNoTrans, CblasNoTrans, nets_rows(len, B, t), G, In, 1.0f,
+                  in + (size_t)t * B * In, In, w->wiT, G, 0.0f, gt, G);
+        nets_gemm(CblasNoTrans, CblasNoTrans, nets_rows(len, B, t), G, H, 1.0f, hp, H, w->whT, G,
+                  1.0f, gt, G);
         for (int b = 0; b < B; b++) {
             const float *hpb = hp + (size_t)b * H, *cpb = cp + (size_t)b * H;
             float *hb = h + (size_t)b * H, *cb = c + (size_t)b * H;
@@ -133,15 +135,15 @@ void lstm_backward_peep(const net_layer *L, const float *p, float *g, net_lws *w
             if (peep) lstm_gates_backward(dgb, dhb, dcb, gpeep, gtb, tcb, cpb, cnb, db, peep, H);
             else lstm_gates_backward(dgb, dhb, dcb, NULL, gtb, tcb, cpb, cnb, db, NULL, H);
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, G, 1.0f, dgt, G, Whh, H,
-                    1.0f, dh, H);
+        nets_gemm(CblasNoTrans, CblasNoTrans, nets_rows(len, B, t), H, G, 1.0f, dgt, G, Whh, H,
+                  1.0f, dh, H);
     }
     /* weight gradients of all steps at once; the h fed to step t is hs block t */
     const int N = T * B;
-    nets_recurrent_weight_grad(L, g, w, in, N, G);
+    nets_recurrent_weight_grad(L, g, w, in, len, B, T, G);
     if (din)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, In, G, 1.0f, w->dg, G, Wih, In,
-                    0.0f, din, In);
+        nets_gemm(CblasNoTrans, CblasNoTrans, N, In, G, 1.0f, w->dg, G, Wih, In,
+                  0.0f, din, In);
 }
 
 void lstm_forward(const net_layer *L, const float *p, net_lws *w, const float *in,

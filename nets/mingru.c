@@ -35,8 +35,8 @@ void mingru_forward(const net_layer *L, const float *p, net_lws *w, const float 
                     const int *len, int B, int T) {
     const int In = L->in, H = L->units, G = 2 * H;
     const float *Wih = p + L->off_w_ih, *bih = p + L->off_b_ih;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T * B, G, In, 1.0f, in, In, Wih, In,
-                0.0f, w->gates, G);
+    nets_gemm(CblasNoTrans, CblasTrans, T * B, G, In, 1.0f, in, In, Wih, In,
+              0.0f, w->gates, G);
     if (T == 1) {      /* one step: the recurrence h' = (1 - z) h + z h~ */
         for (int b = 0; b < B; b++) {
             const float *hp = w->out + (size_t)b * H;
@@ -161,6 +161,6 @@ void mingru_backward(const net_layer *L, const float *p, float *g, net_lws *w, c
     const int N = T * B;
     nets_weight_grad(g + L->off_w_ih, g + L->off_b_ih, w->dg, in, N, G, In);
     if (din)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, In, G, 1.0f, w->dg, G, Wih, In,
-                    0.0f, din, In);
+        nets_gemm(CblasNoTrans, CblasNoTrans, N, In, G, 1.0f, w->dg, G, Wih, In,
+                  0.0f, din, In);
 }

@@ -14,11 +14,17 @@
 enum { NETS_MAX_UNITS = 1 << 16, NETS_MAX_ROWS = 1 << 20 };
 
 struct net_ws {
-    void *mem;              /* every float buffer below, one allocation */
+    void *mem;              /* every float buffer below, one zeroed allocation */
+    float *base;            /* mem rounded up to 64 bytes */
     net_lws *lw;            /* [nlayers] sequence buffers (max_batch x max_time) */
     net_lws *sw;            /* [nlayers] acting-step buffers (max_batch x 1) */
     float *xt;              /* [max_time * max_batch, in] time-major input */
-    int *len;               /* [max_batch] valid steps of the last forward */
+    int *len;               /* [max_batch] valid steps of the last forward, in row order */
+    int *rows;              /* [max_time * max_batch] the layers' row-list scratch */
+    int *perm;              /* [max_batch] row b of the workspace is the caller's row perm[b]:
+                               the rows sorted by decreasing len, so that the rows still
+                               running at step t are the first ones and each step's products
+                               skip the finished ones (nets_rows) */
     int B, T;               /* shape of the last forward */
     int masked;             /* some row of the last forward had len < T */
     int have_fwd;           /* a forward was run since alloc */
@@ -173,7 +179,10 @@ static size_t layout_lws(const net *n, net_lws *lw, float *base, size_t at, int 
         size_t U = (size_t)L->units, BT = (size_t)Bm * Tm, G = (size_t)nets_gates(L->kind) * U;
         if (L->kind == LAYER_DENSE) {
             at = carve(base, at, &w->out, BT * U);
-            if (backward) at = carve(base, at, &w->dout, BT * U);
+            if (backward) {
+                at = carve(base, at, &w->dout, BT * U);
+                at = carve(base, at, &w->wiT, U * L->in);
+            }
             continue;
         }
         at = carve(base, at, &w->out, BT * U + (size_t)Bm * U);
@@ -182,6 +191,10 @@ static size_t layout_lws(const net *n, net_lws *lw, float *base, size_t at, int 
         if (nets_has_cell(L->kind)) {
             at = carve(base, at, &w->cs, BT * U + (size_t)Bm * U);
             at = carve(base, at, &w->tc, BT * U);
+        }
+        if (L->kind != LAYER_MINGRU && L->kind != LAYER_LRU && backward) {
+            at = carve(base, at, &w->wiT, G * L->in);
+            at = carve(base, at, &w->whT, G * U);
         }
         if (L->kind == LAYER_GRU) {
             at = carve(base, at, &w->hn, BT * U);
@@ -312,16 +325,26 @@ net *net_alloc(int in, const layer_spec *layers, int nl, int max_batch, int max_
     ws->lw = calloc((size_t)nl, sizeof *ws->lw);
     ws->sw = calloc((size_t)nl, sizeof *ws->sw);
     ws->len = calloc((size_t)max_batch, sizeof *ws->len);
-    if (!ws->lw || !ws->sw || !ws->len) goto nomem;
+    ws->perm = calloc((size_t)max_batch, sizeof *ws->perm);
+    ws->rows = calloc((size_t)max_batch * max_time, sizeof *ws->rows);
+    if (!ws->lw || !ws->sw || !ws->len || !ws->perm || !ws->rows) goto nomem;
     size_t at = carve(NULL, 0, NULL, (size_t)max_time * max_batch * in);
     at = layout_lws(n, ws->lw, NULL, at, max_batch, max_time, 1);
     at = layout_lws(n, ws->sw, NULL, at, max_batch, 1, 0);
-    ws->mem = aligned_alloc(64, ((at * sizeof(float)) + 63) & ~(size_t)63);
+    /* calloc, not malloc + memset: the pages of a large block come zeroed
+     * from the kernel and are touched only when used (a net sized for
+     * 256-step sequences that trains on 20-step ones faults in a tenth) */
+    ws->mem = calloc(at * sizeof(float) + 64, 1);
     if (!ws->mem) goto nomem;
-    memset(ws->mem, 0, at * sizeof(float));
-    at = carve(ws->mem, 0, &ws->xt, (size_t)max_time * max_batch * in);
-    at = layout_lws(n, ws->lw, ws->mem, at, max_batch, max_time, 1);
-    layout_lws(n, ws->sw, ws->mem, at, max_batch, 1, 0);
+    ws->base = (float *)(((uintptr_t)ws->mem + 63) & ~(uintptr_t)63);
+    at = carve(ws->base, 0, &ws->xt, (size_t)max_time * max_batch * in);
+    at = layout_lws(n, ws->lw, ws->base, at, max_batch, max_time, 1);
+    layout_lws(n, ws->sw, ws->base, at, max_batch, 1, 0);
+    for (int l = 0; l < nl; l++) {
+        ws->sw[l].wiT = ws->lw[l].wiT;
+        ws->sw[l].whT = ws->lw[l].whT;
+        ws->lw[l].rows = ws->rows;
+    }
     return n;
 nomem:
     net_free(n);
@@ -337,6 +360,8 @@ void net_free(net *n) {
         free(n->ws->lw);
         free(n->ws->sw);
         free(n->ws->len);
+        free(n->ws->perm);
+        free(n->ws->rows);
         free(n->ws);
     }
     free(n->layers);
@@ -564,16 +589,20 @@ static void initial_state(const net *n, const net_layer *L, net_lws *w, int B) {
     }
 }
 
-/* state rows [B, S] <-> block 0 / block k of the layer's workspace state */
-static void state_get(const net *n, const net_layer *L, const float *state, net_lws *w, int B) {
+/* state rows [B, S] <-> block 0 / block k of the layer's workspace state;
+ * workspace row b is state row perm[b] (perm NULL: b) */
+static void state_get(const net *n, const net_layer *L, const float *state, net_lws *w, int B,
+                      const int *perm) {
     size_t S = (size_t)n->state_size;
-    for (int b = 0; b < B; b++) row_from(state_row(L, w, 0, B, b), state + b * S + L->state_off);
+    for (int b = 0; b < B; b++)
+        row_from(state_row(L, w, 0, B, b), state + (perm ? perm[b] : b) * S + L->state_off);
 }
 
 static void state_put(const net *n, const net_layer *L, float *state, const net_lws *w, size_t block,
-                      int B) {
+                      int B, const int *perm) {
     size_t S = (size_t)n->state_size;
-    for (int b = 0; b < B; b++) row_to(state_row(L, w, block, B, b), state + b * S + L->state_off);
+    for (int b = 0; b < B; b++)
+        row_to(state_row(L, w, block, B, b), state + (perm ? perm[b] : b) * S + L->state_off);
 }
 
 /* The output rows of layer l for a B x T pass: step t at row t*B + b. */
@@ -586,7 +615,7 @@ static void run_layer_forward(const net *n, int l, net_lws *w, const float *in, 
                               int B, int T) {
     const net_layer *L = &n->layers[l];
     switch (L->kind) {
-    case LAYER_DENSE: dense_forward(L, n->params, w, in, T * B); break;
+    case LAYER_DENSE: dense_forward(L, n->params, w, in, len, B, T); break;
     case LAYER_RNN: rnn_forward(L, n->params, w, in, len, B, T); break;
     case LAYER_LSTM: lstm_forward(L, n->params, w, in, len, B, T); break;
     case LAYER_GRU: gru_forward(L, n->params, w, in, len, B, T); break;
@@ -610,10 +639,19 @@ int net_forward(net *n, const float *x, const int *len, int B, int T,
         if (len[b] < 0 || len[b] > T)
             return rql_set_error(NETS_EINVAL, "net_forward: len[%d] = %d outside [0, %d]", b,
                                   len[b], T);
+    /* rows by decreasing len, ties in the caller's order (insertion sort:
+     * B is a batch of sequences, tens of rows) */
+    int *perm = ws->perm;
     ws->masked = 0;
     for (int b = 0; b < B; b++) {
-        ws->len[b] = len ? len[b] : T;
-        ws->masked |= ws->len[b] < T;
+        int lb = len ? len[b] : T, i = b;
+        for (; i > 0 && ws->len[i - 1] < lb; i--) {
+            ws->len[i] = ws->len[i - 1];
+            perm[i] = perm[i - 1];
+        }
+        ws->len[i] = lb;
+        perm[i] = b;
+        ws->masked |= lb < T;
     }
     ws->B = B;
     ws->T = T;
@@ -627,7 +665,7 @@ int net_forward(net *n, const float *x, const int *len, int B, int T,
     for (int t = 0; t < T; t++)
         for (int b = 0; b < B; b++) {
             float *dst = ws->xt + ((size_t)t * B + b) * In;
-            if (t < ws->len[b]) memcpy(dst, x + ((size_t)b * T + t) * In, sizeof(float) * In);
+            if (t < ws->len[b]) memcpy(dst, x + ((size_t)perm[b] * T + t) * In, sizeof(float) * In);
             else memset(dst, 0, sizeof(float) * In);
         }
 
@@ -636,7 +674,7 @@ int net_forward(net *n, const float *x, const int *len, int B, int T,
         const net_layer *L = &n->layers[l];
         net_lws *w = &ws->lw[l];
         if (L->kind != LAYER_DENSE) {
-            if (state0) state_get(n, L, state0, w, B);
+            if (state0) state_get(n, L, state0, w, B, perm);
             else initial_state(n, L, w, B);
         }
         run_layer_forward(n, l, w, in, lens, B, T);
@@ -647,23 +685,24 @@ int net_forward(net *n, const float *x, const int *len, int B, int T,
     size_t ob = sizeof(float) * O;
     for (int b = 0; b < B; b++) {
         int lb = ws->len[b];
+        const size_t yb = (size_t)perm[b];
         if (return_seq) {
             for (int t = 0; t < T; t++) {
-                float *dst = y + ((size_t)b * T + t) * O;
+                float *dst = y + (yb * T + t) * O;
                 if (t < lb) memcpy(dst, in + ((size_t)t * B + b) * O, ob);
                 else memset(dst, 0, ob);
             }
         } else if (lb > 0) {
-            memcpy(y + (size_t)b * O, in + ((size_t)(lb - 1) * B + b) * O, ob);
+            memcpy(y + yb * O, in + ((size_t)(lb - 1) * B + b) * O, ob);
         } else {
-            memset(y + (size_t)b * O, 0, ob);
+            memset(y + yb * O, 0, ob);
         }
     }
     if (state_out)
         for (int l = 0; l < n->nlayers; l++) {
             const net_layer *L = &n->layers[l];
             if (L->kind == LAYER_DENSE) continue;
-            state_put(n, L, state_out, &ws->lw[l], (size_t)T, B);
+            state_put(n, L, state_out, &ws->lw[l], (size_t)T, B, perm);
         }
     ws->have_fwd = 1;
     return 0;
@@ -680,21 +719,22 @@ int net_backward_state(net *n, const float *dy, const float *dstate_out, float *
     if (!ws->have_fwd)
         return rql_set_error(NETS_EINVAL, "net_backward: no net_forward to differentiate");
     const int B = ws->B, T = ws->T, O = n->out;
-    const int *lens = ws->masked ? ws->len : NULL;
+    const int *lens = ws->masked ? ws->len : NULL, *perm = ws->perm;
     net_lws *top = &ws->lw[n->nlayers - 1];
     size_t ob = sizeof(float) * O;
     /* dy (batch-major, all steps or the last valid one) -> time-major dout */
     if (!ws->return_seq || !dy) memset(top->dout, 0, ob * T * B);
     for (int b = 0; dy && b < B; b++) {
         int lb = ws->len[b];
+        const size_t yb = (size_t)perm[b];
         if (ws->return_seq) {
             for (int t = 0; t < T; t++) {
                 float *dst = top->dout + ((size_t)t * B + b) * O;
-                if (t < lb) memcpy(dst, dy + ((size_t)b * T + t) * O, ob);
+                if (t < lb) memcpy(dst, dy + (yb * T + t) * O, ob);
                 else memset(dst, 0, ob);
             }
         } else if (lb > 0) {
-            memcpy(top->dout + ((size_t)(lb - 1) * B + b) * O, dy + (size_t)b * O, ob);
+            memcpy(top->dout + ((size_t)(lb - 1) * B + b) * O, dy + yb * O, ob);
         }
     }
     for (int l = n->nlayers - 1; l >= 0; l--) {
@@ -706,14 +746,14 @@ int net_backward_state(net *n, const float *dy, const float *dstate_out, float *
             for (int b = 0; b < B; b++) {
                 ws_row r = dstate_row(L, w, b);
                 if (dstate_out) {
-                    row_from(r, dstate_out + (size_t)b * n->state_size + L->state_off);
+                    row_from(r, dstate_out + (size_t)perm[b] * n->state_size + L->state_off);
                 } else {
                     memset(r.p0, 0, sizeof(float) * r.n0);
                     if (r.p1) memset(r.p1, 0, sizeof(float) * r.n0);
                 }
             }
         switch (L->kind) {
-        case LAYER_DENSE: dense_backward(L, n->params, n->grads, w, in, din, T * B); break;
+        case LAYER_DENSE: dense_backward(L, n->params, n->grads, w, in, din, lens, B, T); break;
         case LAYER_RNN: rnn_backward(L, n->params, n->grads, w, in, din, lens, B, T); break;
         case LAYER_LSTM: lstm_backward(L, n->params, n->grads, w, in, din, lens, B, T); break;
         case LAYER_GRU: gru_backward(L, n->params, n->grads, w, in, din, lens, B, T); break;
@@ -724,7 +764,8 @@ int net_backward_state(net *n, const float *dy, const float *dstate_out, float *
         if (L->kind == LAYER_DENSE) continue;
         const size_t S = (size_t)n->state_size;
         if (dstate0)
-            for (int b = 0; b < B; b++) row_to(dstate_row(L, w, b), dstate0 + b * S + L->state_off);
+            for (int b = 0; b < B; b++)
+                row_to(dstate_row(L, w, b), dstate0 + (size_t)perm[b] * S + L->state_off);
         if (L->learn_h0 && !ws->state0_given) {
             /* h0 (and c0) are adjacent, in the order of the state block */
             float *gh = n->grads + L->off_h0;
@@ -750,10 +791,10 @@ int net_step(net *n, const float *x, float *state, int B, float *y) {
     for (int l = 0; l < n->nlayers; l++) {
         const net_layer *L = &n->layers[l];
         net_lws *w = &n->ws->sw[l];
-        if (L->kind != LAYER_DENSE) state_get(n, L, state, w, B);
+        if (L->kind != LAYER_DENSE) state_get(n, L, state, w, B, NULL);
         run_layer_forward(n, l, w, in, NULL, B, 1);
         in = layer_output(L, w, B);
-        if (L->kind != LAYER_DENSE) state_put(n, L, state, w, 1, B);
+        if (L->kind != LAYER_DENSE) state_put(n, L, state, w, 1, B, NULL);
     }
     memcpy(y, in, sizeof(float) * B * n->out);
     return 0;

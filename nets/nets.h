@@ -33,14 +33,17 @@
  * rql_error() gives the message of the last failure on this thread.
  *
  * Threads: a net (its workspace included) is used by one thread at a time;
- * distinct nets may run concurrently. The matrix work is cblas_sgemm from
- * OpenBLAS, whose threaded path rounds differently from its one-thread path
- * and whose thread count follows OMP_NUM_THREADS: the first net_alloc pins
- * OpenBLAS to one thread (openblas_set_num_threads(1), once) so that results
- * do not depend on the thread count; do not raise it again.
+ * distinct nets may run concurrently. The matrix work is nets_gemm
+ * (gemm.c): rql's own kernels for products up to 2^27 multiply-adds, whose
+ * rounding is one FMA chain per element on every CPU, and OpenBLAS's
+ * cblas_sgemm above that. OpenBLAS's threaded path rounds differently from
+ * its one-thread path and its thread count follows OMP_NUM_THREADS: the
+ * first net_alloc pins OpenBLAS to one thread (openblas_set_num_threads(1),
+ * once) so that results do not depend on the thread count; do not raise it.
  * Files: net.c (alloc, spec, init, state, forward/backward/step, target nets,
  * errors), dense.c, rnn.c, lstm.c, gru.c, peephole.c, mingru.c, lru.c
- * (kernels, forward and backward side by side), optim.c; net_h5.c with its
+ * (kernels, forward and backward side by side), gemm.c (the matrix
+ * products), optim.c; net_h5.c with its
  * own header net_h5.h (weights and optimizer state in HDF5: the one place of
  * nets that knows HDF5, so this header does not include it); nets_internal.h
  * is private to the module.

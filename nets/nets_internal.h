@@ -1,11 +1,19 @@
 /* nets_internal.h — what the layer kernels (dense.c, rnn.c, lstm.c, gru.c)
- * share with the network code (net.c). Not part of the public interface.
+ * share with the network code (net.c). Every matrix product is nets_gemm
+ * (gemm.h). Not part of the public interface.
  *
  * Inside a network every sequence is TIME-major: row t*B + b of a [T*B, F]
  * buffer is step t of batch row b. The caller's batch-major x is transposed
  * once on the way in (and y on the way out), so that the per-step recurrent
- * GEMM reads and writes one contiguous [B, F] block, and the input projection
- * of all steps is still one GEMM over T*B rows.
+ * GEMM reads and writes one contiguous [B, F] block; the weight gradients of
+ * all steps are one product over the T*B rows (their valid ones).
+ *
+ * Row b of the workspace is not the caller's row b: net_forward orders the
+ * rows by decreasing len (ws->perm maps them back), so that the rows still
+ * running at step t are rows 0 .. nets_rows(len, B, t) - 1 and every
+ * per-step product covers those only. No row's arithmetic depends on the
+ * others (nets_gemm computes each element alone), so the order changes no
+ * row's numbers; only sums over rows (weight and bias gradients) follow it.
  *
  * A recurrent layer keeps its hidden states as hs [(T+1)*B, H]: block 0 is the
  * initial state, block t+1 the state after step t. A row whose step is masked
@@ -19,6 +27,7 @@
 #include <math.h>
 #include <string.h>
 #include "nets/nets.h"
+#include "nets/gemm.h"
 
 /* Per-layer views into the workspace. Sizes are for B rows and T steps; the
  * buffers are allocated for max_batch * max_time and used compactly. */
@@ -35,6 +44,11 @@ typedef struct {
     float *bsum;   /* lstm/rnn: b_ih + b_hh [G*H]; gru: b_ih + b_hh for r,z, b_ih for n;
                       backward reuses it as scratch for the bias column sums */
     float *ghh;    /* gru: W_hh h for one step [B, 3H] */
+    int *rows;     /* recurrent: [T*B] scratch for nets_weight_grad_seq (shared) */
+    float *wiT, *whT; /* rnn, lstm, gru, peephole: W_ih^T [in, G*H], W_hh^T [H, G*H]; dense:
+                      wiT = W^T [in, units]. Made by the layer's forward once per
+                      sequence so that the per-step products read them row by row;
+                      shared by a net's sequence and acting-step buffers */
     float *cc;     /* lru: [C_re | -C_im] [H, 2H], then its gradient [H, 2H] */
     float *scan;   /* mingru: the log-space scan's running sums, 3 doubles per
                       [B, H] entry; lru: per-row gradient sums [3, B, H] */
@@ -46,9 +60,10 @@ typedef struct {
  * cs block 0) filled with the initial state; recurrent backward expects w->dh
  * (and w->dc) filled with dL/d(final state) (zero when only the outputs
  * matter) and leaves dL/dstate0 there. */
-void dense_forward(const net_layer *L, const float *p, net_lws *w, const float *in, int N);
+void dense_forward(const net_layer *L, const float *p, net_lws *w, const float *in, const int *len,
+                   int B, int T);
 void dense_backward(const net_layer *L, const float *p, float *g, net_lws *w, const float *in,
-                    float *din, int N);
+                    float *din, const int *len, int B, int T);
 /* The kernels of a recurrent layer kind, one signature for all: rnn.c,
  * lstm.c, gru.c, peephole.c, mingru.c and lru.c each define a pair. mingru
  * and lru: T == 1 runs the one-step recurrence (the acting path), T > 1 the
@@ -62,6 +77,7 @@ nets_seq_forward_fn rnn_forward, lstm_forward, gru_forward, peephole_forward, mi
 nets_seq_backward_fn rnn_backward, lstm_backward, gru_backward, peephole_backward, mingru_backward,
     lru_backward;
 
+
 /* The LSTM's passes with peephole weights peep [3, H] (p_i, p_f, p_o) and
  * their gradient gpeep [3, H], or NULL for none: lstm.c's and peephole.c's
  * kernels are these two. */
@@ -69,6 +85,15 @@ void lstm_forward_peep(const net_layer *L, const float *p, net_lws *w, const flo
                        const int *len, int B, int T, const float *peep);
 void lstm_backward_peep(const net_layer *L, const float *p, float *g, net_lws *w, const float *in,
                         float *din, const int *len, int B, int T, const float *peep, float *gpeep);
+
+/* Rows 0 .. nets_rows(len, B, t) - 1 hold every row still running at step t
+ * (len[b] > t; len NULL: all B): net.c orders a batch's rows by decreasing
+ * len, so that each step's products skip the finished rows at the end. */
+static inline int nets_rows(const int *len, int B, int t) {
+    if (!len) return B;
+    while (B > 0 && len[B - 1] <= t) B--;
+    return B;
+}
 
 /* Pins OpenBLAS to one thread, once per process (see dense.c). */
 void nets_blas_one_thread(void);
@@ -85,12 +110,19 @@ static inline int nets_has_cell(layer_kind k) { return k == LAYER_LSTM || k == L
 /* dW [M, K] += dY^T X, db [M] += column sums of dY, over N rows: the weight
  * gradient of every step of a sequence in one GEMM. */
 void nets_weight_grad(float *dw, float *db, const float *dy, const float *x, int N, int M, int K);
+/* The same for a recurrent layer's [T*B] rows, over the rows still running
+ * at their step only (len NULL: all; the others' dy is zero): one chain per
+ * element over the valid rows of all steps, skipping a padded batch's
+ * zeros. rows [T*B] is scratch. */
+void nets_weight_grad_seq(float *dw, float *db, const float *dy, const float *x, const int *len,
+                          int B, int T, int M, int K, int *rows);
 /* The weight and bias gradients of all steps of a recurrent layer whose
  * gate pre-activations are W_ih x + b_ih + W_hh h + b_hh (rnn, lstm,
- * peephole), from w->dg [N, G] (N = T*B rows; the h fed to step t is hs
- * block t): dW_ih and dW_hh as two GEMMs, and both biases the column sums
- * of dg. w->bsum is scratch. */
-void nets_recurrent_weight_grad(const net_layer *L, float *g, net_lws *w, const float *in, int N, int G);
+ * peephole), from w->dg [T*B, G] (the h fed to step t is hs block t):
+ * dW_ih and dW_hh as two GEMMs over the valid rows, and both biases the
+ * column sums of dg. w->bsum is scratch. */
+void nets_recurrent_weight_grad(const net_layer *L, float *g, net_lws *w, const float *in,
+                                const int *len, int B, int T, int G);
 
 /* ---- elementwise math ------------------------------------------------------
  * libm's expf/tanhf are scalar calls that GCC cannot vectorise without

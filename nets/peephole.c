@@ -8,10 +8,9 @@
  * where a = W_ih x + b_ih + W_hh h + b_hh and weight_peep [3, H] holds
  * p_i, p_f, p_o (rows in that order). Output squashing is tanh, as in the
  * "vanilla LSTM" of Greff et al. (2017) which includes the peepholes.
- * Forward and backward are lstm.c's passes, given the peephole weights:
- * the input projection of all steps is one GEMM, the recurrent product one
- * GEMM per step, the weight gradients two GEMMs at the end; the peephole
- * gradients are summed over rows inside the step pass. */
+ * Forward and backward are lstm.c's passes, given the peephole weights
+ * (the same GEMMs); the peephole gradients are summed over rows inside the
+ * step pass. */
 #include "nets/nets_internal.h"
 
 void peephole_forward(const net_layer *L, const float *p, net_lws *w, const float *in,

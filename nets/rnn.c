@@ -13,13 +13,15 @@ void rnn_forward(const net_layer *L, const float *p, net_lws *w, const float *in
     float *bs = w->bsum;
     #pragma GCC ivdep  /* the rows of distinct buffers never overlap */
     for (int j = 0; j < H; j++) bs[j] = bih[j] + bhh[j];
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T * B, H, In, 1.0f, in, In, Wih, In,
-                0.0f, w->gates, H);
+    nets_transpose(w->wiT, Wih, H, In);  /* W^T: read row by row at every step */
+    nets_transpose(w->whT, Whh, H, H);
     for (int t = 0; t < T; t++) {
         const float *hp = w->out + (size_t)t * B * H;
         float *h = w->out + (size_t)(t + 1) * B * H, *gt = w->gates + (size_t)t * B * H;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, H, H, 1.0f, hp, H, Whh, H,
-                    1.0f, gt, H);
+        nets_gemm(CblasNoTrans, CblasNoTrans, nets_rows(len, B, t), H, In, 1.0f,
+                  in + (size_t)t * B * In, In, w->wiT, H, 0.0f, gt, H);
+        nets_gemm(CblasNoTrans, CblasNoTrans, nets_rows(len, B, t), H, H, 1.0f, hp, H, w->whT, H,
+                  1.0f, gt, H);
         for (int b = 0; b < B; b++) {
             const float *hpb = hp + (size_t)b * H, *gb = gt + (size_t)b * H;
             float *hb = h + (size_t)b * H;
@@ -49,12 +51,12 @@ void rnn_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
                 dhb[j] = 0.0f;            /* refilled by the GEMM below */
             }
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, H, 1.0f, dgt, H, Whh, H,
-                    1.0f, dh, H);
+        nets_gemm(CblasNoTrans, CblasNoTrans, nets_rows(len, B, t), H, H, 1.0f, dgt, H, Whh, H,
+                  1.0f, dh, H);
     }
     const int N = T * B;
-    nets_recurrent_weight_grad(L, g, w, in, N, H);
+    nets_recurrent_weight_grad(L, g, w, in, len, B, T, H);
     if (din)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, In, H, 1.0f, w->dg, H, Wih, In,
-                    0.0f, din, In);
+        nets_gemm(CblasNoTrans, CblasNoTrans, N, In, H, 1.0f, w->dg, H, Wih, In,
+                  0.0f, din, In);
 }
