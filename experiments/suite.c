@@ -37,14 +37,25 @@ static const suite_ref popgym_refs[] = {
     {"Memoroids DDQN, LRU: count_recall easy MMER (about)", 0.3, "Morad et al. 2024, figure"},
     {"Memoroids DDQN: stateless_cartpole easy MMER (about)", 1.0, "Morad et al. 2024, figure"},
 };
-/* Each world's chance at Easy (docs/envs.md; tests/check_popgym.c measures
- * them within 0.01): the raw score of a random agent for normalising. */
+/* Each world's chance at Easy, Medium and Hard (docs/envs.md;
+ * tests/check_popgym.c measures every one within 0.01): the raw score of a
+ * random agent for normalising a run at that difficulty. */
 static const suite_chance popgym_chance[] = {
-    {"repeat_first", -0.5},       {"repeat_previous", -0.5},     {"autoencode", -0.5},
-    {"count_recall", -0.925},     {"higher_lower", 0.0},         {"multiarmed_bandit", 0.0},
-    {"concentration", -0.193},    {"minesweeper", -0.25},        {"battleship", -0.441},
-    {"stateless_cartpole", 0.111}, {"noisy_stateless_cartpole", 0.111},
+    {"repeat_first", "easy", -0.5}, {"repeat_first", "medium", -0.5}, {"repeat_first", "hard", -0.5},
+    {"repeat_previous", "easy", -0.5}, {"repeat_previous", "medium", -0.5}, {"repeat_previous", "hard", -0.5},
+    {"autoencode", "easy", -0.5}, {"autoencode", "medium", -0.5}, {"autoencode", "hard", -0.5},
+    {"count_recall", "easy", -0.925}, {"count_recall", "medium", -0.925}, {"count_recall", "hard", -0.882},
+    {"higher_lower", "easy", 0.0}, {"higher_lower", "medium", 0.0}, {"higher_lower", "hard", 0.0},
+    {"multiarmed_bandit", "easy", 0.0}, {"multiarmed_bandit", "medium", 0.0}, {"multiarmed_bandit", "hard", 0.0},
+    {"concentration", "easy", -0.191}, {"concentration", "medium", -0.186}, {"concentration", "hard", -0.835},
+    {"minesweeper", "easy", -0.243}, {"minesweeper", "medium", -0.401}, {"minesweeper", "hard", -0.432},
+    {"battleship", "easy", -0.449}, {"battleship", "medium", -0.416}, {"battleship", "hard", -0.400},
+    {"stateless_cartpole", "easy", 0.111}, {"stateless_cartpole", "medium", 0.056},
+    {"stateless_cartpole", "hard", 0.037},
+    {"noisy_stateless_cartpole", "easy", 0.111}, {"noisy_stateless_cartpole", "medium", 0.111},
+    {"noisy_stateless_cartpole", "hard", 0.111},
 };
+#define NPOPGYM_CHANCE ((int)(sizeof popgym_chance / sizeof popgym_chance[0]))
 
 static const suite_def suites[] = {
     {"memory_len", "bsuite memory_len: one context bit, remembered over L = 1 .. 100 steps (23 settings)",
@@ -55,7 +66,7 @@ static const suite_def suites[] = {
      10000, NAN, NAN, NAN, 3, bsuite_size_refs, 7.0, 0, NULL},
     {"popgym", "POPGym's 11 cheap memory worlds at Easy with prev_action, 50,000 env steps each (MMER)",
      "popgym.cfg", "proroklab/popgym: popgym/envs/*.py; MMER as in Morad et al. 2023", "mmer", 0, NAN, NAN, 1.0,
-     4, popgym_refs, 31.0, 11, popgym_chance},   /* measured at load ~30 (docs/suite.md) */
+     4, popgym_refs, 31.0, NPOPGYM_CHANCE, popgym_chance},   /* measured at load ~30 (docs/suite.md) */
 };
 #define NSUITES ((int)(sizeof suites / sizeof suites[0]))
 
@@ -67,9 +78,10 @@ const suite_def *suite_find(const char *name) {
     return i < 0 ? NULL : &suites[i];
 }
 
-score_params suite_setting_params(const suite_def *s, score_params par, const char *setting) {
-    for (int i = 0; setting && i < s->nchance; i++)
-        if (!strcmp(s->chance[i].setting, setting)) par.random = s->chance[i].random;
+score_params suite_setting_params(const suite_def *s, score_params par, const char *world, const char *difficulty) {
+    for (int i = 0; world && difficulty && i < s->nchance; i++)
+        if (!strcmp(s->chance[i].world, world) && !strcmp(s->chance[i].difficulty, difficulty))
+            par.random = s->chance[i].random;
     return par;
 }
 
@@ -103,14 +115,17 @@ void suite_card_free(suite_card *c) {
     free(c->agents);
     free(c->settings);
     free(c->setting_name);
+    free(c->difficulty);
     free(c->block);
     free(c);
 }
 
-/* The training curve of one log: returns and successes of every episode.
- * 1 read, 0 no log (missing file), -1 a log that cannot be read. */
-static int read_curve(const char *path, double **ret, double **succ, long *n, char *err, size_t cap) {
+/* The training curve of one log: returns and successes of every episode,
+ * and the resolved config it was run with (*config NULL when the log has
+ * none). 1 read, 0 no log (missing file), -1 a log that cannot be read. */
+static int read_curve(const char *path, double **ret, double **succ, long *n, char **config, char *err, size_t cap) {
     *ret = *succ = NULL;
+    *config = NULL;
     *n = 0;
     if (access(path, F_OK) != 0) return 0;
     rlog_file *f = rlog_file_open(path);
@@ -120,6 +135,7 @@ static int read_curve(const char *path, double **ret, double **succ, long *n, ch
     if (rlog_read_f64(f, "curves/return", ret, &n1) || rlog_read_f64(f, "curves/success", succ, &n2))
         rc = rql_failf(err, cap, "%s", rql_error());
     else *n = (long)(n1 < n2 ? n1 : n2);     /* a killed writer's ragged table: the shorter column */
+    if (rc > 0 && rlog_attr_str(f, "config", config)) *config = NULL;
     rlog_file_close(f);
     if (rc < 0) {
         free(*ret);
@@ -129,8 +145,42 @@ static int read_curve(const char *path, double **ret, double **succ, long *n, ch
     return rc;
 }
 
+/* The random score that normalises run r: the suite's, or the chance of its
+ * world at its difficulty, both read from the resolved config its log
+ * carries (config), or from its cell's config when there is no log or the
+ * log's config does not load. The difficulty it was trained at goes to
+ * diff[cap] ("" when the world has none). */
+static double run_random(const suite_def *s, const score_params *par, const sweep_plan *p, int r, const char *config,
+                         char *diff, size_t cap) {
+    char err[1024];
+    rql_config *own = config ? rql_config_parse(config, p->runs[r].log_path, NULL, 0, err, sizeof err) : NULL;
+    const rql_config *cfg = own ? own : p->cells[p->run_cell[r]].cfg;
+    const char *world = cfg ? env_spec_world(cfg->env) : NULL, *d = cfg ? env_spec_get(cfg->env, "difficulty") : NULL;
+    snprintf(diff, cap, "%s", d ? d : "");
+    double v = suite_setting_params(s, *par, world, d).random;
+    rql_config_free(own);
+    return v;
+}
+
 #define IDX3(c, a, m, s) (((size_t)(a) * (c)->nsettings + (m)) * (c)->nseeds + (s))
 #define IDX2(c, a, m) ((size_t)(a) * (c)->nsettings + (m))
+
+double suite_card_normalised(const suite_card *c, int a, int m, int k) {
+    score_params p = c->par;
+    p.random = c->random[IDX3(c, a, m, k)];
+    return score_normalise(&p, c->raw[IDX3(c, a, m, k)]);
+}
+
+/* Notes the difficulty d of a run with a log: the card's is the runs' one,
+ * or "mixed" once two differ. -1 out of memory. */
+static int note_difficulty(suite_card *c, const char *d) {
+    if (c->difficulty && (!strcmp(c->difficulty, d) || !strcmp(c->difficulty, "mixed"))) return 0;
+    char *x = strdup(c->difficulty ? "mixed" : d);
+    if (!x) return -1;
+    free(c->difficulty);
+    c->difficulty = x;
+    return 0;
+}
 
 suite_card *suite_score(const suite_def *s, const sweep_plan *p, int reps, unsigned long seed, char *err,
                         size_t cap) {
@@ -149,7 +199,7 @@ suite_card *suite_score(const suite_def *s, const sweep_plan *p, int reps, unsig
     size_t T = (size_t)c->ntau;
     /* every numeric array of the card in one zeroed block */
     const size_t bytes[] = {
-        S * sizeof *c->seeds, A * M * S * sizeof *c->raw, A * M * S * sizeof *c->episodes,
+        S * sizeof *c->seeds, A * M * S * sizeof *c->raw, A * M * S * sizeof *c->episodes, A * M * S * sizeof *c->random,
         A * M * sizeof *c->setting_score, A * M * sizeof *c->learned, A * M * sizeof *c->used,
         A * sizeof *c->score, A * sizeof *c->nlearned, A * sizeof *c->nverdicts, A * sizeof *c->nfull,
         A * sizeof *c->ntasks, (A * M + 1) * sizeof *c->task_used, A * sizeof *c->iqm, A * sizeof *c->mean,
@@ -158,9 +208,9 @@ suite_card *suite_score(const suite_def *s, const sweep_plan *p, int reps, unsig
     void *v[sizeof bytes / sizeof bytes[0]];
     c->block = rql_alloc_views((int)(sizeof bytes / sizeof bytes[0]), bytes, v);
     if (!c->block) goto oom;
-    c->seeds = v[0], c->raw = v[1], c->episodes = v[2], c->setting_score = v[3], c->learned = v[4], c->used = v[5];
-    c->score = v[6], c->nlearned = v[7], c->nverdicts = v[8], c->nfull = v[9], c->ntasks = v[10];
-    c->task_used = v[11], c->iqm = v[12], c->mean = v[13], c->poi = v[14], c->tau = v[15], c->profile = v[16];
+    c->seeds = v[0], c->raw = v[1], c->episodes = v[2], c->random = v[3], c->setting_score = v[4], c->learned = v[5];
+    c->used = v[6], c->score = v[7], c->nlearned = v[8], c->nverdicts = v[9], c->nfull = v[10], c->ntasks = v[11];
+    c->task_used = v[12], c->iqm = v[13], c->mean = v[14], c->poi = v[15], c->tau = v[16], c->profile = v[17];
     c->agents = calloc(A, sizeof *c->agents);
     c->settings = calloc(M, sizeof *c->settings);
     c->setting_name = strdup(b->nsweep == 1 ? b->sweep[0].name : "cell");
@@ -189,7 +239,13 @@ suite_card *suite_score(const suite_def *s, const sweep_plan *p, int reps, unsig
             for (size_t k = 0; k < S; k++) {
                 int r = (int)((m * A + a) * S + k);           /* sweep.h: cell, agent, seed */
                 long n = 0;
-                int rc = read_curve(p->runs[r].log_path, &bufs[2 * k], &bufs[2 * k + 1], &n, err, cap);
+                char *config = NULL, diff[64];
+                int rc = read_curve(p->runs[r].log_path, &bufs[2 * k], &bufs[2 * k + 1], &n, &config, err, cap);
+                if (rc >= 0) {
+                    c->random[IDX3(c, a, m, k)] = run_random(s, &c->par, p, r, config, diff, sizeof diff);
+                    free(config);
+                    if (rc > 0 && *diff && note_difficulty(c, diff)) rc = rql_failf(err, cap, "out of memory");
+                }
                 if (rc < 0) {
                     for (size_t j = 0; j < 2 * S; j++) free(bufs[j]);
                     free(cur);
@@ -222,10 +278,7 @@ suite_card *suite_score(const suite_def *s, const sweep_plan *p, int reps, unsig
     /* aggregates on normalised scores, [seeds complete everywhere x settings] per agent */
     double **mat = calloc(A, sizeof *mat);
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    score_params *spar = malloc(sizeof *spar * (M + 1));   /* per setting: its own random score */
-    for (size_t m = 0; spar && m < M; m++) spar[m] = suite_setting_params(s, c->par, c->settings[m]);
-    if (!mat || !rng || !spar) {
-        free(spar);
+    if (!mat || !rng) {
         free(mat);
         gsl_rng_free(rng);
         goto oom;
@@ -246,7 +299,7 @@ suite_card *suite_score(const suite_def *s, const sweep_plan *p, int reps, unsig
         int rows = c->nfull[a];
         for (int k = 0; k < rows; k++)
             for (size_t m = 0, j = 0; m < M; m++)
-                if (keep[m]) mat[a][k * nt + j++] = score_normalise(&spar[m], c->raw[IDX3(c, a, m, k)]);
+                if (keep[m]) mat[a][k * nt + j++] = suite_card_normalised(c, (int)a, (int)m, k);
         if (!rows) {
             c->iqm[a] = c->mean[a] = (rl_interval){.point = NAN, .lo = NAN, .hi = NAN, .level = c->level};
             for (int t = 0; t < c->ntau; t++)
@@ -272,15 +325,14 @@ suite_card *suite_score(const suite_def *s, const sweep_plan *p, int reps, unsig
             for (size_t k = 0; k < S; k++)
                 for (size_t m = 0, j = 0; m < M; m++)
                     if (c->task_used[a * M + m] && c->task_used[o * M + m]) {
-                        xa[k * nt + j] = score_normalise(&spar[m], c->raw[IDX3(c, a, m, k)]);
-                        xb[k * nt + j++] = score_normalise(&spar[m], c->raw[IDX3(c, o, m, k)]);
+                        xa[k * nt + j] = suite_card_normalised(c, (int)a, (int)m, (int)k);
+                        xb[k * nt + j++] = suite_card_normalised(c, (int)o, (int)m, (int)k);
                     }
             if (rl_bootstrap_improvement(xa, (int)S, xb, (int)S, nt, c->reps, c->level, rng, x)) fail = 1;
         }
     free(xa);
     free(xb);
     for (size_t a = 0; a < A; a++) free(mat[a]);
-    free(spar);
     free(mat);
     gsl_rng_free(rng);
     if (fail) {

@@ -35,10 +35,12 @@ typedef struct {
     const char *source;       /* where it is published */
 } suite_ref;
 
-/* A setting's own raw score of a random agent (POPGym: each world's chance
- * figure), where one figure for the whole suite does not fit. */
+/* A world's own raw score of a random agent at one difficulty (POPGym: each
+ * world's chance figure at Easy, Medium and Hard), where one figure for the
+ * whole suite does not fit. */
 typedef struct {
-    const char *setting;      /* the setting as the scorecard names it: "repeat_first" */
+    const char *world;        /* the env's name: "repeat_first" */
+    const char *difficulty;   /* the env's difficulty: "easy", "medium", "hard" */
     double random;
 } suite_chance;
 
@@ -54,7 +56,7 @@ typedef struct {
     int nrefs;
     const suite_ref *refs;
     double minutes;           /* measured CPU-minutes per recurrent agent and seed (dev machine, Zen 4) */
-    int nchance;              /* per-setting random scores overriding `random` (0: none) */
+    int nchance;              /* per world and difficulty random scores overriding `random` (0: none) */
     const suite_chance *chance;
 } suite_def;
 
@@ -62,9 +64,11 @@ int suite_count(void);
 const suite_def *suite_at(int i);
 const suite_def *suite_find(const char *name);
 score_params suite_score_params(const suite_def *s);
-/* The parameters that normalise setting `setting` (the suite's, with the
- * setting's own random score where the suite lists one). */
-score_params suite_setting_params(const suite_def *s, score_params par, const char *setting);
+/* The parameters that normalise a run of env `world` at `difficulty` (the
+ * suite's par, with the random score the suite lists for that world at that
+ * difficulty; par as it is for a world or difficulty it does not list, or
+ * NULL). */
+score_params suite_setting_params(const suite_def *s, score_params par, const char *world, const char *difficulty);
 
 /* The suite's config file: $RQL_SUITES/NAME, ./experiments/suites/NAME, or
  * experiments/suites/NAME beside (or above) the rql binary. 0, or -1 with
@@ -78,10 +82,14 @@ typedef struct {
     char **agents;            /* [nagents] labels */
     char **settings;          /* [nsettings] the cell's value(s): "memory_length=10" */
     char *setting_name;       /* the swept key's short name ("memory_length"), or "cell" */
+    char *difficulty;         /* the env difficulty the runs with a log were trained at ("hard"), "mixed"
+                                 when they differ, NULL when none has one */
     long *seeds;              /* [nseeds] */
     /* [agent][setting][seed] */
     double *raw;              /* raw run score; NaN: no log */
     long *episodes;           /* episodes in the run's log (0: none) */
+    double *random;           /* raw score of a random agent that normalises the run: the suite's, or its
+                                 world's chance at the difficulty it was trained at (suite_setting_params) */
     /* [agent][setting] */
     double *setting_score;
     int *learned;             /* 1, 0, -1 (no verdict) */
@@ -105,11 +113,16 @@ typedef struct {
 } suite_card;
 
 /* Scores the runs of plan p (loaded from suite s's config) from their logs.
+ * Each run is normalised at the world and difficulty of the resolved config
+ * its log carries (what it was trained at, whatever p's overrides say), or
+ * of its cell's config when the log has none that loads.
  * reps bootstrap replicates (<= 0: 2000) from a gsl_rng seeded with seed.
  * NULL on failure with err set (a log that exists but cannot be read). */
 suite_card *suite_score(const suite_def *s, const sweep_plan *p, int reps, unsigned long seed, char *err,
                         size_t cap);
 void suite_card_free(suite_card *c);
+/* Run (agent a, setting m, seed k)'s raw score normalised (NaN: no log). */
+double suite_card_normalised(const suite_card *c, int a, int m, int k);
 
 typedef enum { SUITE_FMT_TABLE, SUITE_FMT_CSV, SUITE_FMT_JSON } suite_fmt;
 void suite_print(const suite_card *c, suite_fmt fmt, FILE *out);

@@ -32,7 +32,11 @@ static void print_table(const suite_card *c, FILE *o) {
     int wa = width_of_agents(c), ws = (int)strlen(c->setting_name);
     for (int m = 0; m < c->nsettings; m++)
         if ((int)strlen(c->settings[m]) > ws) ws = (int)strlen(c->settings[m]);
-    fprintf(o, "suite %s: %s\n  rule: %s\n  anchor: %s\n\n", s->name, s->summary, r->summary, s->anchor);
+    fprintf(o, "suite %s: %s\n  rule: %s\n  anchor: %s\n", s->name, s->summary, r->summary, s->anchor);
+    if (c->difficulty)
+        fprintf(o, "  difficulty: %s (from the runs' logs)%s\n", c->difficulty,
+                s->nchance ? "; each world normalised with its chance at the difficulty of its run" : "");
+    fprintf(o, "\n");
 
     /* per setting: the setting score (mean over seeds) and the verdict */
     fprintf(o, "setting score (%s, mean over seeds; * = learned):\n", r->lower_is_better ? "lower is better" :
@@ -132,8 +136,7 @@ static void print_csv(const suite_card *c, FILE *o) {
                 fprintf(o, "%s,%s,%s,%s,%ld,%ld", c->def->name, c->par.rule->name, c->agents[a], c->settings[m],
                         c->seeds[k], c->episodes[IDX3(c, a, m, k)]);
                 csv_num(o, raw);
-                score_params sp = suite_setting_params(c->def, c->par, c->settings[m]);
-                csv_num(o, isnan(raw) ? NAN : score_normalise(&sp, raw));
+                csv_num(o, suite_card_normalised(c, a, m, k));
                 csv_num(o, c->setting_score[IDX2(c, a, m)]);
                 fprintf(o, ",%s", l < 0 ? "" : l ? "1" : "0");
                 csv_num(o, c->score[a]);
@@ -156,6 +159,20 @@ static void json_iv(FILE *o, const rl_interval *v) {
     fprintf(o, "}");
 }
 
+/* x[agent a][setting][seed] as a list of lists. */
+static void json_runs(FILE *o, const suite_card *c, const double *x, int a) {
+    fprintf(o, "[");
+    for (int m = 0; m < c->nsettings; m++) {
+        fprintf(o, "%s[", m ? ", " : "");
+        for (int k = 0; k < c->nseeds; k++) {
+            fprintf(o, "%s", k ? ", " : "");
+            json_num(o, x[IDX3(c, a, m, k)]);
+        }
+        fprintf(o, "]");
+    }
+    fprintf(o, "]");
+}
+
 static void print_json(const suite_card *c, FILE *o) {
     fprintf(o, "{\n  \"suite\": ");
     rql_json_str(o, c->def->name);
@@ -169,7 +186,10 @@ static void print_json(const suite_card *c, FILE *o) {
     json_num(o, c->par.random);
     fprintf(o, ", \"optimal\": ");
     json_num(o, c->par.optimal);
-    fprintf(o, "},\n  \"setting_key\": ");
+    fprintf(o, "},\n  \"difficulty\": ");
+    if (c->difficulty) rql_json_str(o, c->difficulty);
+    else fprintf(o, "null");
+    fprintf(o, ",\n  \"setting_key\": ");
     rql_json_str(o, c->setting_name);
     fprintf(o, ",\n  \"settings\": [");
     for (int m = 0; m < c->nsettings; m++) {
@@ -198,16 +218,11 @@ static void print_json(const suite_card *c, FILE *o) {
         }
         fprintf(o, "],\n     \"learned_settings\": [");
         for (int m = 0; m < c->nsettings; m++) fprintf(o, "%s%d", m ? ", " : "", c->learned[IDX2(c, a, m)]);
-        fprintf(o, "],\n     \"raw\": [");
-        for (int m = 0; m < c->nsettings; m++) {
-            fprintf(o, "%s[", m ? ", " : "");
-            for (int k = 0; k < c->nseeds; k++) {
-                fprintf(o, "%s", k ? ", " : "");
-                json_num(o, c->raw[IDX3(c, a, m, k)]);
-            }
-            fprintf(o, "]");
-        }
-        fprintf(o, "],\n     \"profile\": [");
+        fprintf(o, "],\n     \"raw\": ");
+        json_runs(o, c, c->raw, a);
+        fprintf(o, ",\n     \"random\": ");
+        json_runs(o, c, c->random, a);
+        fprintf(o, ",\n     \"profile\": [");
         for (int t = 0; t < c->ntau; t++) {
             fprintf(o, "%s", t ? ", " : "");
             json_iv(o, &c->profile[(size_t)a * c->ntau + t]);

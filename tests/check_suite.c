@@ -251,8 +251,9 @@ START_TEST(suite_table) {
 END_TEST
 
 /* popgym: POPGym's worlds at Easy, prev_action on, MMER normalised per world
- * between its chance figure (docs/envs.md) and 1. */
+ * between its chance figure at the run's difficulty (docs/envs.md) and 1. */
 START_TEST(popgym_suite) {
+    static const char *const levels[3] = {"easy", "medium", "hard"};
     const suite_def *s = suite_find("popgym");
     ck_assert_ptr_nonnull(s);
     ck_assert_str_eq(s->rule, "mmer");
@@ -268,26 +269,42 @@ START_TEST(popgym_suite) {
     ck_assert_str_eq(pl->base->sweep[0].key, "env.name");
     ck_assert_str_eq(env_spec_get(pl->base->env, "difficulty"), "easy");
     ck_assert_str_eq(env_spec_get(pl->base->env, "prev_action"), "1");
-    ck_assert_int_eq(s->nchance, 11);
-    for (int m = 0; m < pl->ncells; m++) {     /* every world of the sweep has its chance figure */
+    ck_assert_int_eq(s->nchance, 3 * 11);
+    for (int m = 0; m < pl->ncells; m++) {     /* every world of the sweep has its chance at every difficulty */
         const char *w = pl->base->sweep[0].texts[m];
-        int found = 0;
-        for (int i = 0; i < s->nchance; i++) found += !strcmp(s->chance[i].setting, w);
-        ck_assert_msg(found == 1, "%s: %d chance rows", w, found);
+        for (int lv = 0; lv < 3; lv++) {
+            int found = 0;
+            for (int i = 0; i < s->nchance; i++)
+                found += !strcmp(s->chance[i].world, w) && !strcmp(s->chance[i].difficulty, levels[lv]);
+            ck_assert_msg(found == 1, "%s %s: %d chance rows", w, levels[lv], found);
+        }
         ck_assert_str_eq(env_spec_get(pl->cells[m].cfg->env, "prev_action"), "1");
     }
     sweep_plan_free(pl);
-    score_params q = suite_setting_params(s, p, "count_recall");
+    score_params q = suite_setting_params(s, p, "count_recall", "easy");
     ck_assert(q.random == -0.925);
     ck_assert_double_eq_tol(score_normalise(&q, -0.925), 0, 1e-12);
     ck_assert_double_eq_tol(score_normalise(&q, 1.0), 1, 1e-12);
     ck_assert_double_eq_tol(score_normalise(&q, 0.0375), 0.5, 1e-12);
-    q = suite_setting_params(s, p, "stateless_cartpole");
-    ck_assert(q.random == 0.111);
-    q = suite_setting_params(s, p, "no_such_world");
+    /* each difficulty its own figure: Easy's would misplace a Hard run's zero */
+    q = suite_setting_params(s, p, "count_recall", "hard");
+    ck_assert(q.random == -0.882);
+    ck_assert_double_eq_tol(score_normalise(&q, 0.059), 0.5, 1e-12);
+    ck_assert(suite_setting_params(s, p, "stateless_cartpole", "easy").random == 0.111);
+    ck_assert(suite_setting_params(s, p, "stateless_cartpole", "medium").random == 0.056);
+    ck_assert(suite_setting_params(s, p, "stateless_cartpole", "hard").random == 0.037);
+    ck_assert(suite_setting_params(s, p, "concentration", "hard").random == -0.835);
+    ck_assert(suite_setting_params(s, p, "minesweeper", "medium").random == -0.401);
+    ck_assert(suite_setting_params(s, p, "battleship", "hard").random == -0.400);
+    q = suite_setting_params(s, p, "no_such_world", "easy");
     ck_assert(q.random == p.random);
-    q = suite_setting_params(suite_find("memory_len"), suite_score_params(suite_find("memory_len")), "repeat_first");
-    ck_assert(q.random == 1);                  /* a suite without per-setting figures keeps its own */
+    q = suite_setting_params(s, p, "count_recall", "extreme");   /* no figure: the suite's own */
+    ck_assert(q.random == p.random);
+    q = suite_setting_params(s, p, "count_recall", NULL);
+    ck_assert(q.random == p.random);
+    q = suite_setting_params(suite_find("memory_len"), suite_score_params(suite_find("memory_len")), "repeat_first",
+                             "easy");
+    ck_assert(q.random == 1);                  /* a suite without per-world figures keeps its own */
 }
 END_TEST
 

@@ -7,6 +7,9 @@
 #   - --score --json parses and agrees with the logs (episodes, bsuite's
 #     regret ratio recomputed from /curves/success with h5py);
 #   - running the same command again skips every complete run;
+#   - popgym at Hard (two worlds, 5000 steps): every run normalised with its
+#     world's chance at Hard, read from the logs, also when scored without
+#     the --set that trained them;
 #   - an unknown suite and an unknown agent label are errors (exit 2).
 set -u
 RQL=${BUILD:-build/rel}/rql
@@ -54,8 +57,33 @@ EOF
 "$RQL" "${args[@]}" >"$tmp/out2" 2>"$tmp/err2" || { cat "$tmp/err2"; fail "rql suite again"; }
 grep -q "0 complete, 0 resumed, 4 skipped" "$tmp/err2" || { cat "$tmp/err2"; fail "second run did not skip the 4 runs"; }
 
+pargs=(suite popgym -o "$tmp/p" -j 2 --agents dqn-k1 --set train.steps=5000
+       --set 'sweep=( { key = "env.name"; values = ["count_recall", "stateless_cartpole"]; } )')
+"$RQL" "${pargs[@]}" --set env.difficulty=hard >"$tmp/pout" 2>"$tmp/perr" || { cat "$tmp/perr"; fail "rql suite popgym"; }
+grep -q "difficulty: hard (from the runs' logs)" "$tmp/pout" || { cat "$tmp/pout"; fail "popgym: no difficulty line"; }
+"$RQL" "${pargs[@]}" --set env.difficulty=hard --score --json >"$tmp/hard.json" || fail "popgym --score --json"
+"$RQL" "${pargs[@]}" --score --json >"$tmp/plain.json" || fail "popgym --score --json without --set"
+"$RQL" "${pargs[@]}" --score --csv >"$tmp/plain.csv" || fail "popgym --score --csv without --set"
+"$PY" - "$tmp" <<'EOF' || fail "popgym at hard is not normalised with Hard's chance"
+import csv, json, sys
+d = sys.argv[1]
+hard = {"count_recall": -0.882, "stateless_cartpole": 0.037}     # docs/envs.md; Easy: -0.925, 0.111
+for name in ("hard.json", "plain.json"):
+    j = json.load(open(d + "/" + name))
+    assert j["difficulty"] == "hard", (name, j["difficulty"])
+    a = j["agents"][0]
+    for m, w in enumerate(j["settings"]):
+        assert a["random"][m] == [hard[w]], (name, w, a["random"][m])
+        assert a["raw"][m][0] is not None, (name, w)
+for row in csv.DictReader(open(d + "/plain.csv")):
+    r = hard[row["name"]]
+    want = (float(row["raw_score"]) - r) / (1 - r)
+    assert abs(float(row["normalised_score"]) - want) < 1e-12, (row, want)
+print("  suite: popgym at hard normalised with Hard's chance, from the logs")
+EOF
+
 "$RQL" suite nope >/dev/null 2>"$tmp/e1"; [ $? -eq 2 ] || fail "unknown suite: exit not 2"
 grep -q "no suite named 'nope'" "$tmp/e1" || fail "unknown suite: $(cat "$tmp/e1")"
 "$RQL" suite memory_len --agents drqn --dry-run -o "$tmp/x" >/dev/null 2>"$tmp/e2"; [ $? -eq 2 ] || fail "bad label: exit not 2"
 grep -q "no agent labelled 'drqn'" "$tmp/e2" || fail "bad label: $(cat "$tmp/e2")"
-echo "ok: rql suite --list, a run with its scorecard, --score --json against the logs, skip on rerun, errors"
+echo "ok: rql suite --list, a run with its scorecard, --score --json against the logs, skip on rerun, popgym's chance at Hard, errors"
