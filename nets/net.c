@@ -599,10 +599,11 @@ static void state_get(const net *n, const net_layer *L, const float *state, net_
 }
 
 static void state_put(const net *n, const net_layer *L, float *state, const net_lws *w, size_t block,
-                      int B, const int *perm) {
+                      const int *len, int B, const int *perm) {
     size_t S = (size_t)n->state_size;
     for (int b = 0; b < B; b++)
-        row_to(state_row(L, w, block, B, b), state + (perm ? perm[b] : b) * S + L->state_off);
+        row_to(state_row(L, w, len ? (size_t)len[b] : block, B, b),
+               state + (perm ? perm[b] : b) * S + L->state_off);
 }
 
 /* The output rows of layer l for a B x T pass: step t at row t*B + b. */
@@ -702,7 +703,7 @@ int net_forward(net *n, const float *x, const int *len, int B, int T,
         for (int l = 0; l < n->nlayers; l++) {
             const net_layer *L = &n->layers[l];
             if (L->kind == LAYER_DENSE) continue;
-            state_put(n, L, state_out, &ws->lw[l], (size_t)T, B, perm);
+            state_put(n, L, state_out, &ws->lw[l], (size_t)T, lens, B, perm);
         }
     ws->have_fwd = 1;
     return 0;
@@ -794,7 +795,7 @@ int net_step(net *n, const float *x, float *state, int B, float *y) {
         if (L->kind != LAYER_DENSE) state_get(n, L, state, w, B, NULL);
         run_layer_forward(n, l, w, in, NULL, B, 1);
         in = layer_output(L, w, B);
-        if (L->kind != LAYER_DENSE) state_put(n, L, state, w, 1, B, NULL);
+        if (L->kind != LAYER_DENSE) state_put(n, L, state, w, 1, NULL, B, NULL);
     }
     memcpy(y, in, sizeof(float) * B * n->out);
     return 0;
