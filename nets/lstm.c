@@ -119,20 +119,18 @@ void lstm_backward_peep(const net_layer *L, const float *p, float *g, net_lws *w
         const float *cp = w->cs + (size_t)t * B * H, *cn = w->cs + (size_t)(t + 1) * B * H;
         const float *dout = w->dout + (size_t)t * B * H;
         float *dgt = w->dg + (size_t)t * B * G;
-        for (int b = 0; b < B; b++) {
+        /* the finished rows, the last ones: no gradient, dh and dc pass through */
+        const int m = nets_rows(len, B, t);
+        memset(dgt + (size_t)m * G, 0, sizeof(float) * G * (B - m));
+        for (int b = 0; b < m; b++) {
             float *dgb = dgt + (size_t)b * G;
-            if (len && t >= len[b]) {     /* masked: no gradient, dh and dc pass through */
-                memset(dgb, 0, sizeof(float) * G);
-                continue;
-            }
             const float *gtb = gt + (size_t)b * G, *tcb = tc + (size_t)b * H;
             const float *cpb = cp + (size_t)b * H, *cnb = cn + (size_t)b * H, *db = dout + (size_t)b * H;
             float *dhb = dh + (size_t)b * H, *dcb = dc + (size_t)b * H;
             if (peep) lstm_gates_backward(dgb, dhb, dcb, gpeep, gtb, tcb, cpb, cnb, db, peep, H);
             else lstm_gates_backward(dgb, dhb, dcb, NULL, gtb, tcb, cpb, cnb, db, NULL, H);
         }
-        nets_gemm(CblasNoTrans, CblasNoTrans, nets_rows(len, B, t), H, G, 1.0f, dgt, G, Whh, H,
-                  1.0f, dh, H);
+        nets_gemm(CblasNoTrans, CblasNoTrans, m, H, G, 1.0f, dgt, G, Whh, H, 1.0f, dh, H);
     }
     /* weight gradients of all steps at once; the h fed to step t is hs block t */
     const int N = T * B;
