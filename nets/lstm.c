@@ -91,21 +91,17 @@ void lstm_forward_peep(const net_layer *L, const float *p, net_lws *w, const flo
     nets_transpose(w->wiT, Wih, G, In);  /* W^T: read row by row at every step */
     nets_transpose(w->whT, Whh, G, H);
     for (int t = 0; t < T; t++) {
+        const int m = nets_rows(len, B, t);
         const float *hp = w->out + (size_t)t * B * H, *cp = w->cs + (size_t)t * B * H;
         float *h = w->out + (size_t)(t + 1) * B * H, *c = w->cs + (size_t)(t + 1) * B * H;
         float *gt = w->gates + (size_t)t * B * G, *tc = w->tc + (size_t)t * B * H;
-        nets_gemm(CblasNoTrans, CblasNoTrans, nets_rows(len, B, t), G, In, 1.0f,
-                  in + (size_t)t * B * In, In, w->wiT, G, 0.0f, gt, G);
-        nets_gemm(CblasNoTrans, CblasNoTrans, nets_rows(len, B, t), G, H, 1.0f, hp, H, w->whT, G,
-                  1.0f, gt, G);
-        for (int b = 0; b < B; b++) {
-            const float *hpb = hp + (size_t)b * H, *cpb = cp + (size_t)b * H;
+        nets_gemm(CblasNoTrans, CblasNoTrans, m, G, In, 1.0f, in + (size_t)t * B * In, In, w->wiT,
+                  G, 0.0f, gt, G);
+        nets_gemm(CblasNoTrans, CblasNoTrans, m, G, H, 1.0f, hp, H, w->whT, G, 1.0f, gt, G);
+        /* the running rows only: a finished row's state stays in block len[b] */
+        for (int b = 0; b < m; b++) {
+            const float *cpb = cp + (size_t)b * H;
             float *hb = h + (size_t)b * H, *cb = c + (size_t)b * H;
-            if (len && t >= len[b]) {     /* masked: the state passes through */
-                memcpy(hb, hpb, sizeof(float) * H);
-                memcpy(cb, cpb, sizeof(float) * H);
-                continue;
-            }
             float *gtb = gt + (size_t)b * G, *tcb = tc + (size_t)b * H;
             if (peep) lstm_gates_forward(gtb, cb, tcb, hb, cpb, bs, peep, H);
             else lstm_gates_forward(gtb, cb, tcb, hb, cpb, bs, NULL, H);
@@ -123,20 +119,18 @@ void lstm_backward_peep(const net_layer *L, const float *p, float *g, net_lws *w
         const float *cp = w->cs + (size_t)t * B * H, *cn = w->cs + (size_t)(t + 1) * B * H;
         const float *dout = w->dout + (size_t)t * B * H;
         float *dgt = w->dg + (size_t)t * B * G;
-        for (int b = 0; b < B; b++) {
+        /* the finished rows, the last ones: no gradient, dh and dc pass through */
+        const int m = nets_rows(len, B, t);
+        memset(dgt + (size_t)m * G, 0, sizeof(float) * G * (B - m));
+        for (int b = 0; b < m; b++) {
             float *dgb = dgt + (size_t)b * G;
-            if (len && t >= len[b]) {     /* masked: no gradient, dh and dc pass through */
-                memset(dgb, 0, sizeof(float) * G);
-                continue;
-            }
             const float *gtb = gt + (size_t)b * G, *tcb = tc + (size_t)b * H;
             const float *cpb = cp + (size_t)b * H, *cnb = cn + (size_t)b * H, *db = dout + (size_t)b * H;
             float *dhb = dh + (size_t)b * H, *dcb = dc + (size_t)b * H;
             if (peep) lstm_gates_backward(dgb, dhb, dcb, gpeep, gtb, tcb, cpb, cnb, db, peep, H);
             else lstm_gates_backward(dgb, dhb, dcb, NULL, gtb, tcb, cpb, cnb, db, NULL, H);
         }
-        nets_gemm(CblasNoTrans, CblasNoTrans, nets_rows(len, B, t), H, G, 1.0f, dgt, G, Whh, H,
-                  1.0f, dh, H);
+        nets_gemm(CblasNoTrans, CblasNoTrans, m, H, G, 1.0f, dgt, G, Whh, H, 1.0f, dh, H);
     }
     /* weight gradients of all steps at once; the h fed to step t is hs block t */
     const int N = T * B;

@@ -599,10 +599,11 @@ static void state_get(const net *n, const net_layer *L, const float *state, net_
 }
 
 static void state_put(const net *n, const net_layer *L, float *state, const net_lws *w, size_t block,
-                      int B, const int *perm) {
+                      const int *len, int B, const int *perm) {
     size_t S = (size_t)n->state_size;
     for (int b = 0; b < B; b++)
-        row_to(state_row(L, w, block, B, b), state + (perm ? perm[b] : b) * S + L->state_off);
+        row_to(state_row(L, w, len ? (size_t)len[b] : block, B, b),
+               state + (perm ? perm[b] : b) * S + L->state_off);
 }
 
 /* The output rows of layer l for a B x T pass: step t at row t*B + b. */
@@ -662,12 +663,13 @@ int net_forward(net *n, const float *x, const int *len, int B, int T,
     /* batch-major x -> time-major, zeros at masked steps so that whatever the
      * caller left there (even NaN) cannot reach a gradient */
     const int In = n->in;
-    for (int t = 0; t < T; t++)
-        for (int b = 0; b < B; b++) {
-            float *dst = ws->xt + ((size_t)t * B + b) * In;
-            if (t < ws->len[b]) memcpy(dst, x + ((size_t)perm[b] * T + t) * In, sizeof(float) * In);
-            else memset(dst, 0, sizeof(float) * In);
-        }
+    for (int t = 0; t < T; t++) {
+        const int m = nets_rows(ws->len, B, t);   /* the finished rows are the last ones */
+        float *xt = ws->xt + (size_t)t * B * In;
+        for (int b = 0; b < m; b++)
+            memcpy(xt + (size_t)b * In, x + ((size_t)perm[b] * T + t) * In, sizeof(float) * In);
+        memset(xt + (size_t)m * In, 0, sizeof(float) * In * (B - m));
+    }
 
     const float *in = ws->xt;
     for (int l = 0; l < n->nlayers; l++) {
@@ -687,11 +689,8 @@ int net_forward(net *n, const float *x, const int *len, int B, int T,
         int lb = ws->len[b];
         const size_t yb = (size_t)perm[b];
         if (return_seq) {
-            for (int t = 0; t < T; t++) {
-                float *dst = y + (yb * T + t) * O;
-                if (t < lb) memcpy(dst, in + ((size_t)t * B + b) * O, ob);
-                else memset(dst, 0, ob);
-            }
+            for (int t = 0; t < lb; t++) memcpy(y + (yb * T + t) * O, in + ((size_t)t * B + b) * O, ob);
+            memset(y + (yb * T + lb) * O, 0, ob * (T - lb));
         } else if (lb > 0) {
             memcpy(y + yb * O, in + ((size_t)(lb - 1) * B + b) * O, ob);
         } else {
@@ -702,7 +701,7 @@ int net_forward(net *n, const float *x, const int *len, int B, int T,
         for (int l = 0; l < n->nlayers; l++) {
             const net_layer *L = &n->layers[l];
             if (L->kind == LAYER_DENSE) continue;
-            state_put(n, L, state_out, &ws->lw[l], (size_t)T, B, perm);
+            state_put(n, L, state_out, &ws->lw[l], (size_t)T, lens, B, perm);
         }
     ws->have_fwd = 1;
     return 0;
@@ -724,18 +723,16 @@ int net_backward_state(net *n, const float *dy, const float *dstate_out, float *
     size_t ob = sizeof(float) * O;
     /* dy (batch-major, all steps or the last valid one) -> time-major dout */
     if (!ws->return_seq || !dy) memset(top->dout, 0, ob * T * B);
-    for (int b = 0; dy && b < B; b++) {
-        int lb = ws->len[b];
-        const size_t yb = (size_t)perm[b];
-        if (ws->return_seq) {
-            for (int t = 0; t < T; t++) {
-                float *dst = top->dout + ((size_t)t * B + b) * O;
-                if (t < lb) memcpy(dst, dy + (yb * T + t) * O, ob);
-                else memset(dst, 0, ob);
-            }
-        } else if (lb > 0) {
-            memcpy(top->dout + ((size_t)(lb - 1) * B + b) * O, dy + yb * O, ob);
+    if (dy && ws->return_seq)
+        for (int t = 0; t < T; t++) {
+            const int m = nets_rows(ws->len, B, t);   /* the finished rows are the last ones */
+            float *dst = top->dout + (size_t)t * B * O;
+            for (int b = 0; b < m; b++) memcpy(dst + (size_t)b * O, dy + ((size_t)perm[b] * T + t) * O, ob);
+            memset(dst + (size_t)m * O, 0, ob * (B - m));
         }
+    for (int b = 0; dy && !ws->return_seq && b < B; b++) {
+        int lb = ws->len[b];
+        if (lb > 0) memcpy(top->dout + ((size_t)(lb - 1) * B + b) * O, dy + (size_t)perm[b] * O, ob);
     }
     for (int l = n->nlayers - 1; l >= 0; l--) {
         const net_layer *L = &n->layers[l];
@@ -794,7 +791,7 @@ int net_step(net *n, const float *x, float *state, int B, float *y) {
         if (L->kind != LAYER_DENSE) state_get(n, L, state, w, B, NULL);
         run_layer_forward(n, l, w, in, NULL, B, 1);
         in = layer_output(L, w, B);
-        if (L->kind != LAYER_DENSE) state_put(n, L, state, w, 1, B, NULL);
+        if (L->kind != LAYER_DENSE) state_put(n, L, state, w, 1, NULL, B, NULL);
     }
     memcpy(y, in, sizeof(float) * B * n->out);
     return 0;

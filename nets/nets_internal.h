@@ -16,10 +16,12 @@
  * row's numbers; only sums over rows (weight and bias gradients) follow it.
  *
  * A recurrent layer keeps its hidden states as hs [(T+1)*B, H]: block 0 is the
- * initial state, block t+1 the state after step t. A row whose step is masked
- * (t >= len[b]) copies its state through, so block T is the final state and
- * block t+1 doubles as the layer's output at step t (masked steps of inner
- * layers carry a finite, ignored value; the network output is zeroed there).
+ * initial state, block t+1 the state after step t, and doubles as the
+ * layer's output at step t. A row's final state is block len[b] (net.c reads
+ * it there): at a masked step (t >= len[b]) the LSTM and peephole skip the
+ * row, whose later blocks keep whatever finite value they held; the other
+ * layers copy the state through. Either way masked steps of inner layers
+ * carry a finite, ignored value; the network output is zeroed there.
  */
 #ifndef RQL_NETS_INTERNAL_H
 #define RQL_NETS_INTERNAL_H
