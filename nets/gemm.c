@@ -81,6 +81,10 @@ static void gemm_portable(int ta, int tb, int M, int N, int K, const int *kx, fl
         few_##ISA##_##NV##SCALE##IDX(M, kc, kx, a, ars, acs, alpha, b, ldbp, c, ldc, mode, beta, m); \
         break;
 
+/* the four cases (alpha 1 or not, k in order or from a list) of NV vectors */
+#define GEMM_CASES4(CASE, ISA, NV)                                                               \
+    CASE(ISA, NV, 0, 0) CASE(ISA, NV, 0, 1) CASE(ISA, NV, 1, 0) CASE(ISA, NV, 1, 1)
+
 /* one function per (kind, NV, SCALE, IDX): constants in its tiles, whatever
  * the compiler's cloning budget */
 #define GEMM_SPEC(ISA, TARGET, MASKT, KIND, NV, SCALE, IDX)                                      \
@@ -214,25 +218,11 @@ drive_##ISA(const int PACK, int ta, int tb, int M, int N, int K, const int *kxs,
             const float *a = idx ? A : A + p0 * acs;                                             \
             float *c = C + j0;                                                                   \
             switch (nv * 4 + scale * 2 + idx) {                                                  \
-            GEMM_ROWS_CASE(ISA, 1, 0, 0) GEMM_ROWS_CASE(ISA, 1, 0, 1)                            \
-            GEMM_ROWS_CASE(ISA, 1, 1, 0) GEMM_ROWS_CASE(ISA, 1, 1, 1)                            \
-            GEMM_ROWS_CASE(ISA, 2, 0, 0) GEMM_ROWS_CASE(ISA, 2, 0, 1)                            \
-            GEMM_ROWS_CASE(ISA, 2, 1, 0) GEMM_ROWS_CASE(ISA, 2, 1, 1)                            \
-            GEMM_ROWS_CASE(ISA, 3, 0, 0) GEMM_ROWS_CASE(ISA, 3, 0, 1)                            \
-            GEMM_ROWS_CASE(ISA, 3, 1, 0) GEMM_ROWS_CASE(ISA, 3, 1, 1)                            \
-            GEMM_ROWS_CASE(ISA, 4, 0, 0) GEMM_ROWS_CASE(ISA, 4, 0, 1)                            \
-            GEMM_ROWS_CASE(ISA, 4, 1, 0) GEMM_ROWS_CASE(ISA, 4, 1, 1)                            \
-            default:                                                                             \
-                switch (NVFEW > 4 ? nv * 4 + scale * 2 + idx : 0) {                             \
-                GEMM_FEW_CASE(ISA, 5, 0, 0) GEMM_FEW_CASE(ISA, 5, 0, 1)                          \
-                GEMM_FEW_CASE(ISA, 5, 1, 0) GEMM_FEW_CASE(ISA, 5, 1, 1)                          \
-                GEMM_FEW_CASE(ISA, 6, 0, 0) GEMM_FEW_CASE(ISA, 6, 0, 1)                          \
-                GEMM_FEW_CASE(ISA, 6, 1, 0) GEMM_FEW_CASE(ISA, 6, 1, 1)                          \
-                GEMM_FEW_CASE(ISA, 7, 0, 0) GEMM_FEW_CASE(ISA, 7, 0, 1)                          \
-                GEMM_FEW_CASE(ISA, 7, 1, 0) GEMM_FEW_CASE(ISA, 7, 1, 1)                          \
-                GEMM_FEW_CASE(ISA, 8, 0, 0) GEMM_FEW_CASE(ISA, 8, 0, 1)                          \
-                GEMM_FEW_CASE(ISA, 8, 1, 0) GEMM_FEW_CASE(ISA, 8, 1, 1)                          \
-                }                                                                                \
+            GEMM_CASES4(GEMM_ROWS_CASE, ISA, 1) GEMM_CASES4(GEMM_ROWS_CASE, ISA, 2)              \
+            GEMM_CASES4(GEMM_ROWS_CASE, ISA, 3) GEMM_CASES4(GEMM_ROWS_CASE, ISA, 4)              \
+            /* nv > 4: 1 .. MRFEW rows */                                                        \
+            GEMM_CASES4(GEMM_FEW_CASE, ISA, 5) GEMM_CASES4(GEMM_FEW_CASE, ISA, 6)                \
+            GEMM_CASES4(GEMM_FEW_CASE, ISA, 7) GEMM_CASES4(GEMM_FEW_CASE, ISA, 8)                \
             }                                                                                    \
             if (K == 0) break;                                                                   \
         }                                                                                        \
