@@ -72,25 +72,48 @@ static void gemm_portable(int ta, int tb, int M, int N, int K, const int *kx, fl
 
 #define GEMM_ROWS_CASE(ISA, NV, SCALE, IDX)                                                      \
     case NV * 4 + SCALE * 2 + IDX:                                                               \
-        rows_##ISA(NV, SCALE, IDX, M, kc, kx, a, ars, acs, alpha, b, ldbp, c, ldc, mode, beta, m); \
+        rows_##ISA##_##NV##SCALE##IDX(M, kc, kx, a, ars, acs, alpha, b, ldbp, c, ldc, mode, beta, m); \
         break;
 
-#define GEMM_VARIANT(ISA, TARGET, VT, VL, MRMAX, NVMAX, NVWIDE, MASKT, MKMASK, LOAD, MLOAD,     \
-                     STORE, MSTORE, SET1, FMA, MUL, ZERO)                                        \
+/* the wide tiles of products of 1 .. MRFEW rows (unpacked B only) */
+#define GEMM_FEW_CASE(ISA, NV, SCALE, IDX)                                                       \
+    case NV * 4 + SCALE * 2 + IDX:                                                               \
+        few_##ISA##_##NV##SCALE##IDX(M, kc, kx, a, ars, acs, alpha, b, ldbp, c, ldc, mode, beta, m); \
+        break;
+
+/* the four cases (alpha 1 or not, k in order or from a list) of NV vectors */
+#define GEMM_CASES4(CASE, ISA, NV)                                                               \
+    CASE(ISA, NV, 0, 0) CASE(ISA, NV, 0, 1) CASE(ISA, NV, 1, 0) CASE(ISA, NV, 1, 1)
+
+/* one function per (kind, NV, SCALE, IDX): constants in its tiles, whatever
+ * the compiler's cloning budget */
+#define GEMM_SPEC(ISA, TARGET, MASKT, KIND, NV, SCALE, IDX)                                      \
+__attribute__((noinline, target(TARGET))) static void                                           \
+KIND##_##ISA##_##NV##SCALE##IDX(int M, int kc, const int *kx, const float *A, ptrdiff_t ars,     \
+                                ptrdiff_t acs, float alpha, const float *B, ptrdiff_t ldb,       \
+                                float *C, ptrdiff_t ldc, int mode, float beta, MASKT m) {        \
+    KIND##_##ISA(NV, SCALE, IDX, M, kc, kx, A, ars, acs, alpha, B, ldb, C, ldc, mode, beta, m);  \
+}
+#define GEMM_SPECS4(ISA, TARGET, MASKT, KIND, NV)                                                \
+    GEMM_SPEC(ISA, TARGET, MASKT, KIND, NV, 0, 0) GEMM_SPEC(ISA, TARGET, MASKT, KIND, NV, 0, 1)  \
+    GEMM_SPEC(ISA, TARGET, MASKT, KIND, NV, 1, 0) GEMM_SPEC(ISA, TARGET, MASKT, KIND, NV, 1, 1)
+
+#define GEMM_VARIANT(ISA, TARGET, VT, VL, MRMAX, NVMAX, NVWIDE, NVFEW, MRFEW, MASKT, MKMASK, LOAD,     \
+                     MLOAD, STORE, MSTORE, SET1, FMA, MUL, ZERO)                                 \
 static inline __attribute__((always_inline, target(TARGET))) void                               \
 tile_##ISA(const int MR, const int NV, const int SCALE, const int IDX, int kc, const int *kx,    \
            const float *A, ptrdiff_t ars, ptrdiff_t acs, float alpha, const float *B,            \
            ptrdiff_t ldb, float *C, ptrdiff_t ldc, int mode, float beta, MASKT m) {             \
-    VT c[8][4];   /* MR <= 8 rows, NV <= 4 vectors in use, kept in registers */               \
+    VT c[32];     /* [MR][NV], MR * NV <= 32 (8 x 4, 3 x 8), kept in registers */             \
     _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                                       \
     _Pragma("GCC unroll 16") for (int v = 0; v < NV; v++) {                                     \
         float *cp = C + i * ldc + v * VL;                                                        \
-        if (mode == INIT_ZERO) { c[i][v] = ZERO(); continue; }                                   \
+        if (mode == INIT_ZERO) { c[i * NV + v] = ZERO(); continue; }                                   \
         VT x = v == NV - 1 ? MLOAD(cp, m) : LOAD(cp);                                            \
-        c[i][v] = mode == INIT_SCALE ? MUL(SET1(beta), x) : x;                                   \
+        c[i * NV + v] = mode == INIT_SCALE ? MUL(SET1(beta), x) : x;                                   \
     }                                                                                            \
     for (int k = 0; k < kc; k++) {                                                               \
-        VT b[4];                                                                                 \
+        VT b[8];                                                                                 \
         const float *bp = B + k * ldb;                                                           \
         _Pragma("GCC unroll 16") for (int v = 0; v < NV; v++)                                   \
             b[v] = v == NV - 1 ? MLOAD(bp + v * VL, m) : LOAD(bp + v * VL);                      \
@@ -99,13 +122,13 @@ tile_##ISA(const int MR, const int NV, const int SCALE, const int IDX, int kc, c
             float as = ap[i * ars];                                                              \
             if (SCALE) as *= alpha;                                                              \
             VT a = SET1(as);                                                                     \
-            _Pragma("GCC unroll 16") for (int v = 0; v < NV; v++) c[i][v] = FMA(a, b[v], c[i][v]); \
+            _Pragma("GCC unroll 16") for (int v = 0; v < NV; v++) c[i * NV + v] = FMA(a, b[v], c[i * NV + v]); \
         }                                                                                        \
     }                                                                                            \
     _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                                       \
     _Pragma("GCC unroll 16") for (int v = 0; v < NV; v++) {                                     \
         float *cp = C + i * ldc + v * VL;                                                        \
-        if (v == NV - 1) MSTORE(cp, m, c[i][v]); else STORE(cp, c[i][v]);                        \
+        if (v == NV - 1) MSTORE(cp, m, c[i * NV + v]); else STORE(cp, c[i * NV + v]);                        \
     }                                                                                            \
 }                                                                                                \
                                                                                                  \
@@ -127,7 +150,7 @@ rowtiles_##ISA(const int NV, const int SCALE, const int IDX, int M, int kc, cons
 /* one stride of A is 1 (op(A) = A: along k; A^T: along rows): a constant in \
  * the tile, which then addresses the MR scalars of a(., k) without extra    \
  * registers */                                                                                  \
-__attribute__((target(TARGET))) static void                                                     \
+static inline __attribute__((always_inline, target(TARGET))) void                               \
 rows_##ISA(const int NV, const int SCALE, const int IDX, int M, int kc, const int *kx,           \
            const float *A, ptrdiff_t ars, ptrdiff_t acs, float alpha, const float *B,            \
            ptrdiff_t ldb, float *C, ptrdiff_t ldc, int mode, float beta, MASKT m) {             \
@@ -136,6 +159,29 @@ rows_##ISA(const int NV, const int SCALE, const int IDX, int M, int kc, const in
     else                                                                                         \
         rowtiles_##ISA(NV, SCALE, IDX, M, kc, kx, A, 1, acs, alpha, B, ldb, C, ldc, mode, beta, m); \
 }                                                                                                \
+                                                                                                 \
+/* 1 .. MRFEW rows, NV (5 .. NVFEW) vectors: one tile, as many accumulators as \
+ * the columns give */                                                                           \
+static inline __attribute__((always_inline, target(TARGET))) void                               \
+few_##ISA(const int NV, const int SCALE, const int IDX, int M, int kc, const int *kx,            \
+          const float *A, ptrdiff_t ars, ptrdiff_t acs, float alpha, const float *B,             \
+          ptrdiff_t ldb, float *C, ptrdiff_t ldc, int mode, float beta, MASKT m) {              \
+    if (M == 1)                                                                                  \
+        tile_##ISA(1, NV, SCALE, IDX, kc, kx, A, 0, acs, alpha, B, ldb, C, 0, mode, beta, m);    \
+    else if (M == 2 && acs == 1)                                                                 \
+        tile_##ISA(2, NV, SCALE, IDX, kc, kx, A, ars, 1, alpha, B, ldb, C, ldc, mode, beta, m);  \
+    else if (M == 2)                                                                             \
+        tile_##ISA(2, NV, SCALE, IDX, kc, kx, A, 1, acs, alpha, B, ldb, C, ldc, mode, beta, m);  \
+    else if (acs == 1)                                                                           \
+        tile_##ISA(MRFEW, NV, SCALE, IDX, kc, kx, A, ars, 1, alpha, B, ldb, C, ldc, mode, beta, m); \
+    else                                                                                         \
+        tile_##ISA(MRFEW, NV, SCALE, IDX, kc, kx, A, 1, acs, alpha, B, ldb, C, ldc, mode, beta, m); \
+}                                                                                                \
+                                                                                                 \
+GEMM_SPECS4(ISA, TARGET, MASKT, rows, 1) GEMM_SPECS4(ISA, TARGET, MASKT, rows, 2)              \
+GEMM_SPECS4(ISA, TARGET, MASKT, rows, 3) GEMM_SPECS4(ISA, TARGET, MASKT, rows, 4)              \
+GEMM_SPECS4(ISA, TARGET, MASKT, few, 5) GEMM_SPECS4(ISA, TARGET, MASKT, few, 6)                \
+GEMM_SPECS4(ISA, TARGET, MASKT, few, 7) GEMM_SPECS4(ISA, TARGET, MASKT, few, 8)                \
                                                                                                  \
 /* the driver: column tiles, k blocks of KC, row tiles; PACK (B^T, or a   \
  * list of k) copies each tile's rows of op(B) into pk first */                                 \
@@ -146,8 +192,10 @@ drive_##ISA(const int PACK, int ta, int tb, int M, int N, int K, const int *kxs,
     enum { NC = (NVWIDE > NVMAX ? NVWIDE : NVMAX) * VL };                                        \
     const ptrdiff_t ars = ta ? 1 : lda, acs = ta ? lda : 1;                                      \
     const int scale = alpha != 1.0f, idx = kxs != NULL;                                          \
-    /* a few rows (one step of a few sequences): wider tiles, as many accumulators */           \
-    const int ncw = (M <= 4 ? NVWIDE : NVMAX) * VL;                                              \
+    /* a few rows (one step of a few sequences): wider tiles, as many accumulators; 1 \
+     * .. MRFEW rows of unpacked B: up to NVFEW vectors (the few_ tiles) */                             \
+    const int few = !PACK && M <= MRFEW;                                                             \
+    const int ncw = (few ? NVFEW : M <= 4 ? NVWIDE : NVMAX) * VL;                                \
     for (int j0 = 0; j0 < N; j0 += ncw) {                                                        \
         const int nc = N - j0 < ncw ? N - j0 : ncw, nv = (nc + VL - 1) / VL;                     \
         const MASKT m = MKMASK(nc - (nv - 1) * VL);                                              \
@@ -170,14 +218,11 @@ drive_##ISA(const int PACK, int ta, int tb, int M, int N, int K, const int *kxs,
             const float *a = idx ? A : A + p0 * acs;                                             \
             float *c = C + j0;                                                                   \
             switch (nv * 4 + scale * 2 + idx) {                                                  \
-            GEMM_ROWS_CASE(ISA, 1, 0, 0) GEMM_ROWS_CASE(ISA, 1, 0, 1)                            \
-            GEMM_ROWS_CASE(ISA, 1, 1, 0) GEMM_ROWS_CASE(ISA, 1, 1, 1)                            \
-            GEMM_ROWS_CASE(ISA, 2, 0, 0) GEMM_ROWS_CASE(ISA, 2, 0, 1)                            \
-            GEMM_ROWS_CASE(ISA, 2, 1, 0) GEMM_ROWS_CASE(ISA, 2, 1, 1)                            \
-            GEMM_ROWS_CASE(ISA, 3, 0, 0) GEMM_ROWS_CASE(ISA, 3, 0, 1)                            \
-            GEMM_ROWS_CASE(ISA, 3, 1, 0) GEMM_ROWS_CASE(ISA, 3, 1, 1)                            \
-            GEMM_ROWS_CASE(ISA, 4, 0, 0) GEMM_ROWS_CASE(ISA, 4, 0, 1)                            \
-            GEMM_ROWS_CASE(ISA, 4, 1, 0) GEMM_ROWS_CASE(ISA, 4, 1, 1)                            \
+            GEMM_CASES4(GEMM_ROWS_CASE, ISA, 1) GEMM_CASES4(GEMM_ROWS_CASE, ISA, 2)              \
+            GEMM_CASES4(GEMM_ROWS_CASE, ISA, 3) GEMM_CASES4(GEMM_ROWS_CASE, ISA, 4)              \
+            /* nv > 4: 1 .. MRFEW rows */                                                        \
+            GEMM_CASES4(GEMM_FEW_CASE, ISA, 5) GEMM_CASES4(GEMM_FEW_CASE, ISA, 6)                \
+            GEMM_CASES4(GEMM_FEW_CASE, ISA, 7) GEMM_CASES4(GEMM_FEW_CASE, ISA, 8)                \
             }                                                                                    \
             if (K == 0) break;                                                                   \
         }                                                                                        \
@@ -203,12 +248,14 @@ gemm_##ISA(int ta, int tb, int M, int N, int K, const int *kxs, float alpha, con
 }
 
 /* AVX-512: tiles of 8 rows x 2 vectors of 16 (16 accumulators of 32
- * registers), 4 x 4 for products of up to 4 rows; AVX2: 6 rows x 2 vectors
- * of 8 (12 of 16). */
+ * registers), 4 x 4 for products of up to 4 rows, 1-3 x up to 8 (8-24) for
+ * products of 1-3 rows with B unpacked (the per-step products: one row of 4
+ * vectors left 4 FMA chains for 2 pipes of latency 4); AVX2: 6 rows x 2
+ * vectors of 8 (12 of 16), 1-2 x up to 4 for 1-2 rows. */
 #define M512_MASK(r) ((__mmask16)((1u << (r)) - 1u))
 #define M512_MLOAD(p, m) _mm512_maskz_loadu_ps(m, p)
 #define M512_MSTORE(p, m, x) _mm512_mask_storeu_ps(p, m, x)
-GEMM_VARIANT(avx512, "avx512f,fma", __m512, 16, 8, 2, 4, __mmask16, M512_MASK, _mm512_loadu_ps,
+GEMM_VARIANT(avx512, "avx512f,fma", __m512, 16, 8, 2, 4, 8, 3, __mmask16, M512_MASK, _mm512_loadu_ps,
              M512_MLOAD, _mm512_storeu_ps, M512_MSTORE, _mm512_set1_ps, _mm512_fmadd_ps,
              _mm512_mul_ps, _mm512_setzero_ps)
 
@@ -217,7 +264,7 @@ __attribute__((target("avx2,fma"))) static inline __m256i m256_mask(int r) {
 }
 #define M256_MLOAD(p, m) _mm256_maskload_ps(p, m)
 #define M256_MSTORE(p, m, x) _mm256_maskstore_ps(p, m, x)
-GEMM_VARIANT(avx2, "avx2,fma", __m256, 8, 6, 2, 2, __m256i, m256_mask, _mm256_loadu_ps, M256_MLOAD,
+GEMM_VARIANT(avx2, "avx2,fma", __m256, 8, 6, 2, 2, 4, 2, __m256i, m256_mask, _mm256_loadu_ps, M256_MLOAD,
              _mm256_storeu_ps, M256_MSTORE, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_mul_ps,
              _mm256_setzero_ps)
 

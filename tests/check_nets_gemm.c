@@ -135,9 +135,11 @@ START_TEST(gemm_shapes) {
 }
 END_TEST
 
-/* every k from 1 to 70 at the shapes of the nets RL uses and at edges */
+/* every k from 1 to 70 at the shapes of the nets RL uses and at edges (1
+ * or 2 rows by up to 8 vectors: the wide tiles of few rows) */
 START_TEST(gemm_depths) {
-    static const int mn[][2] = {{16, 128}, {16, 32}, {8, 4}, {9, 17}, {1, 1}, {7, 33}};
+    static const int mn[][2] = {{16, 128}, {16, 32}, {8, 4}, {9, 17}, {1, 1}, {7, 33},
+                                {1, 128}, {2, 128}, {3, 128}, {2, 97}, {1, 131}, {2, 250}};
     for (size_t s = 0; s < sizeof mn / sizeof mn[0]; s++)
         for (int k = 1; k <= 70; k++)
             for (int t = 0; t < 4; t++) {
@@ -151,11 +153,11 @@ END_TEST
 
 /* k beyond one block of 256 (the chain stored in C and resumed), and k = 0 */
 START_TEST(gemm_long_k) {
-    static const int ks[] = {0, 255, 256, 257, 600};
-    for (size_t s = 0; s < sizeof ks / sizeof ks[0]; s++)
+    static const int ks[] = {0, 255, 256, 257, 600}, mn[][2] = {{19, 37}, {2, 120}};
+    for (size_t s = 0; s < 2 * sizeof ks / sizeof ks[0]; s++)
         for (int t = 0; t < 4; t++) {
-            gemm_case g = make_case(19, 37, ks[s], t & 1, t >> 1, t == 3 ? 0.5f : 1.0f,
-                                    t == 2 ? 0.0f : 1.0f, 1);
+            gemm_case g = make_case(mn[s % 2][0], mn[s % 2][1], ks[s / 2], t & 1, t >> 1,
+                                    t == 3 ? 0.5f : 1.0f, t == 2 ? 0.0f : 1.0f, 1);
             check_case(&g);
             free_case(&g);
         }
