@@ -120,13 +120,29 @@ void suite_card_free(suite_card *c) {
     free(c);
 }
 
+/* The best of a log's greedy evaluations: the largest mean return of its
+ * /eval rows (NaN without any). Memoroids' DDQN reports this figure: it
+ * evaluates the greedy policy every few epochs and keeps the best mean. */
+static double best_greedy(const rlog_file *f) {
+    double *r = NULL, best = NAN;
+    int64_t n = 0;
+    if (!rlog_file_has(f, "eval/return_mean") || rlog_read_f64(f, "eval/return_mean", &r, &n)) return NAN;
+    for (int64_t i = 0; i < n; i++)
+        if (isnan(best) || r[i] > best) best = r[i];
+    free(r);
+    return best;
+}
+
 /* The training curve of one log: returns and successes of every episode,
- * and the resolved config it was run with (*config NULL when the log has
- * none). 1 read, 0 no log (missing file), -1 a log that cannot be read. */
-static int read_curve(const char *path, double **ret, double **succ, long *n, char **config, char *err, size_t cap) {
+ * the best greedy evaluation (*greedy, NaN when none), and the resolved
+ * config it was run with (*config NULL when the log has none). 1 read, 0 no
+ * log (missing file), -1 a log that cannot be read. */
+static int read_curve(const char *path, double **ret, double **succ, long *n, double *greedy, char **config,
+                      char *err, size_t cap) {
     *ret = *succ = NULL;
     *config = NULL;
     *n = 0;
+    *greedy = NAN;
     if (access(path, F_OK) != 0) return 0;
     rlog_file *f = rlog_file_open(path);
     if (!f) return rql_failf(err, cap, "%s", rql_error());
@@ -135,6 +151,7 @@ static int read_curve(const char *path, double **ret, double **succ, long *n, ch
     if (rlog_read_f64(f, "curves/return", ret, &n1) || rlog_read_f64(f, "curves/success", succ, &n2))
         rc = rql_failf(err, cap, "%s", rql_error());
     else *n = (long)(n1 < n2 ? n1 : n2);     /* a killed writer's ragged table: the shorter column */
+    if (rc > 0) *greedy = best_greedy(f);
     if (rc > 0 && rlog_attr_str(f, "config", config)) *config = NULL;
     rlog_file_close(f);
     if (rc < 0) {
@@ -200,7 +217,7 @@ suite_card *suite_score(const suite_def *s, const sweep_plan *p, int reps, unsig
     /* every numeric array of the card in one zeroed block */
     const size_t bytes[] = {
         S * sizeof *c->seeds, A * M * S * sizeof *c->raw, A * M * S * sizeof *c->episodes, A * M * S * sizeof *c->random,
-        A * M * sizeof *c->setting_score, A * M * sizeof *c->learned, A * M * sizeof *c->used,
+        A * M * S * sizeof *c->greedy, A * M * sizeof *c->greedy_setting, A * M * sizeof *c->setting_score, A * M * sizeof *c->learned, A * M * sizeof *c->used,
         A * sizeof *c->score, A * sizeof *c->nlearned, A * sizeof *c->nverdicts, A * sizeof *c->nfull,
         A * sizeof *c->ntasks, (A * M + 1) * sizeof *c->task_used, A * sizeof *c->iqm, A * sizeof *c->mean,
         A * A * sizeof *c->poi, T * sizeof *c->tau, A * T * sizeof *c->profile,
@@ -208,9 +225,10 @@ suite_card *suite_score(const suite_def *s, const sweep_plan *p, int reps, unsig
     void *v[sizeof bytes / sizeof bytes[0]];
     c->block = rql_alloc_views((int)(sizeof bytes / sizeof bytes[0]), bytes, v);
     if (!c->block) goto oom;
-    c->seeds = v[0], c->raw = v[1], c->episodes = v[2], c->random = v[3], c->setting_score = v[4], c->learned = v[5];
-    c->used = v[6], c->score = v[7], c->nlearned = v[8], c->nverdicts = v[9], c->nfull = v[10], c->ntasks = v[11];
-    c->task_used = v[12], c->iqm = v[13], c->mean = v[14], c->poi = v[15], c->tau = v[16], c->profile = v[17];
+    c->seeds = v[0], c->raw = v[1], c->episodes = v[2], c->random = v[3], c->greedy = v[4], c->greedy_setting = v[5];
+    c->setting_score = v[6], c->learned = v[7], c->used = v[8], c->score = v[9], c->nlearned = v[10];
+    c->nverdicts = v[11], c->nfull = v[12], c->ntasks = v[13], c->task_used = v[14], c->iqm = v[15], c->mean = v[16];
+    c->poi = v[17], c->tau = v[18], c->profile = v[19];
     c->agents = calloc(A, sizeof *c->agents);
     c->settings = calloc(M, sizeof *c->settings);
     c->setting_name = strdup(b->nsweep == 1 ? b->sweep[0].name : "cell");
@@ -240,7 +258,8 @@ suite_card *suite_score(const suite_def *s, const sweep_plan *p, int reps, unsig
                 int r = (int)((m * A + a) * S + k);           /* sweep.h: cell, agent, seed */
                 long n = 0;
                 char *config = NULL, diff[64];
-                int rc = read_curve(p->runs[r].log_path, &bufs[2 * k], &bufs[2 * k + 1], &n, &config, err, cap);
+                int rc = read_curve(p->runs[r].log_path, &bufs[2 * k], &bufs[2 * k + 1], &n,
+                                    &c->greedy[IDX3(c, a, m, k)], &config, err, cap);
                 if (rc >= 0) {
                     c->random[IDX3(c, a, m, k)] = run_random(s, &c->par, p, r, config, diff, sizeof diff);
                     free(config);
@@ -257,8 +276,11 @@ suite_card *suite_score(const suite_def *s, const sweep_plan *p, int reps, unsig
                 c->episodes[IDX3(c, a, m, k)] = n;
                 c->raw[IDX3(c, a, m, k)] = n > 0 ? rule->run(&c->par, &cur[k]) : NAN;
             }
-            int used = 0;
-            double v = rule->setting(&c->par, cur, (int)S, &used);
+            int used = 0, ng = 0;
+            double v = rule->setting(&c->par, cur, (int)S, &used), g = 0;
+            for (size_t k = 0; k < S; k++)
+                if (!isnan(c->greedy[IDX3(c, a, m, k)])) g += c->greedy[IDX3(c, a, m, k)], ng++;
+            c->greedy_setting[IDX2(c, a, m)] = ng ? g / ng : NAN;
             c->setting_score[IDX2(c, a, m)] = v;
             c->used[IDX2(c, a, m)] = used;
             int l = rule->learned(&c->par, v);

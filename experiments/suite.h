@@ -90,8 +90,11 @@ typedef struct {
     long *episodes;           /* episodes in the run's log (0: none) */
     double *random;           /* raw score of a random agent that normalises the run: the suite's, or its
                                  world's chance at the difficulty it was trained at (suite_setting_params) */
+    double *greedy;           /* the best mean return of the run's greedy evaluations (/eval; NaN: none):
+                                 Memoroids' DDQN's figure, beside the rule's score of training episodes */
     /* [agent][setting] */
     double *setting_score;
+    double *greedy_setting;   /* mean over the seeds with one of the runs' greedy best (NaN: none) */
     int *learned;             /* 1, 0, -1 (no verdict) */
     int *used;                /* seeds the setting score took */
     /* [agent] */

@@ -56,6 +56,26 @@ static void print_table(const suite_card *c, FILE *o) {
         fprintf(o, "\n");
     }
 
+    /* the best greedy evaluation, where the logs have evaluations (Memoroids'
+     * DDQN reports this figure; the rule above scores training episodes) */
+    int any_greedy = 0;
+    for (size_t i = 0; i < (size_t)c->nagents * c->nsettings; i++) any_greedy |= !isnan(c->greedy_setting[i]);
+    if (any_greedy) {
+        fprintf(o, "\nbest greedy evaluation (largest mean return of a /eval row, mean over seeds):\n");
+        fprintf(o, "%-*s", ws + 2, c->setting_name);
+        for (int a = 0; a < c->nagents; a++) fprintf(o, "  %-*s", wa, c->agents[a]);
+        fprintf(o, "\n");
+        for (int m = 0; m < c->nsettings; m++) {
+            fprintf(o, "%-*s", ws + 2, c->settings[m]);
+            for (int a = 0; a < c->nagents; a++) {
+                char v[64];
+                fmt_num(v, sizeof v, c->greedy_setting[IDX2(c, a, m)], 3);
+                fprintf(o, "  %-*s", wa, v);
+            }
+            fprintf(o, "\n");
+        }
+    }
+
     /* the score of each agent, its settings learned, the aggregates */
     fprintf(o, "\nscore and aggregates (normalised run scores: 0 random, 1 optimal; %d%% stratified bootstrap "
                "intervals, %d replicates):\n", (int)lround(c->level * 100), c->reps);
@@ -124,10 +144,11 @@ static void csv_num(FILE *o, double x) {
 }
 
 /* One row per run (the long format pandas wants): suite, agent, setting, seed,
- * episodes, raw, normalised, setting score, learned, agent score. */
+ * episodes, raw, normalised, setting score, learned, agent score, best
+ * greedy evaluation. */
 static void print_csv(const suite_card *c, FILE *o) {
-    fprintf(o, "suite,rule,agent,%s,seed,episodes,raw_score,normalised_score,setting_score,learned,suite_score\n",
-            c->setting_name);
+    fprintf(o, "suite,rule,agent,%s,seed,episodes,raw_score,normalised_score,setting_score,learned,suite_score,"
+               "greedy_best\n", c->setting_name);
     for (int a = 0; a < c->nagents; a++)
         for (int m = 0; m < c->nsettings; m++)
             for (int k = 0; k < c->nseeds; k++) {
@@ -140,6 +161,7 @@ static void print_csv(const suite_card *c, FILE *o) {
                 csv_num(o, c->setting_score[IDX2(c, a, m)]);
                 fprintf(o, ",%s", l < 0 ? "" : l ? "1" : "0");
                 csv_num(o, c->score[a]);
+                csv_num(o, c->greedy[IDX3(c, a, m, k)]);
                 fprintf(o, "\n");
             }
 }
@@ -222,6 +244,8 @@ static void print_json(const suite_card *c, FILE *o) {
         json_runs(o, c, c->raw, a);
         fprintf(o, ",\n     \"random\": ");
         json_runs(o, c, c->random, a);
+        fprintf(o, ",\n     \"greedy_best\": ");
+        json_runs(o, c, c->greedy, a);
         fprintf(o, ",\n     \"profile\": [");
         for (int t = 0; t < c->ntau; t++) {
             fprintf(o, "%s", t ? ", " : "");

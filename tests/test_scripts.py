@@ -732,7 +732,7 @@ def rql_binary():
     return None
 
 
-def write_curve_log(path, label, seed, success):
+def write_curve_log(path, label, seed, success, evals=None):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with h5py.File(path, "w", libver="latest", track_order=True) as f:
         f.attrs["format"] = "rql-log"
@@ -746,6 +746,10 @@ def write_curve_log(path, label, seed, success):
         put(g, "episode", np.arange(len(success), dtype=np.int64))
         put(g, "success", np.asarray(success, dtype=np.int8), BOOL)
         put(g, "return", 2.0 * np.asarray(success, dtype=float) - 1)
+        if evals is not None:                                 # greedy evaluations: /eval's return_mean
+            e = f.create_group(track_order=True, name="eval")
+            put(e, "at_episode", np.arange(1, len(evals) + 1, dtype=np.int64) * 100)
+            put(e, "return_mean", np.asarray(evals, dtype=float))
 
 
 def trim_mean(x, cut=0.25):
@@ -763,6 +767,7 @@ class TestSuiteScore(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="rql_suite_")
         rng = np.random.default_rng(3)
         cls.succ = {}
+        cls.evals = {}
         for L in MEMORY_LEN:
             for label in ("dqn-k1", "drqn-lstm"):
                 for seed in range(3):
@@ -777,8 +782,12 @@ class TestSuiteScore(unittest.TestCase):
                     if L == 80 and seed == 1 and label == "drqn-lstm":
                         continue                              # a missing log
                     cls.succ[(L, label, seed)] = s
+                    ev = None
+                    if label == "drqn-lstm" and seed != 1:    # greedy evaluations in some logs only
+                        ev = rng.uniform(-1, 1, size=int(rng.integers(1, 6)))
+                        cls.evals[(L, seed)] = ev
                     write_curve_log(os.path.join(cls.tmp, "memory_length=%d" % L, label, "seed%d.h5" % seed),
-                                    label, seed, s)
+                                    label, seed, s, ev)
 
     @classmethod
     def tearDownClass(cls):
@@ -814,6 +823,18 @@ class TestSuiteScore(unittest.TestCase):
         self.assertEqual(j["agents"][0]["learned"], 1)            # dqn-k1: L = 1 only
         self.assertEqual(j["agents"][1]["aggregate_settings"], 22)  # drqn-lstm: seed 1 lacks L = 80
         self.assertEqual(j["agents"][1]["aggregate_seeds"], 3)
+
+    def test_greedy_best(self):
+        """Each run's best greedy evaluation: the largest /eval return_mean, null without /eval."""
+        j = self.card(10)
+        for a in j["agents"]:
+            for i, L in enumerate(MEMORY_LEN):
+                for s in range(3):
+                    got = a["greedy_best"][i][s]
+                    if a["label"] == "drqn-lstm" and (L, s) in self.evals:
+                        self.assertEqual(got, float(np.max(self.evals[(L, s)])))
+                    else:
+                        self.assertIsNone(got)
 
     def test_iqm_and_bootstrap_against_numpy(self):
         reps = 20000
