@@ -13,6 +13,7 @@
 #include <string.h>
 #include <gsl/gsl_rng.h>
 #include "envs/env.h"
+#include "experiments/suite.h"
 
 static const char *const LEVELS[3] = {"easy", "medium", "hard"};
 static const char *const WORLDS[] = {"repeat_first", "repeat_previous", "autoencode", "count_recall",
@@ -795,40 +796,36 @@ START_TEST(bounds_and_lengths_every_preset) {
 }
 END_TEST
 
-/* The chance figures of docs/envs.md (uniform random policy) at Easy, Medium
- * and Hard. Exact where the rules fix them (-1/2, 0; count_recall's from the
- * hypergeometric law, docs/envs.md), otherwise measured once over 200,000
- * episodes and written to 3 decimals. Each is measured here again over 2000
- * episodes, or more where the returns spread so much that the standard
- * error would exceed 0.0025 (minesweeper, battleship, the bandit at Easy),
- * and held within 0.01: at least 4 standard errors. */
+/* The chance figures (uniform random policy) at Easy, Medium and Hard: the
+ * popgym suite's table (experiments/suite.c, suite_setting_params), which
+ * normalises the scorecard and which docs/envs.md prints. Exact where the
+ * rules fix them (-1/2, 0; count_recall's from the hypergeometric law,
+ * docs/envs.md), otherwise measured once over 200,000 episodes and written to
+ * 3 decimals. Each is measured here again over 2000 episodes, or more where
+ * the returns spread so much that the standard error would exceed 0.0025
+ * (minesweeper, battleship, the bandit at Easy), and held within 0.01: at
+ * least 4 standard errors. */
 START_TEST(chance_figures) {
-    static const struct { const char *w; double chance[3]; } c[] = {
-        {"repeat_first", {-0.5, -0.5, -0.5}},
-        {"repeat_previous", {-0.5, -0.5, -0.5}},
-        {"autoencode", {-0.5, -0.5, -0.5}},
-        {"count_recall", {-0.925, -0.925, -0.882}},
-        {"higher_lower", {0.0, 0.0, 0.0}},
-        {"multiarmed_bandit", {0.0, 0.0, 0.0}},
-        {"concentration", {-0.191, -0.186, -0.835}},
-        {"minesweeper", {-0.243, -0.401, -0.432}},
-        {"battleship", {-0.449, -0.416, -0.400}},
-        {"stateless_cartpole", {0.111, 0.056, 0.037}},
-        {"noisy_stateless_cartpole", {0.111, 0.111, 0.111}},
-    };
-    for (int k = 0; k < (int)(sizeof c / sizeof c[0]); k++)
+    const suite_def *suite = suite_find("popgym");
+    ck_assert_ptr_nonnull(suite);
+    const score_params none = suite_score_params(suite);
+    for (int k = 0; k < N_WORLDS; k++)
         for (int lv = 0; lv < 3; lv++) {
+            score_params par = none;
+            par.random = NAN;                         /* NaN unless the suite lists this world at this level */
+            double want = suite_setting_params(suite, par, WORLDS[k], LEVELS[lv]).random;
+            ck_assert_msg(!isnan(want), "the popgym suite has no chance figure for %s at %s", WORLDS[k], LEVELS[lv]);
             int n = 2000;
-            double m = random_returns(c[k].w, lv, n), want = c[k].chance[lv];
+            double m = random_returns(WORLDS[k], lv, n);
             if (last_sd / sqrt(n) > 0.0025) {        /* enough episodes for 0.01 to be 4 standard errors */
                 n = 1000 * (int)ceil((last_sd / 0.0025) * (last_sd / 0.0025) / 1000);
-                m = random_returns(c[k].w, lv, n);
+                m = random_returns(WORLDS[k], lv, n);
             }
             double se = last_sd / sqrt(n);
-            printf("chance %-26s %-6s %+.4f (%5d episodes, standard error %.4f; documented %+.3f)\n", c[k].w,
+            printf("chance %-26s %-6s %+.4f (%5d episodes, standard error %.4f; the suite's %+.3f)\n", WORLDS[k],
                    LEVELS[lv], m, n, se, want);
-            ck_assert_msg(se <= 0.0025, "%s %s: standard error %g", c[k].w, LEVELS[lv], se);
-            ck_assert_msg(fabs(m - want) < 0.01, "%s %s: random policy returns %g, documented %g", c[k].w,
+            ck_assert_msg(se <= 0.0025, "%s %s: standard error %g", WORLDS[k], LEVELS[lv], se);
+            ck_assert_msg(fabs(m - want) < 0.01, "%s %s: random policy returns %g, the suite's chance %g", WORLDS[k],
                           LEVELS[lv], m, want);
         }
 }
