@@ -55,6 +55,8 @@ typedef struct {
                       shared by a net's sequence and acting-step buffers */
     float *dwT;    /* mingru, lru: the gradient of the input weights transposed,
                       [in, G*H], summed over the blocks of steps (backward) */
+    float *hb;     /* lru: one block of steps' states [lru_block_rows, 2H]; cs keeps
+                      only the states before each block and each row's final one */
     float *cc;     /* lru: [C_re | -C_im] [H, 2H], then its gradient [H, 2H] */
     float *scan;   /* mingru: the log-space scan's running sums, 3 doubles per
                       [B, H] entry; lru: per-row gradient sums [3, B, H] */
@@ -74,6 +76,8 @@ void dense_backward(const net_layer *L, const float *p, float *g, net_lws *w, co
  * lstm.c, gru.c, peephole.c, mingru.c and lru.c each define a pair. mingru
  * and lru: T == 1 runs the one-step recurrence (the acting path), T > 1 the
  * sequence scan; both compute the same function. */
+/* lru: the most rows of one block of steps, for Bm rows and Tm steps */
+size_t lru_block_rows(int Bm, int Tm);
 typedef void nets_seq_forward_fn(const net_layer *L, const float *p, net_lws *w, const float *in,
                                  const int *len, int B, int T);
 typedef void nets_seq_backward_fn(const net_layer *L, const float *p, float *g, net_lws *w,
