@@ -28,7 +28,8 @@
  *             backward 2N (I*D + 2 D*2H + 2 H*A)
  *   lru       forward  2N (I*D + D*2H + 2 H*H + D*H + H*A)   (B x, Re(C h), D x)
  *             backward 2N (I*D + 2 D*2H + 4 H*H + 2 D*H + 2 H*A)
- *             (nets/lru.c's backward computes B x again, 2N D*2H more, which
+ *             (nets/lru.c's backward computes B x and the scan again, and
+ *             nets/mingru.c's its pre-activations, 2N D*2H more each, which
  *             is not counted: the count is the update's, not the code's)
  *
  * rql bench cells: the same update for every cell at H = 64 and T = 32 and

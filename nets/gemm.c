@@ -125,6 +125,12 @@ tile_##ISA(const int MR, const int NV, const int SCALE, const int IDX, int kc, c
             _Pragma("GCC unroll 16") for (int v = 0; v < NV; v++) c[i * NV + v] = FMA(a, b[v], c[i * NV + v]); \
         }                                                                                        \
     }                                                                                            \
+    /* C's row addresses are worked out again after the loop, not kept live \
+     * through it: with 8 rows held, GCC 12 ran out of integer registers,  \
+     * parked them in vector ones and spilled a b vector to the stack      \
+     * (an extra load per FMA): the A^T tiles (weight gradients) and depth \
+     * 8 products ran at 2/3 speed. Codegen only; the chains are unchanged. */ \
+    __asm__("" : "+r"(C), "+r"(ldc));                                                            \
     _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                                       \
     _Pragma("GCC unroll 16") for (int v = 0; v < NV; v++) {                                     \
         float *cp = C + i * ldc + v * VL;                                                        \

@@ -28,12 +28,23 @@
  * product per step, unlike the LSTM's), then Re(C h) of all its steps is one
  * GEMM with [C_re | -C_im] against the state rows [Re h | Im h]. Blocks
  * rather than whole sequences so that the operands of each GEMM are still
- * in cache from the step before (below). Backward, block by block from the
- * last: dL/dh from the block's outputs is one GEMM and its share of dL/dC
- * another, B x is computed again (cheaper than keeping it: a GEMM of depth
- * `in` against a pass over memory), the reverse scan (conjugate lambda)
- * accumulates the gradients of lambda and gamma, then the block's share of
- * the gradient of [B; D] and its input gradient are one GEMM each. */
+ * in cache from the step before (below). The block's states live in a
+ * block buffer (hb); of the states, cs keeps only those before each block
+ * and each row's final one: the backward runs each block's scan again from
+ * the state kept before it (a pass over data in cache) instead of reading
+ * back 2H floats per row and step written to memory by the forward (8 MB
+ * at T = 512, batch 32, H = 64: written, read back, and fetched before
+ * being written). Backward, block by block from the last: dL/dh from the
+ * block's outputs is one GEMM, B x is computed again (cheaper than keeping
+ * it: a GEMM of depth `in` against a pass over memory) and the states from
+ * it, the reverse scan (conjugate lambda) accumulates the gradients of
+ * lambda and gamma, then the block's share of dL/dC is one GEMM and its
+ * shares of the gradient of [B; D] and of the input gradient two each (one
+ * against dL/du, one against dy: no copy of dy beside dL/du). The gradient of
+ * [B; D] is summed transposed, [in, 3H], so that its product reads whole
+ * rows of dL/du and dy (with 8 inputs the direct one filled half a vector);
+ * its sums, and every other one, run in the same order as in one product
+ * with beta 1 per block. */
 #include <cblas.h>
 #include "nets/nets_internal.h"
 
@@ -61,12 +72,46 @@ static int lru_block_steps(int B) {
     return s < 1 ? 1 : s;
 }
 
+/* a pass of B <= Bm rows has blocks of (LRU_BLOCK_ROWS / B) * B <=
+ * LRU_BLOCK_ROWS rows, or of B rows when B is larger, and never more rows
+ * than the pass */
+size_t lru_block_rows(int Bm, int Tm) {
+    size_t r = Bm > LRU_BLOCK_ROWS ? (size_t)Bm : LRU_BLOCK_ROWS, all = (size_t)Bm * Tm;
+    return r < all ? r : all;
+}
+
+/* The scan over steps t0 .. t1 - 1 of one block: the states after each
+ * step into hb [(t1 - t0) * B, 2H] from the state before t0, h_in [B, 2H],
+ * and the block's u [(t1 - t0) * B, 2H]. The forward and the backward run
+ * this same function on the same operands, so the backward's states are
+ * the forward's, bit for bit. */
+static void lru_scan_block(const float *lam, const float *u, const float *h_in, float *hb,
+                           const int *len, int B, int H, int t0, int t1) {
+    const int H2 = 2 * H;
+    const float *lr = lam, *li = lam + H, *gm = lam + 2 * H;
+    for (int t = t0; t < t1; t++) {
+        const float *hp = t == t0 ? h_in : hb + (size_t)(t - t0 - 1) * B * H2;
+        float *h = hb + (size_t)(t - t0) * B * H2;
+        const float *ut = u + (size_t)(t - t0) * B * H2;
+        for (int b = 0; b < B; b++) {
+            const float *hpb = hp + (size_t)b * H2, *ub = ut + (size_t)b * H2;
+            float *hrow = h + (size_t)b * H2;
+            if (len && t >= len[b]) { memcpy(hrow, hpb, sizeof(float) * H2); continue; }
+            #pragma GCC ivdep
+            for (int j = 0; j < H; j++) {
+                float re = hpb[j], im = hpb[H + j];
+                hrow[j] = lr[j] * re - li[j] * im + gm[j] * ub[j];
+                hrow[H + j] = lr[j] * im + li[j] * re + gm[j] * ub[H + j];
+            }
+        }
+    }
+}
+
 void lru_forward(const net_layer *L, const float *p, net_lws *w, const float *in,
                  const int *len, int B, int T) {
     const int In = L->in, H = L->units, H2 = 2 * H, S = lru_block_steps(B);
     float *lam = w->bsum;
     lru_lambda(L, p, lam);
-    const float *lr = lam, *li = lam + H, *gm = lam + 2 * H;
     /* cc = [C_re | -C_im] [H, 2H]: Re(C h) = cc [Re h; Im h] */
     const float *Cre = p + L->off_c_re, *Cim = p + L->off_c_im;
     float *cc = w->cc;
@@ -79,28 +124,20 @@ void lru_forward(const net_layer *L, const float *p, net_lws *w, const float *in
         const int t1 = t0 + S < T ? t0 + S : T, R = (t1 - t0) * B;
         /* u = x [B_re; B_im]^T for the block's steps, y = x D^T */
         const float *xb = in + (size_t)t0 * B * In;
-        float *u0 = w->gates, *y = w->out + (size_t)(t0 + 1) * B * H;
+        float *u0 = w->gates, *y = w->out + (size_t)(t0 + 1) * B * H, *hb = w->hb;
         nets_gemm(CblasNoTrans, CblasTrans, R, H2, In, 1.0f, xb, In, p + L->off_b_re, In, 0.0f, u0, H2);
         nets_gemm(CblasNoTrans, CblasTrans, R, H, In, 1.0f, xb, In, p + L->off_b_re + (size_t)H2 * In, In, 0.0f, y, H);
-        for (int t = t0; t < t1; t++) {
-            const float *hp = w->cs + (size_t)t * B * H2;
-            float *h = w->cs + (size_t)(t + 1) * B * H2;
-            const float *ut = u0 + (size_t)(t - t0) * B * H2;
-            for (int b = 0; b < B; b++) {
-                const float *hpb = hp + (size_t)b * H2, *ub = ut + (size_t)b * H2;
-                float *hb = h + (size_t)b * H2;
-                if (len && t >= len[b]) { memcpy(hb, hpb, sizeof(float) * H2); continue; }
-                #pragma GCC ivdep
-                for (int j = 0; j < H; j++) {
-                    float re = hpb[j], im = hpb[H + j];
-                    hb[j] = lr[j] * re - li[j] * im + gm[j] * ub[j];
-                    hb[H + j] = lr[j] * im + li[j] * re + gm[j] * ub[H + j];
-                }
-            }
-        }
+        lru_scan_block(lam, u0, w->cs + (size_t)t0 * B * H2, hb, len, B, H, t0, t1);
         /* y = Re(C h) + D x = [C_re | -C_im] [Re h; Im h] + D x */
-        nets_gemm(CblasNoTrans, CblasTrans, R, H, H2, 1.0f, w->cs + (size_t)(t0 + 1) * B * H2,
-                  H2, cc, H2, 1.0f, y, H);
+        nets_gemm(CblasNoTrans, CblasTrans, R, H, H2, 1.0f, hb, H2, cc, H2, 1.0f, y, H);
+        /* keep the states the rest needs: after the block (where the next
+         * block and the backward's pass through this one start) and the
+         * final state of each row that ends inside it (net.c's state out) */
+        memcpy(w->cs + (size_t)t1 * B * H2, hb + (size_t)(R - B) * H2, sizeof(float) * B * H2);
+        for (int b = 0; len && b < B; b++)
+            if (len[b] > t0 && len[b] < t1)
+                memcpy(w->cs + ((size_t)len[b] * B + b) * H2,
+                       hb + ((size_t)(len[b] - t0 - 1) * B + b) * H2, sizeof(float) * H2);
     }
 }
 
@@ -110,34 +147,42 @@ void lru_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
     float *lam = w->bsum;
     lru_lambda(L, p, lam);
     const float *lr = lam, *li = lam + H, *gm = lam + 2 * H;
-    const float *Wbd = p + L->off_b_re;
-    /* dg [S*B, 3H], one block's rows, reused by every block */
-    float *dg = w->dg, *cc = w->cc, *dcc = w->cc + (size_t)H * H2;
+    const float *Wb = p + L->off_b_re, *Wd = Wb + (size_t)H2 * In;
+    /* dg [S*B, 2H], one block's rows, reused by every block */
+    float *dg = w->dg, *cc = w->cc, *dcc = w->cc + (size_t)H * H2, *dwT = w->dwT;
     /* per-row sums of dL/dlambda_re, dL/dlambda_im, dL/dgamma over the steps.
      * dh arrives holding dL/d(final state) (net.c) */
     const size_t BH = (size_t)B * H;
     float *slr = w->scan, *sli = slr + BH, *sg = sli + BH, *dh = w->dh;
     memset(slr, 0, sizeof(float) * 3 * BH);
+    /* d[B; D]^T [In, 3H] starts from the gradient so far: its sums then
+     * continue from it */
+    nets_transpose(dwT, g + L->off_b_re, H3, In);
     /* blocks from the last; each: dL/dh from its outputs, the reverse scan
      * through its steps, then its share of every weight gradient */
-    for (int t1 = T; t1 > 0;) {
-        const int t0 = t1 - S > 0 ? t1 - S : 0, R = (t1 - t0) * B;
-        const float *dy = w->dout + (size_t)t0 * B * H, *hs = w->cs + (size_t)(t0 + 1) * B * H2;
-        /* dg rows [dL/dRe h, dL/dIm h, dL/d(D x)]: the first two from the
-         * outputs, dy [C_re | -C_im]; the reverse scan turns them into dL/du */
-        for (int r = 0; r < R; r++)
-            memcpy(dg + (size_t)r * H3 + H2, dy + (size_t)r * H, sizeof(float) * H);
-        nets_gemm(CblasNoTrans, CblasNoTrans, R, H2, H, 1.0f, dy, H, cc, H2, 0.0f, dg, H3);
-        nets_gemm(CblasTrans, CblasNoTrans, H, H2, R, 1.0f, dy, H, hs, H2,
-                  t1 == T ? 0.0f : 1.0f, dcc, H2);
+    for (int t0 = (T - 1) / S * S; t0 >= 0; t0 -= S) {
+        const int t1 = t0 + S < T ? t0 + S : T, R = (t1 - t0) * B;
+        float *dy = w->dout + (size_t)t0 * B * H;
+        const float *hs = w->hb, *h_in = w->cs + (size_t)t0 * B * H2;
+        /* dg rows [dL/dRe h, dL/dIm h] from the outputs, dy [C_re | -C_im];
+         * the reverse scan turns them into dL/du */
+        nets_gemm(CblasNoTrans, CblasNoTrans, R, H2, H, 1.0f, dy, H, cc, H2, 0.0f, dg, H2);
         const float *xb = in + (size_t)t0 * B * In;
-        nets_gemm(CblasNoTrans, CblasTrans, R, H2, In, 1.0f, xb, In, Wbd, In, 0.0f, w->gates, H2);
+        nets_gemm(CblasNoTrans, CblasTrans, R, H2, In, 1.0f, xb, In, Wb, In, 0.0f, w->gates, H2);
+        /* the block's states again, from the one kept before it */
+        lru_scan_block(lam, w->gates, h_in, w->hb, len, B, H, t0, t1);
         for (int t = t1 - 1; t >= t0; t--) {
-            const float *hp = w->cs + (size_t)t * B * H2, *ut = w->gates + (size_t)(t - t0) * B * H2;
-            float *dgt = dg + (size_t)(t - t0) * B * H3;
+            const float *hp = t == t0 ? h_in : hs + (size_t)(t - t0 - 1) * B * H2;
+            const float *ut = w->gates + (size_t)(t - t0) * B * H2;
+            float *dgt = dg + (size_t)(t - t0) * B * H2;
             for (int b = 0; b < B; b++) {
-                float *dgb = dgt + (size_t)b * H3;
-                if (len && t >= len[b]) { memset(dgb, 0, sizeof(float) * H3); continue; }
+                float *dgb = dgt + (size_t)b * H2;
+                if (len && t >= len[b]) {
+                    /* a finished row adds nothing, through dy either */
+                    memset(dgb, 0, sizeof(float) * H2);
+                    memset(dy + ((size_t)(t - t0) * B + b) * H, 0, sizeof(float) * H);
+                    continue;
+                }
                 const float *hpb = hp + (size_t)b * H2, *ub = ut + (size_t)b * H2;
                 float *dhb = dh + (size_t)b * H2;
                 float *slb = slr + (size_t)b * H, *sib = sli + (size_t)b * H, *sgb = sg + (size_t)b * H;
@@ -155,13 +200,20 @@ void lru_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
                 }
             }
         }
-        /* [B_re; B_im; D] and the input */
-        nets_weight_grad(g + L->off_b_re, NULL, dg, xb, R, H3, In);
-        if (din)
-            nets_gemm(CblasNoTrans, CblasNoTrans, R, In, H3, 1.0f, dg, H3, Wbd, In, 0.0f,
-                      din + (size_t)t0 * B * In, In);
-        t1 = t0;
+        /* dL/d[C_re | -C_im] += dy^T [Re h | Im h] */
+        nets_gemm(CblasTrans, CblasNoTrans, H, H2, R, 1.0f, dy, H, hs, H2,
+                  t1 == T ? 0.0f : 1.0f, dcc, H2);
+        /* d[B; D]^T += x^T [dL/du | dy]; din = dL/du B + dy D (one chain
+         * over k in 0 .. 3H - 1, stored and reloaded between the two) */
+        nets_gemm(CblasTrans, CblasNoTrans, In, H2, R, 1.0f, xb, In, dg, H2, 1.0f, dwT, H3);
+        nets_gemm(CblasTrans, CblasNoTrans, In, H, R, 1.0f, xb, In, dy, H, 1.0f, dwT + H2, H3);
+        if (din) {
+            float *db = din + (size_t)t0 * B * In;
+            nets_gemm(CblasNoTrans, CblasNoTrans, R, In, H2, 1.0f, dg, H2, Wb, In, 0.0f, db, In);
+            nets_gemm(CblasNoTrans, CblasNoTrans, R, In, H, 1.0f, dy, H, Wd, In, 1.0f, db, In);
+        }
     }
+    nets_transpose(g + L->off_b_re, dwT, In, H3);
     float *gCre = g + L->off_c_re, *gCim = g + L->off_c_im;
     for (int j = 0; j < H; j++)
         for (int k = 0; k < H; k++) {

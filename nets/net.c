@@ -200,12 +200,14 @@ static size_t layout_lws(const net *n, net_lws *lw, float *base, size_t at, int 
             at = carve(base, at, &w->hn, BT * U);
             at = carve(base, at, &w->ghh, (size_t)Bm * G);
         }
-        if (L->kind == LAYER_MINGRU) {        /* tc: g'(a); scan: 3 doubles per [B, H], 4 [H] rows */
-            at = carve(base, at, &w->tc, BT * U);
+        if (L->kind == LAYER_MINGRU)          /* scan: 3 doubles per [B, H], 4 [H] rows */
             at = carve(base, at, &w->scan, (size_t)Bm * U * 6 + 4 * U);
-        }
-        if (L->kind == LAYER_LRU) {           /* cs: the complex state, Re | Im per row; cc: C */
+        if ((L->kind == LAYER_MINGRU || L->kind == LAYER_LRU) && backward)
+            at = carve(base, at, &w->dwT, G * L->in);
+        if (L->kind == LAYER_LRU) {           /* cs: the complex state, Re | Im per row (the
+                                                 steps lru.c keeps); hb: one block's; cc: C */
             at = carve(base, at, &w->cs, 2 * (BT * U + (size_t)Bm * U));
+            at = carve(base, at, &w->hb, lru_block_rows(Bm, Tm) * 2 * U);
             at = carve(base, at, &w->cc, 4 * U * U);
             if (backward) at = carve(base, at, &w->scan, (size_t)Bm * U * 3);
         }

@@ -37,10 +37,12 @@ typedef struct {
     float *out;    /* dense [T*B, units]; recurrent hs [(T+1)*B, H] (output = hs + B*H) */
     float *cs;     /* lstm: cell states [(T+1)*B, H], same blocks as hs */
     float *tc;     /* lstm: tanh(c_t) [T*B, H] */
-    float *gates;  /* recurrent: [T*B, G*H], pre-activations in, activations out */
+    float *gates;  /* recurrent: [T*B, G*H], pre-activations in, activations out;
+                      mingru, lru: one block of steps' pre-activations (see their .c) */
     float *hn;     /* gru: W_hn h + b_hn [T*B, H] (needed by dr) */
     float *dout;   /* [T*B, units]: dL/d(output) of this layer, consumed by backward */
-    float *dg;     /* recurrent: dL/d(gate pre-activations) [T*B, G*H] */
+    float *dg;     /* recurrent: dL/d(gate pre-activations) [T*B, G*H]; mingru, lru:
+                      one block of steps' */
     float *dg2;    /* gru: dL/d(W_hh h + b_hh) [T*B, 3H] (differs from dg in n) */
     float *dh, *dc;/* recurrent: running dL/dh, dL/dc [B, H]; dL/dstate0 at the end */
     float *bsum;   /* lstm/rnn: b_ih + b_hh [G*H]; gru: b_ih + b_hh for r,z, b_ih for n;
@@ -51,6 +53,10 @@ typedef struct {
                       wiT = W^T [in, units]. Made by the layer's forward once per
                       sequence so that the per-step products read them row by row;
                       shared by a net's sequence and acting-step buffers */
+    float *dwT;    /* mingru, lru: the gradient of the input weights transposed,
+                      [in, G*H], summed over the blocks of steps (backward) */
+    float *hb;     /* lru: one block of steps' states [lru_block_rows, 2H]; cs keeps
+                      only the states before each block and each row's final one */
     float *cc;     /* lru: [C_re | -C_im] [H, 2H], then its gradient [H, 2H] */
     float *scan;   /* mingru: the log-space scan's running sums, 3 doubles per
                       [B, H] entry; lru: per-row gradient sums [3, B, H] */
@@ -70,6 +76,8 @@ void dense_backward(const net_layer *L, const float *p, float *g, net_lws *w, co
  * lstm.c, gru.c, peephole.c, mingru.c and lru.c each define a pair. mingru
  * and lru: T == 1 runs the one-step recurrence (the acting path), T > 1 the
  * sequence scan; both compute the same function. */
+/* lru: the most rows of one block of steps, for Bm rows and Tm steps */
+size_t lru_block_rows(int Bm, int Tm);
 typedef void nets_seq_forward_fn(const net_layer *L, const float *p, net_lws *w, const float *in,
                                  const int *len, int B, int T);
 typedef void nets_seq_backward_fn(const net_layer *L, const float *p, float *g, net_lws *w,

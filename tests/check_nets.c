@@ -191,8 +191,9 @@ START_TEST(grad_lru) {
     expect_grads("lru:4", 3, 4, 5, LEN5, 1, 1);
     expect_grads("lru:3", 5, 2, 4, NULL, 0, 1);
     /* lru.c runs a sequence in blocks of 512 / B steps: B 40, T 30 is
-     * blocks of 12 steps, three forward ([0,12) [12,24) [24,30)) and three
-     * backward ([18,30) [6,18) [0,6)); rows end at, next to and inside them */
+     * blocks of 12 steps, [0,12) [12,24) [24,30), forward and then backward
+     * from the last (which runs each block's scan again from the state kept
+     * before it); rows end at, next to and inside them */
     static int len40[40];
     static const int ends[] = {30, 29, 24, 23, 25, 18, 17, 19, 12, 11, 13, 6, 5, 7, 1, 0, 15, 27, 9, 3};
     for (int b = 0; b < 40; b++) len40[b] = ends[b % 20];
