@@ -64,9 +64,10 @@ static const suite_def suites[] = {
     {"memory_size", "bsuite memory_size: n = 1 .. 40 context bits remembered over L = 2 steps (17 settings)",
      "memory_size.cfg", "google-deepmind/bsuite: bsuite/experiments/memory_size (sweep.py, analysis.py)", "bsuite",
      10000, NAN, NAN, NAN, 3, bsuite_size_refs, 7.0, 0, NULL},
-    {"popgym", "POPGym's 11 cheap memory worlds at Easy with prev_action, 50,000 env steps each (MMER)",
+    {"popgym", "POPGym's 11 cheap memory worlds (Easy unless --set env.difficulty) with prev_action, 200,000 env "
+     "steps each (MMER)",
      "popgym.cfg", "proroklab/popgym: popgym/envs/*.py; MMER as in Morad et al. 2023", "mmer", 0, NAN, NAN, 1.0,
-     4, popgym_refs, 31.0, NPOPGYM_CHANCE, popgym_chance},   /* measured at load ~30 (docs/suite.md) */
+     4, popgym_refs, 16.0, NPOPGYM_CHANCE, popgym_chance},   /* drqn-lstm, CPU-minutes per seed (docs/suite.md) */
 };
 #define NSUITES ((int)(sizeof suites / sizeof suites[0]))
 
