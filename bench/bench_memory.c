@@ -46,10 +46,13 @@ static double thread_cpu_s(void) {
 static void usage(void) {
     printf("usage: rql bench memory [--agents drqn,dqn] (also drqn-CELL for every core: drqn-gru, drqn-lru, ...; qtable) [--lengths 10,20,50,100] [--seeds S] [--seed0 K]\n"
            "                        [--budget STEPS] [--n-envs N] [--eval-every STEPS] [--set AGENT.KEY=VALUE]...\n"
-           "                        [--r2d2] [--no-wall | --wall-only]\n"
+           "                        [--r2d2] [--per-seed] [--no-wall | --wall-only]\n"
            "  lengths 1 .. 1000 (e.g. --lengths 100,200,500,1000)\n"
-           "  --r2d2: drqn replays chunks of 32 steps after 16 of burn-in from stored states, prioritized\n"
-           "  (the long-corridor recipe; without it, whole episodes up to 2 (N + 1) steps, uniform)\n"
+           "  --r2d2: drqn replays chunks of 32 steps from stored states (no burn-in), prioritized, chrono init\n"
+           "  for 2 N steps, epsilon over 200 N env steps, gamma 1 - 1/N from N = 50 (the long-corridor\n"
+           "  recipe; without it: whole episodes up to 2 (N + 1) steps, uniform, epsilon over 1000 N,\n"
+           "  gamma 0.98); --set drqn.KEY=V applies after either\n"
+           "  --per-seed: a line per seed (solved, env steps, CPU-s, last greedy success and return)\n"
            "  budget default: 3000 N env steps per run (at least 30000): N = 200: 600000, 500: 1500000,\n"
            "  1000: 3000000; cpu_s = median CPU-seconds per seed (to solving, or the whole budget)\n");
 }
@@ -58,10 +61,12 @@ static void usage(void) {
  * length needs (episodes get longer: replay whole episodes up to twice the
  * optimal length; epsilon decays over 1000 N env steps, the default's 10000
  * at N = 10), then the user's --set overrides. */
-/* The long-corridor recipe (--r2d2): chunks of 32 train steps after 16 of
- * burn-in from the state stored when acting, prioritized sequence replay.
- * An update then costs the same at every N (docs/agents.md). */
-static const char *const r2d2_recipe[] = {"seq_mode", "chunk", "chunk", "32", "burn_in", "16", "state_init", "stored",
+/* The long-corridor recipe (--r2d2, docs/agents.md "Long corridors"):
+ * chunks of 32 train steps from the state stored when acting, no burn-in,
+ * prioritized sequence replay, chrono init for memories of 2 N steps, and
+ * epsilon decayed over 200 N env steps, discount 1 - 1/N. An update then
+ * costs the same at every N; the per-N values are set in make_cfg. */
+static const char *const r2d2_recipe[] = {"seq_mode", "chunk", "chunk", "32", "burn_in", "0", "state_init", "stored",
                                           "prioritized", "1", NULL};
 
 static agent_cfg *make_cfg(const char *name, int N, int r2d2, int nset, char **sets, int *err) {
@@ -80,9 +85,19 @@ static agent_cfg *make_cfg(const char *name, int N, int r2d2, int nset, char **s
         agent_cfg_set(c, "max_len", v);
         for (int i = 0; r2d2 && r2d2_recipe[i]; i += 2) agent_cfg_set(c, r2d2_recipe[i], r2d2_recipe[i + 1]);
     }
-    /* exploration long enough to cross the corridor: 1000 env steps per cell */
-    snprintf(v, sizeof v, "%d", 1000 * N);
+    /* exploration long enough to cross the corridor: 1000 env steps per cell
+     * (200 with --r2d2, whose chunks learn the corridor sooner) */
+    snprintf(v, sizeof v, "%d", (r2d2 && !strcmp(type, "drqn") ? 200 : 1000) * N);
     agent_cfg_set(c, "eps_decay", v);
+    if (r2d2 && !strcmp(type, "drqn")) {
+        snprintf(v, sizeof v, "%d", 2 * N);
+        agent_cfg_set(c, "chrono", v);
+        /* a horizon as long as the corridor: gamma = 1 - 1/N (0.98 below
+         * N = 50); at 0.98 the goal's value is 4 * 0.98^N at the start,
+         * 7e-9 at N = 1000 */
+        snprintf(v, sizeof v, "%.17g", N >= 50 ? 1.0 - 1.0 / N : 0.98);
+        agent_cfg_set(c, "gamma", v);
+    }
     size_t tl = strlen(type);
     for (int i = 0; i < nset; i++) {
         if (strncmp(sets[i], type, tl) || sets[i][tl] != '.') continue;
@@ -111,6 +126,7 @@ static env_spec *tmaze_spec(int N) {
 int bench_memory(int argc, char **argv) {
     char agents_s[128] = "drqn,dqn";
     int lengths[MAXL] = {10, 20, 50, 100}, nl = 4, seeds = 10, seed0 = 0, n_envs = 16, wall = 1, sweep = 1, r2d2 = 0;
+    int per_seed = 0;
     long budget = 0, eval_every = 0;
     char *sets[MAXSET];
     int nset = 0;
@@ -119,6 +135,7 @@ int bench_memory(int argc, char **argv) {
         if (!strcmp(o, "-h") || !strcmp(o, "--help")) { usage(); return 0; }
         if (!strcmp(o, "--no-wall")) { wall = 0; continue; }
         if (!strcmp(o, "--r2d2")) { r2d2 = 1; continue; }
+        if (!strcmp(o, "--per-seed")) { per_seed = 1; continue; }
         if (!strcmp(o, "--wall-only")) { sweep = 0; continue; }
         if (!v) { fprintf(stderr, "rql bench memory: %s needs a value\n", o); return 2; }
         i++;
@@ -149,7 +166,7 @@ int bench_memory(int argc, char **argv) {
     }
     printf("T-maze memory benchmark: %d seeds per cell, %d envs, budget %s env steps, solved = 100%% greedy "
            "success over 100 episodes%s\n", seeds, n_envs, budget ? "fixed" : "3000*N",
-           r2d2 ? "; drqn: chunks 32, burn-in 16, stored state, prioritized" : "");
+           r2d2 ? "; drqn: chunks 32, no burn-in, stored state, prioritized, chrono 2N, epsilon over 200N steps, gamma 1-1/N" : "");
     printf("%-9s %5s %8s %14s %14s %10s %10s\n", "agent", "N", "solved", "median_eps", "median_steps", "cpu_s",
            "wall_s");
     char list[128];
@@ -171,7 +188,9 @@ int bench_memory(int argc, char **argv) {
                             .eval_episodes = 100, .stop_when_solved = 1};
             long *eps = calloc((size_t)seeds, sizeof(long)), *steps = calloc((size_t)seeds, sizeof(long));
             int *solved = calloc((size_t)seeds, sizeof(int)), *fail = calloc((size_t)seeds, sizeof(int));
-            double *cpu = calloc((size_t)seeds, sizeof(double));
+            double *cpu = calloc((size_t)seeds, sizeof(double)), *fsucc = calloc((size_t)seeds, sizeof(double));
+            double *fret = calloc((size_t)seeds, sizeof(double));
+            long *tsteps = calloc((size_t)seeds, sizeof(long));
             double t0 = omp_get_wtime();
             #pragma omp parallel for schedule(dynamic, 1)
             for (int k = 0; k < seeds; k++) {
@@ -183,11 +202,18 @@ int bench_memory(int argc, char **argv) {
                 solved[k] = r.solved;
                 eps[k] = r.solve_episodes;
                 steps[k] = r.solve_steps;
+                tsteps[k] = r.env_steps;
+                fsucc[k] = r.final_success;
+                fret[k] = r.final_return;
                 cpu[k] = thread_cpu_s() - c0;
             }
             double t1 = omp_get_wtime();
             int ns = 0;
             long se[1000], ss[1000];
+            for (int k = 0; k < seeds && per_seed; k++)
+                printf("  seed %-4d %-9s N %-5d %-8s env_steps %9ld cpu_s %8.1f last_success %.2f last_return %.3f\n",
+                       seed0 + k, type, N, fail[k] ? "failed" : solved[k] ? "solved" : "unsolved", tsteps[k], cpu[k],
+                       fsucc[k], fret[k]);
             for (int k = 0; k < seeds; k++) {
                 rc |= fail[k];
                 if (solved[k]) { se[ns] = eps[k]; ss[ns] = steps[k]; ns++; }
@@ -195,7 +221,7 @@ int bench_memory(int argc, char **argv) {
             printf("%-9s %5d %5d/%-2d %14.0f %14.0f %10.1f %10.1f\n", type, N, ns, seeds, median_of(se, ns),
                    median_of(ss, ns), median_d(cpu, seeds), t1 - t0);
             fflush(stdout);
-            free(eps); free(steps); free(solved); free(fail); free(cpu);
+            free(eps); free(steps); free(solved); free(fail); free(cpu); free(fsucc); free(fret); free(tsteps);
             agent_cfg_free(c);
             env_spec_free(s);
         }
