@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <gsl/gsl_rng.h>
 #include "envs/env.h"
+#include "tests/vec_trace.h"
 
 enum { N_ = 0, E_ = 1, S_ = 2, W_ = 3 };
 
@@ -277,38 +278,13 @@ START_TEST(vec_equals_singles_wrapped) {
 END_TEST
 
 /* Everything a vector exposes after `steps` steps, as one byte string. */
+/* Everything a vector of this world exposes over `steps` steps (vec_trace.h). */
 static size_t vec_run(const char *world, const char *const *kv, int n, int steps, int threads, unsigned char **out) {
-    omp_set_num_threads(threads);
     env_spec *s = env_spec_alloc(world);
     for (int i = 0; kv && kv[i]; i += 2) ck_assert_msg(env_spec_set(s, kv[i], kv[i + 1]) == 0, "%s", rql_error());
-    env_vec *v = env_vec_alloc(s, n, 2024);
-    ck_assert_msg(v != NULL, "%s", rql_error());
-    int *act = malloc(sizeof(int) * n);
-    size_t per = (size_t)n * (2 * v->obs_size + 2) * sizeof(float) + (size_t)n * (sizeof(int) + 4);
-    unsigned char *buf = malloc(per * steps), *q = buf;
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
-    for (int t = 0; t < steps; t++) {
-        for (int i = 0; i < n; i++) act[i] = (int)gsl_rng_uniform_int(r, v->n_actions);
-        ck_assert_int_eq(env_vec_step(v, act), 0);
-        size_t ob = sizeof(float) * n * v->obs_size;
-        for (int i = 0; i < n; i++)   /* final_obs rows are defined only where an episode ended */
-            if (!v->terminated[i] && !v->truncated[i]) memset(v->final_obs + i * v->obs_size, 0, sizeof(float) * v->obs_size);
-        memcpy(q, v->obs, ob); q += ob;
-        memcpy(q, v->final_obs, ob); q += ob;
-        memcpy(q, v->rewards, sizeof(float) * n); q += sizeof(float) * n;
-        memcpy(q, v->ep_return, sizeof(float) * n); q += sizeof(float) * n;
-        memcpy(q, v->ep_length, sizeof(int) * n); q += sizeof(int) * n;
-        memcpy(q, v->terminated, n); q += n;
-        memcpy(q, v->truncated, n); q += n;
-        memcpy(q, v->success, n); q += n;
-        memcpy(q, v->episode_start, n); q += n;
-    }
-    gsl_rng_free(r);
-    free(act);
-    env_vec_free(v);
+    size_t len = vec_trace(s, n, steps, threads, out);
     env_spec_free(s);
-    *out = buf;
-    return per * steps;
+    return len;
 }
 
 static void threads_agree(const char *world, const char *const *kv, int n, int steps) {
