@@ -112,13 +112,15 @@ void lru_forward(const net_layer *L, const float *p, net_lws *w, const float *in
     const int In = L->in, H = L->units, H2 = 2 * H, S = lru_block_steps(B);
     float *lam = w->bsum;
     lru_lambda(L, p, lam);
-    /* cc = [C_re | -C_im] [H, 2H]: Re(C h) = cc [Re h; Im h] */
+    /* ccT = [C_re | -C_im]^T [2H, H]: Re(C h) = [Re h | Im h] ccT, a product
+     * that reads ccT's rows as they are (with [C_re | -C_im] itself the
+     * kernel would pack it again for every block) */
     const float *Cre = p + L->off_c_re, *Cim = p + L->off_c_im;
-    float *cc = w->cc;
-    for (int j = 0; j < H; j++)
-        for (int k = 0; k < H; k++) {
-            cc[(size_t)j * H2 + k] = Cre[(size_t)j * H + k];
-            cc[(size_t)j * H2 + H + k] = -Cim[(size_t)j * H + k];
+    float *ccT = w->cc;
+    for (int k = 0; k < H; k++)
+        for (int j = 0; j < H; j++) {
+            ccT[(size_t)k * H + j] = Cre[(size_t)j * H + k];
+            ccT[(size_t)(H + k) * H + j] = -Cim[(size_t)j * H + k];
         }
     for (int t0 = 0; t0 < T; t0 += S) {
         const int t1 = t0 + S < T ? t0 + S : T, R = (t1 - t0) * B;
@@ -128,8 +130,8 @@ void lru_forward(const net_layer *L, const float *p, net_lws *w, const float *in
         nets_gemm(CblasNoTrans, CblasTrans, R, H2, In, 1.0f, xb, In, p + L->off_b_re, In, 0.0f, u0, H2);
         nets_gemm(CblasNoTrans, CblasTrans, R, H, In, 1.0f, xb, In, p + L->off_b_re + (size_t)H2 * In, In, 0.0f, y, H);
         lru_scan_block(lam, u0, w->cs + (size_t)t0 * B * H2, hb, len, B, H, t0, t1);
-        /* y = Re(C h) + D x = [C_re | -C_im] [Re h; Im h] + D x */
-        nets_gemm(CblasNoTrans, CblasTrans, R, H, H2, 1.0f, hb, H2, cc, H2, 1.0f, y, H);
+        /* y = Re(C h) + D x = [Re h | Im h] ccT + D x */
+        nets_gemm(CblasNoTrans, CblasNoTrans, R, H, H2, 1.0f, hb, H2, ccT, H, 1.0f, y, H);
         /* keep the states the rest needs: after the block (where the next
          * block and the backward's pass through this one start) and the
          * final state of each row that ends inside it (net.c's state out) */
@@ -148,8 +150,15 @@ void lru_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
     lru_lambda(L, p, lam);
     const float *lr = lam, *li = lam + H, *gm = lam + 2 * H;
     const float *Wb = p + L->off_b_re, *Wd = Wb + (size_t)H2 * In;
-    /* dg [S*B, 2H], one block's rows, reused by every block */
+    /* dg [S*B, 2H], one block's rows, reused by every block; cc = [C_re |
+     * -C_im] [H, 2H] (where the forward keeps its transpose) */
     float *dg = w->dg, *cc = w->cc, *dcc = w->cc + (size_t)H * H2, *dwT = w->dwT;
+    const float *Cre = p + L->off_c_re, *Cim = p + L->off_c_im;
+    for (int j = 0; j < H; j++)
+        for (int k = 0; k < H; k++) {
+            cc[(size_t)j * H2 + k] = Cre[(size_t)j * H + k];
+            cc[(size_t)j * H2 + H + k] = -Cim[(size_t)j * H + k];
+        }
     /* per-row sums of dL/dlambda_re, dL/dlambda_im, dL/dgamma over the steps.
      * dh arrives holding dL/d(final state) (net.c) */
     const size_t BH = (size_t)B * H;
