@@ -179,6 +179,9 @@ void lru_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
     for (int t0 = (T - 1) / S * S; t0 >= 0; t0 -= S) {
         const int t1 = t0 + S < T ? t0 + S : T, R = (t1 - t0) * B;
         float *dy = w->dout + (size_t)t0 * B * H;
+        /* dy of the block after this one (backward: t0 - S), first read by
+         * its dL/dh product: fetched during this block's reverse scan */
+        const float *dy_next = t0 >= S ? w->dout + (size_t)(t0 - S) * B * H : NULL;
         float *hs = w->hb + In;   /* the block's states, rows LD apart (forward) */
         const float *h_in = w->cs + (size_t)t0 * B * H2;
         /* dg rows [dL/dRe h, dL/dIm h] from the outputs, dy [C_re | -C_im];
@@ -194,6 +197,9 @@ void lru_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
             float *dgt = dg + (size_t)(t - t0) * B * H2;
             for (int b = 0; b < B; b++) {
                 float *dgb = dgt + (size_t)b * H2;
+                if (dy_next)   /* the next block's dy row into cache, 64 bytes at a time */
+                    for (int q = 0; q < H; q += 16)
+                        __builtin_prefetch(dy_next + ((size_t)(t - t0) * B + b) * H + q, 0, 2);
                 if (len && t >= len[b]) {
                     /* a finished row adds nothing, through dy either */
                     memset(dgb, 0, sizeof(float) * H2);
