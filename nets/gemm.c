@@ -325,12 +325,16 @@ gemm_narrow_avx512(int ta, int M, int N, int K, float alpha, const float *A, int
                    int ldb, float beta, float *C, int ldc) {
     const int mode = init_mode(1, beta);
     const __mmask8 m = (__mmask8)((1u << N) - 1u);
-    /* 8 columns (full vectors, the case that pays) by the operand order
-     * nets/ uses; anything else by one generic form */
+    /* full vectors (8 columns) in the operand order nets/ uses for them;
+     * alpha 1 (no scaling in the loop) or not, either op(A) */
     if (N == 8 && !ta && alpha == 1.0f)
         narrow_rows(0, 1, M, K, A, lda, 1, alpha, B, ldb, C, ldc, mode, beta, m);
+    else if (!ta && alpha == 1.0f)
+        narrow_rows(0, 0, M, K, A, lda, 1, alpha, B, ldb, C, ldc, mode, beta, m);
     else if (!ta)
         narrow_rows(1, 0, M, K, A, lda, 1, alpha, B, ldb, C, ldc, mode, beta, m);
+    else if (alpha == 1.0f)
+        narrow_rows(0, 0, M, K, A, 1, lda, alpha, B, ldb, C, ldc, mode, beta, m);
     else
         narrow_rows(1, 0, M, K, A, 1, lda, alpha, B, ldb, C, ldc, mode, beta, m);
 }
