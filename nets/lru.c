@@ -84,9 +84,11 @@ size_t lru_block_rows(int Bm, int Tm) {
  * step into hs [(t1 - t0) * B, 2H] (rows ldh apart) from the state before
  * t0, h_in [B, 2H], and the block's u [(t1 - t0) * B, 2H]. The forward and
  * the backward run this same function on the same operands, so the
- * backward's states are the forward's, bit for bit. */
+ * backward's states are the forward's, bit for bit. pf: rows [(t1 - t0) *
+ * B, H] to fetch into cache on the way (the backward's dy, which its dL/dh
+ * product reads next and would otherwise wait for), or NULL. */
 static void lru_scan_block(const float *lam, const float *u, const float *h_in, float *hs,
-                           size_t ldh, const int *len, int B, int H, int t0, int t1) {
+                           size_t ldh, const float *pf, const int *len, int B, int H, int t0, int t1) {
     const int H2 = 2 * H;
     const float *lr = lam, *li = lam + H, *gm = lam + 2 * H;
     for (int t = t0; t < t1; t++) {
@@ -97,6 +99,9 @@ static void lru_scan_block(const float *lam, const float *u, const float *h_in, 
                                        : hs + ((size_t)(t - t0 - 1) * B + b) * ldh;
             const float *ub = ut + (size_t)b * H2;
             float *hrow = h + (size_t)b * ldh;
+            if (pf)   /* 64 bytes at a time */
+                for (int q = 0; q < H; q += 16)
+                    __builtin_prefetch(pf + ((size_t)(t - t0) * B + b) * H + q, 0, 2);
             if (len && t >= len[b]) { memcpy(hrow, hpb, sizeof(float) * H2); continue; }
             #pragma GCC ivdep
             for (int j = 0; j < H; j++) {
@@ -134,7 +139,7 @@ void lru_forward(const net_layer *L, const float *p, net_lws *w, const float *in
         float *u0 = w->gates, *y = w->out + (size_t)(t0 + 1) * B * H, *hb = w->hb, *hs = hb + In;
         nets_gemm(CblasNoTrans, CblasTrans, R, H2, In, 1.0f, xb, In, p + L->off_b_re, In, 0.0f, u0, H2);
         for (int r = 0; r < R; r++) memcpy(hb + r * LD, xb + (size_t)r * In, sizeof(float) * In);
-        lru_scan_block(lam, u0, w->cs + (size_t)t0 * B * H2, hs, LD, len, B, H, t0, t1);
+        lru_scan_block(lam, u0, w->cs + (size_t)t0 * B * H2, hs, LD, NULL, len, B, H, t0, t1);
         /* y = [x | Re h | Im h] dcT = D x + Re(C h) */
         nets_gemm(CblasNoTrans, CblasNoTrans, R, H, (int)LD, 1.0f, hb, (int)LD, dcT, H, 0.0f, y, H);
         /* keep the states the rest needs: after the block (where the next
@@ -179,27 +184,22 @@ void lru_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
     for (int t0 = (T - 1) / S * S; t0 >= 0; t0 -= S) {
         const int t1 = t0 + S < T ? t0 + S : T, R = (t1 - t0) * B;
         float *dy = w->dout + (size_t)t0 * B * H;
-        /* dy of the block after this one (backward: t0 - S), first read by
-         * its dL/dh product: fetched during this block's reverse scan */
-        const float *dy_next = t0 >= S ? w->dout + (size_t)(t0 - S) * B * H : NULL;
         float *hs = w->hb + In;   /* the block's states, rows LD apart (forward) */
         const float *h_in = w->cs + (size_t)t0 * B * H2;
+        const float *xb = in + (size_t)t0 * B * In;
+        nets_gemm(CblasNoTrans, CblasTrans, R, H2, In, 1.0f, xb, In, Wb, In, 0.0f, w->gates, H2);
+        /* the block's states again, from the one kept before it, fetching
+         * the block's dy meanwhile */
+        lru_scan_block(lam, w->gates, h_in, hs, LD, dy, len, B, H, t0, t1);
         /* dg rows [dL/dRe h, dL/dIm h] from the outputs, dy [C_re | -C_im];
          * the reverse scan turns them into dL/du */
         nets_gemm(CblasNoTrans, CblasNoTrans, R, H2, H, 1.0f, dy, H, cc, H2, 0.0f, dg, H2);
-        const float *xb = in + (size_t)t0 * B * In;
-        nets_gemm(CblasNoTrans, CblasTrans, R, H2, In, 1.0f, xb, In, Wb, In, 0.0f, w->gates, H2);
-        /* the block's states again, from the one kept before it */
-        lru_scan_block(lam, w->gates, h_in, hs, LD, len, B, H, t0, t1);
         for (int t = t1 - 1; t >= t0; t--) {
             const float *hp = t == t0 ? h_in : hs + (size_t)(t - t0 - 1) * B * LD;
             const float *ut = w->gates + (size_t)(t - t0) * B * H2;
             float *dgt = dg + (size_t)(t - t0) * B * H2;
             for (int b = 0; b < B; b++) {
                 float *dgb = dgt + (size_t)b * H2;
-                if (dy_next)   /* the next block's dy row into cache, 64 bytes at a time */
-                    for (int q = 0; q < H; q += 16)
-                        __builtin_prefetch(dy_next + ((size_t)(t - t0) * B + b) * H + q, 0, 2);
                 if (len && t >= len[b]) {
                     /* a finished row adds nothing, through dy either */
                     memset(dgb, 0, sizeof(float) * H2);
