@@ -163,7 +163,8 @@ void lru_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
     const float *lr = lam, *li = lam + H, *gm = lam + 2 * H;
     const float *Wb = p + L->off_b_re, *Wd = Wb + (size_t)H2 * In;
     /* dg [S*B, 2H], one block's rows, reused by every block; cc = [C_re |
-     * -C_im] [H, 2H] (where the forward keeps its transpose) */
+     * -C_im] [H, 2H], made here (the forward leaves its own operand,
+     * [D^T; C_re^T; -C_im^T], in the same place) */
     float *dg = w->dg, *cc = w->cc, *dcc = w->cc + (size_t)H * H2, *dwT = w->dwT;
     const float *Cre = p + L->off_c_re, *Cim = p + L->off_c_im;
     for (int j = 0; j < H; j++)
