@@ -256,7 +256,8 @@ gemm_##ISA(int ta, int tb, int M, int N, int K, const int *kxs, float alpha, con
 /* AVX-512: tiles of 8 rows x 2 vectors of 16 (16 accumulators of 32
  * registers), 4 x 4 for products of up to 4 rows, 1-3 x up to 8 (8-24) for
  * products of 1-3 rows with B unpacked (the per-step products: one row of 4
- * vectors left 4 FMA chains for 2 pipes of latency 4); AVX2: 6 rows x 2
+ * vectors left 4 FMA chains for 2 pipes of latency 4), 16 x 1 of 8 floats
+ * for up to 8 columns of B unpacked (gemm_narrow_avx512 below); AVX2: 6 rows x 2
  * vectors of 8 (12 of 16), 1-2 x up to 4 for 1-2 rows. */
 #define M512_MASK(r) ((__mmask16)((1u << (r)) - 1u))
 #define M512_MLOAD(p, m) _mm512_maskz_loadu_ps(m, p)
@@ -264,6 +265,79 @@ gemm_##ISA(int ta, int tb, int M, int N, int K, const int *kxs, float alpha, con
 GEMM_VARIANT(avx512, "avx512f,fma", __m512, 16, 8, 2, 4, 8, 3, __mmask16, M512_MASK, _mm512_loadu_ps,
              M512_MLOAD, _mm512_storeu_ps, M512_MSTORE, _mm512_set1_ps, _mm512_fmadd_ps,
              _mm512_mul_ps, _mm512_setzero_ps)
+
+/* Products of at most 8 columns (an input gradient of 8 features, a head
+ * of 4 actions) on an AVX-512 machine: 8-float vectors under AVX-512VL
+ * masks, one per row, in tiles of 16 rows. The 16-float tile carries them
+ * in the low half of each vector, and where an FMA of 16 floats takes two
+ * passes through the 8-float units (Zen 4) half of each is work thrown away:
+ * at 512 x 8 x 192 (nets/lru.c's din) 28 -> 17 us. B is read unpacked (tb
+ * NoTrans, no list of k) and k runs in one pass: the chain of every element
+ * is the definition's, as in the tiles above. */
+static inline __attribute__((always_inline, target("avx512f,avx512vl,fma"))) void
+narrow_tile(const int MR, const int SCALE, const int FULL, int K, const float *A, ptrdiff_t ars, ptrdiff_t acs,
+            float alpha, const float *B, ptrdiff_t ldb, float *C, ptrdiff_t ldc, int mode,
+            float beta, __mmask8 m) {
+    __m256 c[16];
+    _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) {
+        if (mode == INIT_ZERO) { c[i] = _mm256_setzero_ps(); continue; }
+        __m256 x = FULL ? _mm256_loadu_ps(C + i * ldc) : _mm256_maskz_loadu_ps(m, C + i * ldc);
+        c[i] = mode == INIT_SCALE ? _mm256_mul_ps(_mm256_set1_ps(beta), x) : x;
+    }
+    for (int k = 0; k < K; k++) {
+        const __m256 b = FULL ? _mm256_loadu_ps(B + k * ldb) : _mm256_maskz_loadu_ps(m, B + k * ldb);
+        const float *ap = A + k * acs;
+        _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) {
+            float as = ap[i * ars];
+            if (SCALE) as *= alpha;
+            c[i] = _mm256_fmadd_ps(_mm256_set1_ps(as), b, c[i]);
+        }
+    }
+    __asm__("" : "+r"(C), "+r"(ldc));   /* as in the tiles above */
+    _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) {
+        if (FULL) _mm256_storeu_ps(C + i * ldc, c[i]);
+        else _mm256_mask_storeu_ps(C + i * ldc, m, c[i]);
+    }
+}
+
+static inline __attribute__((always_inline, target("avx512f,avx512vl,fma"))) void
+narrow_rows(const int SCALE, const int FULL, int M, int K, const float *A, ptrdiff_t ars, ptrdiff_t acs, float alpha,
+            const float *B, ptrdiff_t ldb, float *C, ptrdiff_t ldc, int mode, float beta,
+            __mmask8 m) {
+    int i = 0;
+    for (; i + 16 <= M; i += 16)
+        narrow_tile(16, SCALE, FULL, K, A + i * ars, ars, acs, alpha, B, ldb, C + i * ldc, ldc, mode, beta, m);
+    if (M - i >= 8) {
+        narrow_tile(8, SCALE, FULL, K, A + i * ars, ars, acs, alpha, B, ldb, C + i * ldc, ldc, mode, beta, m);
+        i += 8;
+    }
+    if (M - i >= 4) {
+        narrow_tile(4, SCALE, FULL, K, A + i * ars, ars, acs, alpha, B, ldb, C + i * ldc, ldc, mode, beta, m);
+        i += 4;
+    }
+    for (; i < M; i++)
+        narrow_tile(1, SCALE, FULL, K, A + i * ars, ars, acs, alpha, B, ldb, C + i * ldc, ldc, mode, beta, m);
+}
+
+/* C [M, N <= 8] = alpha op(A) B + beta C */
+__attribute__((noinline, target("avx512f,avx512vl,fma"))) static void
+gemm_narrow_avx512(int ta, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                   int ldb, float beta, float *C, int ldc) {
+    const int mode = init_mode(1, beta);
+    const __mmask8 m = (__mmask8)((1u << N) - 1u);
+    /* full vectors (8 columns) in the operand order nets/ uses for them;
+     * alpha 1 (no scaling in the loop) or not, either op(A) */
+    if (N == 8 && !ta && alpha == 1.0f)
+        narrow_rows(0, 1, M, K, A, lda, 1, alpha, B, ldb, C, ldc, mode, beta, m);
+    else if (!ta && alpha == 1.0f)
+        narrow_rows(0, 0, M, K, A, lda, 1, alpha, B, ldb, C, ldc, mode, beta, m);
+    else if (!ta)
+        narrow_rows(1, 0, M, K, A, lda, 1, alpha, B, ldb, C, ldc, mode, beta, m);
+    else if (alpha == 1.0f)
+        narrow_rows(0, 0, M, K, A, 1, lda, alpha, B, ldb, C, ldc, mode, beta, m);
+    else
+        narrow_rows(1, 0, M, K, A, 1, lda, alpha, B, ldb, C, ldc, mode, beta, m);
+}
 
 __attribute__((target("avx2,fma"))) static inline __m256i m256_mask(int r) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(r), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -277,7 +351,16 @@ GEMM_VARIANT(avx2, "avx2,fma", __m256, 8, 6, 2, 2, 4, 2, __m256i, m256_mask, _mm
 /* ---- dispatch -------------------------------------------------------------- */
 typedef void (*gemm_fn)(int, int, int, int, int, const int *, float, const float *, int,
                         const float *, int, float, float *, int);
-static const gemm_fn variants[NETS_GEMM_NVARIANTS] = {gemm_portable, gemm_avx2, gemm_avx512};
+/* the AVX-512 variant: its tiles, or the narrow ones for N <= 8 */
+static void gemm_avx512_all(int ta, int tb, int M, int N, int K, const int *kxs, float alpha,
+                            const float *A, int lda, const float *B, int ldb, float beta, float *C,
+                            int ldc) {
+    if (N <= 8 && !tb && !kxs)
+        gemm_narrow_avx512(ta, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    else
+        gemm_avx512(ta, tb, M, N, K, kxs, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+static const gemm_fn variants[NETS_GEMM_NVARIANTS] = {gemm_portable, gemm_avx2, gemm_avx512_all};
 
 const char *nets_gemm_variant_name(nets_gemm_variant v) {
     static const char *names[NETS_GEMM_NVARIANTS] = {"portable", "avx2", "avx512"};
@@ -289,7 +372,9 @@ int nets_gemm_supported(nets_gemm_variant v) {
     switch (v) {
     case NETS_GEMM_PORTABLE: return 1;
     case NETS_GEMM_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    case NETS_GEMM_AVX512: return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+    case NETS_GEMM_AVX512:   /* VL: the narrow tiles' 8-float masked vectors */
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+               __builtin_cpu_supports("fma");
     default: return 0;
     }
 }

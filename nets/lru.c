@@ -24,9 +24,9 @@
  *
  * Training and acting run the same scan, block by block in time: a block
  * of steps (about LRU_BLOCK_ROWS rows of steps x batch) takes its input side
- * B x and D x from one GEMM each, runs the elementwise recurrence (no matrix
- * product per step, unlike the LSTM's), then Re(C h) of all its steps is one
- * GEMM with [C_re | -C_im] against the state rows [Re h | Im h]. Blocks
+ * B x from one GEMM, runs the elementwise recurrence (no matrix product per
+ * step, unlike the LSTM's), then y = D x + Re(C h) of all its steps is one
+ * GEMM of the rows [x | Re h | Im h] against [D^T; C_re^T; -C_im^T]. Blocks
  * rather than whole sequences so that the operands of each GEMM are still
  * in cache from the step before (below). The block's states live in a
  * block buffer (hb); of the states, cs keeps only those before each block
@@ -81,21 +81,27 @@ size_t lru_block_rows(int Bm, int Tm) {
 }
 
 /* The scan over steps t0 .. t1 - 1 of one block: the states after each
- * step into hb [(t1 - t0) * B, 2H] from the state before t0, h_in [B, 2H],
- * and the block's u [(t1 - t0) * B, 2H]. The forward and the backward run
- * this same function on the same operands, so the backward's states are
- * the forward's, bit for bit. */
-static void lru_scan_block(const float *lam, const float *u, const float *h_in, float *hb,
-                           const int *len, int B, int H, int t0, int t1) {
+ * step into hs [(t1 - t0) * B, 2H] (rows ldh apart) from the state before
+ * t0, h_in [B, 2H], and the block's u [(t1 - t0) * B, 2H]. The forward and
+ * the backward run this same function on the same operands, so the
+ * backward's states are the forward's, bit for bit. pf: rows [(t1 - t0) *
+ * B, H] to fetch into cache on the way (the backward's dy, which its dL/dh
+ * product reads next and would otherwise wait for), or NULL. */
+static void lru_scan_block(const float *lam, const float *u, const float *h_in, float *hs,
+                           size_t ldh, const float *pf, const int *len, int B, int H, int t0, int t1) {
     const int H2 = 2 * H;
     const float *lr = lam, *li = lam + H, *gm = lam + 2 * H;
     for (int t = t0; t < t1; t++) {
-        const float *hp = t == t0 ? h_in : hb + (size_t)(t - t0 - 1) * B * H2;
-        float *h = hb + (size_t)(t - t0) * B * H2;
+        float *h = hs + (size_t)(t - t0) * B * ldh;
         const float *ut = u + (size_t)(t - t0) * B * H2;
         for (int b = 0; b < B; b++) {
-            const float *hpb = hp + (size_t)b * H2, *ub = ut + (size_t)b * H2;
-            float *hrow = h + (size_t)b * H2;
+            const float *hpb = t == t0 ? h_in + (size_t)b * H2
+                                       : hs + ((size_t)(t - t0 - 1) * B + b) * ldh;
+            const float *ub = ut + (size_t)b * H2;
+            float *hrow = h + (size_t)b * ldh;
+            if (pf)   /* 64 bytes at a time */
+                for (int q = 0; q < H; q += 16)
+                    __builtin_prefetch(pf + ((size_t)(t - t0) * B + b) * H + q, 0, 2);
             if (len && t >= len[b]) { memcpy(hrow, hpb, sizeof(float) * H2); continue; }
             #pragma GCC ivdep
             for (int j = 0; j < H; j++) {
@@ -112,44 +118,60 @@ void lru_forward(const net_layer *L, const float *p, net_lws *w, const float *in
     const int In = L->in, H = L->units, H2 = 2 * H, S = lru_block_steps(B);
     float *lam = w->bsum;
     lru_lambda(L, p, lam);
-    /* cc = [C_re | -C_im] [H, 2H]: Re(C h) = cc [Re h; Im h] */
-    const float *Cre = p + L->off_c_re, *Cim = p + L->off_c_im;
-    float *cc = w->cc;
-    for (int j = 0; j < H; j++)
-        for (int k = 0; k < H; k++) {
-            cc[(size_t)j * H2 + k] = Cre[(size_t)j * H + k];
-            cc[(size_t)j * H2 + H + k] = -Cim[(size_t)j * H + k];
+    /* The block buffer's rows are [x | Re h | Im h] [In + 2H] and
+     * dcT = [D^T; C_re^T; -C_im^T] [In + 2H, H], so that y = Re(C h) + D x
+     * is one product, [x | Re h | Im h] dcT, whose chain over k is the one
+     * of D x continued by Re(C h) (y written once, in one pass), reading
+     * dcT's rows as they are (no packing per block) */
+    const size_t LD = (size_t)In + H2;
+    const float *Cre = p + L->off_c_re, *Cim = p + L->off_c_im, *Wd = p + L->off_b_re + (size_t)H2 * In;
+    float *dcT = w->cc;
+    nets_transpose(dcT, Wd, H, In);
+    for (int k = 0; k < H; k++)
+        for (int j = 0; j < H; j++) {
+            dcT[(In + (size_t)k) * H + j] = Cre[(size_t)j * H + k];
+            dcT[(In + (size_t)H + k) * H + j] = -Cim[(size_t)j * H + k];
         }
     for (int t0 = 0; t0 < T; t0 += S) {
         const int t1 = t0 + S < T ? t0 + S : T, R = (t1 - t0) * B;
-        /* u = x [B_re; B_im]^T for the block's steps, y = x D^T */
+        /* u = x [B_re; B_im]^T for the block's steps */
         const float *xb = in + (size_t)t0 * B * In;
-        float *u0 = w->gates, *y = w->out + (size_t)(t0 + 1) * B * H, *hb = w->hb;
+        float *u0 = w->gates, *y = w->out + (size_t)(t0 + 1) * B * H, *hb = w->hb, *hs = hb + In;
         nets_gemm(CblasNoTrans, CblasTrans, R, H2, In, 1.0f, xb, In, p + L->off_b_re, In, 0.0f, u0, H2);
-        nets_gemm(CblasNoTrans, CblasTrans, R, H, In, 1.0f, xb, In, p + L->off_b_re + (size_t)H2 * In, In, 0.0f, y, H);
-        lru_scan_block(lam, u0, w->cs + (size_t)t0 * B * H2, hb, len, B, H, t0, t1);
-        /* y = Re(C h) + D x = [C_re | -C_im] [Re h; Im h] + D x */
-        nets_gemm(CblasNoTrans, CblasTrans, R, H, H2, 1.0f, hb, H2, cc, H2, 1.0f, y, H);
+        for (int r = 0; r < R; r++) memcpy(hb + r * LD, xb + (size_t)r * In, sizeof(float) * In);
+        lru_scan_block(lam, u0, w->cs + (size_t)t0 * B * H2, hs, LD, NULL, len, B, H, t0, t1);
+        /* y = [x | Re h | Im h] dcT = D x + Re(C h) */
+        nets_gemm(CblasNoTrans, CblasNoTrans, R, H, (int)LD, 1.0f, hb, (int)LD, dcT, H, 0.0f, y, H);
         /* keep the states the rest needs: after the block (where the next
          * block and the backward's pass through this one start) and the
          * final state of each row that ends inside it (net.c's state out) */
-        memcpy(w->cs + (size_t)t1 * B * H2, hb + (size_t)(R - B) * H2, sizeof(float) * B * H2);
+        for (int b = 0; b < B; b++)
+            memcpy(w->cs + ((size_t)t1 * B + b) * H2, hs + (size_t)(R - B + b) * LD, sizeof(float) * H2);
         for (int b = 0; len && b < B; b++)
             if (len[b] > t0 && len[b] < t1)
                 memcpy(w->cs + ((size_t)len[b] * B + b) * H2,
-                       hb + ((size_t)(len[b] - t0 - 1) * B + b) * H2, sizeof(float) * H2);
+                       hs + ((size_t)(len[b] - t0 - 1) * B + b) * LD, sizeof(float) * H2);
     }
 }
 
 void lru_backward(const net_layer *L, const float *p, float *g, net_lws *w, const float *in,
                   float *din, const int *len, int B, int T) {
     const int In = L->in, H = L->units, H2 = 2 * H, H3 = 3 * H, S = lru_block_steps(B);
+    const size_t LD = (size_t)In + H2;
     float *lam = w->bsum;
     lru_lambda(L, p, lam);
     const float *lr = lam, *li = lam + H, *gm = lam + 2 * H;
     const float *Wb = p + L->off_b_re, *Wd = Wb + (size_t)H2 * In;
-    /* dg [S*B, 2H], one block's rows, reused by every block */
+    /* dg [S*B, 2H], one block's rows, reused by every block; cc = [C_re |
+     * -C_im] [H, 2H], made here (the forward leaves its own operand,
+     * [D^T; C_re^T; -C_im^T], in the same place) */
     float *dg = w->dg, *cc = w->cc, *dcc = w->cc + (size_t)H * H2, *dwT = w->dwT;
+    const float *Cre = p + L->off_c_re, *Cim = p + L->off_c_im;
+    for (int j = 0; j < H; j++)
+        for (int k = 0; k < H; k++) {
+            cc[(size_t)j * H2 + k] = Cre[(size_t)j * H + k];
+            cc[(size_t)j * H2 + H + k] = -Cim[(size_t)j * H + k];
+        }
     /* per-row sums of dL/dlambda_re, dL/dlambda_im, dL/dgamma over the steps.
      * dh arrives holding dL/d(final state) (net.c) */
     const size_t BH = (size_t)B * H;
@@ -163,16 +185,18 @@ void lru_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
     for (int t0 = (T - 1) / S * S; t0 >= 0; t0 -= S) {
         const int t1 = t0 + S < T ? t0 + S : T, R = (t1 - t0) * B;
         float *dy = w->dout + (size_t)t0 * B * H;
-        const float *hs = w->hb, *h_in = w->cs + (size_t)t0 * B * H2;
+        float *hs = w->hb + In;   /* the block's states, rows LD apart (forward) */
+        const float *h_in = w->cs + (size_t)t0 * B * H2;
+        const float *xb = in + (size_t)t0 * B * In;
+        nets_gemm(CblasNoTrans, CblasTrans, R, H2, In, 1.0f, xb, In, Wb, In, 0.0f, w->gates, H2);
+        /* the block's states again, from the one kept before it, fetching
+         * the block's dy meanwhile */
+        lru_scan_block(lam, w->gates, h_in, hs, LD, dy, len, B, H, t0, t1);
         /* dg rows [dL/dRe h, dL/dIm h] from the outputs, dy [C_re | -C_im];
          * the reverse scan turns them into dL/du */
         nets_gemm(CblasNoTrans, CblasNoTrans, R, H2, H, 1.0f, dy, H, cc, H2, 0.0f, dg, H2);
-        const float *xb = in + (size_t)t0 * B * In;
-        nets_gemm(CblasNoTrans, CblasTrans, R, H2, In, 1.0f, xb, In, Wb, In, 0.0f, w->gates, H2);
-        /* the block's states again, from the one kept before it */
-        lru_scan_block(lam, w->gates, h_in, w->hb, len, B, H, t0, t1);
         for (int t = t1 - 1; t >= t0; t--) {
-            const float *hp = t == t0 ? h_in : hs + (size_t)(t - t0 - 1) * B * H2;
+            const float *hp = t == t0 ? h_in : hs + (size_t)(t - t0 - 1) * B * LD;
             const float *ut = w->gates + (size_t)(t - t0) * B * H2;
             float *dgt = dg + (size_t)(t - t0) * B * H2;
             for (int b = 0; b < B; b++) {
@@ -183,7 +207,7 @@ void lru_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
                     memset(dy + ((size_t)(t - t0) * B + b) * H, 0, sizeof(float) * H);
                     continue;
                 }
-                const float *hpb = hp + (size_t)b * H2, *ub = ut + (size_t)b * H2;
+                const float *hpb = hp + (size_t)b * (t == t0 ? (size_t)H2 : LD), *ub = ut + (size_t)b * H2;
                 float *dhb = dh + (size_t)b * H2;
                 float *slb = slr + (size_t)b * H, *sib = sli + (size_t)b * H, *sgb = sg + (size_t)b * H;
                 #pragma GCC ivdep
@@ -201,7 +225,7 @@ void lru_backward(const net_layer *L, const float *p, float *g, net_lws *w, cons
             }
         }
         /* dL/d[C_re | -C_im] += dy^T [Re h | Im h] */
-        nets_gemm(CblasTrans, CblasNoTrans, H, H2, R, 1.0f, dy, H, hs, H2,
+        nets_gemm(CblasTrans, CblasNoTrans, H, H2, R, 1.0f, dy, H, hs, (int)LD,
                   t1 == T ? 0.0f : 1.0f, dcc, H2);
         /* d[B; D]^T += x^T [dL/du | dy]; din = dL/du B + dy D (one chain
          * over k in 0 .. 3H - 1, stored and reloaded between the two) */

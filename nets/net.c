@@ -207,8 +207,8 @@ static size_t layout_lws(const net *n, net_lws *lw, float *base, size_t at, int 
         if (L->kind == LAYER_LRU) {           /* cs: the complex state, Re | Im per row (the
                                                  steps lru.c keeps); hb: one block's; cc: C */
             at = carve(base, at, &w->cs, 2 * (BT * U + (size_t)Bm * U));
-            at = carve(base, at, &w->hb, lru_block_rows(Bm, Tm) * 2 * U);
-            at = carve(base, at, &w->cc, 4 * U * U);
+            at = carve(base, at, &w->hb, lru_block_rows(Bm, Tm) * (L->in + 2 * U));
+            at = carve(base, at, &w->cc, (size_t)(L->in + 2 * U) * U + 2 * U * U);
             if (backward) at = carve(base, at, &w->scan, (size_t)Bm * U * 3);
         }
         if (!backward) continue;

@@ -55,9 +55,11 @@ typedef struct {
                       shared by a net's sequence and acting-step buffers */
     float *dwT;    /* mingru, lru: the gradient of the input weights transposed,
                       [in, G*H], summed over the blocks of steps (backward) */
-    float *hb;     /* lru: one block of steps' states [lru_block_rows, 2H]; cs keeps
-                      only the states before each block and each row's final one */
-    float *cc;     /* lru: [C_re | -C_im] [H, 2H], then its gradient [H, 2H] */
+    float *hb;     /* lru: one block of steps' inputs and states [lru_block_rows, in + 2H],
+                      rows [x | Re h | Im h]; cs keeps only the states before each
+                      block and each row's final one */
+    float *cc;     /* lru: forward [D^T; C_re^T; -C_im^T] [in + 2H, H]; backward
+                      [C_re | -C_im] [H, 2H], then its gradient [H, 2H] */
     float *scan;   /* mingru: the log-space scan's running sums, 3 doubles per
                       [B, H] entry; lru: per-row gradient sums [3, B, H] */
 } net_lws;

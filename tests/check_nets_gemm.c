@@ -189,6 +189,39 @@ START_TEST(gemm_klist) {
 }
 END_TEST
 
+/* products of at most 8 columns with B untransposed (AVX-512: the narrow
+ * tiles, 16 rows of 8-float vectors) at row counts around the tile's, and
+ * nets/lru.c's input gradient: din [512, 8] = dL/du [512, 128] W_B [128, 8]
+ * continued by dy [512, 64] W_D [64, 8] (beta 1), bit for bit the portable
+ * chains */
+START_TEST(gemm_narrow) {
+    static const int ms[] = {1, 3, 4, 7, 8, 15, 16, 17, 37, 100, 512}, ks[] = {1, 8, 64, 300};
+    static const float betas[] = {0.0f, 1.0f, -0.75f}, alphas[] = {1.0f, 0.5f};
+    int count = 0;
+    for (size_t mi = 0; mi < sizeof ms / sizeof *ms; mi++)
+        for (int n = 1; n <= 9; n++)
+            for (size_t ki = 0; ki < sizeof ks / sizeof *ks; ki++) {
+                int q = (int)(mi * 9 + n + ki);
+                gemm_case g = make_case(ms[mi], n, ks[ki], q % 2, 0, alphas[q / 2 % 2],
+                                        betas[q % 3], q % 5 == 0 ? 2 : 0);
+                check_case(&g);
+                free_case(&g);
+                count++;
+            }
+    ck_assert_int_gt(count, 300);
+    const int R = 512, In = 8, H = 64;
+    gemm_case du = make_case(R, In, 2 * H, 0, 0, 1.0f, 0.0f, 0);
+    gemm_case dy = make_case(R, In, H, 0, 0, 1.0f, 1.0f, 0);
+    float *want = run_case(&du, NETS_GEMM_PORTABLE), *got = run_case(&du, nets_gemm_best());
+    nets_gemm_with(NETS_GEMM_PORTABLE, CblasNoTrans, CblasNoTrans, R, In, H, NULL, 1.0f, dy.A, dy.lda,
+                   dy.B, dy.ldb, 1.0f, want, In);
+    nets_gemm(CblasNoTrans, CblasNoTrans, R, In, H, 1.0f, dy.A, dy.lda, dy.B, dy.ldb, 1.0f, got, In);
+    ck_assert(memcmp(want, got, sizeof(float) * R * In) == 0);
+    free(want); free(got);
+    free_case(&du); free_case(&dy);
+}
+END_TEST
+
 /* nets_gemm itself: small shapes are the kernels' (bit for bit), the
  * transpose helper is a transpose */
 START_TEST(gemm_entry) {
@@ -241,6 +274,7 @@ int main(void) {
     tcase_add_test(tc, gemm_depths);
     tcase_add_test(tc, gemm_long_k);
     tcase_add_test(tc, gemm_klist);
+    tcase_add_test(tc, gemm_narrow);
     tcase_add_test(tc, gemm_entry);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
