@@ -58,4 +58,20 @@ done
 [ "$n" -gt 0 ] || fail "rql train wrote no logs"
 /usr/bin/python3 "$(dirname "$0")/../scripts/same_logs.py" "$tmp/t1" "$tmp/t2" >"$tmp/same.txt" 2>&1 ||
   fail "logs differ between 1 and 2 threads: $(tail -5 "$tmp/same.txt")"
+
+# bench memory --r2d2 --per-seed: a line per seed, the recipe named in the
+# header, and the same runs (solved, env steps, last evaluation) at 1 and 2
+# threads (seeds run in parallel; CPU-seconds aside)
+for th in 1 2; do
+  OMP_NUM_THREADS=$th "$RQL" bench memory --agents drqn --lengths 50 --seeds 2 --r2d2 --per-seed --no-wall \
+    --budget 3200 --eval-every 1600 >"$tmp/mem$th.txt" 2>&1 || fail "bench memory ($th threads) exited $?: $(tail -3 "$tmp/mem$th.txt")"
+done
+out=$(cat "$tmp/mem1.txt")
+has "$out" "chrono 2N, epsilon over 200N steps, gamma 1-1/N" "bench memory --r2d2"
+[ "$(grep -c '^  seed [01] .*drqn .*N 50 .*env_steps  *3200 ' "$tmp/mem1.txt")" = 2 ] ||
+  fail "bench memory --per-seed: expected two seed lines at 3200 env steps: $out"
+grep -q '^drqn  *50  *[0-2]/2 ' "$tmp/mem1.txt" || fail "bench memory: no summary line: $out"
+strip() { grep '^  seed' "$1" | sed 's/cpu_s  *[0-9.]*//'; }
+[ "$(strip "$tmp/mem1.txt")" = "$(strip "$tmp/mem2.txt")" ] ||
+  fail "bench memory: 1 and 2 threads differ: $(strip "$tmp/mem1.txt") / $(strip "$tmp/mem2.txt")"
 echo "e2e_bench: ok"
