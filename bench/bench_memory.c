@@ -85,11 +85,12 @@ static agent_cfg *make_cfg(const char *name, int N, int r2d2, int nset, char **s
         agent_cfg_set(c, "max_len", v);
         for (int i = 0; r2d2 && r2d2_recipe[i]; i += 2) agent_cfg_set(c, r2d2_recipe[i], r2d2_recipe[i + 1]);
     }
+    int recipe = r2d2 && !strcmp(type, "drqn");
     /* exploration long enough to cross the corridor: 1000 env steps per cell
      * (200 with --r2d2, whose chunks learn the corridor sooner) */
-    snprintf(v, sizeof v, "%d", (r2d2 && !strcmp(type, "drqn") ? 200 : 1000) * N);
+    snprintf(v, sizeof v, "%d", (recipe ? 200 : 1000) * N);
     agent_cfg_set(c, "eps_decay", v);
-    if (r2d2 && !strcmp(type, "drqn")) {
+    if (recipe) {
         snprintf(v, sizeof v, "%d", 2 * N);
         agent_cfg_set(c, "chrono", v);
         /* a horizon as long as the corridor: gamma = 1 - 1/N (0.98 below
@@ -186,25 +187,16 @@ int bench_memory(int argc, char **argv) {
             learn_opts o = {.max_env_steps = budget ? budget : (30000L * N / 10 > 30000 ? 30000L * N / 10 : 30000),
                             .eval_every = eval_every ? eval_every : 1000L * (N / 10 > 0 ? N / 10 : 1),
                             .eval_episodes = 100, .stop_when_solved = 1};
-            long *eps = calloc((size_t)seeds, sizeof(long)), *steps = calloc((size_t)seeds, sizeof(long));
-            int *solved = calloc((size_t)seeds, sizeof(int)), *fail = calloc((size_t)seeds, sizeof(int));
-            double *cpu = calloc((size_t)seeds, sizeof(double)), *fsucc = calloc((size_t)seeds, sizeof(double));
-            double *fret = calloc((size_t)seeds, sizeof(double));
-            long *tsteps = calloc((size_t)seeds, sizeof(long));
+            learn_result *res = calloc((size_t)seeds, sizeof *res);
+            int *fail = calloc((size_t)seeds, sizeof(int));
+            double *cpu = calloc((size_t)seeds, sizeof(double));
             double t0 = omp_get_wtime();
             #pragma omp parallel for schedule(dynamic, 1)
             for (int k = 0; k < seeds; k++) {
                 double c0 = thread_cpu_s();
-                learn_result r;
                 char why[512];
-                fail[k] = learn_run(c, s, n_envs, (uint64_t)(seed0 + k), &o, &r, why, sizeof why) < 0;
+                fail[k] = learn_run(c, s, n_envs, (uint64_t)(seed0 + k), &o, &res[k], why, sizeof why) < 0;
                 if (fail[k]) fprintf(stderr, "seed %d: %s\n", seed0 + k, why);
-                solved[k] = r.solved;
-                eps[k] = r.solve_episodes;
-                steps[k] = r.solve_steps;
-                tsteps[k] = r.env_steps;
-                fsucc[k] = r.final_success;
-                fret[k] = r.final_return;
                 cpu[k] = thread_cpu_s() - c0;
             }
             double t1 = omp_get_wtime();
@@ -212,16 +204,16 @@ int bench_memory(int argc, char **argv) {
             long se[1000], ss[1000];
             for (int k = 0; k < seeds && per_seed; k++)
                 printf("  seed %-4d %-9s N %-5d %-8s env_steps %9ld cpu_s %8.1f last_success %.2f last_return %.3f\n",
-                       seed0 + k, type, N, fail[k] ? "failed" : solved[k] ? "solved" : "unsolved", tsteps[k], cpu[k],
-                       fsucc[k], fret[k]);
+                       seed0 + k, type, N, fail[k] ? "failed" : res[k].solved ? "solved" : "unsolved", res[k].env_steps,
+                       cpu[k], res[k].final_success, res[k].final_return);
             for (int k = 0; k < seeds; k++) {
                 rc |= fail[k];
-                if (solved[k]) { se[ns] = eps[k]; ss[ns] = steps[k]; ns++; }
+                if (res[k].solved) { se[ns] = res[k].solve_episodes; ss[ns] = res[k].solve_steps; ns++; }
             }
             printf("%-9s %5d %5d/%-2d %14.0f %14.0f %10.1f %10.1f\n", type, N, ns, seeds, median_of(se, ns),
                    median_of(ss, ns), median_d(cpu, seeds), t1 - t0);
             fflush(stdout);
-            free(eps); free(steps); free(solved); free(fail); free(cpu); free(fsucc); free(fret); free(tsteps);
+            free(res); free(fail); free(cpu);
             agent_cfg_free(c);
             env_spec_free(s);
         }

@@ -277,7 +277,6 @@ START_TEST(vec_equals_singles_wrapped) {
 }
 END_TEST
 
-/* Everything a vector exposes after `steps` steps, as one byte string. */
 /* Everything a vector of this world exposes over `steps` steps (vec_trace.h). */
 static size_t vec_run(const char *world, const char *const *kv, int n, int steps, int threads, unsigned char **out) {
     env_spec *s = env_spec_alloc(world);
