@@ -37,7 +37,9 @@
     {"updates_per_step", PARAM_REAL, ups, 0, 64, "gradient updates per env step (summed over envs)", NULL}, \
     {"target_update", PARAM_INT, tu, 1, 1e9, "updates between hard target copies (when tau = 0)", NULL}, \
     {"tau", PARAM_REAL, "0", 0, 1, "Polyak factor of a soft target update after every update (0: hard copies)", NULL}, \
-    {"grad_clip", PARAM_REAL, "10", 0, 1e9, "clip the global gradient norm (0: off)", NULL}
+    {"grad_clip", PARAM_REAL, "10", 0, 1e9, "clip the global gradient norm (0: off)", NULL},           \
+    {"dueling", PARAM_BOOL, "0", 0, 1,                                                                \
+     "dueling Q head (Wang et al. 2016): the last layer outputs V and A advantages, Q = V + A - mean(A)", NULL}
 
 static const param_desc qtable_params[] = {
     {"k", PARAM_INT, "1", 1, 64, "window: the table is keyed on the last k observations", NULL},
@@ -175,6 +177,7 @@ static void parse_params(const agent_cfg *c, agent_params *p) {
     p->q_init = (float)param_num(ps, "q_init");
     p->n_step = (int)param_num(ps, "n_step");
     p->double_q = (int)param_num(ps, "double_q");
+    p->dueling = (int)param_num(ps, "dueling");
     p->huber = param_choice(ps, "loss") == 0;                                 /* "huber|mse" */
     p->batch = (int)param_num(ps, "batch");
     p->target_update = (int)param_num(ps, "target_update");
@@ -219,6 +222,7 @@ agent *agent_alloc(const agent_cfg *c, int obs_size, int n_actions, int n_envs, 
     a->type_name = c->info->name;
     a->obs = obs_size;
     a->A = n_actions;
+    a->out = n_actions + (p->dueling ? 1 : 0);
     a->n_envs = n_envs;
     a->loss = a->q_mean = a->grad_norm = NAN;
     a->in = p->type == AGENT_DRQN ? obs_size : p->k * obs_size;
@@ -250,6 +254,7 @@ void agent_free(agent *a) {
 
 const char *agent_type(const agent *a) { return a ? a->type_name : NULL; }
 const net *agent_net(const agent *a) { return a ? a->online : NULL; }
+const char *agent_q_head(const agent *a) { return a && a->p.dueling ? "dueling" : "linear"; }
 
 /* ---- exploration -------------------------------------------------------------------- */
 float agent_epsilon_at(float start, float end, long decay, int exp_shape, long t) {
@@ -286,7 +291,7 @@ agent_actor *agent_actor_alloc(agent *a, int n) {
     ac->n_actions = a->A;
     ac->hidden_size = a->H;
     size_t N = (size_t)n, S = (size_t)a->S, kd = (size_t)a->p.k * a->obs;
-    ac->q = calloc(N * a->A, sizeof(float));
+    ac->q = calloc(N * a->out, sizeof(float));   /* net rows of a->out, packed to A by td_head_q */
     pv->obs = calloc(N * a->obs, sizeof(float));
     pv->fin = calloc(N * a->obs, sizeof(float));
     pv->act = calloc(N, sizeof(int));

@@ -110,6 +110,9 @@ void agent_get_stats(const agent *a, agent_stats *s);
 
 /* The online network (NULL for qtable), for weight snapshots. */
 const net *agent_net(const agent *a);
+/* "dueling" if the net's last layer gives V and the advantages (the dueling
+ * key), else "linear": the value of a log's root attribute q_head. */
+const char *agent_q_head(const agent *a);
 
 /* ---- resumable state (agents/state.c) -----------------------------------------
  * Everything needed to resume exactly, as a table of named buffers: online

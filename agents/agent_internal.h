@@ -37,6 +37,7 @@ typedef struct {
     opt_kind optimizer;      /* adam (default), rmsprop, sgd */
     float momentum;          /* sgd */
     int n_step, double_q, huber, batch, target_update;
+    int dueling;                    /* dqn, drqn: the net outputs V and A advantages (Wang et al. 2016) */
     long capacity, warmup;
     float updates_per_step;
     /* sequences */
@@ -96,6 +97,7 @@ struct agent {
     const agent_ops *ops;
     const char *type_name;
     int obs, A, n_envs;
+    int out;                        /* the Q-network's outputs: A, or 1 + A with a dueling head */
     int in;                         /* network input: k * obs (dqn) or obs */
     int S, H;                       /* state floats, hidden size (drqn) */
     gsl_rng *rng;                   /* exploration, replay sampling, init */
@@ -109,7 +111,8 @@ struct agent {
     float loss, q_mean, grad_norm;
     /* update workspaces, sized at alloc */
     float *x, *xn, *xb;             /* inputs: [B, T, in] and burn [B, burn, in] */
-    float *q, *qn, *qt, *dy, *yb;   /* net outputs and gradient */
+    float *q, *qn, *qt, *dy, *yb;   /* net outputs and gradient: rows of a->out floats, of A once
+                                     * td_head_q has turned them into Q-values */
     float *st0, *st0t, *dst0;       /* [B, S] */
     int *len, *lenb, *acts;         /* [B] */
     uint8_t *mask;                  /* [B] */

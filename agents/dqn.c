@@ -39,6 +39,9 @@ static int update(agent *a) {
         (a->p.double_q && net_forward(a->online, a->xn, NULL, B, 1, NULL, 0, a->qn, NULL) < 0) ||
         net_forward(a->online, a->x, NULL, B, 1, NULL, 0, a->q, NULL) < 0)
         return rql_set_error(AGENT_EINVAL, "dqn update: %s", rql_error());
+    td_head_q(a, a->qt, (size_t)B);
+    if (a->p.double_q) td_head_q(a, a->qn, (size_t)B);
+    td_head_q(a, a->q, (size_t)B);
     memset(a->dy, 0, sizeof(float) * B * A);
     double loss = 0, qsum = 0;
     for (int b = 0; b < B; b++) {
@@ -49,6 +52,7 @@ static int update(agent *a) {
         a->dy[b * A + a->acts[b]] = dq / B;
         qsum += q;
     }
+    td_head_grad(a, a->dy, (size_t)B);
     net_zero_grad(a->online);
     if (net_backward(a->online, a->dy, NULL) < 0) return rql_set_error(AGENT_EINVAL, "dqn update: %s", rql_error());
     a->loss = (float)(loss / B);
@@ -61,7 +65,7 @@ static int init(agent *a) {
     layer_spec ls[12];
     int nl = 0;
     for (int l = 0; l < p->layers; l++) ls[nl++] = (layer_spec){LAYER_DENSE, p->hidden, ACT_RELU, 0};
-    ls[nl++] = (layer_spec){LAYER_DENSE, a->A, ACT_NONE, 0};
+    ls[nl++] = (layer_spec){LAYER_DENSE, a->out, ACT_NONE, 0};
     a->Tmax = 1;
     return td_build(a, ls, nl, 0);
 }
@@ -75,9 +79,10 @@ static int q_values(agent *a, agent_actor *ac, const float *obs, const uint8_t *
     int mb = a->online->max_batch;
     for (int b0 = 0; b0 < n; b0 += mb) {
         int B = n - b0 < mb ? n - b0 : mb;
-        if (net_step(a->online, pv->win + (size_t)b0 * kd, NULL, B, ac->q + (size_t)b0 * a->A) < 0)
+        if (net_step(a->online, pv->win + (size_t)b0 * kd, NULL, B, ac->q + (size_t)b0 * a->out) < 0)
             return rql_set_error(AGENT_EINVAL, "agent_act: %s", rql_error());
     }
+    td_head_q(a, ac->q, (size_t)n);
     return 0;
 }
 

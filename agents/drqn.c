@@ -215,9 +215,10 @@ static int update(agent *a) {
     for (int k = 0; k < 2; k++) {
         net *nk = k ? a->online : a->target;
         float *st = k ? a->st0 : a->st0t, *q = k ? a->q : a->qt;
-        float *yb = k ? a->yb : a->yb + (size_t)B * A;
+        float *yb = k ? a->yb : a->yb + (size_t)B * a->out;
         if (Bm > 0 && net_forward(nk, a->xb, a->lenb, B, Bm, st, 0, yb, st) < 0) rcn[k] = -1;
         else if (net_forward(nk, a->x, a->len, B, Tm, st, 1, q, NULL) < 0) rcn[k] = -2;
+        else td_head_q(a, q, (size_t)B * Tm);
         if (rcn[k]) snprintf(why[k], sizeof why[k], "%s", rql_error());
     }
     for (int k = 0; k < 2; k++)
@@ -267,6 +268,7 @@ static int update(agent *a) {
     rql_prof_lap(RQL_PROF_FORWARD, &tp);
     float scale = 1.0f / (float)count;
     for (size_t i = 0; i < (size_t)B * Tm * A; i++) a->dy[i] *= scale;
+    td_head_grad(a, a->dy, (size_t)B * Tm);
     net_zero_grad(a->online);
     if (net_backward(a->online, a->dy, p->learn_h0 ? a->dst0 : NULL) < 0)
         return rql_set_error(AGENT_EINVAL, "drqn backward: %s", rql_error());
@@ -294,7 +296,7 @@ static int init(agent *a) {
     int nl = 0;
     if (p->encoder > 0) ls[nl++] = (layer_spec){LAYER_DENSE, p->encoder, ACT_RELU, 0};
     ls[nl++] = (layer_spec){p->cell, p->hidden, ACT_NONE, p->learn_h0};
-    ls[nl++] = (layer_spec){LAYER_DENSE, a->A, ACT_NONE, 0};
+    ls[nl++] = (layer_spec){LAYER_DENSE, a->out, ACT_NONE, 0};
     int rc = td_build(a, ls, nl, p->state_init == STATE_STORED);
     if (rc < 0 || !p->prioritized) return rc;
     a->prio = r2d2_prio_alloc(a->rp->nslots * a->n_envs, p->prio_alpha);
@@ -317,9 +319,10 @@ static int q_values(agent *a, agent_actor *ac, const float *obs, const uint8_t *
     int mb = a->online->max_batch;
     for (int b0 = 0; b0 < n; b0 += mb) {
         int B = n - b0 < mb ? n - b0 : mb;
-        if (net_step(a->online, obs + (size_t)b0 * os, pv->state + (size_t)b0 * S, B, ac->q + (size_t)b0 * a->A) < 0)
+        if (net_step(a->online, obs + (size_t)b0 * os, pv->state + (size_t)b0 * S, B, ac->q + (size_t)b0 * a->out) < 0)
             return rql_set_error(AGENT_EINVAL, "agent_act: %s", rql_error());
     }
+    td_head_q(a, ac->q, (size_t)n);
     net_state_hidden(a->online, pv->state, n, ac->hidden, ac->cell);
     return 0;
 }

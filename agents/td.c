@@ -25,6 +25,37 @@ float td_loss_grad(const agent *a, float q, float y, float *dq) {
     return 0.5f * d * d;
 }
 
+void td_head_q(const agent *a, float *buf, size_t rows) {
+    if (!a->p.dueling) return;
+    const int A = a->A;
+    /* ascending rows: row r's Q-values land at r * A, below every raw value
+     * still to be read (r * (A + 1) + 1 + j, j' >= j) */
+    for (size_t r = 0; r < rows; r++) {
+        const float *raw = buf + r * (size_t)(A + 1);
+        float v = raw[0], s = 0;
+        for (int j = 0; j < A; j++) s += raw[1 + j];
+        float mean = s / (float)A;
+        float *q = buf + r * (size_t)A;
+        for (int j = 0; j < A; j++) q[j] = v + raw[1 + j] - mean;
+    }
+}
+
+void td_head_grad(const agent *a, float *buf, size_t rows) {
+    if (!a->p.dueling) return;
+    const int A = a->A;
+    /* descending rows, and within a row descending j, dV last: every write
+     * lands above the dQ values still to be read */
+    for (size_t r = rows; r-- > 0;) {
+        const float *dq = buf + r * (size_t)A;
+        float s = 0;
+        for (int j = 0; j < A; j++) s += dq[j];
+        float mean = s / (float)A;
+        float *g = buf + r * (size_t)(A + 1);
+        for (int j = A - 1; j >= 0; j--) g[1 + j] = dq[j] - mean;
+        g[0] = s;
+    }
+}
+
 int td_apply_grads(agent *a) {
     for (size_t i = 0; i < a->online->nparams; i++)
         if (!isfinite(a->online->grads[i]))
@@ -82,7 +113,7 @@ static int build_nets(agent *a, const layer_spec *ls, int nl) {
 
 static int build_workspace(agent *a) {
     const agent_params *p = &a->p;
-    size_t B = (size_t)p->batch, T = (size_t)a->Tmax, in = (size_t)a->in, A = (size_t)a->A, S = (size_t)a->S;
+    size_t B = (size_t)p->batch, T = (size_t)a->Tmax, in = (size_t)a->in, A = (size_t)a->out, S = (size_t)a->S;
     size_t burn = (size_t)(p->burn_in > 0 ? p->burn_in : 1);
     a->x = malloc(sizeof(float) * B * T * in);
     a->xn = malloc(sizeof(float) * B * in);

@@ -21,6 +21,15 @@ float td_loss_grad(const agent *a, float q, float y, float *dq);
  * global norm, takes the optimizer step, counts the update and updates the
  * target network (Polyak every update, or a copy every target_update). */
 int td_apply_grads(agent *a);
+/* The dueling head (Wang et al. 2016, "Dueling network architectures"; R2D2
+ * uses it): a net row of 1 + A outputs (V, then the advantages a_0..a_{A-1})
+ * gives Q_j = V + a_j - mean(a). td_head_q turns `rows` rows of a->out floats
+ * into rows of A Q-values, in place and packed (row r at r * A); without a
+ * dueling head it does nothing. td_head_grad is its transpose: rows of dL/dQ
+ * (A floats, packed) become rows of dL/d(net output) (a->out floats) in
+ * place: dV = sum_j dQ_j, da_j = dQ_j - mean(dQ). */
+void td_head_q(const agent *a, float *buf, size_t rows);
+void td_head_grad(const agent *a, float *buf, size_t rows);
 /* Builds the online and target networks of layers ls[0..nl) (over inputs
  * a->in, batch max(batch, n_envs), a->Tmax steps; sets a->S and a->H), the
  * optimizer, the update workspaces and the replay (which stores each row's

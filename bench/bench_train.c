@@ -106,7 +106,8 @@ static int train_once(const train_case *tc, uint64_t seed, long steps, int log_o
         snprintf(path, sizeof path, "%s/run.h5", dir);
         rlog_meta m = {.seed = (int64_t)seed, .env = "tmaze", .agent = "drqn", .label = tc->name,
                        .obs_size = v->obs_size, .n_actions = v->n_actions,
-                       .hidden_size = ac->hidden_size, .net = agent_net(a)};
+                       .hidden_size = ac->hidden_size, .net = agent_net(a),
+                       .q_head = agent_q_head(a)};
         if (!(log = rlog_create(path, &m))) { rc = -1; goto out; }
     }
     const int n = v->n;

@@ -602,7 +602,8 @@ static int run_attempt(const rql_config *c, const rql_run_spec *r, const run_opt
         if (env_vec_reset(s.v) < 0) { rql_failf(err, cap, "env reset: %s", rql_error()); goto out; }
         rlog_meta m = {.seed = r->seed, .env = env_spec_world(c->env), .agent = agent_cfg_type(ad->cfg),
                        .label = ad->label, .config = s.text, .sweep = c->cell, .obs_size = s.v->obs_size,
-                       .n_actions = s.v->n_actions, .hidden_size = s.ac->hidden_size, .net = agent_net(s.ag)};
+                       .n_actions = s.v->n_actions, .hidden_size = s.ac->hidden_size, .net = agent_net(s.ag),
+                       .q_head = agent_q_head(s.ag)};
         unlink(r->ckpt_path);       /* a fresh start must not leave an older run's checkpoint beside it */
         s.log = rlog_create(r->log_path, &m);
         if (!s.log) { rql_failf(err, cap, "%s", rql_error()); goto out; }

@@ -79,6 +79,9 @@ typedef struct {
     const net *net;           /* the online network: one /weights dataset per tensor;
                                  its spec and cell type become root attributes.
                                  NULL (qtable): /weights holds at_episode only */
+    const char *q_head;       /* how the net's last outputs become Q-values: "linear"
+                                 (one per action; NULL means this) or "dueling"
+                                 (V then the advantages, Q = V + a - mean(a)) */
 } rlog_meta;
 
 /* Rows appended so far, per table; saved in checkpoints as raw bytes, so

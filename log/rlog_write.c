@@ -298,6 +298,7 @@ rlog *rlog_create(const char *path, const rlog_meta *m) {
         attr_str(l->file, "config", m->config) || attr_i32(l->file, "obs_size", m->obs_size) ||
         attr_i32(l->file, "n_actions", m->n_actions) || attr_i32(l->file, "hidden_size", m->hidden_size) ||
         attr_str(l->file, "cell", cell) || attr_str(l->file, "net_spec", spec) ||
+        attr_str(l->file, "q_head", m->q_head ? m->q_head : "linear") ||
         attr_str(l->file, "status", "running") || attr_str(l->file, "error", "") ||
         (m->sweep && m->sweep[0] && attr_str(l->file, "sweep", m->sweep))) {
         rlog_fail("%s: cannot write the root attributes", path);

@@ -282,11 +282,18 @@ def _check_snapshot(torch, run, weights, dtype_name, eps, err, verbose, what):
         raise rqlog.LogError("%s: first layer takes %d inputs, not a multiple of the %d observation entries"
                              % (run.path, specs[0]["in"], n_obs))
     k = specs[0]["in"] // n_obs
+    dueling = run.attrs.get("q_head", "linear") == "dueling"
+    if specs[-1]["units"] != len(q_cols) + (1 if dueling else 0):
+        raise rqlog.LogError("%s: the last layer has %d outputs for %d Q-values (q_head %s)"
+                             % (run.path, specs[-1]["units"], len(q_cols), "dueling" if dueling else "linear"))
     n = 0
     with torch.no_grad():
         for e, d in eps.items():
             x = window_inputs(d[obs_cols].to_numpy(dtype=np.float64), k)
             q, h, c = forward(torch, net, specs, torch.from_numpy(x).to(dtype).unsqueeze(0))
+            if dueling:
+                # the dueling head: V, then the advantages (docs/log-format.md, q_head)
+                q = q[:, :1] + q[:, 1:] - q[:, 1:].mean(dim=1, keepdim=True)
             eq = maxerr(q, d[q_cols])
             err["q"] = max(err["q"], eq)
             line = "episode %d with %s: %d steps, max |dQ| %.3g" % (e, what, len(d), eq)

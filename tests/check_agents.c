@@ -8,7 +8,8 @@
  * table buffer by buffer), determinism across thread counts, and learning: drqn
  * (LSTM, GRU) solves the T-maze, memoryless dqn and qtable stay at chance,
  * dqn with a window longer than the corridor solves it, dqn solves a fully
- * observable gridworld optimally. */
+ * observable gridworld optimally. The dueling head acts on V + a - mean(a)
+ * and resumes bit for bit. */
 #include <check.h>
 #include <math.h>
 #include <omp.h>
@@ -446,6 +447,52 @@ START_TEST(test_reset_learned_h0) {
 }
 END_TEST
 
+/* The dueling head (key dueling): the Q-network's last layer has 1 + A
+ * outputs, V then the advantages, and the Q-values acted on are V + a_j -
+ * mean(a); checked against the net stepped by hand, for drqn and dqn. */
+START_TEST(test_dueling_acting) {
+    static const char *const types[2] = {"drqn", "dqn"};
+    for (int k = 0; k < 2; k++) {
+        agent_cfg *c = cfg_of(types[k], (const char *const[]){"dueling", "1", NULL});
+        agent *a = agent_alloc(c, 3, 4, 2, 7);
+        ck_assert_msg(a != NULL, "%s", rql_error());
+        agent_actor *ac = agent_actor_alloc(a, 2);
+        net *n = (net *)agent_net(a);
+        ck_assert_int_eq(n->layers[n->nlayers - 1].units, 5);
+        ck_assert_str_eq(agent_q_head(a), "dueling");
+        /* a last layer whose outputs differ enough to tell a wrong combination */
+        const net_layer *L = &n->layers[n->nlayers - 1];
+        for (int j = 0; j < 5; j++) n->params[L->off_b_ih + j] = 0.3f * j - 0.5f * (j == 0);
+        float o[6] = {1, 0, 1, 0, 1, 0.5f};
+        uint8_t st[2] = {1, 1};
+        int act[2];
+        ck_assert_int_eq(agent_act(a, ac, o, st, 1, act), 0);
+        float *s0 = calloc((size_t)net_state_size(n) * 2 + 1, sizeof(float)), raw[10];
+        net_state_reset(n, s0, 2, NULL);
+        ck_assert_int_eq(net_step(n, o, net_state_size(n) ? s0 : NULL, 2, raw), 0);
+        for (int i = 0; i < 2; i++) {
+            const float *r = raw + 5 * i;
+            float m = (r[1] + r[2] + r[3] + r[4]) / 4;
+            for (int j = 0; j < 4; j++)
+                ck_assert_msg(fabsf(ac->q[4 * i + j] - (r[0] + r[1 + j] - m)) < 1e-6, "%s row %d Q%d: %g, by hand %g",
+                              types[k], i, j, ac->q[4 * i + j], r[0] + r[1 + j] - m);
+        }
+        free(s0);
+        agent_actor_free(ac);
+        agent_free(a);
+        agent_cfg_free(c);
+    }
+    /* without the key: A outputs, "linear" */
+    agent_cfg *c = cfg_of("drqn", NULL);
+    agent *a = agent_alloc(c, 3, 4, 1, 7);
+    const net *n = agent_net(a);
+    ck_assert_int_eq(n->layers[n->nlayers - 1].units, 4);
+    ck_assert_str_eq(agent_q_head(a), "linear");
+    agent_free(a);
+    agent_cfg_free(c);
+}
+END_TEST
+
 /* R2D2: the state stored with step t is the state before consuming obs t
  * (Acme #259): the initial state at an episode start, otherwise the state
  * after obs t-1; checked against the network run by hand. */
@@ -591,6 +638,8 @@ START_TEST(test_resume_drqn) {
     check_resume("drqn", (const char *const[]){"warmup", "100", "updates_per_step", "0.25", "batch", "8",
                                                "prioritized", "1", "priority_beta_steps", "500", "value_rescale",
                                                "1", "eps_episodes", "30", NULL});
+    check_resume("drqn", (const char *const[]){"warmup", "100", "updates_per_step", "0.25", "batch", "8", "dueling",
+                                               "1", "cell", "gru", NULL});
     check_resume("drqn", (const char *const[]){"warmup", "100", "updates_per_step", "0.25", "batch", "8", "seq_mode",
                                                "chunk", "chunk", "4", "burn_in", "2", "state_init", "stored",
                                                "prioritized", "1", "priority_alpha", "0.6", "capacity", "200", NULL});
@@ -599,6 +648,8 @@ END_TEST
 
 START_TEST(test_resume_dqn_qtable) {
     check_resume("dqn", (const char *const[]){"warmup", "100", "updates_per_step", "0.5", "k", "3", NULL});
+    check_resume("dqn", (const char *const[]){"warmup", "100", "updates_per_step", "0.5", "k", "2", "dueling", "1",
+                                              NULL});
     check_resume("qtable", (const char *const[]){"k", "2", "capacity", "16", NULL});   /* grows past 16 */
     /* the other optimizers' state (SGD momentum buffer, RMSProp square_avg) round-trips too */
     check_resume("dqn", (const char *const[]){"warmup", "100", "updates_per_step", "0.5", "optimizer", "sgd",
@@ -878,6 +929,7 @@ int main(void) {
     tcase_add_test(u, test_reset_learned_h0);
     tcase_add_test(u, test_chrono_init);
     tcase_add_test(u, test_stored_state);
+    tcase_add_test(u, test_dueling_acting);
     tcase_add_test(u, test_errors);
     tcase_set_timeout(u, 60);
     suite_add_tcase(s, u);

@@ -9,7 +9,10 @@
  * sequence); in drqn, prioritized replay with alpha = 0 and eta = 0
  * draws the sequences uniform replay draws (episode starts, or any step for
  * chunks) with unit weights, and priorities move only the drawing; with
- * value rescaling the net's junction value of the T-maze converges to h(4). */
+ * value rescaling the net's junction value of the T-maze converges to h(4).
+ * The dueling head (R2D2's): Q = V + a - mean(a) by hand, its gradient the
+ * transpose of that map (<g, Q(r)> = <grad(g), r>), in place over packed
+ * rows; a dueling drqn learns the junction's values 4 and -0.1. */
 #include <check.h>
 #include <float.h>
 #include <math.h>
@@ -20,6 +23,7 @@
 #include "agents/agent_internal.h"
 #include "agents/r2d2.h"
 #include "agents/sumtree.h"
+#include "agents/td.h"
 #include "envs/env.h"
 #include "util/util.h"
 
@@ -231,6 +235,53 @@ START_TEST(test_value_rescaling) {
         /* the closed form's derivative at 0 is 1/2 + eps: h(x) ~ (0.5 + eps) x */
         if (x < 1e-6) ck_assert_double_eq_tol(r2d2_h(x, e), (0.5 + e) * x, 1e-3 * x);
     }
+}
+END_TEST
+
+START_TEST(test_dueling_head) {
+    agent a;
+    memset(&a, 0, sizeof a);
+    a.A = 3;
+    a.p.dueling = 1;
+    /* two rows of 1 + A: (V, a0, a1, a2) -> packed rows of A Q-values */
+    float b[8] = {1, 2, 4, 0, -2, 1, 1, 4};
+    td_head_q(&a, b, 2);
+    const float q[6] = {1, 3, -1, -3, -3, 0};      /* 1 + (2, 4, 0) - 2; -2 + (1, 1, 4) - 2 */
+    for (int j = 0; j < 6; j++) ck_assert_float_eq_tol(b[j], q[j], 1e-6);
+    /* the gradient: dV = sum dQ, da_j = dQ_j - mean(dQ), rows expanded in place */
+    float g[8] = {1, 0, 2, 0.5f, 0.5f, 2};
+    td_head_grad(&a, g, 2);
+    const float dg[8] = {3, 0, -1, 1, 3, -0.5f, -0.5f, 1};
+    for (int j = 0; j < 8; j++) ck_assert_float_eq_tol(g[j], dg[j], 1e-6);
+    /* the transpose over many rows: <g, Q(r)> = <grad(g), r> */
+    enum { R = 37, A = 7 };
+    a.A = A;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 9);
+    float r[R * (A + 1)], qr[R * (A + 1)], gg[R * (A + 1)];
+    for (int i = 0; i < R * (A + 1); i++) r[i] = qr[i] = (float)(gsl_rng_uniform(rng) * 2 - 1);
+    for (int i = 0; i < R * A; i++) gg[i] = (float)(gsl_rng_uniform(rng) * 2 - 1);
+    double lhs = 0, rhs = 0;
+    td_head_q(&a, qr, R);
+    for (int i = 0; i < R * A; i++) lhs += (double)gg[i] * qr[i];
+    /* and row by row against a separate buffer: in place changed nothing */
+    for (int row = 0; row < R; row++) {
+        const float *raw = r + row * (A + 1);
+        double m = 0;
+        for (int j = 0; j < A; j++) m += raw[1 + j];
+        for (int j = 0; j < A; j++)
+            ck_assert_float_eq_tol(qr[row * A + j], raw[0] + raw[1 + j] - m / A, 1e-5);
+    }
+    td_head_grad(&a, gg, R);
+    for (int i = 0; i < R * (A + 1); i++) rhs += (double)gg[i] * r[i];
+    ck_assert_msg(fabs(lhs - rhs) < 1e-4 * (1 + fabs(lhs)), "<g, Q(r)> = %.7g, <grad g, r> = %.7g", lhs, rhs);
+    /* a plain head leaves the buffer alone */
+    a.p.dueling = 0;
+    float keep[4] = {1, 2, 3, 4};
+    td_head_q(&a, keep, 1);
+    td_head_grad(&a, keep, 1);
+    ck_assert(keep[0] == 1 && keep[1] == 2 && keep[2] == 3 && keep[3] == 4);
+    gsl_rng_free(rng);
 }
 END_TEST
 
@@ -496,12 +547,12 @@ END_TEST
  * length 2 the correct arm's value at the junction is the terminal reward 4,
  * so the greedy Q there converges to h(4) = sqrt(5) - 1 + 0.004 = 1.2401
  * (and to 4 without rescaling); the wrong arm's to h(-0.1) = -0.0489. */
-static void junction_q(int rescale, double *q_best, double *q_worst, double *success) {
+static void junction_q(int rescale, int dueling, double *q_best, double *q_worst, double *success) {
     const int n = 8;
     env_spec *s = env_spec_alloc("tmaze");
     ck_assert_int_eq(env_spec_set(s, "length", "2"), 0);
-    agent_cfg *c = cfg_of((const char *const[]){"value_rescale", rescale ? "1" : "0", "eps_decay", "4000", "warmup",
-                                                "200", NULL});
+    agent_cfg *c = cfg_of((const char *const[]){"value_rescale", rescale ? "1" : "0", "dueling", dueling ? "1" : "0",
+                                                "eps_decay", "4000", "warmup", "200", NULL});
     env_vec *v = env_vec_alloc(s, n, 11);
     ck_assert_int_eq(env_vec_reset(v), 0);
     agent *a = agent_alloc(c, v->obs_size, v->n_actions, n, 4);
@@ -546,14 +597,25 @@ static void junction_q(int rescale, double *q_best, double *q_worst, double *suc
 
 START_TEST(test_drqn_value_rescaling) {
     double best, worst, success;
-    junction_q(1, &best, &worst, &success);
+    junction_q(1, 0, &best, &worst, &success);
     ck_assert_msg(success == 1.0, "rescaled: greedy success %.2f", success);
     ck_assert_msg(fabs(best - r2d2_h(4.0, R2D2_RESCALE_EPS)) < 0.1, "rescaled: Q at the junction %.3f, h(4) = %.3f",
                   best, r2d2_h(4.0, R2D2_RESCALE_EPS));
     ck_assert_msg(fabs(worst - r2d2_h(-0.1, R2D2_RESCALE_EPS)) < 0.2, "rescaled: wrong arm %.3f", worst);
-    junction_q(0, &best, &worst, &success);
+    junction_q(0, 0, &best, &worst, &success);
     ck_assert_msg(success == 1.0, "plain: greedy success %.2f", success);
     ck_assert_msg(fabs(best - 4.0) < 0.3, "plain: Q at the junction %.3f, reward 4", best);
+}
+END_TEST
+
+/* The dueling head learns the same values: the junction's right arm 4 (the
+ * terminal reward), the wrong one -0.1, through V + a - mean(a). */
+START_TEST(test_drqn_dueling) {
+    double best, worst, success;
+    junction_q(0, 1, &best, &worst, &success);
+    ck_assert_msg(success == 1.0, "dueling: greedy success %.2f", success);
+    ck_assert_msg(fabs(best - 4.0) < 0.3, "dueling: Q at the junction %.3f, reward 4", best);
+    ck_assert_msg(fabs(worst + 0.1) < 0.5, "dueling: wrong arm %.3f, reward -0.1", worst);
 }
 END_TEST
 
@@ -568,6 +630,7 @@ int main(void) {
     tcase_add_test(u, test_priority_mix);
     tcase_add_test(u, test_is_weights);
     tcase_add_test(u, test_value_rescaling);
+    tcase_add_test(u, test_dueling_head);
     tcase_add_test(u, test_prio_sampler);
     tcase_add_test(u, test_prio_alpha0_uniform);
     suite_add_tcase(s, u);
@@ -576,6 +639,7 @@ int main(void) {
     tcase_add_test(d, test_drqn_alpha0_is_uniform);
     tcase_add_test(d, test_drqn_priorities_follow_td);
     tcase_add_test(d, test_drqn_value_rescaling);
+    tcase_add_test(d, test_drqn_dueling);
     suite_add_tcase(s, d);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
