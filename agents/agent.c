@@ -22,7 +22,9 @@
     {"eps_shape", PARAM_STR, "linear", 0, 0, "linear|exp: linear ramp, or geometric approach to eps_end", \
      "linear|exp"},                                                                                \
     {"eps_episodes", PARAM_INT, "0", 0, 1e12,                                                      \
-     "if > 0: the decay runs over this many finished episodes (summed over envs), not eps_decay steps", NULL}
+     "if > 0: the decay runs over this many finished episodes (summed over envs), not eps_decay steps", NULL}, \
+    {"eps_alpha", PARAM_REAL, "0", 0, 100,                                                         \
+     "per-row epsilons (Ape-X, R2D2): row i of n explores with eps^(1 + eps_alpha i / (n - 1)); 0: eps on every row", NULL}
 #define LEARN(lr, gamma, nstep, batch, cap, warm, ups, tu)                                         \
     {"optimizer", PARAM_STR, "adam", 0, 0, "adam|rmsprop|sgd: torch.optim semantics and defaults", "adam|rmsprop|sgd"}, \
     {"lr", PARAM_REAL, lr, 1e-7, 1, "learning rate of the optimizer", NULL},                          \
@@ -195,6 +197,7 @@ static void parse_params(const agent_cfg *c, agent_params *p) {
     p->eps_decay = (long)param_num(ps, "eps_decay");
     p->eps_exp = param_choice(ps, "eps_shape") == 1;                         /* "linear|exp" */
     p->eps_episodes = (long)param_num(ps, "eps_episodes");
+    p->eps_alpha = param_num(ps, "eps_alpha");
     p->prioritized = (int)param_num(ps, "prioritized");
     p->prio_alpha = param_num(ps, "priority_alpha");
     p->prio_eta = param_num(ps, "priority_eta");
@@ -342,8 +345,10 @@ int agent_act(agent *a, agent_actor *ac, const float *obs, const uint8_t *episod
     double eps = greedy ? 0.0 : agent_epsilon(a);
     for (int i = 0; i < n; i++) {
         int act = td_argmax(ac->q + (size_t)i * A, A);
+        /* Ape-X's per-actor epsilons, one per row: eps^(1 + alpha i / (n - 1)) */
+        double ei = eps > 0 && a->p.eps_alpha > 0 && n > 1 ? pow(eps, 1.0 + a->p.eps_alpha * i / (n - 1)) : eps;
         /* draws only when exploring, so greedy evaluation leaves the stream alone */
-        if (eps > 0 && gsl_rng_uniform(a->rng) < eps) act = (int)gsl_rng_uniform_int(a->rng, (unsigned long)A);
+        if (ei > 0 && gsl_rng_uniform(a->rng) < ei) act = (int)gsl_rng_uniform_int(a->rng, (unsigned long)A);
         actions[i] = act;
     }
     memcpy(pv->act, actions, sizeof(int) * n);

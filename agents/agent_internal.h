@@ -47,6 +47,7 @@ typedef struct {
     long eps_decay;
     int eps_exp;
     long eps_episodes;              /* > 0: the decay counts finished episodes */
+    double eps_alpha;               /* > 0: row i of n explores with eps^(1 + eps_alpha i / (n - 1)) */
     /* R2D2 (drqn): prioritized sequence replay, value rescaling */
     int prioritized, value_rescale;
     double prio_alpha, prio_eta, prio_beta;

@@ -125,6 +125,44 @@ START_TEST(test_epsilon) {
 }
 END_TEST
 
+/* Per-row epsilons (eps_alpha, Ape-X): with eps held at 0.4, row i of 16
+ * acts at random with probability 0.4^(1 + 7 i / 15) and then picks one of
+ * the A = 4 actions uniformly: a non-greedy action with 3/4 of that. Counted
+ * over 40,000 acts on a fixed observation (dqn, so the greedy action stays
+ * put), each row within 5 standard errors; eps_alpha = 0 gives every row
+ * 0.4; greedy acting explores on no row. */
+START_TEST(test_eps_alpha) {
+    enum { N = 16, REPS = 40000 };
+    for (int k = 0; k < 2; k++) {
+        agent_cfg *c = cfg_of("dqn", (const char *const[]){"eps_start", "0.4", "eps_end", "0.4", "eps_alpha",
+                                                          k ? "7" : "0", NULL});
+        agent *a = agent_alloc(c, 2, 4, N, 3);
+        agent_actor *ac = agent_actor_alloc(a, N);
+        float o[2 * N];
+        uint8_t st[N];
+        for (int i = 0; i < N; i++) o[2 * i] = 0.5f, o[2 * i + 1] = -1, st[i] = 1;
+        int act[N], greedy[N];
+        long off[N] = {0};
+        ck_assert_int_eq(agent_act(a, ac, o, st, 1, greedy), 0);
+        for (int r = 0; r < REPS; r++) {
+            ck_assert_int_eq(agent_act(a, ac, o, st, r == REPS - 1, act), 0);
+            for (int i = 0; i < N; i++) off[i] += act[i] != greedy[i] && r < REPS - 1;
+            if (r == REPS - 1)   /* greedy: every row on its greedy action */
+                for (int i = 0; i < N; i++) ck_assert_int_eq(act[i], greedy[i]);
+        }
+        for (int i = 0; i < N; i++) {
+            double p = 0.75 * (k ? pow(0.4, 1.0 + 7.0 * i / (N - 1)) : 0.4), n = REPS - 1;
+            double se = sqrt(p * (1 - p) / n);
+            ck_assert_msg(fabs(off[i] / n - p) < 5 * se + 1e-9, "eps_alpha %s row %d: %.5f non-greedy, expected %.5f",
+                          k ? "7" : "0", i, off[i] / n, p);
+        }
+        agent_actor_free(ac);
+        agent_free(a);
+        agent_cfg_free(c);
+    }
+}
+END_TEST
+
 /* ---- replay ----------------------------------------------------------------------- */
 /* Two rows, obs of 2 floats {id, 1}. Row 0: episode A steps 0-3 terminated at
  * 3, episode B from 4 (running). Row 1: episode C steps 0-1 truncated at 1,
@@ -639,7 +677,7 @@ START_TEST(test_resume_drqn) {
                                                "prioritized", "1", "priority_beta_steps", "500", "value_rescale",
                                                "1", "eps_episodes", "30", NULL});
     check_resume("drqn", (const char *const[]){"warmup", "100", "updates_per_step", "0.25", "batch", "8", "dueling",
-                                               "1", "cell", "gru", NULL});
+                                               "1", "cell", "gru", "eps_alpha", "7", NULL});
     check_resume("drqn", (const char *const[]){"warmup", "100", "updates_per_step", "0.25", "batch", "8", "seq_mode",
                                                "chunk", "chunk", "4", "burn_in", "2", "state_init", "stored",
                                                "prioritized", "1", "priority_alpha", "0.6", "capacity", "200", NULL});
@@ -919,6 +957,7 @@ int main(void) {
     tcase_add_test(u, test_param_tables);
     tcase_add_test(u, test_param_errors);
     tcase_add_test(u, test_epsilon);
+    tcase_add_test(u, test_eps_alpha);
     tcase_add_test(u, test_replay_window);
     tcase_add_test(u, test_replay_nstep);
     tcase_add_test(u, test_replay_ring);
