@@ -309,9 +309,9 @@ START_TEST(test_shipped_configs_parse) {
     }
     closedir(d);
     qsort(names, (size_t)n, sizeof names[0], cmp_str);
-    const char *must[] = {"flicker.cfg", "gridworld_full.cfg", "memory_room.cfg", "popgym_repeat_first.cfg",
-                          "sum.cfg", "sum_r2d2.cfg", "tmaze_corridor.cfg", "tmaze_long.cfg", "tmaze_memory.cfg",
-                          "tmaze_sweep.cfg"};
+    const char *must[] = {"flicker.cfg", "gridworld_full.cfg", "memory_room.cfg", "popgym_count_recall.cfg",
+                          "popgym_repeat_first.cfg", "sum.cfg", "sum_r2d2.cfg", "tmaze_corridor.cfg", "tmaze_long.cfg",
+                          "tmaze_memory.cfg", "tmaze_sweep.cfg"};
     for (size_t j = 0; j < sizeof must / sizeof must[0]; j++)
         ck_assert_msg(bsearch(&must[j], names, (size_t)n, sizeof names[0], cmp_str), "%s/%s missing", dir, must[j]);
     for (int i = 0; i < n; i++) {
