@@ -67,7 +67,7 @@ for th in 1 2; do
     --budget 3200 --eval-every 1600 >"$tmp/mem$th.txt" 2>&1 || fail "bench memory ($th threads) exited $?: $(tail -3 "$tmp/mem$th.txt")"
 done
 out=$(cat "$tmp/mem1.txt")
-has "$out" "chrono 2N, epsilon over 200N steps, eps_alpha 7, gamma 1-1/N" "bench memory --r2d2"
+has "$out" "chrono 2N, epsilon over 200N steps, gamma 1-1/N" "bench memory --r2d2"
 [ "$(grep -c '^  seed [01] .*drqn .*N 50 .*env_steps  *3200 ' "$tmp/mem1.txt")" = 2 ] ||
   fail "bench memory --per-seed: expected two seed lines at 3200 env steps: $out"
 grep -q '^drqn  *50  *[0-2]/2 ' "$tmp/mem1.txt" || fail "bench memory: no summary line: $out"
