@@ -118,8 +118,8 @@ for cfg in experiments/configs/*.cfg; do
   name=$(basename "$cfg" .cfg)
   # no updates (warmup beyond the budget) and short episodes: this checks the
   # config, not the learning
-  # (sum and POPGym's repeat_first have fixed lengths: no time limit to set)
-  limit="--set env.max_steps=30"; grep -qE 'name = "(sum|repeat_first)"' "$cfg" && limit=""
+  # (sum and POPGym's repeat_first and count_recall have fixed lengths: no time limit to set)
+  limit="--set env.max_steps=30"; grep -qE 'name = "(sum|repeat_first|count_recall)"' "$cfg" && limit=""
   cmd=train; grep -q '^sweep' "$cfg" && cmd=sweep      # a study: rql sweep (docs/sweep.md)
   "$RQL" $cmd "$cfg" -o "$tmp/cfg/$name" --seeds 0 --set train.episodes=6 --set train.steps=0 \
       $limit --set 'agent.*.warmup=1000000' --set train.n_envs=2 \
