@@ -476,14 +476,17 @@ static int build_sweep(const ctx *c, rql_config *cfg, const config_setting_t *li
         rql_sweep_dim *d = &cfg->sweep[i];
         cfg->nsweep = i + 1;
         d->line = (int)config_setting_source_line(g);
-        const config_setting_t *ks = NULL, *vs = NULL, *ns = NULL;
+        d->with = -1;
+        const config_setting_t *ks = NULL, *vs = NULL, *ns = NULL, *ws = NULL;
         for (int m = 0; m < config_setting_length(g); m++) {
             const config_setting_t *e = config_setting_get_elem(g, m);
             const char *mn = config_setting_name(e);
             if (!strcmp(mn, "key")) ks = e;
             else if (!strcmp(mn, "values")) vs = e;
             else if (!strcmp(mn, "name")) ns = e;
-            else return fail(c, e, "sweep[%d]: unknown key '%s' (keys of a sweep entry: key, values, name)", i, mn);
+            else if (!strcmp(mn, "with")) ws = e;
+            else return fail(c, e, "sweep[%d]: unknown key '%s' (keys of a sweep entry: key, values, name, with)", i,
+                             mn);
         }
         if (!ks || config_setting_type(ks) != CONFIG_TYPE_STRING)
             return fail(c, ks ? ks : g, "sweep[%d]: needs key = \"SECTION.KEY\" (a string, e.g. \"env.length\")", i);
@@ -499,6 +502,22 @@ static int build_sweep(const ctx *c, rql_config *cfg, const config_setting_t *li
                         key);
         int nv = config_setting_length(vs);
         if (nv == 0) return fail(c, vs, "sweep %s: the list of values is empty", key);
+        if (ws) {
+            const char *wk = config_setting_type(ws) == CONFIG_TYPE_STRING ? config_setting_get_string(ws) : NULL;
+            if (!wk) return fail(c, ws, "sweep %s: with: expected the key of an earlier entry, e.g. with = \"env.name\"",
+                                 key);
+            for (int j = 0; j < i && d->with < 0; j++)
+                if (!strcmp(cfg->sweep[j].key, wk)) d->with = j;
+            if (d->with < 0)
+                return fail(c, ws, "sweep %s: with = \"%s\": no earlier entry of the sweep has that key", key, wk);
+            const rql_sweep_dim *w = &cfg->sweep[d->with];
+            if (w->with >= 0)
+                return fail(c, ws, "sweep %s: with = \"%s\": that entry is itself paired with %s; pair with %s", key,
+                            wk, cfg->sweep[w->with].key, cfg->sweep[w->with].key);
+            if (w->nvalues != nv)
+                return fail(c, vs, "sweep %s: %d values, but %s (with) has %d: a paired entry has one value for each "
+                                   "of its partner's", key, nv, wk, w->nvalues);
+        }
         size_t n = (size_t)nv;
         const size_t bytes[] = {n * sizeof *d->texts, n * sizeof *d->folders, n * sizeof *d->kinds, n * sizeof *d->lines};
         void *arr[4];
@@ -517,7 +536,7 @@ static int build_sweep(const ctx *c, rql_config *cfg, const config_setting_t *li
             if (d->kinds[v] == RQL_SWEEP_BOOL) snprintf(val, sizeof val, "%s", config_setting_get_bool(e) ? "true" : "false");
             if (strchr(val, '\n')) return fail(c, e, "sweep %s: values[%d]: a line break in a value", key, v);
             folder_text(val, fold, sizeof fold);
-            for (int w = 0; w < v; w++)
+            for (int w = 0; d->with < 0 && w < v; w++)    /* a paired value names no folder */
                 if (!strcmp(d->folders[w], fold))
                     return fail(c, e, "sweep %s: values[%d] = %s: same folder name '%s' as values[%d] = %s "
                                       "(values must differ in letters, digits or _ . + -)", key, v, val, fold, w,
@@ -539,7 +558,7 @@ static int build_sweep(const ctx *c, rql_config *cfg, const config_setting_t *li
             d->name = strdup(fold);
         }
         if (!d->name) return fail(c, g, "out of memory");
-        cells *= nv;
+        if (d->with < 0) cells *= nv;
         if (cells > 1e6) return fail(c, vs, "sweep: more than a million cells");
     }
     /* Short names must tell the keys apart: where two derived names clash,
@@ -563,6 +582,19 @@ static int build_sweep(const ctx *c, rql_config *cfg, const config_setting_t *li
             j = i;      /* recheck against the new names */
         }
     return 0;
+}
+
+long rql_sweep_ncells(const rql_config *c) {
+    long n = 1;
+    for (int d = 0; d < c->nsweep; d++)
+        if (c->sweep[d].with < 0) n *= c->sweep[d].nvalues;
+    return n;
+}
+
+int rql_sweep_ncross(const rql_config *c) {
+    int n = 0;
+    for (int d = 0; d < c->nsweep; d++) n += c->sweep[d].with < 0;
+    return n;
 }
 
 static int set_key(const ctx *c, rql_config *cfg, const key_row *k, const config_setting_t *s) {

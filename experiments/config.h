@@ -33,6 +33,11 @@
  *   sweep = ( { key = "env.length"; values = [4, 8, 16]; },
  *             { key = "agent.drqn.cell"; values = ["lstm", "gru"]; name = "core"; } );
  *
+ * An entry with `with = "KEY"` pairs its values one to one with the values
+ * of an earlier entry of that key instead of crossing them (a budget per
+ * world: { key = "train.steps"; values = [...]; with = "env.name"; }): it
+ * adds no cells and no part to the cell's folder name.
+ *
  * (libconfig names cannot hold dots, hence a list of groups.) Loading checks
  * the section's shape; the cells of the grid are the sweep's business
  * (sweep.h: sweep_cell_load): a cell is the file with the --set overrides
@@ -75,6 +80,8 @@ typedef struct {
     int *lines;                  /* [nvalues] line of each value in the file */
     void *block;                 /* texts, folders, kinds and lines: one allocation */
     int line;                    /* line of the entry in the file */
+    int with;                    /* -1, or the entry whose values these pair with one to one
+                                    (with = "KEY"): no cells of its own, no part of the folder */
 } rql_sweep_dim;
 
 typedef struct {
@@ -106,6 +113,11 @@ typedef struct {
     char *cell;                  /* a cell of a sweep (sweep_cell_load): its values, one
                                     "KEY = VALUE" line each (VALUE a libconfig literal); NULL otherwise */
 } rql_config;
+
+/* Cells of the sweep: the product of the unpaired entries' value counts. */
+long rql_sweep_ncells(const rql_config *c);
+/* Entries that span the grid (not paired with another by with = "KEY"). */
+int rql_sweep_ncross(const rql_config *c);
 
 /* One harness key, for validation, `rql help config` and docs/config.md. */
 typedef enum { RQL_KEY_INT, RQL_KEY_REAL, RQL_KEY_STR, RQL_KEY_INTLIST } rql_key_type;

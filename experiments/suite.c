@@ -65,7 +65,7 @@ static const suite_def suites[] = {
      "memory_size.cfg", "google-deepmind/bsuite: bsuite/experiments/memory_size (sweep.py, analysis.py)", "bsuite",
      10000, NAN, NAN, NAN, 3, bsuite_size_refs, 7.0, 0, NULL},
     {"popgym", "POPGym's 11 cheap memory worlds (Easy unless --set env.difficulty) with prev_action, 200,000 env "
-     "steps each (MMER)",
+     "steps each, count_recall 500,000 (MMER)",
      "popgym.cfg", "proroklab/popgym: popgym/envs/*.py; MMER as in Morad et al. 2023", "mmer", 0, NAN, NAN, 1.0,
      4, popgym_refs, 24.0, NPOPGYM_CHANCE, popgym_chance},   /* drqn-lstm, CPU-minutes per seed: 1,330 s over 9
                                                               * worlds + the 2 repeat worlds (docs/suite.md) */
@@ -233,7 +233,8 @@ suite_card *suite_score(const suite_def *s, const sweep_plan *p, int reps, unsig
     c->poi = v[17], c->tau = v[18], c->profile = v[19];
     c->agents = calloc(A, sizeof *c->agents);
     c->settings = calloc(M, sizeof *c->settings);
-    c->setting_name = strdup(b->nsweep == 1 ? b->sweep[0].name : "cell");
+    int one = rql_sweep_ncross(b) == 1;     /* one key spans the settings (the first: others may pair with it) */
+    c->setting_name = strdup(one ? b->sweep[0].name : "cell");
     if (!c->agents || !c->settings || !c->setting_name) goto oom;
     for (int k = 0; k < c->ntau; k++) c->tau[k] = k / (double)(c->ntau - 1);   /* 0, 0.05, .., 1 */
     for (size_t a = 0; a < A; a++)
@@ -241,7 +242,7 @@ suite_card *suite_score(const suite_def *s, const sweep_plan *p, int reps, unsig
     for (size_t m = 0; m < M; m++) {
         /* the setting's values without the names when one key is swept: "10" */
         const char *d = p->cells[m].dir, *eq = strchr(d, '=');
-        if (!(c->settings[m] = strdup(b->nsweep == 1 && eq ? eq + 1 : d))) goto oom;
+        if (!(c->settings[m] = strdup(one && eq ? eq + 1 : d))) goto oom;
     }
     for (size_t k = 0; k < S; k++) c->seeds[k] = b->seeds[k];
 

@@ -93,8 +93,7 @@ sweep_plan *sweep_plan_load_agents(const char *path, const char *text, const cha
     p->source = strdup(src);
     p->dir = strdup(dir ? dir : b->output);
     if (!p->source || !p->dir) { rql_failf(err, cap, "out of memory"); goto bad; }
-    long ncells = 1;
-    for (int d = 0; d < b->nsweep; d++) ncells *= b->sweep[d].nvalues;     /* <= 1e6, config.c checks */
+    long ncells = rql_sweep_ncells(b);     /* <= 1e6, config.c checks */
     long per = (long)b->nagents * b->nseeds;
     if (ncells * per > 10000000L) {
         rql_failf(err, cap, "%s: %ld cells x %ld runs each: more than ten million runs", src, ncells, per);
@@ -113,9 +112,12 @@ sweep_plan *sweep_plan_load_agents(const char *path, const char *text, const cha
         cell->pick = calloc(b->nsweep ? (size_t)b->nsweep : 1, sizeof *cell->pick);
         if (!cell->pick) { rql_failf(err, cap, "out of memory"); goto bad; }
         for (int d = b->nsweep - 1, rest = ci; d >= 0; d--) {   /* the first key varies slowest */
+            if (b->sweep[d].with >= 0) continue;
             cell->pick[d] = rest % b->sweep[d].nvalues;
             rest /= b->sweep[d].nvalues;
         }
+        for (int d = 0; d < b->nsweep; d++)                       /* paired keys follow their partner */
+            if (b->sweep[d].with >= 0) cell->pick[d] = cell->pick[b->sweep[d].with];
         if (sweep_cell_dir(b, cell->pick, cell->dir, sizeof cell->dir)) {
             rql_failf(err, cap, "%s: sweep: the folder name of a cell is longer than %zu bytes; give the keys shorter "
                             "names with name = \"...\"", src, sizeof cell->dir - 1);
@@ -326,6 +328,9 @@ static void write_json(const sweep_plan *p, const sweep_info *info, FILE *f) {
         rql_json_str(f, b->sweep[d].key);
         fputs(", \"name\": ", f);
         rql_json_str(f, b->sweep[d].name);
+        fputs(", \"with\": ", f);
+        if (b->sweep[d].with >= 0) rql_json_str(f, b->sweep[b->sweep[d].with].key);
+        else fputs("null", f);
         fputs(", \"values\": [", f);
         for (int v = 0; v < b->sweep[d].nvalues; v++) {
             if (v) fputs(", ", f);
@@ -438,13 +443,14 @@ int sweep_print_plan(const sweep_plan *p, FILE *f) {
     fprintf(f, "rql sweep %s: ", p->source);
     if (!b->nsweep) fprintf(f, "no sweep section (one cell)");
     for (int d = 0; d < b->nsweep; d++) {
-        fprintf(f, "%s%s [", d ? " x " : "", b->sweep[d].key);
+        fprintf(f, "%s%s [", !d ? "" : b->sweep[d].with >= 0 ? "; " : " x ", b->sweep[d].key);
         for (int v = 0; v < b->sweep[d].nvalues; v++) {
             char lit[600];
             rql_sweep_literal(&b->sweep[d], v, lit, sizeof lit);
             fprintf(f, "%s%s", v ? ", " : "", lit);
         }
         fprintf(f, "]");
+        if (b->sweep[d].with >= 0) fprintf(f, " with %s", b->sweep[b->sweep[d].with].key);
     }
     fprintf(f, "\n  %d cells x %d agents x %d seeds = %d runs -> %s/\n\n", p->ncells, b->nagents, b->nseeds, p->nruns,
             p->dir);

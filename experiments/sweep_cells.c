@@ -33,7 +33,8 @@ int sweep_cell_dir(const rql_config *b, const int *pick, char *out, size_t n) {
     size_t k = 0;
     out[0] = 0;
     for (int d = 0; d < b->nsweep; d++) {
-        int w = snprintf(out + k, n - k, "%s%s=%s", d ? "," : "", b->sweep[d].name, b->sweep[d].folders[pick[d]]);
+        if (b->sweep[d].with >= 0) continue;              /* follows its partner: no part of the name */
+        int w = snprintf(out + k, n - k, "%s%s=%s", k ? "," : "", b->sweep[d].name, b->sweep[d].folders[pick[d]]);
         if (w < 0 || (size_t)w >= n - k) return -1;
         k += (size_t)w;
     }

@@ -279,7 +279,19 @@ START_TEST(popgym_suite) {
             ck_assert_msg(found == 1, "%s %s: %d chance rows", w, levels[lv], found);
         }
         ck_assert_str_eq(env_spec_get(pl->cells[m].cfg->env, "prev_action"), "1");
+        /* the budget per world (train.steps paired with env.name): count_recall 500,000, the others 200,000 */
+        ck_assert_int_eq(pl->cells[m].cfg->train_steps, strcmp(w, "count_recall") ? 200000 : 500000);
+        char want[80];
+        snprintf(want, sizeof want, "name=%s", w);
+        ck_assert_str_eq(pl->cells[m].dir, want);
+        for (int a = 0; a < pl->base->nagents; a++) {   /* one setting for every agent and world */
+            const agent_cfg *ac = pl->cells[m].cfg->agents[a].cfg;
+            ck_assert_str_eq(agent_cfg_get(ac, "n_step"), "1");
+            ck_assert_str_eq(agent_cfg_get(ac, "target_update"), "1000");
+            ck_assert_str_eq(agent_cfg_get(ac, "lr"), "0.001");
+        }
     }
+    ck_assert_int_eq(rql_sweep_ncross(pl->base), 1);
     sweep_plan_free(pl);
     score_params q = suite_setting_params(s, p, "count_recall", "easy");
     ck_assert(q.random == -0.925);

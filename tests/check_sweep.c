@@ -181,6 +181,67 @@ START_TEST(test_grid_and_names) {
 }
 END_TEST
 
+/* with = "KEY": values paired one to one with an earlier entry's, crossed
+ * with the others; no cells of their own and no part of the folder name. */
+START_TEST(test_paired_key) {
+    sweep_plan *p = plan("sweep = ( { key = \"env.length\"; values = [4, 8, 16]; },\n"
+                         "          { key = \"agent.r.cell\"; values = (\"lstm\", \"gru\"); name = \"core\"; },\n"
+                         "          { key = \"train.episodes\"; values = [12, 12, 20]; with = \"env.length\"; } );\n");
+    ck_assert_msg(p != NULL, "%s", err);
+    ck_assert_int_eq(p->ncells, 6);
+    ck_assert_int_eq(p->nruns, 6 * 2 * 2);
+    ck_assert_int_eq(rql_sweep_ncells(p->base), 6);
+    ck_assert_int_eq(rql_sweep_ncross(p->base), 2);
+    ck_assert_int_eq(p->base->sweep[2].with, 0);
+    ck_assert_int_eq(p->base->sweep[0].with, -1);
+    ck_assert_str_eq(p->cells[0].dir, "length=4,core=lstm");
+    ck_assert_str_eq(p->cells[5].dir, "length=16,core=gru");
+    for (int ci = 0; ci < 6; ci++) ck_assert_int_eq(p->cells[ci].pick[2], p->cells[ci].pick[0]);
+    ck_assert_str_eq(p->cells[3].cfg->cell, "env.length = 8\nagent.r.cell = \"gru\"\ntrain.episodes = 12\n");
+    ck_assert_int_eq(p->cells[3].cfg->train_episodes, 12);
+    ck_assert_int_eq(p->cells[4].cfg->train_episodes, 20);
+    ck_assert_int_eq(p->cells[5].cfg->train_episodes, 20);
+    ck_assert_str_eq(env_spec_get(p->cells[5].cfg->env, "length"), "16");
+    sweep_plan_free(p);
+
+    /* paired with the only crossed key: one folder part per value */
+    p = plan("sweep = ( { key = \"env.length\"; values = [4, 8]; },\n"
+             "          { key = \"agent.*.lr\"; values = [0.01, 0.001]; with = \"env.length\"; } );\n");
+    ck_assert_msg(p != NULL, "%s", err);
+    ck_assert_int_eq(p->ncells, 2);
+    ck_assert_str_eq(p->cells[1].dir, "length=8");
+    ck_assert_str_eq(agent_cfg_get(p->cells[1].cfg->agents[1].cfg, "lr"), "0.001");
+    ck_assert_str_eq(agent_cfg_get(p->cells[0].cfg->agents[0].cfg, "lr"), "0.01");
+    sweep_plan_free(p);
+
+    /* a bad paired value fails its cell only, named with its own line */
+    p = plan("sweep = ( { key = \"env.length\"; values = [4, 8]; },\n"
+             "          { key = \"train.n_envs\";\n values = [2,\n 0]; with = \"env.length\"; } );\n");
+    ck_assert_msg(p != NULL, "%s", err);
+    ck_assert_int_eq(p->ninvalid, 1);
+    ck_assert_ptr_null(p->cells[0].err);
+    ck_assert_msg(p->cells[1].err && strstr(p->cells[1].err, "t.cfg:12:") && strstr(p->cells[1].err, "train.n_envs"),
+                  "%s", p->cells[1].err ? p->cells[1].err : "(none)");
+    sweep_plan_free(p);
+
+    expect_error("sweep = ( { key = \"env.length\"; values = [4, 8]; },\n"
+                 "          { key = \"train.episodes\"; values = [1, 2]; with = \"env.size\"; } );\n", 10,
+                 "with = \"env.size\": no earlier entry");
+    expect_error("sweep = ( { key = \"train.episodes\"; values = [1, 2]; with = \"train.episodes\"; } );\n", 9,
+                 "no earlier entry");
+    expect_error("sweep = ( { key = \"env.length\"; values = [4, 8]; },\n"
+                 "          { key = \"train.episodes\";\n values = [1, 2, 3]; with = \"env.length\"; } );\n", 11,
+                 "3 values, but env.length (with) has 2");
+    expect_error("sweep = ( { key = \"env.length\"; values = [4, 8]; },\n"
+                 "          { key = \"train.episodes\"; values = [1, 2]; with = \"env.length\"; },\n"
+                 "          { key = \"train.n_envs\"; values = [1, 2]; with = \"train.episodes\"; } );\n", 11,
+                 "itself paired with env.length");
+    expect_error("sweep = ( { key = \"env.length\"; values = [4, 8]; },\n"
+                 "          { key = \"train.episodes\"; values = [1, 2]; with = 3; } );\n", 10,
+                 "with: expected the key of an earlier entry");
+}
+END_TEST
+
 START_TEST(test_invalid_cell) {
     sweep_plan *p = plan("sweep = ( { key = \"env.length\";\n"
                          "            values = [2, -1, 4]; },\n"
@@ -314,7 +375,8 @@ START_TEST(test_summary) {
     snprintf(path, sizeof path, "%s/out/sweep.json", dir);
     char *j = slurp(path);
     ck_assert_ptr_nonnull(strstr(j, "\"format\": \"rql-sweep\""));
-    ck_assert_ptr_nonnull(strstr(j, "{\"key\": \"agent.r.cell\", \"name\": \"cell\", \"values\": [\"lstm\", \"g\\\"ru\"]}"));
+    ck_assert_ptr_nonnull(
+        strstr(j, "{\"key\": \"agent.r.cell\", \"name\": \"cell\", \"with\": null, \"values\": [\"lstm\", \"g\\\"ru\"]}"));
     ck_assert_ptr_nonnull(strstr(j, "\"counts\": {\"pending\": 2, \"running\": 1, \"complete\": 1, \"resumed\": 0, "
                                     "\"skipped\": 0, \"stopped\": 0, \"failed\": 12}"));
     ck_assert_ptr_nonnull(strstr(j, "{\"run\": 0, \"cell\": 0, \"cell_dir\": \"length=2,cell=lstm\", \"values\": "
@@ -356,6 +418,7 @@ int main(void) {
     tcase_add_test(t, test_section_parsed);
     tcase_add_test(t, test_section_errors);
     tcase_add_test(t, test_grid_and_names);
+    tcase_add_test(t, test_paired_key);
     tcase_add_test(t, test_invalid_cell);
     tcase_add_test(t, test_run_skip_and_log);
     tcase_add_test(t, test_resumed_run);
