@@ -284,11 +284,12 @@ START_TEST(popgym_suite) {
         char want[80];
         snprintf(want, sizeof want, "name=%s", w);
         ck_assert_str_eq(pl->cells[m].dir, want);
-        for (int a = 0; a < pl->base->nagents; a++) {   /* one setting for every agent and world */
+        int cr = !strcmp(w, "count_recall");           /* its own setting, for every agent */
+        for (int a = 0; a < pl->base->nagents; a++) {
             const agent_cfg *ac = pl->cells[m].cfg->agents[a].cfg;
-            ck_assert_str_eq(agent_cfg_get(ac, "n_step"), "1");
-            ck_assert_str_eq(agent_cfg_get(ac, "target_update"), "1000");
-            ck_assert_str_eq(agent_cfg_get(ac, "lr"), "0.001");
+            ck_assert_str_eq(agent_cfg_get(ac, "n_step"), cr ? "1" : "3");
+            ck_assert_str_eq(agent_cfg_get(ac, "target_update"), cr ? "1000" : "100");
+            ck_assert_str_eq(agent_cfg_get(ac, "lr"), cr ? "0.001" : "0.0003");
         }
     }
     ck_assert_int_eq(rql_sweep_ncross(pl->base), 1);
