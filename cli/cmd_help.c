@@ -48,7 +48,8 @@ static void help_config(FILE *f) {
             "  sweep = ( { key = \"env.length\"; values = [4, 8, 16]; },\n"
             "            { key = \"agent.drqn.cell\"; values = [\"lstm\", \"gru\"]; name = \"core\"; } );\n"
             "  (key: SECTION.KEY or agent.LABEL.KEY, not seeds, output or a label; name: the short\n"
-            "  name in folder names, default the key's last part)\n\n"
+            "  name in folder names, default the key's last part; with = \"KEY\": pair the values one\n"
+            "  to one with an earlier entry's instead of crossing them, e.g. a budget per world)\n\n"
             "Harness keys (section.key, default, meaning):\n");
     for (int i = 0; i < rql_config_nkeys(); i++) {
         const rql_key_desc *k = rql_config_key(i);
