@@ -301,11 +301,17 @@ START_TEST(test_shipped_configs_parse) {
     const char *dir = "experiments/configs";
     DIR *d = opendir(dir);
     ck_assert_msg(d != NULL, "%s: %s", dir, strerror(errno));
-    char *names[256];
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d)) && n < 256;) {
+    char **names = NULL;
+    int n = 0, cap = 0;
+    for (struct dirent *e; (e = readdir(d));) {     /* every one, however many */
         size_t l = strlen(e->d_name);
-        if (l > 4 && !strcmp(e->d_name + l - 4, ".cfg")) names[n++] = strdup(e->d_name);
+        if (l <= 4 || strcmp(e->d_name + l - 4, ".cfg")) continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            names = realloc(names, sizeof *names * (size_t)cap);
+            ck_assert_ptr_nonnull(names);
+        }
+        names[n++] = strdup(e->d_name);
     }
     closedir(d);
     qsort(names, (size_t)n, sizeof names[0], cmp_str);
@@ -328,6 +334,7 @@ START_TEST(test_shipped_configs_parse) {
         rql_config_free(c);
         free(names[i]);
     }
+    free(names);
 }
 END_TEST
 
