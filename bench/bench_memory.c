@@ -48,7 +48,7 @@ static void usage(void) {
            "                        [--budget STEPS] [--n-envs N] [--eval-every STEPS] [--set AGENT.KEY=VALUE]...\n"
            "                        [--r2d2] [--per-seed] [--no-wall | --wall-only]\n"
            "  lengths 1 .. 1000 (e.g. --lengths 100,200,500,1000)\n"
-           "  --r2d2: drqn replays chunks of 32 steps from stored states (no burn-in), prioritized, chrono init\n"
+           "  --r2d2: drqn replays chunks of 64 steps from stored states (no burn-in), prioritized, chrono init\n"
            "  for 2 N steps, epsilon over 200 N env steps, gamma 1 - 1/N from N = 50 (the long-corridor\n"
            "  recipe; without it: whole episodes up to 2 (N + 1) steps, uniform, epsilon over 1000 N,\n"
            "  gamma 0.98); --set drqn.KEY=V applies after either\n"
@@ -62,11 +62,11 @@ static void usage(void) {
  * optimal length; epsilon decays over 1000 N env steps, the default's 10000
  * at N = 10), then the user's --set overrides. */
 /* The long-corridor recipe (--r2d2, docs/agents.md "Long corridors"):
- * chunks of 32 train steps from the state stored when acting, no burn-in,
+ * chunks of 64 train steps from the state stored when acting, no burn-in,
  * prioritized sequence replay, chrono init for memories of 2 N steps, and
  * epsilon decayed over 200 N env steps, discount 1 - 1/N. An update then
  * costs the same at every N; the per-N values are set in make_cfg. */
-static const char *const r2d2_recipe[] = {"seq_mode", "chunk", "chunk", "32", "burn_in", "0", "state_init", "stored",
+static const char *const r2d2_recipe[] = {"seq_mode", "chunk", "chunk", "64", "burn_in", "0", "state_init", "stored",
                                           "prioritized", "1", NULL};
 
 static agent_cfg *make_cfg(const char *name, int N, int r2d2, int nset, char **sets, int *err) {
@@ -167,7 +167,7 @@ int bench_memory(int argc, char **argv) {
     }
     printf("T-maze memory benchmark: %d seeds per cell, %d envs, budget %s env steps, solved = 100%% greedy "
            "success over 100 episodes%s\n", seeds, n_envs, budget ? "fixed" : "3000*N",
-           r2d2 ? "; drqn: chunks 32, no burn-in, stored state, prioritized, chrono 2N, epsilon over 200N steps, gamma 1-1/N" : "");
+           r2d2 ? "; drqn: chunks 64, no burn-in, stored state, prioritized, chrono 2N, epsilon over 200N steps, gamma 1-1/N" : "");
     printf("%-9s %5s %8s %14s %14s %10s %10s\n", "agent", "N", "solved", "median_eps", "median_steps", "cpu_s",
            "wall_s");
     char list[128];
