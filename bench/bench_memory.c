@@ -43,12 +43,16 @@ static double thread_cpu_s(void) {
     return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
+/* The recipe's chunk length: the recipe below, the usage and the header name it. */
+#define R2D2_CHUNK "64"
+
 static void usage(void) {
     printf("usage: rql bench memory [--agents drqn,dqn] (also drqn-CELL for every core: drqn-gru, drqn-lru, ...; qtable) [--lengths 10,20,50,100] [--seeds S] [--seed0 K]\n"
            "                        [--budget STEPS] [--n-envs N] [--eval-every STEPS] [--set AGENT.KEY=VALUE]...\n"
            "                        [--r2d2] [--per-seed] [--no-wall | --wall-only]\n"
            "  lengths 1 .. 1000 (e.g. --lengths 100,200,500,1000)\n"
-           "  --r2d2: drqn replays chunks of 64 steps from stored states (no burn-in), prioritized, chrono init\n"
+           "  --r2d2: drqn replays chunks of " R2D2_CHUNK " steps from stored states (no burn-in), prioritized, "
+           "chrono init\n"
            "  for 2 N steps, epsilon over 200 N env steps, gamma 1 - 1/N from N = 50 (the long-corridor\n"
            "  recipe; without it: whole episodes up to 2 (N + 1) steps, uniform, epsilon over 1000 N,\n"
            "  gamma 0.98); --set drqn.KEY=V applies after either\n"
@@ -66,7 +70,7 @@ static void usage(void) {
  * prioritized sequence replay, chrono init for memories of 2 N steps, and
  * epsilon decayed over 200 N env steps, discount 1 - 1/N. An update then
  * costs the same at every N; the per-N values are set in make_cfg. */
-static const char *const r2d2_recipe[] = {"seq_mode", "chunk", "chunk", "64", "burn_in", "0", "state_init", "stored",
+static const char *const r2d2_recipe[] = {"seq_mode", "chunk", "chunk", R2D2_CHUNK, "burn_in", "0", "state_init", "stored",
                                           "prioritized", "1", NULL};
 
 static agent_cfg *make_cfg(const char *name, int N, int r2d2, int nset, char **sets, int *err) {
@@ -167,7 +171,7 @@ int bench_memory(int argc, char **argv) {
     }
     printf("T-maze memory benchmark: %d seeds per cell, %d envs, budget %s env steps, solved = 100%% greedy "
            "success over 100 episodes%s\n", seeds, n_envs, budget ? "fixed" : "3000*N",
-           r2d2 ? "; drqn: chunks 64, no burn-in, stored state, prioritized, chrono 2N, epsilon over 200N steps, gamma 1-1/N" : "");
+           r2d2 ? "; drqn: chunks " R2D2_CHUNK ", no burn-in, stored state, prioritized, chrono 2N, epsilon over 200N steps, gamma 1-1/N" : "");
     printf("%-9s %5s %8s %14s %14s %10s %10s\n", "agent", "N", "solved", "median_eps", "median_steps", "cpu_s",
            "wall_s");
     char list[128];

@@ -457,6 +457,27 @@ static int sweep_key_check(const ctx *c, const config_setting_t *s, const char *
     return 0;
 }
 
+/* with = "KEY" of entry i (nv values, key already set): the index of the
+ * earlier, unpaired entry of that key with as many values; -1 (failed) if
+ * there is none. */
+static int sweep_partner(const ctx *c, const rql_config *cfg, int i, const config_setting_t *ws,
+                         const config_setting_t *vs, int nv) {
+    const char *key = cfg->sweep[i].key;
+    const char *wk = config_setting_type(ws) == CONFIG_TYPE_STRING ? config_setting_get_string(ws) : NULL;
+    if (!wk) return fail(c, ws, "sweep %s: with: expected the key of an earlier entry, e.g. with = \"env.name\"", key);
+    int j = 0;
+    while (j < i && strcmp(cfg->sweep[j].key, wk)) j++;
+    if (j == i) return fail(c, ws, "sweep %s: with = \"%s\": no earlier entry of the sweep has that key", key, wk);
+    const rql_sweep_dim *w = &cfg->sweep[j];
+    if (w->with >= 0)
+        return fail(c, ws, "sweep %s: with = \"%s\": that entry is itself paired with %s; pair with %s", key, wk,
+                    cfg->sweep[w->with].key, cfg->sweep[w->with].key);
+    if (w->nvalues != nv)
+        return fail(c, vs, "sweep %s: %d values, but %s (with) has %d: a paired entry has one value for each of its "
+                           "partner's", key, nv, wk, w->nvalues);
+    return j;
+}
+
 /* sweep = ( { key = "env.length"; values = [4, 8, 16]; name = "N"; }, ... );
  * libconfig names cannot hold dots, hence a list of groups rather than
  * "env.length" = [...]. */
@@ -502,22 +523,7 @@ static int build_sweep(const ctx *c, rql_config *cfg, const config_setting_t *li
                         key);
         int nv = config_setting_length(vs);
         if (nv == 0) return fail(c, vs, "sweep %s: the list of values is empty", key);
-        if (ws) {
-            const char *wk = config_setting_type(ws) == CONFIG_TYPE_STRING ? config_setting_get_string(ws) : NULL;
-            if (!wk) return fail(c, ws, "sweep %s: with: expected the key of an earlier entry, e.g. with = \"env.name\"",
-                                 key);
-            for (int j = 0; j < i && d->with < 0; j++)
-                if (!strcmp(cfg->sweep[j].key, wk)) d->with = j;
-            if (d->with < 0)
-                return fail(c, ws, "sweep %s: with = \"%s\": no earlier entry of the sweep has that key", key, wk);
-            const rql_sweep_dim *w = &cfg->sweep[d->with];
-            if (w->with >= 0)
-                return fail(c, ws, "sweep %s: with = \"%s\": that entry is itself paired with %s; pair with %s", key,
-                            wk, cfg->sweep[w->with].key, cfg->sweep[w->with].key);
-            if (w->nvalues != nv)
-                return fail(c, vs, "sweep %s: %d values, but %s (with) has %d: a paired entry has one value for each "
-                                   "of its partner's", key, nv, wk, w->nvalues);
-        }
+        if (ws && (d->with = sweep_partner(c, cfg, i, ws, vs, nv)) < 0) return -1;
         size_t n = (size_t)nv;
         const size_t bytes[] = {n * sizeof *d->texts, n * sizeof *d->folders, n * sizeof *d->kinds, n * sizeof *d->lines};
         void *arr[4];
