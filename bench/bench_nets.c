@@ -150,34 +150,79 @@ static double thread_cpu_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Times the update of dense(D) -> cell(H) -> dense(A) on B x T; reps 0:
- * about one second of updates. Returns 0 or -1 (message in rql_error). */
-static int time_update(const char *cell, int B, int T, int In, int D, int H, int A, int reps,
-                       double seconds, update_timing *out) {
+/* One update's operands: dense(D) -> cell(H) -> dense(A) on B x T, its
+ * optimizer and a fixed input and dL/dy. */
+typedef struct {
+    net *n;
+    optim *o;
+    float *x, *y, *dy;
+    int B, T, bad;
+} update_setup;
+
+static void update_free(update_setup *s) {
+    net_free(s->n); optim_free(s->o); free(s->x); free(s->y); free(s->dy);
+    memset(s, 0, sizeof *s);
+}
+
+/* Returns 0 or -1 (message in rql_error; s freed). */
+static int update_alloc(update_setup *s, const char *cell, int B, int T, int In, int D, int H, int A,
+                        update_timing *out) {
     char spec[96];
     snprintf(spec, sizeof spec, "dense:%d,%s:%d,dense:%d", D, cell, H, A);
     layer_spec ls[3];
     int nl = net_parse_spec(spec, ls, 3);
-    net *n = nl == 3 ? net_alloc(In, ls, nl, B, T) : NULL;
-    optim *o = n ? optim_alloc(OPT_ADAM, n->nparams, 1e-3f) : NULL;
+    memset(s, 0, sizeof *s);
+    s->B = B;
+    s->T = T;
+    s->n = nl == 3 ? net_alloc(In, ls, nl, B, T) : NULL;
+    s->o = s->n ? optim_alloc(OPT_ADAM, s->n->nparams, 1e-3f) : NULL;
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    float *x = malloc(sizeof(float) * B * T * In), *y = malloc(sizeof(float) * B * T * A);
-    float *dy = malloc(sizeof(float) * B * T * A);
+    s->x = malloc(sizeof(float) * B * T * In);
+    s->y = malloc(sizeof(float) * B * T * A);
+    s->dy = malloc(sizeof(float) * B * T * A);
+    if (!s->n || !s->o || !r || !s->x || !s->y || !s->dy || net_init(s->n, r)) {
+        gsl_rng_free(r);
+        update_free(s);
+        return -1;
+    }
+    for (int k = 0; k < B * T * In; k++) s->x[k] = (float)(2.0 * gsl_rng_uniform(r) - 1.0);
+    for (int k = 0; k < B * T * A; k++) s->dy[k] = (float)(1e-2 * (2.0 * gsl_rng_uniform(r) - 1.0));
+    gsl_rng_free(r);
+    update_flops(cell, (double)B * T, In, D, H, A, &out->fwd, &out->bwd);
+    out->nparams = s->n->nparams;
+    return 0;
+}
+
+/* One update; its thread CPU time into *cpu, wall time of its parts
+ * (forward, backward, Adam) into part[3] when part is not NULL. Returns the
+ * wall time. */
+static double update_once(update_setup *s, double *cpu, double *part) {
+    double t = rql_now_s(), c0 = thread_cpu_s();
+    net_zero_grad(s->n);
+    s->bad |= net_forward(s->n, s->x, NULL, s->B, s->T, NULL, 1, s->y, NULL);
+    double t1 = rql_now_s();
+    s->bad |= net_backward(s->n, s->dy, NULL);
+    double t2 = rql_now_s();
+    optim_step(s->o, s->n->params, s->n->grads);
+    double t3 = rql_now_s();
+    if (cpu) *cpu = thread_cpu_s() - c0;
+    if (part) { part[0] = t1 - t; part[1] = t2 - t1; part[2] = t3 - t2; }
+    return t3 - t;
+}
+
+/* Times the update of dense(D) -> cell(H) -> dense(A) on B x T; reps 0:
+ * about one second of updates. Returns 0 or -1 (message in rql_error). */
+static int time_update(const char *cell, int B, int T, int In, int D, int H, int A, int reps,
+                       double seconds, update_timing *out) {
+    update_setup s;
+    if (update_alloc(&s, cell, B, T, In, D, H, A, out)) return -1;
     double *dt = NULL;
     int rc = -1;
-    if (!n || !o || !r || !x || !y || !dy || net_init(n, r)) goto out;
-    for (int k = 0; k < B * T * In; k++) x[k] = (float)(2.0 * gsl_rng_uniform(r) - 1.0);
-    for (int k = 0; k < B * T * A; k++) dy[k] = (float)(1e-2 * (2.0 * gsl_rng_uniform(r) - 1.0));
-    update_flops(cell, (double)B * T, In, D, H, A, &out->fwd, &out->bwd);
-    out->nparams = n->nparams;
     /* warm up, then size the run to about `seconds` */
-    int bad = 0, warm = 0;
+    int warm = 0;
     double t0 = rql_now_s();
     while (warm < 5 || rql_now_s() - t0 < 0.2 * seconds) {
-        net_zero_grad(n);
-        bad |= net_forward(n, x, NULL, B, T, NULL, 1, y, NULL);
-        bad |= net_backward(n, dy, NULL);
-        optim_step(o, n->params, n->grads);
+        update_once(&s, NULL, NULL);
         warm++;
     }
     double per = (rql_now_s() - t0) / warm;
@@ -188,21 +233,12 @@ static int time_update(const char *cell, int B, int T, int In, int D, int H, int
     /* the parts, best of the run, to show where the time goes */
     out->part[0] = out->part[1] = out->part[2] = 1e30;
     for (int k = 0; k < reps; k++) {
-        double s = rql_now_s(), c0 = thread_cpu_s();
-        net_zero_grad(n);
-        bad |= net_forward(n, x, NULL, B, T, NULL, 1, y, NULL);
-        double s1 = rql_now_s();
-        bad |= net_backward(n, dy, NULL);
-        double s2 = rql_now_s();
-        optim_step(o, n->params, n->grads);
-        double s3 = rql_now_s();
-        dt[k] = s3 - s;
-        ct[k] = thread_cpu_s() - c0;
-        if (s1 - s < out->part[0]) out->part[0] = s1 - s;
-        if (s2 - s1 < out->part[1]) out->part[1] = s2 - s1;
-        if (s3 - s2 < out->part[2]) out->part[2] = s3 - s2;
+        double part[3];
+        dt[k] = update_once(&s, &ct[k], part);
+        for (int q = 0; q < 3; q++)
+            if (part[q] < out->part[q]) out->part[q] = part[q];
     }
-    if (bad) goto out;
+    if (s.bad) goto out;
     qsort(dt, reps, sizeof *dt, cmp_double);
     qsort(ct, reps, sizeof *ct, cmp_double);
     out->med = dt[reps / 2];
@@ -210,7 +246,72 @@ static int time_update(const char *cell, int B, int T, int In, int D, int H, int
     out->cpu_med = ct[reps / 2];
     rc = 0;
 out:
-    free(dt); net_free(n); optim_free(o); gsl_rng_free(r); free(x); free(y); free(dy);
+    free(dt);
+    update_free(&s);
+    return rc;
+}
+
+/* The cells of bench cells, the LSTM first (the ratios' reference). */
+static const char *const bench_cell_names[] = {"lstm", "gru", "rnn", "peephole", "mingru", "lru"};
+enum { NCELLS = sizeof bench_cell_names / sizeof *bench_cell_names, CELL_ROUNDS_MAX = 4096 };
+
+/* One T of bench cells: the cells' updates interleaved, one update of each
+ * per round (the order turned by one cell each round), for about `seconds`
+ * after a warm-up. A cell's time is the median of its updates' thread CPU
+ * times; its ratio to the LSTM is the median over the rounds of the LSTM's
+ * time in the round over the cell's. Both updates of a pair run within one
+ * round, so a change of the machine's speed (another job, the clock) that
+ * lasts longer than a round moves both alike: timing each cell for a second
+ * in turn, the ratio of one run was a draw from 2.3-2.9x for the LRU at
+ * T = 512 on a shared machine. */
+static int time_cells(int B, int T, int H, double seconds, update_timing *u, double *ratio,
+                      int *rounds_out) {
+    update_setup s[NCELLS];
+    double *ct = malloc(sizeof(double) * NCELLS * CELL_ROUNDS_MAX), *rt = malloc(sizeof(double) * CELL_ROUNDS_MAX);
+    int n = 0, rc = -1, made = 0;
+    if (!ct || !rt) goto out;
+    for (; made < NCELLS; made++) {
+        memset(&u[made], 0, sizeof u[made]);
+        if (update_alloc(&s[made], bench_cell_names[made], B, T, 8, 8, H, 4, &u[made])) {
+            rql_set_error(NETS_EINVAL, "%s: %s", bench_cell_names[made], rql_error());
+            goto out;
+        }
+    }
+    double t0 = rql_now_s();
+    for (int w = 0; w < 3 || rql_now_s() - t0 < 0.1 * seconds; w++)
+        for (int c = 0; c < NCELLS; c++) update_once(&s[c], NULL, NULL);
+    t0 = rql_now_s();
+    while (n < CELL_ROUNDS_MAX && (n < 11 || rql_now_s() - t0 < seconds)) {
+        for (int q = 0; q < NCELLS; q++) {
+            const int c = (q + n) % NCELLS;
+            double cpu;
+            update_once(&s[c], &cpu, NULL);
+            ct[(size_t)c * CELL_ROUNDS_MAX + n] = cpu;
+        }
+        n++;
+    }
+    for (int c = 0; c < NCELLS; c++) {
+        if (s[c].bad) {
+            rql_set_error(NETS_EINVAL, "%s: an update failed", bench_cell_names[c]);
+            goto out;
+        }
+        double *cc = ct + (size_t)c * CELL_ROUNDS_MAX;
+        for (int k = 0; k < n; k++) rt[k] = ct[k] / cc[k];   /* the LSTM's (row 0) over the cell's */
+        qsort(rt, n, sizeof *rt, cmp_double);
+        ratio[c] = rt[n / 2];
+    }
+    for (int c = 0; c < NCELLS; c++) {
+        double *cc = ct + (size_t)c * CELL_ROUNDS_MAX;
+        qsort(cc, n, sizeof *cc, cmp_double);
+        u[c].cpu_med = cc[n / 2];
+        u[c].best = cc[0];
+    }
+    *rounds_out = n;
+    rc = 0;
+out:
+    for (int c = 0; c < made; c++) update_free(&s[c]);
+    free(ct);
+    free(rt);
     return rc;
 }
 
@@ -220,32 +321,36 @@ int bench_cells(int argc, char **argv) {
     int rc = parse_opts("cells", argc, argv, opts, 2,
                         "usage: rql bench cells [--batch 32] [--hidden 64]\n" UPDATE_HELP
                         "for every cell at T = 32 and T = 512, on one thread, with GFLOP/s and the\n"
-                        "time relative to the LSTM's.\n");
+                        "time relative to the LSTM's. The cells' updates run interleaved, one of\n"
+                        "each per round, so that the ratios compare updates run side by side.\n");
     if (rc >= 0) return rc;
     openblas_set_num_threads(1);
-    static const char *cells[] = {"lstm", "gru", "rnn", "peephole", "mingru", "lru"};
     static const int Ts[] = {32, 512};
-    printf("cells: one update of dense(8) -> CELL(%d) -> dense(4), batch %d, one thread (medians of ~1 s);\n"
-           "  cpu ms: the thread's CPU time (what the ratios use: it leaves out waits for a core on a\n"
-           "  shared machine), wall ms beside it\n", H, B);
-    printf("  %-9s %5s %9s %9s %10s %9s %10s %8s\n", "cell", "T", "cpu ms", "wall ms", "MFLOP", "GFLOP/s",
+    static const double secs[] = {2.0, 4.0};
+    printf("cells: one update of dense(8) -> CELL(%d) -> dense(4), batch %d, one thread; the cells'\n"
+           "  updates interleaved, one of each per round (~%.0f s of rounds at T = %d, ~%.0f s at %d)\n"
+           "  cpu ms: median thread CPU time of the cell's updates (it leaves out waits for a core on\n"
+           "  a shared machine), best beside it\n", H, B, secs[0], Ts[0], secs[1], Ts[1]);
+    printf("  %-9s %5s %9s %9s %10s %9s %10s %8s\n", "cell", "T", "cpu ms", "best ms", "MFLOP", "GFLOP/s",
            "params", "vs lstm");
     for (size_t ti = 0; ti < sizeof Ts / sizeof *Ts; ti++) {
-        double lstm_ms = 0;
-        for (size_t c = 0; c < sizeof cells / sizeof *cells; c++) {
-            update_timing u;
-            if (time_update(cells[c], B, Ts[ti], 8, 8, H, 4, 0, 1.0, &u)) {
-                fprintf(stderr, "rql bench cells: %s: %s\n", cells[c], rql_error());
-                return 1;
-            }
-            if (c == 0) lstm_ms = u.cpu_med;
-            double fl = u.fwd + u.bwd;
-            printf("  %-9s %5d %9.3f %9.3f %10.2f %9.1f %10zu %7.2fx\n", cells[c], Ts[ti], u.cpu_med * 1e3,
-                   u.med * 1e3, fl * 1e-6, fl / u.cpu_med * 1e-9, u.nparams, lstm_ms / u.cpu_med);
-            fflush(stdout);
+        update_timing u[NCELLS];
+        double ratio[NCELLS];
+        int rounds = 0;
+        if (time_cells(B, Ts[ti], H, secs[ti], u, ratio, &rounds)) {
+            fprintf(stderr, "rql bench cells: T = %d: %s\n", Ts[ti], rql_error());
+            return 1;
         }
+        for (int c = 0; c < NCELLS; c++) {
+            double fl = u[c].fwd + u[c].bwd;
+            printf("  %-9s %5d %9.3f %9.3f %10.2f %9.1f %10zu %7.2fx\n", bench_cell_names[c], Ts[ti],
+                   u[c].cpu_med * 1e3, u[c].best * 1e3, fl * 1e-6, fl / u[c].cpu_med * 1e-9, u[c].nparams,
+                   ratio[c]);
+        }
+        printf("  (T = %d: %d rounds)\n", Ts[ti], rounds);
+        fflush(stdout);
     }
-    printf("  (vs lstm: the LSTM's median CPU time over the cell's; > 1 is faster)\n");
+    printf("  (vs lstm: the median over the rounds of the LSTM's CPU time over the cell's; > 1 is faster)\n");
     return 0;
 }
 

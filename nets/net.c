@@ -186,7 +186,7 @@ static size_t layout_lws(const net *n, net_lws *lw, float *base, size_t at, int 
             continue;
         }
         at = carve(base, at, &w->out, BT * U + (size_t)Bm * U);
-        at = carve(base, at, &w->gates, BT * G);
+        at = carve(base, at, &w->gates, L->kind == LAYER_LRU ? 4 * U * L->in : BT * G);
         at = carve(base, at, &w->bsum, L->kind == LAYER_LRU ? 3 * U : G);
         if (nets_has_cell(L->kind)) {
             at = carve(base, at, &w->cs, BT * U + (size_t)Bm * U);
@@ -207,13 +207,13 @@ static size_t layout_lws(const net *n, net_lws *lw, float *base, size_t at, int 
         if (L->kind == LAYER_LRU) {           /* cs: the complex state, Re | Im per row (the
                                                  steps lru.c keeps); hb: one block's; cc: C */
             at = carve(base, at, &w->cs, 2 * (BT * U + (size_t)Bm * U));
-            at = carve(base, at, &w->hb, lru_block_rows(Bm, Tm) * (L->in + 2 * U));
+            at = carve(base, at, &w->hb, lru_block_rows(Bm, Tm) * lru_block_ld((int)U, L->in));
             at = carve(base, at, &w->cc, (size_t)(L->in + 2 * U) * U + 2 * U * U);
-            if (backward) at = carve(base, at, &w->scan, (size_t)Bm * U * 3);
+            if (backward) at = carve(base, at, &w->scan, (size_t)Bm * U * 2);
         }
         if (!backward) continue;
         at = carve(base, at, &w->dout, BT * U);
-        at = carve(base, at, &w->dg, BT * G);
+        at = carve(base, at, &w->dg, L->kind == LAYER_LRU ? lru_block_rows(Bm, Tm) * 2 * U : BT * G);
         at = carve(base, at, &w->dh, (size_t)Bm * U * (L->kind == LAYER_LRU ? 2 : 1));
         if (nets_has_cell(L->kind)) at = carve(base, at, &w->dc, (size_t)Bm * U);
         if (L->kind == LAYER_GRU) at = carve(base, at, &w->dg2, BT * G);
@@ -669,7 +669,7 @@ int net_forward(net *n, const float *x, const int *len, int B, int T,
         const int m = nets_rows(ws->len, B, t);   /* the finished rows are the last ones */
         float *xt = ws->xt + (size_t)t * B * In;
         for (int b = 0; b < m; b++)
-            memcpy(xt + (size_t)b * In, x + ((size_t)perm[b] * T + t) * In, sizeof(float) * In);
+            nets_copy_row(xt + (size_t)b * In, x + ((size_t)perm[b] * T + t) * In, (size_t)In);
         memset(xt + (size_t)m * In, 0, sizeof(float) * In * (B - m));
     }
 
@@ -691,7 +691,7 @@ int net_forward(net *n, const float *x, const int *len, int B, int T,
         int lb = ws->len[b];
         const size_t yb = (size_t)perm[b];
         if (return_seq) {
-            for (int t = 0; t < lb; t++) memcpy(y + (yb * T + t) * O, in + ((size_t)t * B + b) * O, ob);
+            for (int t = 0; t < lb; t++) nets_copy_row(y + (yb * T + t) * O, in + ((size_t)t * B + b) * O, (size_t)O);
             memset(y + (yb * T + lb) * O, 0, ob * (T - lb));
         } else if (lb > 0) {
             memcpy(y + yb * O, in + ((size_t)(lb - 1) * B + b) * O, ob);
@@ -729,7 +729,7 @@ int net_backward_state(net *n, const float *dy, const float *dstate_out, float *
         for (int t = 0; t < T; t++) {
             const int m = nets_rows(ws->len, B, t);   /* the finished rows are the last ones */
             float *dst = top->dout + (size_t)t * B * O;
-            for (int b = 0; b < m; b++) memcpy(dst + (size_t)b * O, dy + ((size_t)perm[b] * T + t) * O, ob);
+            for (int b = 0; b < m; b++) nets_copy_row(dst + (size_t)b * O, dy + ((size_t)perm[b] * T + t) * O, (size_t)O);
             memset(dst + (size_t)m * O, 0, ob * (B - m));
         }
     for (int b = 0; dy && !ws->return_seq && b < B; b++) {

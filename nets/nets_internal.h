@@ -38,7 +38,8 @@ typedef struct {
     float *cs;     /* lstm: cell states [(T+1)*B, H], same blocks as hs */
     float *tc;     /* lstm: tanh(c_t) [T*B, H] */
     float *gates;  /* recurrent: [T*B, G*H], pre-activations in, activations out;
-                      mingru, lru: one block of steps' pre-activations (see their .c) */
+                      mingru: one block of steps' pre-activations (see mingru.c);
+                      lru: B_norm = gamma B [2H, in] and its transpose [in, 2H] */
     float *hn;     /* gru: W_hn h + b_hn [T*B, H] (needed by dr) */
     float *dout;   /* [T*B, units]: dL/d(output) of this layer, consumed by backward */
     float *dg;     /* recurrent: dL/d(gate pre-activations) [T*B, G*H]; mingru, lru:
@@ -55,13 +56,13 @@ typedef struct {
                       shared by a net's sequence and acting-step buffers */
     float *dwT;    /* mingru, lru: the gradient of the input weights transposed,
                       [in, G*H], summed over the blocks of steps (backward) */
-    float *hb;     /* lru: one block of steps' inputs and states [lru_block_rows, in + 2H],
-                      rows [x | Re h | Im h]; cs keeps only the states before each
+    float *hb;     /* lru: one block of steps' states and inputs [lru_block_rows,
+                      lru_block_ld], rows [Re h | Im h | x]; cs keeps only the states before each
                       block and each row's final one */
-    float *cc;     /* lru: forward [D^T; C_re^T; -C_im^T] [in + 2H, H]; backward
+    float *cc;     /* lru: forward [C_re^T; -C_im^T; D^T] [2H + in, H]; backward
                       [C_re | -C_im] [H, 2H], then its gradient [H, 2H] */
     float *scan;   /* mingru: the log-space scan's running sums, 3 doubles per
-                      [B, H] entry; lru: per-row gradient sums [3, B, H] */
+                      [B, H] entry; lru: per-row sums of dL/dlambda (Re, Im) [2, B, H] */
 } net_lws;
 
 /* Layer kernels. p / g: the network's flat params / grads. in [T*B, L->in].
@@ -80,6 +81,8 @@ void dense_backward(const net_layer *L, const float *p, float *g, net_lws *w, co
  * sequence scan; both compute the same function. */
 /* lru: the most rows of one block of steps, for Bm rows and Tm steps */
 size_t lru_block_rows(int Bm, int Tm);
+/* lru: the floats of one row of the block buffer hb, [Re h | Im h | x] and padding */
+size_t lru_block_ld(int H, int In);
 typedef void nets_seq_forward_fn(const net_layer *L, const float *p, net_lws *w, const float *in,
                                  const int *len, int B, int T);
 typedef void nets_seq_backward_fn(const net_layer *L, const float *p, float *g, net_lws *w,
@@ -112,6 +115,23 @@ void nets_blas_one_thread(void);
 
 /* Rows per unit of a recurrent layer's input weight: 1 (dense, rnn),
  * 4 (lstm, peephole), 3 (gru; lru: B_re, B_im, D), 2 (mingru: z, h~). */
+/* Copies a short row of n floats (a step's input or output row, a few to a
+ * few hundred): inline 8-float moves and a tail, where memcpy with a size
+ * known only at run time is a call into libc per row (16384 calls a pass at
+ * batch 32, T = 512: about 2% of an LRU update). The empty asms keep GCC
+ * from turning the loops back into such a call. */
+static inline void nets_copy_row(float *restrict d, const float *restrict s, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(d + i, s + i, 8 * sizeof(float));
+        __asm__("" : "+r"(i));
+    }
+    for (; i < n; i++) {
+        d[i] = s[i];
+        __asm__("" : "+r"(i));
+    }
+}
+
 static inline int nets_gates(layer_kind k) {
     return k == LAYER_LSTM || k == LAYER_PEEPHOLE ? 4 : k == LAYER_GRU || k == LAYER_LRU ? 3
          : k == LAYER_MINGRU ? 2 : 1;

@@ -379,6 +379,10 @@ CELL_CASES = [
     ("lru_blocks_state0", "lru:5", 0, "state0", 48, 24, 3,
      [24, 10, 20, 7, 14, 4, 21, 11, 19, 9, 22, 1, 24, 12, 18, 2, 23, 8, 15, 5, 17, 0, 13, 24,
       24, 23, 21, 20, 19, 11, 10, 9, 1, 0, 2, 24, 15, 5, 17, 22, 12, 8, 24, 3, 13, 18, 6, 16]),
+    # nets/lru.c's scan takes the units in vectors of 16, in groups of 4, 3,
+    # 2 or 1, then one at a time: 70 = 64 + 6, 40 = 32 + 8
+    ("lru_wide", "dense:5:tanh,lru:70:h0,dense:3", 1, "learned", 5, 9, 6, [9, 1, 8, 0, 4]),
+    ("lru_wide_state0", "lru:40", 0, "state0", 4, 11, 5, [11, 3, 10, 7]),
 ]
 
 

@@ -136,10 +136,12 @@ START_TEST(gemm_shapes) {
 END_TEST
 
 /* every k from 1 to 70 at the shapes of the nets RL uses and at edges (1
- * or 2 rows by up to 8 vectors: the wide tiles of few rows) */
+ * or 2 rows by up to 8 vectors: the wide tiles of few rows; 3-4 vectors:
+ * the AVX-512 tiles of 6 rows, and their last rows) */
 START_TEST(gemm_depths) {
     static const int mn[][2] = {{16, 128}, {16, 32}, {8, 4}, {9, 17}, {1, 1}, {7, 33},
-                                {1, 128}, {2, 128}, {3, 128}, {2, 97}, {1, 131}, {2, 250}};
+                                {1, 128}, {2, 128}, {3, 128}, {2, 97}, {1, 131}, {2, 250},
+                                {13, 64}, {6, 48}, {17, 100}};
     for (size_t s = 0; s < sizeof mn / sizeof mn[0]; s++)
         for (int k = 1; k <= 70; k++)
             for (int t = 0; t < 4; t++) {

@@ -235,6 +235,8 @@ CELL_TEST(mingru_odd)
 CELL_TEST(lru_odd)
 CELL_TEST(lru_blocks)
 CELL_TEST(lru_blocks_state0)
+CELL_TEST(lru_wide)
+CELL_TEST(lru_wide_state0)
 
 /* The reference file holds exactly the cases above: a case added to the
  * script but not to this list would otherwise go unchecked. */
@@ -256,7 +258,7 @@ START_TEST(all_cases_listed) {
                                    "stack_lstm", "stack_gru", "lstm_long", "gru_long", "rnn_long",
                                    "lstm_odd", "gru_odd"};
     expect_listed(REF_FILE, listed, (int)(sizeof listed / sizeof *listed));
-    static const char *cells[] = {"peephole_zero", "peephole_state0", "peephole_learned", "mingru_zero", "mingru_state0", "mingru_learned", "lru_zero", "lru_state0", "lru_learned", "stack_cells", "stack_cells_state0", "peephole_long", "mingru_long", "lru_long", "peephole_odd", "mingru_odd", "lru_odd", "lru_blocks", "lru_blocks_state0"};
+    static const char *cells[] = {"peephole_zero", "peephole_state0", "peephole_learned", "mingru_zero", "mingru_state0", "mingru_learned", "lru_zero", "lru_state0", "lru_learned", "stack_cells", "stack_cells_state0", "peephole_long", "mingru_long", "lru_long", "peephole_odd", "mingru_odd", "lru_odd", "lru_blocks", "lru_blocks_state0", "lru_wide", "lru_wide_state0"};
     expect_listed(CELLS_FILE, cells, (int)(sizeof cells / sizeof *cells));
 }
 END_TEST
@@ -346,6 +348,8 @@ static Suite *ref_suite(void) {
     tcase_add_test(tc, lru_odd);
     tcase_add_test(tc, lru_blocks);
     tcase_add_test(tc, lru_blocks_state0);
+    tcase_add_test(tc, lru_wide);
+    tcase_add_test(tc, lru_wide_state0);
     suite_add_tcase(s, tc);
     return s;
 }
