@@ -104,8 +104,10 @@ size_t lru_block_rows(int Bm, int Tm) {
  * has them, two or four narrower ones elsewhere); loads and stores through
  * memcpy, which makes no alignment assumption */
 typedef float lru_v16 __attribute__((vector_size(64)));
-static inline lru_v16 lru_ld(const float *p) { lru_v16 v; memcpy(&v, p, sizeof v); return v; }
-static inline void lru_st(float *p, lru_v16 v) { memcpy(p, &v, sizeof v); }
+/* macros, not functions: a function passing such a vector by value has
+ * another ABI where the build has no AVX-512 (GCC's -Wpsabi) */
+#define LRU_LD(v, p) memcpy(&(v), (p), sizeof(lru_v16))
+#define LRU_ST(p, v) memcpy((p), &(v), sizeof(lru_v16))
 
 /* One step of one row for the units j0 .. j0 + 16 NV - 1: h = lambda hp +
  * B_norm x, with the input side B_norm x worked out here, in registers, from
@@ -122,16 +124,23 @@ lru_step_vec(const int NV, const float *lam, const float *bnT, const float *x, c
         const lru_v16 xk = (lru_v16){0} + x[k];
         const float *bk = bnT + (size_t)k * H2 + j0;
         for (int v = 0; v < NV; v++) {
-            ur[v] += xk * lru_ld(bk + 16 * v);
-            ui[v] += xk * lru_ld(bk + H + 16 * v);
+            lru_v16 br, bi;
+            LRU_LD(br, bk + 16 * v);
+            LRU_LD(bi, bk + H + 16 * v);
+            ur[v] += xk * br;
+            ui[v] += xk * bi;
         }
     }
     for (int v = 0; v < NV; v++) {
         const int j = j0 + 16 * v;
-        const lru_v16 re = lru_ld(hp + j), im = lru_ld(hp + H + j);
-        const lru_v16 a = lru_ld(lam + j), c = lru_ld(lam + H + j);
-        lru_st(h + j, a * re - c * im + ur[v]);
-        lru_st(h + H + j, a * im + c * re + ui[v]);
+        lru_v16 re, im, a, c;
+        LRU_LD(re, hp + j);
+        LRU_LD(im, hp + H + j);
+        LRU_LD(a, lam + j);
+        LRU_LD(c, lam + H + j);
+        const lru_v16 hr = a * re - c * im + ur[v], hi = a * im + c * re + ui[v];
+        LRU_ST(h + j, hr);
+        LRU_ST(h + H + j, hi);
     }
 }
 
