@@ -87,14 +87,14 @@ static int lru_block_steps(int B) {
     return s < 1 ? 1 : s;
 }
 
-/* a pass of B <= Bm rows has blocks of (LRU_BLOCK_ROWS / B) * B <=
- * LRU_BLOCK_ROWS rows, or of B rows when B is larger, and never more rows
- * than the pass */
 /* The block buffer's row: [Re h | Im h | x], padded to a multiple of 16
  * floats so that every row's states start on a 64-byte boundary (the
  * scan's vector loads and stores then never straddle two cache lines) */
 size_t lru_block_ld(int H, int In) { return ((size_t)2 * H + In + 15) / 16 * 16; }
 
+/* a pass of B <= Bm rows has blocks of (LRU_BLOCK_ROWS / B) * B <=
+ * LRU_BLOCK_ROWS rows, or of B rows when B is larger, and never more rows
+ * than the pass */
 size_t lru_block_rows(int Bm, int Tm) {
     size_t r = Bm > LRU_BLOCK_ROWS ? (size_t)Bm : LRU_BLOCK_ROWS, all = (size_t)Bm * Tm;
     return r < all ? r : all;
@@ -174,8 +174,8 @@ static void lru_step_row(const float *lam, const float *bnT, const float *x, con
 /* The scan over steps t0 .. t1 - 1 of one block: the states after each
  * step into hs [(t1 - t0) * B, 2H] (rows ldh apart) from the state before
  * t0, h_in [B, 2H], and the block's inputs xb [(t1 - t0) * B, In]. xc: where
- * to copy each input row (rows ldh apart; the forward's block rows [x | Re
- * h | Im h]), or NULL. The forward and the backward run this same function
+ * to copy each input row (rows ldh apart: the x part of the forward's block
+ * rows [Re h | Im h | x]), or NULL. The forward and the backward run this same function
  * on the same operands, so the backward's states are the forward's, bit for
  * bit. pf: rows [(t1 - t0) * B, H] to fetch into cache on the way (the
  * backward's dy, which its dL/dh product reads next and would otherwise

@@ -113,8 +113,6 @@ static inline int nets_rows(const int *len, int B, int t) {
 /* Pins OpenBLAS to one thread, once per process (see dense.c). */
 void nets_blas_one_thread(void);
 
-/* Rows per unit of a recurrent layer's input weight: 1 (dense, rnn),
- * 4 (lstm, peephole), 3 (gru; lru: B_re, B_im, D), 2 (mingru: z, h~). */
 /* Copies a short row of n floats (a step's input or output row, a few to a
  * few hundred): inline 8-float moves and a tail, where memcpy with a size
  * known only at run time is a call into libc per row (16384 calls a pass at
@@ -132,6 +130,8 @@ static inline void nets_copy_row(float *restrict d, const float *restrict s, siz
     }
 }
 
+/* Rows per unit of a recurrent layer's input weight: 1 (dense, rnn),
+ * 4 (lstm, peephole), 3 (gru; lru: B_re, B_im, D), 2 (mingru: z, h~). */
 static inline int nets_gates(layer_kind k) {
     return k == LAYER_LSTM || k == LAYER_PEEPHOLE ? 4 : k == LAYER_GRU || k == LAYER_LRU ? 3
          : k == LAYER_MINGRU ? 2 : 1;
